@@ -1,0 +1,244 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "xmalloc.h"
+
+static const char *
+fsutil_type_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "is a directory";
+	if (S_ISFIFO(m))
+		return "is a FIFO, not a regular file";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "is a device, not a regular file";
+	if (S_ISSOCK(m))
+		return "is a socket, not a regular file";
+	return "is not a regular file";
+}
+
+int
+fsutil_read_file(const char *path, size_t max, unsigned char **data,
+    size_t *len, struct cv_err *err)
+{
+	struct stat	 st;
+	unsigned char	*buf = NULL;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
+	*data = NULL;
+	*len = 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return cv_err_set(err, "%s", strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		cv_err_set(err, "%s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cv_err_set(err, "%s", fsutil_type_name(st.st_mode));
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		cv_err_set(err, "file too large (%lld bytes, limit %zu)",
+		    (long long)st.st_size, max);
+		goto out;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	/* The size can change under us: never read past what we allocated. */
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			cv_err_set(err, "read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*data = buf;
+	*len = off;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int
+fsutil_fsync_dir(const char *path, struct cv_err *err)
+{
+	char	*copy = xstrdup(path);
+	int	 fd, rc = -1;
+
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		cv_err_set(err, "open directory of %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fsync(fd) == -1 && errno != EINVAL) {
+		cv_err_set(err, "fsync directory of %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+static int
+fsutil_write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char	*p = data;
+	ssize_t			 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+fsutil_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)
+{
+	char	*tmp = NULL;
+	int	 fd = -1, rc = -1, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		free(tmp);
+		xasprintf(&tmp, "%s.cvtmp.%ld.%x", path, (long)getpid(),
+		    (unsigned)random());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		cv_err_set(err, "%s: create temporary file: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	/* Mode and owner are set before the first byte: no window. */
+	if (fchmod(fd, mode) == -1) {
+		cv_err_set(err, "%s: chmod: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchown(fd, uid, gid) == -1) {
+		cv_err_set(err, "%s: chown: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (fsutil_write_all(fd, data, len) == -1) {
+		cv_err_set(err, "%s: write: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) == -1) {
+		cv_err_set(err, "%s: fsync: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		cv_err_set(err, "%s: close: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		cv_err_set(err, "%s: rename: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = fsutil_fsync_dir(path, err);
+	goto out;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
+int
+fsutil_read_password(const char *path, char **pw, struct cv_err *err)
+{
+	unsigned char	*data = NULL;
+	size_t		 len = 0, cap = 0, n;
+	FILE		*fp;
+
+	*pw = NULL;
+	if (strcmp(path, "-") == 0) {
+		/* Standard input: read up to the first newline, bounded. */
+		cap = 4096;
+		data = xmalloc(cap + 1);
+		fp = stdin;
+		while (len < cap && (n = fread(data + len, 1, 1, fp)) == 1) {
+			if (data[len] == '\n')
+				break;
+			len++;
+		}
+		data[len] = '\0';
+	} else if (fsutil_read_file(path, 64 * 1024, &data, &len, err) == -1) {
+		cv_err_prefix(err, "%s", path);
+		return -1;
+	}
+	for (n = 0; n < len; n++) {
+		if (data[n] == '\n' || data[n] == '\r') {
+			data[n] = '\0';
+			break;
+		}
+	}
+	*pw = xstrdup((char *)data);
+	explicit_bzero(data, len);
+	free(data);
+	return 0;
+}
+
+int
+fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *err)
+{
+	char	*copy = xstrdup(path), *p;
+	int	 rc = -1;
+
+	for (p = copy + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(copy, mode) == -1 && errno != EEXIST) {
+			cv_err_set(err, "mkdir %s: %s", copy, strerror(errno));
+			goto out;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* File helpers: bounded reads of untrusted files, atomic writes of secrets. */
+#ifndef CV_FSUTIL_H
+#define CV_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cverr.h"
+
+/* Largest certificate/key file certvigil reads (a CA bundle is ~200 KiB). */
+#define FSUTIL_MAX_FILE	(16u * 1024 * 1024)
+
+/*
+ * Reads a whole regular file of at most max bytes.  Refuses directories,
+ * FIFOs, devices and sockets without blocking on them.  The caller frees
+ * *data; a NUL is appended after the data (not counted in *len).
+ */
+int	fsutil_read_file(const char *path, size_t max, unsigned char **data,
+	    size_t *len, struct cv_err *);
+
+/*
+ * Writes data to path atomically: a temp file in the same directory
+ * (O_EXCL|O_NOFOLLOW), fchmod(mode) before any byte is written, fsync,
+ * rename over path, fsync of the directory.  A symlink at path is replaced,
+ * never followed.  uid/gid of (uid_t)-1 / (gid_t)-1 leave ownership as is.
+ */
+int	fsutil_write_atomic(const char *path, const void *data, size_t len,
+	    mode_t mode, uid_t uid, gid_t gid, struct cv_err *);
+
+/* fsyncs the directory holding path (after a rename or unlink). */
+int	fsutil_fsync_dir(const char *path, struct cv_err *);
+
+/*
+ * Reads a password: the first line of the file (trailing CR/LF removed), or
+ * of standard input when path is "-".  The caller frees it with
+ * freezero_str().
+ */
+int	fsutil_read_password(const char *path, char **pw, struct cv_err *);
+
+/* mkdir -p with mode for each created component. */
+int	fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *);
+
+#endif

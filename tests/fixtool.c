@@ -1,0 +1,136 @@
+/*
+ * fixtool: makes test inputs that no stock tool makes.
+ *
+ *   fixtool patch-mac-iter IN.pfx OUT.pfx N
+ *	Rewrites the MacData iteration count of a PKCS#12 file to N (e.g.
+ *	2^31-1), re-encoding the enclosing DER lengths.  OpenSSL would take
+ *	hours to produce such a file honestly.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cverr.h"
+#include "fsutil.h"
+#include "xmalloc.h"
+
+struct buf {
+	unsigned char	*p;
+	size_t		 len;
+};
+
+static void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	b->p = xrealloc(b->p, b->len + n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+der_header(struct buf *b, unsigned char tag, size_t len)
+{
+	unsigned char	h[6];
+	size_t		n = 0;
+
+	h[n++] = tag;
+	if (len < 0x80) {
+		h[n++] = (unsigned char)len;
+	} else if (len < 0x100) {
+		h[n++] = 0x81;
+		h[n++] = (unsigned char)len;
+	} else if (len < 0x10000) {
+		h[n++] = 0x82;
+		h[n++] = (unsigned char)(len >> 8);
+		h[n++] = (unsigned char)len;
+	} else {
+		h[n++] = 0x83;
+		h[n++] = (unsigned char)(len >> 16);
+		h[n++] = (unsigned char)(len >> 8);
+		h[n++] = (unsigned char)len;
+	}
+	buf_add(b, h, n);
+}
+
+/* Parses the TLV at p; returns header length, sets content length. */
+static size_t
+der_parse(const unsigned char *p, size_t avail, size_t *clen)
+{
+	size_t	i, n;
+
+	if (avail < 2) {
+		fprintf(stderr, "fixtool: truncated DER\n");
+		exit(1);
+	}
+	if (p[1] < 0x80) {
+		*clen = p[1];
+		return 2;
+	}
+	n = p[1] & 0x7f;
+	*clen = 0;
+	for (i = 0; i < n; i++)
+		*clen = (*clen << 8) | p[2 + i];
+	return 2 + n;
+}
+
+static int
+patch_mac_iter(const char *in, const char *out, unsigned long iter)
+{
+	unsigned char	*d, *p, *mac, ib[5];
+	size_t		 len, hl, cl, off, vlen, alen, mhl, mcl, e1, e2, n;
+	struct buf	 macdata = { NULL, 0 }, pfx = { NULL, 0 }, inner = {
+	    NULL, 0 };
+	struct cv_err	 err;
+
+	if (fsutil_read_file(in, FSUTIL_MAX_FILE, &d, &len, &err) == -1) {
+		fprintf(stderr, "fixtool: %s: %s\n", in, err.msg);
+		return 1;
+	}
+	hl = der_parse(d, len, &cl);
+	p = d + hl;
+	off = 0;
+	/* version */
+	vlen = der_parse(p, cl, &n) + n;
+	/* authSafe */
+	alen = der_parse(p + vlen, cl - vlen, &n) + n;
+	mac = p + vlen + alen;
+	mhl = der_parse(mac, cl - vlen - alen, &mcl);
+	/* DigestInfo, salt, then the iterations INTEGER */
+	e1 = der_parse(mac + mhl, mcl, &n) + n;
+	e2 = der_parse(mac + mhl + e1, mcl - e1, &n) + n;
+	ib[0] = (unsigned char)(iter >> 24);
+	ib[1] = (unsigned char)(iter >> 16);
+	ib[2] = (unsigned char)(iter >> 8);
+	ib[3] = (unsigned char)iter;
+	buf_add(&inner, mac + mhl, e1 + e2);
+	der_header(&inner, 0x02, 4);
+	buf_add(&inner, ib, 4);
+	der_header(&macdata, 0x30, inner.len);
+	buf_add(&macdata, inner.p, inner.len);
+	der_header(&pfx, 0x30, vlen + alen + macdata.len);
+	buf_add(&pfx, p, vlen + alen);
+	buf_add(&pfx, macdata.p, macdata.len);
+	(void)off;
+	if (fsutil_write_atomic(out, pfx.p, pfx.len, 0644, (uid_t)-1,
+	    (gid_t)-1, &err) == -1) {
+		fprintf(stderr, "fixtool: %s\n", err.msg);
+		return 1;
+	}
+	free(d);
+	free(inner.p);
+	free(macdata.p);
+	free(pfx.p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "patch-mac-iter") == 0)
+		return patch_mac_iter(argv[2], argv[3],
+		    strtoul(argv[4], NULL, 10));
+	fprintf(stderr, "usage: fixtool patch-mac-iter IN OUT N\n");
+	return 2;
+}
