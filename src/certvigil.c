@@ -20,6 +20,19 @@ static const struct cmd_entry cmd_table[] = {
 	{ "inspect", "[--json] [--password-file FILE|-] FILE...",
 	    "show every certificate and key in files (PEM, DER, PKCS#12)",
 	    cmd_inspect },
+	{ "status", "[--json]",
+	    "the daemon's state: counts, last scan, watches", cmd_status },
+	{ "list", "[--json] [--expiring DURATION] [--expired] [--invalid] "
+	    "[--role server|client|ca] [--path GLOB] [--all]",
+	    "the inventory, soonest expiry first", cmd_list },
+	{ "show", "[--json] SHA1-PREFIX|PATH",
+	    "one certificate with its sources and events", cmd_show },
+	{ "events", "[--json] [--since DURATION|TIME] [--limit N] [--follow]",
+	    "what the daemon saw happen", cmd_events },
+	{ "rescan", "[--json]", "walk every watched path again (root)",
+	    cmd_rescan },
+	{ "reload", "[--json]", "re-read the config file (root)",
+	    cmd_reload },
 };
 
 #define CMD_COUNT	(sizeof(cmd_table) / sizeof(cmd_table[0]))

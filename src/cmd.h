@@ -30,5 +30,11 @@ const struct cmd_entry *cmd_find(const char *);
 void	cmd_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 int	cmd_inspect(struct cmd_ctx *, int, char **);
+int	cmd_status(struct cmd_ctx *, int, char **);
+int	cmd_list(struct cmd_ctx *, int, char **);
+int	cmd_show(struct cmd_ctx *, int, char **);
+int	cmd_events(struct cmd_ctx *, int, char **);
+int	cmd_rescan(struct cmd_ctx *, int, char **);
+int	cmd_reload(struct cmd_ctx *, int, char **);
 
 #endif

@@ -1,0 +1,583 @@
+/*
+ * certvigild: the daemon.  Options, config, state dir, socket, signals
+ * (HUP reload, TERM/INT graceful), readiness, shutdown.  One libuv loop;
+ * slow work goes to the thread pool (scan.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <uv.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "conf.h"
+#include "control.h"
+#include "fsutil.h"
+#include "inventory.h"
+#include "log.h"
+#include "proto.h"
+#include "scan.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+struct daemon {
+	uv_loop_t		 loop;
+	uv_signal_t		 sighup, sigterm, sigint;
+	struct config		*cf;
+	const char		*conf_path;
+	int			 conf_given;
+	const char		*opt_socket;	/* -S overrides the file */
+	const char		*opt_state;	/* -d overrides the file */
+	const char		*opt_pidfile;
+	int			 foreground;
+	int			 ready_fd;
+	int			 ready;
+	char			*db_path;
+	char			*pid_file;
+	struct inventory	*inv;
+	struct scan		*scan;
+	struct control		*control;
+	uint64_t		 started_ms;
+	int			 closing;
+	int			 exit_code;
+};
+
+static void
+daemon_apply_overrides(struct daemon *d, struct config *cf)
+{
+	if (d->opt_socket != NULL) {
+		free(cf->socket_path);
+		cf->socket_path = xstrdup(d->opt_socket);
+	}
+	if (d->opt_state != NULL) {
+		free(cf->state_dir);
+		cf->state_dir = xstrdup(d->opt_state);
+	}
+	if (d->opt_pidfile != NULL) {
+		free(cf->pid_file);
+		cf->pid_file = xstrdup(d->opt_pidfile);
+	}
+}
+
+static void
+daemon_control_opts(const struct config *cf, struct control_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = cf->socket_path;
+	o->mode = cf->socket_mode;
+	o->group = cf->socket_group && *cf->socket_group ? cf->socket_group :
+	    NULL;
+	o->admin_group = cf->admin_group && *cf->admin_group ?
+	    cf->admin_group : NULL;
+	o->max_clients = cf->max_clients;
+	o->idle_timeout_ms = (uint64_t)cf->client_timeout * 1000;
+	o->max_request = cf->max_request;
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+static json_t *
+daemon_status(struct daemon *d)
+{
+	struct inv_counts	 c;
+	struct scan_progress	 p;
+	char			 a[TIMEUTIL_RFC3339_LEN], b[TIMEUTIL_RFC3339_LEN];
+	json_t			*w, *paths, *r;
+	time_t			 now = timeutil_now();
+	size_t			 i, k;
+
+	inventory_counts(d->inv, now, d->cf->expiring, &c);
+	scan_get_progress(d->scan, &p);
+	w = json_array();
+	for (i = 0; i < d->cf->nwatches; i++) {
+		paths = json_array();
+		for (k = 0; k < d->cf->watches[i].npaths; k++)
+			json_array_append_new(paths,
+			    json_string(d->cf->watches[i].paths[k]));
+		json_array_append_new(w, json_pack("{s:s, s:o, s:s}", "name",
+		    d->cf->watches[i].name, "paths", paths, "role",
+		    conf_role_name(d->cf->watches[i].role)));
+	}
+	r = json_pack("{s:s, s:I, s:I,"
+	    " s:{s:I, s:I, s:I, s:I, s:I, s:I},"
+	    " s:{s:I, s:I, s:I},"
+	    " s:{s:s, s:I, s:I, s:o, s:o, s:f},"
+	    " s:o, s:{s:s, s:I}}",
+	    "version", PACKAGE_VERSION,
+	    "pid", (json_int_t)getpid(),
+	    "uptime", (json_int_t)((uv_now(&d->loop) - d->started_ms) / 1000),
+	    "certs", "total", (json_int_t)c.total, "valid", (json_int_t)c.valid,
+	    "expiring", (json_int_t)c.expiring, "expired",
+	    (json_int_t)c.expired, "not_yet_valid",
+	    (json_int_t)c.not_yet_valid, "invalid", (json_int_t)c.invalid,
+	    "files", "total", (json_int_t)(c.files - c.files_gone), "errors",
+	    (json_int_t)c.file_errors, "gone", (json_int_t)c.files_gone,
+	    "scan", "state", p.scanning ? "scanning" : "idle",
+	    "files_total", (json_int_t)p.files_total,
+	    "files_done", (json_int_t)p.files_done,
+	    "last_started", p.last_started ? json_string(timeutil_rfc3339(
+	    p.last_started, a, sizeof(a))) : json_null(),
+	    "last_finished", p.last_finished ? json_string(timeutil_rfc3339(
+	    p.last_finished, b, sizeof(b))) : json_null(),
+	    "last_duration", p.last_duration,
+	    "watches", w,
+	    "database", "path", d->db_path,
+	    "size", (json_int_t)inventory_db_size(d->inv));
+	return proto_reply_ok(r);
+}
+
+static const char *
+daemon_arg_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+static int
+daemon_arg_bool(json_t *args, const char *key)
+{
+	return json_is_true(json_object_get(args, key));
+}
+
+static json_t *
+daemon_list(struct daemon *d, json_t *args)
+{
+	struct inv_filter	 f;
+	json_t			*v;
+
+	memset(&f, 0, sizeof(f));
+	f.expiring = -1;
+	v = json_object_get(args, "expiring");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return proto_reply_err(PROTO_E_BAD_REQUEST,
+			    "\"expiring\" must be a number of seconds");
+		f.expiring = json_integer_value(v);
+	}
+	f.expired = daemon_arg_bool(args, "expired");
+	f.invalid = daemon_arg_bool(args, "invalid");
+	f.all = daemon_arg_bool(args, "all");
+	f.role = daemon_arg_str(args, "role");
+	f.path_glob = daemon_arg_str(args, "path");
+	return proto_reply_ok(inventory_list(d->inv, &f, timeutil_now(),
+	    d->cf->expiring));
+}
+
+static json_t *
+daemon_show(struct daemon *d, json_t *args)
+{
+	const char	*key = daemon_arg_str(args, "key"), *code;
+	struct cv_err	 err;
+	json_t		*o;
+
+	if (key == NULL)
+		return proto_reply_err(PROTO_E_BAD_REQUEST,
+		    "\"key\" (a SHA-1 prefix or a path) is required");
+	o = inventory_show(d->inv, key, timeutil_now(), d->cf->expiring,
+	    &code, &err);
+	if (o == NULL)
+		return proto_reply_err(code, "%s", err.msg);
+	return proto_reply_ok(o);
+}
+
+static json_t *
+daemon_events(struct daemon *d, json_t *args)
+{
+	json_t	*since = json_object_get(args, "since");
+	json_t	*after = json_object_get(args, "after_id");
+	json_t	*limit = json_object_get(args, "limit");
+
+	if ((since && !json_is_integer(since)) ||
+	    (after && !json_is_integer(after)) ||
+	    (limit && !json_is_integer(limit)))
+		return proto_reply_err(PROTO_E_BAD_REQUEST, "\"since\", "
+		    "\"after_id\" and \"limit\" are integers");
+	return proto_reply_ok(inventory_events(d->inv,
+	    (time_t)json_integer_value(since), json_integer_value(after),
+	    json_integer_value(limit)));
+}
+
+static json_t *
+daemon_watch(struct daemon *d, struct control_client *cl, json_t *args)
+{
+	json_t	*since = json_object_get(args, "since");
+	json_t	*after = json_object_get(args, "after_id");
+	json_t	*backlog, *e, *reply, *msg;
+	size_t	 i;
+
+	/* The reply, then the backlog, then live events: nothing is lost
+	 * between an "events" read and the subscription. */
+	reply = proto_reply_ok(json_pack("{s:b}", "watching", 1));
+	control_send(cl, reply);
+	json_decref(reply);
+	if (since != NULL || after != NULL) {
+		backlog = inventory_events(d->inv,
+		    (time_t)json_integer_value(since),
+		    json_integer_value(after), 0);
+		json_array_foreach(backlog, i, e) {
+			msg = proto_event(json_incref(e));
+			control_send(cl, msg);
+			json_decref(msg);
+		}
+		json_decref(backlog);
+	}
+	control_subscribe(cl);
+	return NULL;
+}
+
+static int	daemon_reload(struct daemon *, struct cv_err *);
+
+static json_t *
+daemon_handle(void *arg, struct control_client *cl,
+    const struct control_peer *peer, const char *cmd, json_t *args)
+{
+	struct daemon	*d = arg;
+	struct cv_err	 err;
+
+	(void)peer;
+	if (strcmp(cmd, "status") == 0)
+		return daemon_status(d);
+	if (strcmp(cmd, "list") == 0)
+		return daemon_list(d, args);
+	if (strcmp(cmd, "show") == 0)
+		return daemon_show(d, args);
+	if (strcmp(cmd, "events") == 0)
+		return daemon_events(d, args);
+	if (strcmp(cmd, "watch") == 0)
+		return daemon_watch(d, cl, args);
+	if (strcmp(cmd, "rescan") == 0) {
+		scan_full(d->scan);
+		return proto_reply_ok(json_pack("{s:b}", "started", 1));
+	}
+	if (strcmp(cmd, "reload") == 0) {
+		if (daemon_reload(d, &err) == -1)
+			return proto_reply_err(PROTO_E_BAD_REQUEST, "%s",
+			    err.msg);
+		return proto_reply_ok(json_pack("{s:s}", "config",
+		    d->cf->file));
+	}
+	return proto_reply_err(PROTO_E_UNKNOWN_CMD, "unknown command '%s'",
+	    cmd);
+}
+
+/* ---- life cycle ----------------------------------------------------- */
+
+static void
+daemon_event(void *arg, json_t *event)
+{
+	struct daemon	*d = arg;
+
+	if (d->control != NULL)
+		control_broadcast(d->control, event);
+}
+
+static void
+daemon_write_pidfile(struct daemon *d)
+{
+	struct cv_err	 err;
+	char		 buf[32];
+	int		 n;
+
+	if (d->pid_file == NULL)
+		return;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (fsutil_write_atomic(d->pid_file, buf, (size_t)n, 0644, (uid_t)-1,
+	    (gid_t)-1, &err) == -1)
+		log_warn("pid file: %s", err.msg);
+}
+
+static void
+daemon_scan_done(void *arg, int first)
+{
+	struct daemon	*d = arg;
+
+	if (!first || d->ready)
+		return;
+	d->ready = 1;
+	if (d->ready_fd >= 0) {
+		if (write(d->ready_fd, "READY\n", 6) != 6)
+			log_warn("--ready-fd: %s", strerror(errno));
+		close(d->ready_fd);
+		d->ready_fd = -1;
+	}
+#ifdef HAVE_SYSTEMD
+	sd_notifyf(0, "READY=1\nSTATUS=watching %zu paths\nMAINPID=%ld",
+	    d->cf->nwatches, (long)getpid());
+#endif
+	log_info("ready: %s", d->cf->socket_path);
+}
+
+static int
+daemon_reload(struct daemon *d, struct cv_err *err)
+{
+	struct control_opts	 o;
+	struct config		*cf;
+
+	if (conf_load(d->conf_path, d->conf_given, &cf, err) == -1) {
+		log_error("reload refused, keeping the running config: %s",
+		    err->msg);
+		return -1;
+	}
+	daemon_apply_overrides(d, cf);
+	if (strcmp(cf->socket_path, d->cf->socket_path) != 0 ||
+	    strcmp(cf->state_dir, d->cf->state_dir) != 0)
+		log_warn("reload: socket and state_dir changes take effect at "
+		    "the next restart");
+	log_set_level(cf->log_level);
+	conf_unref(d->cf);
+	d->cf = cf;
+	daemon_control_opts(cf, &o);
+	o.path = NULL;
+	control_update(d->control, &o);
+	scan_set_config(d->scan, cf);
+	log_info("configuration reloaded from %s", cf->file);
+	return 0;
+}
+
+static void
+daemon_closed_one(void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->control != NULL || d->scan != NULL)
+		return;
+}
+
+static void
+daemon_control_closed(void *arg)
+{
+	struct daemon	*d = arg;
+
+	d->control = NULL;
+	daemon_closed_one(d);
+}
+
+static void
+daemon_scan_closed(void *arg)
+{
+	struct daemon	*d = arg;
+
+	d->scan = NULL;
+	daemon_closed_one(d);
+}
+
+static void
+daemon_shutdown(struct daemon *d, const char *why)
+{
+	if (d->closing)
+		return;
+	d->closing = 1;
+	log_info("%s: finishing work in hand, then exiting", why);
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	control_close(d->control, daemon_control_closed, d);
+	scan_close(d->scan, daemon_scan_closed, d);
+}
+
+static void
+daemon_signal(uv_signal_t *h, int signum)
+{
+	struct daemon	*d = h->data;
+	struct cv_err	 err;
+
+	if (signum == SIGHUP)
+		daemon_reload(d, &err);
+	else
+		daemon_shutdown(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: certvigild [-f] [-c CONFIG] [-S SOCKET] "
+	    "[-d STATE_DIR] [--ready-fd N] [--pid-file PATH]\n");
+}
+
+/*
+ * Detaches from the terminal.  The parent waits until the child is ready
+ * (or has failed), so an init script's "start" reports the truth.
+ */
+static int
+daemon_detach(int *ready_fd)
+{
+	int	p[2], devnull;
+	char	buf[8];
+	ssize_t	n;
+	pid_t	pid;
+
+	if (pipe(p) == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], buf, sizeof(buf));
+		_exit(n > 0 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	if ((pid = fork()) == -1)
+		_exit(1);
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		return -1;
+	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	*ready_fd = p[1];
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",	no_argument,		NULL, 'f' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "socket",	required_argument,	NULL, 'S' },
+		{ "state-dir",	required_argument,	NULL, 'd' },
+		{ "ready-fd",	required_argument,	NULL, 'r' },
+		{ "pid-file",	required_argument,	NULL, 'p' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon		 d;
+	struct control_opts	 co;
+	struct cv_err		 err;
+	char			*end;
+	int			 ch, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = CONF_DEFAULT_FILE;
+	d.ready_fd = -1;
+	while ((ch = getopt_long(argc, argv, "fc:S:d:hV", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'f':
+			d.foreground = 1;
+			break;
+		case 'c':
+			d.conf_path = optarg;
+			d.conf_given = 1;
+			break;
+		case 'S':
+			d.opt_socket = optarg;
+			break;
+		case 'd':
+			d.opt_state = optarg;
+			break;
+		case 'p':
+			d.opt_pidfile = optarg;
+			break;
+		case 'r':
+			d.ready_fd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || d.ready_fd < 0 ||
+			    fcntl(d.ready_fd, F_GETFD) == -1) {
+				fprintf(stderr, "certvigild: --ready-fd: '%s' "
+				    "is not an open file descriptor\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("certvigild %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (conf_load(d.conf_path, d.conf_given, &d.cf, &err) == -1) {
+		fprintf(stderr, "certvigild: %s\n", err.msg);
+		return 1;
+	}
+	daemon_apply_overrides(&d, d.cf);
+	log_init("certvigild", d.cf->log_syslog == 1 ||
+	    (d.cf->log_syslog == -1 && !d.foreground), d.cf->log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (gnutls_global_init() < 0) {
+		log_error("GnuTLS initialisation failed");
+		return 1;
+	}
+	if (fsutil_mkdirs(d.cf->state_dir, 0700, &err) == -1) {
+		log_error("state_dir: %s", err.msg);
+		return 1;
+	}
+	xasprintf(&d.db_path, "%s/inventory.db", d.cf->state_dir);
+	if (inventory_open(d.db_path, &d.inv, &err) == -1) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	if (!d.foreground) {
+		d.pid_file = xstrdup(d.cf->pid_file);
+		if (daemon_detach(&d.ready_fd) == -1) {
+			log_error("detach: %s", strerror(errno));
+			return 1;
+		}
+	} else if (d.opt_pidfile != NULL)
+		d.pid_file = xstrdup(d.opt_pidfile);
+	uv_loop_init(&d.loop);
+	d.started_ms = uv_now(&d.loop);
+	inventory_set_event_cb(d.inv, daemon_event, &d);
+	daemon_control_opts(d.cf, &co);
+	if (control_open(&d.loop, &co, daemon_handle, &d, &d.control, &err)
+	    == -1) {
+		log_error("control socket: %s", err.msg);
+		inventory_close(d.inv);
+		uv_loop_close(&d.loop);
+		return 1;
+	}
+	daemon_write_pidfile(&d);
+	uv_signal_init(&d.loop, &d.sighup);
+	uv_signal_init(&d.loop, &d.sigterm);
+	uv_signal_init(&d.loop, &d.sigint);
+	d.sighup.data = d.sigterm.data = d.sigint.data = &d;
+	uv_signal_start(&d.sighup, daemon_signal, SIGHUP);
+	uv_signal_start(&d.sigterm, daemon_signal, SIGTERM);
+	uv_signal_start(&d.sigint, daemon_signal, SIGINT);
+	d.scan = scan_new(&d.loop, d.inv, d.cf, daemon_scan_done, &d);
+	log_info("certvigild %s starting: %zu watch%s, socket %s",
+	    PACKAGE_VERSION, d.cf->nwatches, d.cf->nwatches == 1 ? "" : "es",
+	    d.cf->socket_path);
+	scan_full(d.scan);
+
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+
+	inventory_close(d.inv);
+	rc = uv_loop_close(&d.loop);
+	if (rc != 0)
+		log_error("loop close: %s (a handle leaked)", uv_strerror(rc));
+	if (d.pid_file != NULL)
+		unlink(d.pid_file);
+	free(d.pid_file);
+	free(d.db_path);
+	conf_unref(d.cf);
+	gnutls_global_deinit();
+	log_info("stopped");
+	return rc == 0 ? d.exit_code : 1;
+}

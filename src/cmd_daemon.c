@@ -1,0 +1,569 @@
+/*
+ * certvigil commands that talk to certvigild: each turns argv into one
+ * request, reads the reply, and prints it for people or as JSON.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "proto.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+struct client {
+	int			 fd;
+	const char		*path;
+	struct proto_buf	 in;
+};
+
+static int
+client_open(struct cmd_ctx *ctx, struct client *c)
+{
+	struct sockaddr_un	sun;
+
+	memset(c, 0, sizeof(*c));
+	c->path = ctx->socket_path;
+	/* Replies can be large (a full list); lines are not capped here. */
+	proto_buf_init(&c->in, SIZE_MAX / 2);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(c->path) >= sizeof(sun.sun_path)) {
+		cmd_err("%s: socket path too long", c->path);
+		return CMD_EXIT_UNREACHABLE;
+	}
+	strcpy(sun.sun_path, c->path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd == -1 || connect(c->fd, (struct sockaddr *)&sun,
+	    sizeof(sun)) == -1) {
+		cmd_err("cannot reach certvigild at %s: %s (is it running? "
+		    "-S or CERTVIGIL_SOCKET name another socket)", c->path,
+		    strerror(errno));
+		if (c->fd != -1)
+			close(c->fd);
+		proto_buf_free(&c->in);
+		return CMD_EXIT_UNREACHABLE;
+	}
+	return CMD_EXIT_OK;
+}
+
+static void
+client_close(struct client *c)
+{
+	close(c->fd);
+	proto_buf_free(&c->in);
+}
+
+/* Reads one message; returns 0, or an exit status. */
+static int
+client_read(struct client *c, json_t **msg)
+{
+	char		 buf[65536], *line;
+	size_t		 len;
+	ssize_t		 n;
+	json_error_t	 jerr;
+
+	for (;;) {
+		if (proto_buf_take(&c->in, &line, &len) == 1) {
+			*msg = json_loadb(line, len, 0, &jerr);
+			if (*msg == NULL) {
+				cmd_err("%s: bad reply from certvigild: %s",
+				    c->path, jerr.text);
+				return CMD_EXIT_FAIL;
+			}
+			return CMD_EXIT_OK;
+		}
+		n = read(c->fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cmd_err("%s: certvigild closed the connection%s%s",
+			    c->path, n ? ": " : "", n ? strerror(errno) : "");
+			return CMD_EXIT_UNREACHABLE;
+		}
+		proto_buf_append(&c->in, buf, (size_t)n);
+	}
+}
+
+/*
+ * Sends one request and reads its reply.  On success *result holds the
+ * result (caller decrefs); an error reply is printed and gives exit 1.
+ */
+static int
+client_call(struct client *c, const char *cmd, json_t *args,
+    json_t **result)
+{
+	json_t		*req = proto_request(cmd, args), *reply, *err;
+	size_t		 len, off = 0;
+	ssize_t		 n;
+	char		*s = proto_dump(req, &len);
+	int		 rc;
+
+	json_decref(req);
+	*result = NULL;
+	while (off < len) {
+		n = write(c->fd, s + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			cmd_err("%s: %s", c->path, strerror(errno));
+			free(s);
+			return CMD_EXIT_UNREACHABLE;
+		}
+		off += (size_t)n;
+	}
+	free(s);
+	if ((rc = client_read(c, &reply)) != CMD_EXIT_OK)
+		return rc;
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		*result = json_incref(json_object_get(reply, "result"));
+		json_decref(reply);
+		return CMD_EXIT_OK;
+	}
+	err = json_object_get(reply, "error");
+	cmd_err("%s", json_string_value(json_object_get(err, "message")) ?
+	    json_string_value(json_object_get(err, "message")) :
+	    "error reply without a message");
+	json_decref(reply);
+	return CMD_EXIT_FAIL;
+}
+
+/* One request, one reply: the common shape of these commands. */
+static int
+client_once(struct cmd_ctx *ctx, const char *cmd, json_t *args,
+    json_t **result)
+{
+	struct client	c;
+	int		rc;
+
+	if ((rc = client_open(ctx, &c)) != CMD_EXIT_OK) {
+		json_decref(args);
+		return rc;
+	}
+	rc = client_call(&c, cmd, args, result);
+	client_close(&c);
+	return rc;
+}
+
+static void
+print_json(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+}
+
+/* Parses argv for commands whose only options are --json and --help. */
+static int
+simple_opts(const char *name, int argc, char **argv, int *json)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cmd_entry	*e = cmd_find(name);
+	int			 ch;
+
+	*json = 0;
+	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			printf("usage: certvigil %s %s\n", e->name, e->usage);
+			return -CMD_EXIT_OK - 1;
+		default:
+			return -cmd_usage(e) - 1;
+		}
+	}
+	return 0;
+}
+
+#define JI(o, ...)	json_integer_value(json_object_get(o, __VA_ARGS__))
+#define JS(o, k)	json_string_value(json_object_get(o, k))
+
+int
+cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	json_t	*r, *c, *f, *s, *w, *x;
+	char	 dur[64];
+	size_t	 i;
+	int	 json, rc;
+
+	if ((rc = simple_opts("status", argc, argv, &json)) < 0)
+		return -rc - 1;
+	if (optind != argc)
+		return cmd_usage(cmd_find("status"));
+	if ((rc = client_once(ctx, "status", NULL, &r)) != CMD_EXIT_OK)
+		return rc;
+	if (json) {
+		print_json(r);
+		json_decref(r);
+		return CMD_EXIT_OK;
+	}
+	c = json_object_get(r, "certs");
+	f = json_object_get(r, "files");
+	s = json_object_get(r, "scan");
+	printf("certvigild %s, pid %lld, up %s\n", JS(r, "version"),
+	    (long long)JI(r, "pid"), timeutil_fmt_duration(JI(r, "uptime"),
+	    dur, sizeof(dur)));
+	printf("certificates: %lld (valid %lld, expiring %lld, expired %lld, "
+	    "not yet valid %lld, invalid %lld)\n", (long long)JI(c, "total"),
+	    (long long)JI(c, "valid"), (long long)JI(c, "expiring"),
+	    (long long)JI(c, "expired"), (long long)JI(c, "not_yet_valid"),
+	    (long long)JI(c, "invalid"));
+	printf("files: %lld (%lld unreadable, %lld gone)\n",
+	    (long long)JI(f, "total"), (long long)JI(f, "errors"),
+	    (long long)JI(f, "gone"));
+	if (strcmp(JS(s, "state"), "scanning") == 0)
+		printf("scan: running, %lld of %lld files read\n",
+		    (long long)JI(s, "files_done"),
+		    (long long)JI(s, "files_total"));
+	if (JS(s, "last_finished") != NULL)
+		printf("last scan: %s, took %.3fs\n", JS(s, "last_finished"),
+		    json_real_value(json_object_get(s, "last_duration")));
+	json_array_foreach(json_object_get(r, "watches"), i, w) {
+		printf("watch %s (%s):", JS(w, "name"), JS(w, "role"));
+		size_t k;
+		json_array_foreach(json_object_get(w, "paths"), k, x)
+			printf(" %s", json_string_value(x));
+		printf("\n");
+	}
+	x = json_object_get(r, "database");
+	printf("database: %s, %.1f KiB\n", JS(x, "path"),
+	    (double)JI(x, "size") / 1024.0);
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+/* The CN of an RFC 4514 subject, or the whole subject. */
+static char *
+subject_cn(const char *subject, char *buf, size_t len)
+{
+	const char	*p = strstr(subject, "CN=");
+	size_t		 n = 0;
+
+	if (p == NULL || (p != subject && p[-1] != ',')) {
+		snprintf(buf, len, "%s", subject);
+		return buf;
+	}
+	for (p += 3; *p && n + 1 < len; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			buf[n++] = *++p;
+			continue;
+		}
+		if (*p == ',')
+			break;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+print_cert_row(json_t *o)
+{
+	char	cn[41];
+
+	printf("%-10.10s %-32.32s %-10.10s %6lld  %-13s %s\n", JS(o, "sha1"),
+	    subject_cn(JS(o, "subject"), cn, sizeof(cn)), JS(o, "not_after"),
+	    (long long)JI(o, "days_left"), JS(o, "state"),
+	    JS(o, "path") ? JS(o, "path") : "-");
+}
+
+int
+cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "expiring",	required_argument,	NULL, 'e' },
+		{ "expired",	no_argument,		NULL, 'x' },
+		{ "invalid",	no_argument,		NULL, 'i' },
+		{ "role",	required_argument,	NULL, 'r' },
+		{ "path",	required_argument,	NULL, 'p' },
+		{ "all",	no_argument,		NULL, 'a' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cmd_entry	*e = cmd_find("list");
+	json_t			*args = json_object(), *r, *o;
+	int64_t			 secs;
+	size_t			 i;
+	int			 ch, json = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "je:xir:p:ah", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'e':
+			if (timeutil_parse_duration(optarg, &secs) == -1) {
+				cmd_err("--expiring: '%s' is not a duration "
+				    "(examples: 30d, 2w, 12h)", optarg);
+				json_decref(args);
+				return CMD_EXIT_USAGE;
+			}
+			json_object_set_new(args, "expiring",
+			    json_integer(secs));
+			break;
+		case 'x':
+			json_object_set_new(args, "expired", json_true());
+			break;
+		case 'i':
+			json_object_set_new(args, "invalid", json_true());
+			break;
+		case 'r':
+			if (strcmp(optarg, "server") && strcmp(optarg,
+			    "client") && strcmp(optarg, "ca")) {
+				cmd_err("--role: '%s' is not server, client or "
+				    "ca", optarg);
+				json_decref(args);
+				return CMD_EXIT_USAGE;
+			}
+			json_object_set_new(args, "role", json_string(optarg));
+			break;
+		case 'p':
+			json_object_set_new(args, "path", json_string(optarg));
+			break;
+		case 'a':
+			json_object_set_new(args, "all", json_true());
+			break;
+		case 'h':
+			printf("usage: certvigil %s %s\n", e->name, e->usage);
+			json_decref(args);
+			return CMD_EXIT_OK;
+		default:
+			json_decref(args);
+			return cmd_usage(e);
+		}
+	}
+	if (optind != argc) {
+		json_decref(args);
+		return cmd_usage(e);
+	}
+	if ((rc = client_once(ctx, "list", args, &r)) != CMD_EXIT_OK)
+		return rc;
+	if (json) {
+		json_dumpf(r, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else {
+		printf("%-10s %-32s %-10s %6s  %-13s %s\n", "SHA1", "SUBJECT CN",
+		    "NOT AFTER", "DAYS", "STATE", "PATH");
+		json_array_foreach(r, i, o)
+			print_cert_row(o);
+	}
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+int
+cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	json_t	*r, *v, *x;
+	char	 abs[PATH_MAX], *key;
+	size_t	 i;
+	int	 json, rc;
+
+	if ((rc = simple_opts("show", argc, argv, &json)) < 0)
+		return -rc - 1;
+	if (optind + 1 != argc)
+		return cmd_usage(cmd_find("show"));
+	key = argv[optind];
+	/* A relative path names a file here, not in the daemon's cwd. */
+	if (strchr(key, '/') != NULL && key[0] != '/') {
+		if (realpath(key, abs) == NULL) {
+			cmd_err("%s: %s", key, strerror(errno));
+			return CMD_EXIT_FAIL;
+		}
+		key = abs;
+	}
+	if ((rc = client_once(ctx, "show", json_pack("{s:s}", "key", key),
+	    &r)) != CMD_EXIT_OK)
+		return rc;
+	if (json) {
+		print_json(r);
+		json_decref(r);
+		return CMD_EXIT_OK;
+	}
+	printf("%s\n", JS(r, "subject"));
+	printf("  %-15s%s\n", "Issuer:", JS(r, "issuer"));
+	printf("  %-15s%s (%s, %lld days left)\n", "Not after:",
+	    JS(r, "not_after"), JS(r, "state"), (long long)JI(r, "days_left"));
+	printf("  %-15s%s\n", "Not before:", JS(r, "not_before"));
+	printf("  %-15s%s\n", "certhash:", JS(r, "sha1"));
+	printf("  %-15s%s\n", "SHA-256:", JS(r, "sha256"));
+	printf("  %-15s%s\n", "Serial:", JS(r, "serial"));
+	printf("  %-15s%s %lld, %s\n", "Key:", JS(r, "key_type"),
+	    (long long)JI(r, "key_bits"), JS(r, "sig_alg"));
+	printf("  %-15s", "SAN:");
+	json_array_foreach(json_object_get(r, "san"), i, x)
+		printf("%s%s", i ? ", " : "", json_string_value(x));
+	printf("\n  %-15s", "EKU:");
+	json_array_foreach(json_object_get(r, "eku"), i, x)
+		printf("%s%s", i ? ", " : "", json_string_value(x));
+	printf("\n  %-15s%s\n", "Role:", JS(r, "role"));
+	printf("  Sources:\n");
+	json_array_foreach(json_object_get(r, "sources"), i, v)
+		printf("    %s [%s #%lld]%s%s%s%s\n", JS(v, "path"),
+		    JS(v, "format") ? JS(v, "format") : "?",
+		    (long long)JI(v, "index"),
+		    json_is_true(json_object_get(v, "has_private_key")) ?
+		    (json_is_true(json_object_get(v, "key_matches")) ?
+		    " key" : " KEY MISMATCH") : "",
+		    json_is_true(json_object_get(v, "gone")) ? " (gone)" : "",
+		    JS(v, "error") ? " error: " : "",
+		    JS(v, "error") ? JS(v, "error") : "");
+	printf("  Events:\n");
+	json_array_foreach(json_object_get(r, "events"), i, v)
+		printf("    %s %-18s %s\n", JS(v, "time"), JS(v, "kind"),
+		    JS(v, "message"));
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+static void
+print_event(json_t *e, int json)
+{
+	if (json) {
+		json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else
+		printf("%s %-18s %s%s%s\n", JS(e, "time"), JS(e, "kind"),
+		    JS(e, "path") ? JS(e, "path") : "",
+		    JS(e, "path") ? ": " : "", JS(e, "message"));
+	fflush(stdout);
+}
+
+int
+cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "since",	required_argument,	NULL, 's' },
+		{ "follow",	no_argument,		NULL, 'f' },
+		{ "limit",	required_argument,	NULL, 'n' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cmd_entry	*e = cmd_find("events");
+	struct client		 c;
+	json_t			*args = json_object(), *r, *m, *ev;
+	time_t			 t;
+	int64_t			 secs;
+	size_t			 i;
+	int			 ch, json = 0, follow = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "js:fn:h", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			if (timeutil_parse_duration(optarg, &secs) == 0)
+				t = timeutil_now() - (time_t)secs;
+			else if (timeutil_parse_rfc3339(optarg, &t) == -1) {
+				cmd_err("--since: '%s' is neither a duration "
+				    "(1h, 2d) nor a time (2026-11-22T08:00:00Z)",
+				    optarg);
+				json_decref(args);
+				return CMD_EXIT_USAGE;
+			}
+			json_object_set_new(args, "since", json_integer(t));
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'n':
+			json_object_set_new(args, "limit",
+			    json_integer(strtoll(optarg, NULL, 10)));
+			break;
+		case 'h':
+			printf("usage: certvigil %s %s\n", e->name, e->usage);
+			json_decref(args);
+			return CMD_EXIT_OK;
+		default:
+			json_decref(args);
+			return cmd_usage(e);
+		}
+	}
+	if (optind != argc) {
+		json_decref(args);
+		return cmd_usage(e);
+	}
+	if ((rc = client_open(ctx, &c)) != CMD_EXIT_OK) {
+		json_decref(args);
+		return rc;
+	}
+	if (!follow) {
+		if ((rc = client_call(&c, "events", args, &r)) == CMD_EXIT_OK) {
+			json_array_foreach(r, i, ev)
+				print_event(ev, json);
+			json_decref(r);
+		}
+		client_close(&c);
+		return rc;
+	}
+	/* watch sends the backlog then live events on one connection. */
+	if (json_object_get(args, "since") == NULL)
+		json_object_set_new(args, "since", json_integer(0));
+	if ((rc = client_call(&c, "watch", args, &r)) != CMD_EXIT_OK) {
+		client_close(&c);
+		return rc;
+	}
+	json_decref(r);
+	while ((rc = client_read(&c, &m)) == CMD_EXIT_OK) {
+		if ((ev = json_object_get(m, "event")) != NULL)
+			print_event(ev, json);
+		json_decref(m);
+	}
+	client_close(&c);
+	return rc;
+}
+
+static int
+cmd_simple_admin(struct cmd_ctx *ctx, const char *name, int argc,
+    char **argv)
+{
+	json_t	*r;
+	int	 json, rc;
+
+	if ((rc = simple_opts(name, argc, argv, &json)) < 0)
+		return -rc - 1;
+	if (optind != argc)
+		return cmd_usage(cmd_find(name));
+	if ((rc = client_once(ctx, name, NULL, &r)) != CMD_EXIT_OK)
+		return rc;
+	if (json)
+		print_json(r);
+	else if (strcmp(name, "rescan") == 0)
+		printf("rescan started\n");
+	else
+		printf("configuration reloaded from %s\n", JS(r, "config"));
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+int
+cmd_rescan(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_simple_admin(ctx, "rescan", argc, argv);
+}
+
+int
+cmd_reload(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_simple_admin(ctx, "reload", argc, argv);
+}

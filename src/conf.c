@@ -1,0 +1,432 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "fsutil.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/*
+ * inih calls our reader once per line, so counting lines here gives every
+ * error its FILE:LINE even though the library is built without
+ * INI_HANDLER_LINENO.
+ */
+struct conf_parse {
+	FILE			*fp;
+	const char		*file;
+	int			 line;
+	int			 failed;
+	struct cv_err		*err;
+	struct config		*cf;
+	struct config_watch	*watch;		/* current [watch] */
+	char			 section[128];
+	unsigned		 seen;		/* [daemon] keys already set */
+};
+
+static const char *conf_role_names[] = { "auto", "server", "client", "ca" };
+
+const char *
+conf_role_name(enum cert_role r)
+{
+	return (unsigned)r < 4 ? conf_role_names[r] : "auto";
+}
+
+int
+conf_parse_role(const char *s, enum cert_role *r)
+{
+	unsigned	i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, conf_role_names[i]) == 0) {
+			*r = (enum cert_role)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+conf_fail(struct conf_parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+conf_fail(struct conf_parse *p, const char *fmt, ...)
+{
+	char	msg[400];
+	va_list	ap;
+
+	if (p->failed)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cv_err_set(p->err, "%s:%d: %s", p->file, p->line, msg);
+	p->failed = 1;
+	return 0;	/* inih: stop treating the file as good */
+}
+
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+	struct conf_parse	*p = stream;
+	size_t			 len;
+	int			 c;
+
+	if (fgets(str, num, p->fp) == NULL)
+		return NULL;
+	p->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(p->fp)) {
+		conf_fail(p, "line longer than %d characters", num - 2);
+		/* Swallow the rest of the line so counting stays right. */
+		while ((c = fgetc(p->fp)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+	}
+	return str;
+}
+
+static int
+conf_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") ||
+	    !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static void
+conf_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static int
+conf_duration(struct conf_parse *p, const char *name, const char *v,
+    int64_t min, int64_t *out)
+{
+	if (timeutil_parse_duration(v, out) == -1)
+		return conf_fail(p, "%s: '%s' is not a duration (examples: "
+		    "30s, 15m, 1h, 30d, 1d12h)", name, v);
+	if (*out < min)
+		return conf_fail(p, "%s: must be at least %llds", name,
+		    (long long)min);
+	return 1;
+}
+
+static int
+conf_number(struct conf_parse *p, const char *name, const char *v, long min,
+    long max, long *out)
+{
+	char	*end;
+
+	errno = 0;
+	*out = strtol(v, &end, 0);
+	if (errno != 0 || end == v || *end != '\0' || *out < min || *out > max)
+		return conf_fail(p, "%s: '%s' is not a number from %ld to %ld",
+		    name, v, min, max);
+	return 1;
+}
+
+static void
+conf_set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static int
+conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
+{
+	static const char *keys[] = { "socket", "socket_mode", "socket_group",
+	    "admin_group", "state_dir", "pid_file", "log", "log_level",
+	    "rescan_interval", "expiring", "max_clients", "client_timeout",
+	    "max_request", NULL };
+	struct config	*cf = p->cf;
+	long		 n;
+	unsigned	 i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(keys[i], name) == 0)
+			break;
+	if (keys[i] == NULL)
+		return conf_fail(p, "unknown key '%s' in [daemon]", name);
+	if (p->seen & (1u << i))
+		return conf_fail(p, "'%s' is set twice in [daemon]", name);
+	p->seen |= 1u << i;
+	if (*v == '\0' && strcmp(name, "admin_group") != 0 &&
+	    strcmp(name, "socket_group") != 0)
+		return conf_fail(p, "%s: empty value", name);
+
+	if (!strcmp(name, "socket")) {
+		if (v[0] != '/')
+			return conf_fail(p, "socket: '%s' is not an absolute "
+			    "path", v);
+		conf_set_str(&cf->socket_path, v);
+	} else if (!strcmp(name, "socket_mode")) {
+		if (conf_number(p, name, v, 0, 0777, &n) == 0)
+			return 0;
+		cf->socket_mode = (mode_t)n;
+	} else if (!strcmp(name, "socket_group") ||
+	    !strcmp(name, "admin_group")) {
+		if (*v != '\0' && getgrnam(v) == NULL)
+			return conf_fail(p, "%s: no group named '%s'", name, v);
+		conf_set_str(!strcmp(name, "socket_group") ? &cf->socket_group :
+		    &cf->admin_group, v);
+	} else if (!strcmp(name, "state_dir") || !strcmp(name, "pid_file")) {
+		if (v[0] != '/')
+			return conf_fail(p, "%s: '%s' is not an absolute path",
+			    name, v);
+		conf_set_str(!strcmp(name, "state_dir") ? &cf->state_dir :
+		    &cf->pid_file, v);
+	} else if (!strcmp(name, "log")) {
+		if (strcmp(v, "stderr") == 0)
+			cf->log_syslog = 0;
+		else if (strcmp(v, "syslog") == 0)
+			cf->log_syslog = 1;
+		else
+			return conf_fail(p, "log: '%s' is neither stderr nor "
+			    "syslog", v);
+	} else if (!strcmp(name, "log_level")) {
+		if (log_parse_level(v, &cf->log_level) == -1)
+			return conf_fail(p, "log_level: '%s' is not one of "
+			    "error, warn, info, debug", v);
+	} else if (!strcmp(name, "rescan_interval")) {
+		return conf_duration(p, name, v, 10, &cf->rescan_interval);
+	} else if (!strcmp(name, "expiring")) {
+		return conf_duration(p, name, v, 0, &cf->expiring);
+	} else if (!strcmp(name, "client_timeout")) {
+		return conf_duration(p, name, v, 1, &cf->client_timeout);
+	} else if (!strcmp(name, "max_clients")) {
+		if (conf_number(p, name, v, 1, 100000, &n) == 0)
+			return 0;
+		cf->max_clients = (int)n;
+	} else if (!strcmp(name, "max_request")) {
+		if (conf_number(p, name, v, 1024, 16 * 1024 * 1024, &n) == 0)
+			return 0;
+		cf->max_request = (size_t)n;
+	}
+	return 1;
+}
+
+static int
+conf_watch_key(struct conf_parse *p, const char *name, const char *v)
+{
+	struct config_watch	*w = p->watch;
+
+	if (!strcmp(name, "path")) {
+		if (v[0] != '/')
+			return conf_fail(p, "path: '%s' is not an absolute "
+			    "path", v);
+		conf_push(&w->paths, &w->npaths, v);
+	} else if (!strcmp(name, "exclude")) {
+		if (*v == '\0')
+			return conf_fail(p, "exclude: empty pattern");
+		conf_push(&w->excludes, &w->nexcludes, v);
+	} else if (!strcmp(name, "recursive")) {
+		if (conf_bool(v, &w->recursive) == -1)
+			return conf_fail(p, "recursive: '%s' is not yes or no",
+			    v);
+	} else if (!strcmp(name, "role")) {
+		if (conf_parse_role(v, &w->role) == -1)
+			return conf_fail(p, "role: '%s' is not one of auto, "
+			    "server, client, ca", v);
+	} else if (!strcmp(name, "password_file")) {
+		struct cv_err	e;
+
+		if (w->password_file != NULL)
+			return conf_fail(p, "password_file is set twice");
+		w->password_file = xstrdup(v);
+		if (fsutil_read_password(v, &w->password, &e) == -1)
+			return conf_fail(p, "password_file: %s", e.msg);
+	} else {
+		return conf_fail(p, "unknown key '%s' in [watch %s]", name,
+		    w->name);
+	}
+	return 1;
+}
+
+static int
+conf_new_section(struct conf_parse *p, const char *section)
+{
+	struct config		*cf = p->cf;
+	struct config_watch	*w;
+	const char		*name;
+	size_t			 i;
+
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->watch = NULL;
+	if (strcmp(section, "daemon") == 0)
+		return 1;
+	if (strncmp(section, "watch ", 6) != 0)
+		return conf_fail(p, "unknown section [%s] (expected [daemon] "
+		    "or [watch NAME])", section);
+	name = section + 6;
+	while (*name == ' ')
+		name++;
+	if (*name == '\0')
+		return conf_fail(p, "[watch] needs a name: [watch NAME]");
+	for (i = 0; i < cf->nwatches; i++)
+		if (strcmp(cf->watches[i].name, name) == 0)
+			return conf_fail(p, "[watch %s] is defined twice "
+			    "(first at line %d)", name, cf->watches[i].line);
+	cf->watches = xreallocarray(cf->watches, cf->nwatches + 1,
+	    sizeof(*cf->watches));
+	w = &cf->watches[cf->nwatches++];
+	memset(w, 0, sizeof(*w));
+	w->name = xstrdup(name);
+	w->recursive = 1;
+	w->role = ROLE_AUTO;
+	w->line = p->line;
+	p->watch = w;
+	return 1;
+}
+
+static int
+conf_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_parse	*p = user;
+
+	if (p->failed)
+		return 0;
+	if (strcmp(section, p->section) != 0 &&
+	    conf_new_section(p, section) == 0)
+		return 0;
+	if (name == NULL)
+		return 1;
+	if (section[0] == '\0')
+		return conf_fail(p, "'%s' outside any section", name);
+	if (p->watch != NULL)
+		return conf_watch_key(p, name, value);
+	return conf_daemon_key(p, name, value);
+}
+
+static struct config *
+conf_defaults(const char *path)
+{
+	struct config	*cf = xcalloc(1, sizeof(*cf));
+
+	cf->refs = 1;
+	cf->file = xstrdup(path);
+	cf->socket_path = xstrdup(CONF_DEFAULT_SOCKET);
+	cf->socket_mode = 0660;
+	cf->state_dir = xstrdup(CONF_DEFAULT_STATE);
+	cf->pid_file = xstrdup(CONF_DEFAULT_PIDFILE);
+	cf->log_syslog = -1;
+	cf->log_level = LOG_LVL_INFO;
+	cf->rescan_interval = 3600;
+	cf->expiring = 30 * 86400;
+	cf->max_clients = 64;
+	cf->client_timeout = 60;
+	cf->max_request = 64 * 1024;
+	return cf;
+}
+
+int
+conf_load(const char *path, int must_exist, struct config **out,
+    struct cv_err *err)
+{
+	struct conf_parse	 p;
+	struct config		*cf = conf_defaults(path);
+	size_t			 i;
+	int			 rc;
+
+	*out = NULL;
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.err = err;
+	p.cf = cf;
+	p.fp = fopen(path, "re");
+	if (p.fp == NULL) {
+		if (errno == ENOENT && !must_exist) {
+			*out = cf;
+			return 0;
+		}
+		cv_err_set(err, "%s: %s", path, strerror(errno));
+		conf_free(cf);
+		return -1;
+	}
+	rc = ini_parse_stream(conf_reader, &p, conf_handler, &p);
+	fclose(p.fp);
+	if (!p.failed && rc > 0)
+		cv_err_set(err, "%s:%d: syntax error (expected [section] or "
+		    "key = value)", path, rc), p.failed = 1;
+	else if (!p.failed && rc < 0)
+		cv_err_set(err, "%s: cannot read", path), p.failed = 1;
+	for (i = 0; !p.failed && i < cf->nwatches; i++) {
+		if (cf->watches[i].npaths == 0) {
+			cv_err_set(err, "%s:%d: [watch %s] has no path", path,
+			    cf->watches[i].line, cf->watches[i].name);
+			p.failed = 1;
+		}
+	}
+	if (p.failed) {
+		conf_free(cf);
+		return -1;
+	}
+	*out = cf;
+	return 0;
+}
+
+static void
+conf_free_strv(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+conf_free(struct config *cf)
+{
+	size_t	i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nwatches; i++) {
+		free(cf->watches[i].name);
+		conf_free_strv(cf->watches[i].paths, cf->watches[i].npaths);
+		conf_free_strv(cf->watches[i].excludes,
+		    cf->watches[i].nexcludes);
+		free(cf->watches[i].password_file);
+		freezero_str(cf->watches[i].password);
+	}
+	free(cf->watches);
+	free(cf->file);
+	free(cf->socket_path);
+	free(cf->socket_group);
+	free(cf->admin_group);
+	free(cf->state_dir);
+	free(cf->pid_file);
+	free(cf);
+}
+
+struct config *
+conf_ref(struct config *cf)
+{
+	cf->refs++;
+	return cf;
+}
+
+void
+conf_unref(struct config *cf)
+{
+	if (cf != NULL && --cf->refs == 0)
+		conf_free(cf);
+}

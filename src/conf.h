@@ -1,0 +1,70 @@
+/* The config file (INI) -> struct config.  Every error names FILE:LINE. */
+#ifndef CV_CONF_H
+#define CV_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cverr.h"
+#include "log.h"
+
+#define CONF_DEFAULT_FILE	"/etc/certvigil/certvigil.conf"
+#define CONF_DEFAULT_SOCKET	"/run/certvigil/control.sock"
+#define CONF_DEFAULT_STATE	"/var/lib/certvigil"
+#define CONF_DEFAULT_PIDFILE	"/run/certvigil/certvigild.pid"
+
+enum cert_role {
+	ROLE_AUTO = 0,
+	ROLE_SERVER,
+	ROLE_CLIENT,
+	ROLE_CA,
+};
+
+struct config_watch {
+	char		*name;
+	char		**paths;
+	size_t		 npaths;
+	int		 recursive;
+	enum cert_role	 role;
+	char		*password_file;
+	char		*password;	/* read at load time; freezero'd */
+	char		**excludes;
+	size_t		 nexcludes;
+	int		 line;
+};
+
+struct config {
+	int			 refs;		/* conf_ref / conf_unref */
+	char			*file;
+	char			*socket_path;
+	mode_t			 socket_mode;
+	char			*socket_group;
+	char			*admin_group;
+	char			*state_dir;
+	char			*pid_file;
+	int			 log_syslog;	/* -1: not set in the file */
+	enum log_level		 log_level;
+	int64_t			 rescan_interval;
+	int64_t			 expiring;
+	int			 max_clients;
+	int64_t			 client_timeout;
+	size_t			 max_request;
+	struct config_watch	*watches;
+	size_t			 nwatches;
+};
+
+/*
+ * Loads path.  A missing file is an error only when must_exist is set (the
+ * default path may be absent: the daemon then runs with no watches).
+ */
+int		 conf_load(const char *path, int must_exist, struct config **,
+		    struct cv_err *);
+void		 conf_free(struct config *);
+/* The daemon and in-flight scan work share a config across reloads. */
+struct config	*conf_ref(struct config *);
+void		 conf_unref(struct config *);
+const char	*conf_role_name(enum cert_role);
+int		 conf_parse_role(const char *, enum cert_role *);
+
+#endif

@@ -1,0 +1,486 @@
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+/* A client that does not read its replies is dropped past this. */
+#define CONTROL_MAX_QUEUED	(32u * 1024 * 1024)
+
+struct control_client {
+	uv_pipe_t		 h;		/* first: freed in close_cb */
+	uv_timer_t		 idle;
+	struct control		*c;
+	struct control_client	*next, **prevp;
+	struct proto_buf	 in;
+	struct control_peer	 peer;
+	size_t			 queued;
+	int			 watching;
+	int			 closing;
+	int			 handles;
+};
+
+struct control {
+	uv_pipe_t		 server;
+	uv_loop_t		*loop;
+	char			*path;
+	control_handler		 handler;
+	void			*arg;
+	struct control_client	*clients;
+	int			 nclients;
+	int			 max_clients;
+	uint64_t		 idle_ms;
+	size_t			 max_request;
+	char			*admin_group;
+	int			 closing;
+	int			 pending;	/* handles not yet closed */
+	void			(*close_cb)(void *);
+	void			*close_arg;
+};
+
+struct control_write {
+	uv_write_t		 req;
+	struct control_client	*cl;
+	size_t			 len;
+	char			*data;
+};
+
+static void	control_client_close(struct control_client *);
+
+static void
+control_maybe_done(struct control *c)
+{
+	if (c->closing && c->pending == 0) {
+		if (unlink(c->path) == -1 && errno != ENOENT)
+			log_warn("%s: unlink: %s", c->path, strerror(errno));
+		free(c->path);
+		free(c->admin_group);
+		c->close_cb(c->close_arg);
+		free(c);
+	}
+}
+
+static void
+control_client_closed(uv_handle_t *h)
+{
+	struct control_client	*cl = h->data;
+	struct control		*c = cl->c;
+
+	if (--cl->handles > 0)
+		return;
+	proto_buf_free(&cl->in);
+	free(cl);
+	c->pending--;
+	control_maybe_done(c);
+}
+
+static void
+control_client_close(struct control_client *cl)
+{
+	if (cl->closing)
+		return;
+	cl->closing = 1;
+	*cl->prevp = cl->next;
+	if (cl->next != NULL)
+		cl->next->prevp = cl->prevp;
+	cl->c->nclients--;
+	cl->handles = 2;
+	cl->c->pending++;
+	uv_close((uv_handle_t *)&cl->idle, control_client_closed);
+	uv_close((uv_handle_t *)&cl->h, control_client_closed);
+}
+
+static void
+control_write_done(uv_write_t *req, int status)
+{
+	struct control_write	*w = (struct control_write *)req;
+
+	w->cl->queued -= w->len;
+	if (status < 0 && status != UV_ECANCELED)
+		control_client_close(w->cl);
+	free(w->data);
+	free(w);
+}
+
+static void
+control_write(struct control_client *cl, char *data, size_t len)
+{
+	struct control_write	*w;
+	uv_buf_t		 b = uv_buf_init(data, (unsigned)len);
+	int			 n;
+
+	if (cl->closing) {
+		free(data);
+		return;
+	}
+	/* Most replies go out at once, without queueing a request. */
+	if (cl->queued == 0) {
+		n = uv_try_write((uv_stream_t *)&cl->h, &b, 1);
+		if (n == (int)len) {
+			free(data);
+			return;
+		}
+		if (n > 0) {
+			b.base += n;
+			b.len -= (size_t)n;
+		} else if (n != UV_EAGAIN) {
+			free(data);
+			control_client_close(cl);
+			return;
+		}
+	}
+	if (cl->queued + b.len > CONTROL_MAX_QUEUED) {
+		log_warn("control: client pid %ld does not read its replies; "
+		    "dropped", (long)cl->peer.pid);
+		free(data);
+		control_client_close(cl);
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->cl = cl;
+	w->len = b.len;
+	w->data = data;
+	cl->queued += b.len;
+	uv_write(&w->req, (uv_stream_t *)&cl->h, &b, 1, control_write_done);
+}
+
+void
+control_send(struct control_client *cl, const json_t *msg)
+{
+	size_t	 len;
+	char	*s = proto_dump(msg, &len);
+
+	control_write(cl, s, len);
+}
+
+void
+control_subscribe(struct control_client *cl)
+{
+	cl->watching = 1;
+	/* A subscriber waits for events: no idle timeout. */
+	uv_timer_stop(&cl->idle);
+}
+
+void
+control_broadcast(struct control *c, const json_t *event)
+{
+	struct control_client	*cl;
+	json_t			*msg = NULL;
+	size_t			 len = 0;
+	char			*s = NULL;
+
+	for (cl = c->clients; cl != NULL; cl = cl->next) {
+		if (!cl->watching || cl->closing)
+			continue;
+		if (s == NULL) {
+			msg = proto_event(json_incref((json_t *)event));
+			s = proto_dump(msg, &len);
+			json_decref(msg);
+		}
+		control_write(cl, xstrndup(s, len), len);
+	}
+	free(s);
+}
+
+int
+control_nclients(struct control *c)
+{
+	return c->nclients;
+}
+
+static void
+control_idle_fire(uv_timer_t *t)
+{
+	struct control_client	*cl = t->data;
+
+	log_debug("control: client pid %ld idle; dropped", (long)cl->peer.pid);
+	control_client_close(cl);
+}
+
+static void
+control_touch(struct control_client *cl)
+{
+	if (!cl->watching && cl->c->idle_ms > 0)
+		uv_timer_start(&cl->idle, control_idle_fire, cl->c->idle_ms, 0);
+}
+
+static void
+control_reply_err(struct control_client *cl, const char *code,
+    const char *msg)
+{
+	json_t	*r = proto_reply_err(code, "%s", msg);
+
+	control_send(cl, r);
+	json_decref(r);
+}
+
+static void
+control_handle_line(struct control_client *cl, char *line, size_t len)
+{
+	struct control	*c = cl->c;
+	const char	*cmd, *code;
+	json_t		*req, *args, *reply;
+	char		 msg[256];
+
+	if (proto_parse_request(line, len, &req, &cmd, &args, &code, msg,
+	    sizeof(msg)) == -1) {
+		control_reply_err(cl, code, msg);
+		return;
+	}
+	if (!proto_cmd_known(cmd)) {
+		snprintf(msg, sizeof(msg), "unknown command '%.64s'", cmd);
+		control_reply_err(cl, PROTO_E_UNKNOWN_CMD, msg);
+	} else if (proto_cmd_is_admin(cmd) && !cl->peer.admin) {
+		snprintf(msg, sizeof(msg), "'%s' changes the daemon's state: "
+		    "root or the admin group only", cmd);
+		control_reply_err(cl, PROTO_E_DENIED, msg);
+	} else {
+		reply = c->handler(c->arg, cl, &cl->peer, cmd, args);
+		if (reply != NULL) {
+			control_send(cl, reply);
+			json_decref(reply);
+		}
+	}
+	json_decref(req);
+}
+
+static void
+control_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char	slab[65536];	/* the loop thread's only reader */
+
+	(void)h;
+	(void)hint;
+	buf->base = slab;
+	buf->len = sizeof(slab);
+}
+
+static void
+control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct control_client	*cl = s->data;
+	char			*line;
+	size_t			 len;
+	int			 rc;
+
+	if (n < 0) {
+		control_client_close(cl);
+		return;
+	}
+	if (n == 0 || cl->closing)
+		return;
+	control_touch(cl);
+	proto_buf_append(&cl->in, buf->base, (size_t)n);
+	while (!cl->closing && (rc = proto_buf_take(&cl->in, &line, &len))
+	    != 0) {
+		if (rc == -1) {
+			/* Say why, then hang up: the stream is unframed. */
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "request longer than %zu "
+			    "bytes", cl->c->max_request);
+			control_reply_err(cl, PROTO_E_TOO_LARGE, msg);
+			uv_read_stop(s);
+			control_client_close(cl);
+			return;
+		}
+		control_handle_line(cl, line, len);
+	}
+}
+
+static int
+control_in_group(uid_t uid, gid_t gid, const char *group)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 groups[256];
+	int		 n = 256, i;
+
+	if (group == NULL || (gr = getgrnam(group)) == NULL)
+		return 0;
+	if (gid == gr->gr_gid)
+		return 1;
+	if ((pw = getpwuid(uid)) == NULL)
+		return 0;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gr->gr_gid)
+			return 1;
+	return 0;
+}
+
+static void
+control_accept(uv_stream_t *server, int status)
+{
+	struct control		*c = server->data;
+	struct control_client	*cl;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+	uv_os_fd_t		 fd;
+
+	if (status < 0) {
+		log_warn("control: accept: %s", uv_strerror(status));
+		return;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->c = c;
+	uv_pipe_init(c->loop, &cl->h, 0);
+	uv_timer_init(c->loop, &cl->idle);
+	cl->h.data = cl->idle.data = cl;
+	proto_buf_init(&cl->in, c->max_request);
+	cl->next = c->clients;
+	if (c->clients != NULL)
+		c->clients->prevp = &cl->next;
+	cl->prevp = &c->clients;
+	c->clients = cl;
+	c->nclients++;
+	if (uv_accept(server, (uv_stream_t *)&cl->h) != 0) {
+		control_client_close(cl);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)&cl->h, &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		control_client_close(cl);
+		return;
+	}
+	cl->peer.uid = cred.uid;
+	cl->peer.gid = cred.gid;
+	cl->peer.pid = cred.pid;
+	cl->peer.admin = cred.uid == 0 ||
+	    control_in_group(cred.uid, cred.gid, c->admin_group);
+	if (c->nclients > c->max_clients) {
+		control_reply_err(cl, PROTO_E_BUSY, "too many clients; try "
+		    "again later");
+		control_client_close(cl);
+		return;
+	}
+	control_touch(cl);
+	uv_read_start((uv_stream_t *)&cl->h, control_alloc, control_read);
+}
+
+/*
+ * A socket file left by a daemon that died is removed; one that answers
+ * belongs to a running daemon, and we refuse to steal it.
+ */
+static int
+control_clear_stale(const char *path, struct cv_err *err)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 fd, rc;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : cv_err_set(err, "%s: %s", path,
+		    strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return cv_err_set(err, "%s: exists and is not a socket", path);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return cv_err_set(err, "socket: %s", strerror(errno));
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0)
+		return cv_err_set(err, "%s: another certvigild is running",
+		    path);
+	if (unlink(path) == -1)
+		return cv_err_set(err, "%s: unlink: %s", path, strerror(errno));
+	return 0;
+}
+
+void
+control_update(struct control *c, const struct control_opts *o)
+{
+	c->max_clients = o->max_clients;
+	c->idle_ms = o->idle_timeout_ms;
+	c->max_request = o->max_request;
+	free(c->admin_group);
+	c->admin_group = o->admin_group ? xstrdup(o->admin_group) : NULL;
+}
+
+int
+control_open(uv_loop_t *loop, const struct control_opts *o,
+    control_handler handler, void *arg, struct control **out,
+    struct cv_err *err)
+{
+	struct control	*c;
+	struct group	*gr = NULL;
+	mode_t		 old;
+	int		 rc;
+
+	*out = NULL;
+	if (strlen(o->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return cv_err_set(err, "%s: socket path too long", o->path);
+	if (o->group != NULL && (gr = getgrnam(o->group)) == NULL)
+		return cv_err_set(err, "socket_group: no group named '%s'",
+		    o->group);
+	if (control_clear_stale(o->path, err) == -1)
+		return -1;
+	c = xcalloc(1, sizeof(*c));
+	c->loop = loop;
+	c->path = xstrdup(o->path);
+	c->handler = handler;
+	c->arg = arg;
+	control_update(c, o);
+	uv_pipe_init(loop, &c->server, 0);
+	c->server.data = c;
+	/* Bind under a tight umask, then open up to the configured mode. */
+	old = umask(0177);
+	rc = uv_pipe_bind(&c->server, o->path);
+	umask(old);
+	if (rc == 0 && gr != NULL && chown(o->path, (uid_t)-1, gr->gr_gid) == -1)
+		rc = -errno;
+	if (rc == 0 && chmod(o->path, o->mode) == -1)
+		rc = -errno;
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&c->server, 128, control_accept);
+	if (rc != 0) {
+		cv_err_set(err, "%s: %s", o->path, uv_strerror(rc));
+		uv_close((uv_handle_t *)&c->server, NULL);
+		unlink(o->path);
+		/* The handle is freed once the loop has run its close. */
+		uv_run(loop, UV_RUN_NOWAIT);
+		free(c->path);
+		free(c->admin_group);
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+control_server_closed(uv_handle_t *h)
+{
+	struct control	*c = h->data;
+
+	c->pending--;
+	control_maybe_done(c);
+}
+
+void
+control_close(struct control *c, void (*cb)(void *), void *arg)
+{
+	c->closing = 1;
+	c->close_cb = cb;
+	c->close_arg = arg;
+	c->pending++;
+	while (c->clients != NULL)
+		control_client_close(c->clients);
+	uv_close((uv_handle_t *)&c->server, control_server_closed);
+}

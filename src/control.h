@@ -1,0 +1,57 @@
+/*
+ * The control socket: accept, peer credentials, limits, line framing and
+ * dispatch to the daemon's handler.  Loop thread only.
+ */
+#ifndef CV_CONTROL_H
+#define CV_CONTROL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "cverr.h"
+
+struct control;
+struct control_client;
+
+struct control_peer {
+	uid_t	uid;
+	gid_t	gid;
+	pid_t	pid;
+	int	admin;		/* may run changing commands */
+};
+
+/*
+ * Handles one request; returns the reply to send (the control layer owns
+ * and frees it), or NULL when the handler already answered (watch).
+ */
+typedef json_t *(*control_handler)(void *arg, struct control_client *,
+    const struct control_peer *, const char *cmd, json_t *args);
+
+struct control_opts {
+	const char	*path;
+	mode_t		 mode;
+	const char	*group;		/* socket group, or NULL */
+	const char	*admin_group;	/* or NULL: root only */
+	int		 max_clients;
+	uint64_t	 idle_timeout_ms;
+	size_t		 max_request;
+};
+
+int	 control_open(uv_loop_t *, const struct control_opts *,
+	    control_handler, void *arg, struct control **, struct cv_err *);
+/* Applies new limits and groups (SIGHUP); the socket stays. */
+void	 control_update(struct control *, const struct control_opts *);
+/* Sends one message (reply or event) to a client. */
+void	 control_send(struct control_client *, const json_t *);
+/* Marks a client as subscribed to the event stream. */
+void	 control_subscribe(struct control_client *);
+/* Sends an event to every subscribed client. */
+void	 control_broadcast(struct control *, const json_t *event);
+int	 control_nclients(struct control *);
+/* Closes the server and all clients, unlinks the socket, then cb. */
+void	 control_close(struct control *, void (*cb)(void *), void *arg);
+
+#endif

@@ -1,0 +1,1091 @@
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "inventory.h"
+#include "log.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/*
+ * Numbered migrations: entry i takes the schema from version i to i + 1.
+ * Never edit a released entry; append a new one.
+ */
+static const char *inventory_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE certs("
+	"  sha1 TEXT PRIMARY KEY, sha256 TEXT NOT NULL, subject TEXT NOT NULL,"
+	"  issuer TEXT NOT NULL, serial TEXT NOT NULL,"
+	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	"  key_type TEXT NOT NULL, key_bits INTEGER NOT NULL,"
+	"  sig_alg TEXT NOT NULL, san TEXT NOT NULL, eku TEXT NOT NULL,"
+	"  is_ca INTEGER NOT NULL, key_usage INTEGER NOT NULL,"
+	"  role TEXT NOT NULL, first_seen INTEGER NOT NULL);"
+	"CREATE TABLE files("
+	"  id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, watch TEXT,"
+	"  format TEXT, inode INTEGER, size INTEGER, mtime_ns INTEGER,"
+	"  error TEXT, gone INTEGER NOT NULL DEFAULT 0,"
+	"  first_seen INTEGER NOT NULL, last_change INTEGER NOT NULL);"
+	"CREATE TABLE sources("
+	"  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL, sha1 TEXT NOT NULL REFERENCES certs(sha1),"
+	"  has_key INTEGER NOT NULL, key_matches INTEGER,"
+	"  PRIMARY KEY(file_id, idx));"
+	"CREATE INDEX sources_sha1 ON sources(sha1);"
+	"CREATE TABLE events("
+	"  id INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  path TEXT, sha1 TEXT, message TEXT NOT NULL);"
+	"CREATE INDEX events_time ON events(time);"
+	"CREATE INDEX events_sha1 ON events(sha1);",
+};
+
+#define INV_SCHEMA_VERSION \
+	((int)(sizeof(inventory_migrations) / sizeof(inventory_migrations[0])))
+
+enum inv_stmt {
+	S_FILE_GET,
+	S_FILE_INSERT,
+	S_FILE_UPDATE,
+	S_FILE_ERROR,
+	S_FILE_GONE,
+	S_SOURCES_GET,
+	S_SOURCES_DEL,
+	S_SOURCE_INSERT,
+	S_CERT_INSERT,
+	S_CERT_ROLE,
+	S_EVENT_INSERT,
+	S_STAT_CACHE,
+	S__COUNT
+};
+
+static const char *inventory_sql[S__COUNT] = {
+	[S_FILE_GET] = "SELECT id, error, gone FROM files WHERE path = ?1",
+	[S_FILE_INSERT] = "INSERT INTO files(path, watch, format, inode, size,"
+	    " mtime_ns, error, gone, first_seen, last_change)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
+	[S_FILE_UPDATE] = "UPDATE files SET watch = ?2, format = ?3,"
+	    " inode = ?4, size = ?5, mtime_ns = ?6, error = NULL, gone = 0,"
+	    " last_change = ?7 WHERE id = ?1",
+	[S_FILE_ERROR] = "UPDATE files SET watch = ?2, inode = ?3, size = ?4,"
+	    " mtime_ns = ?5, error = ?6, gone = 0, last_change = ?7"
+	    " WHERE id = ?1",
+	[S_FILE_GONE] = "UPDATE files SET gone = 1, last_change = ?2"
+	    " WHERE id = ?1",
+	[S_SOURCES_GET] = "SELECT sha1 FROM sources WHERE file_id = ?1"
+	    " ORDER BY idx",
+	[S_SOURCES_DEL] = "DELETE FROM sources WHERE file_id = ?1",
+	[S_SOURCE_INSERT] = "INSERT INTO sources(file_id, idx, sha1, has_key,"
+	    " key_matches) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_CERT_INSERT] = "INSERT OR IGNORE INTO certs(sha1, sha256, subject,"
+	    " issuer, serial, not_before, not_after, key_type, key_bits,"
+	    " sig_alg, san, eku, is_ca, key_usage, role, first_seen)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16)",
+	[S_CERT_ROLE] = "UPDATE certs SET role = ?2 WHERE sha1 = ?1"
+	    " AND role <> ?2",
+	[S_EVENT_INSERT] = "INSERT INTO events(time, kind, path, sha1,"
+	    " message) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_STAT_CACHE] = "SELECT path, inode, size, mtime_ns,"
+	    " error IS NOT NULL FROM files WHERE gone = 0 ORDER BY path",
+};
+
+struct inventory {
+	sqlite3		*db;
+	char		*path;
+	sqlite3_stmt	*st[S__COUNT];
+	inv_event_cb	 event_cb;
+	void		*event_arg;
+	int64_t		 generation;	/* bumped on every change */
+	/* counts cache: valid while generation matches and before until */
+	struct inv_counts cache;
+	int64_t		 cache_gen;
+	time_t		 cache_until;
+	int64_t		 cache_expiring;
+};
+
+static int
+inventory_exec(struct inventory *inv, const char *sql, struct cv_err *err)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(inv->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		cv_err_set(err, "%s: %s", inv->path, msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+inventory_user_version(struct inventory *inv, int *v, struct cv_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(inv->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return cv_err_set(err, "%s: %s", inv->path,
+		    sqlite3_errmsg(inv->db));
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return cv_err_set(err, "%s: %s", inv->path,
+		    sqlite3_errmsg(inv->db));
+	return 0;
+}
+
+static int
+inventory_migrate(struct inventory *inv, struct cv_err *err)
+{
+	char	 sql[64];
+	int	 v, i;
+
+	if (inventory_user_version(inv, &v, err) == -1)
+		return -1;
+	if (v > INV_SCHEMA_VERSION)
+		return cv_err_set(err, "%s: inventory schema version %d is "
+		    "newer than this certvigild understands (%d); refusing to "
+		    "use it (upgrade certvigil, or move the file away)",
+		    inv->path, v, INV_SCHEMA_VERSION);
+	for (i = v; i < INV_SCHEMA_VERSION; i++) {
+		/* Each step and its version bump commit together. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
+		if (inventory_exec(inv, "BEGIN IMMEDIATE", err) == -1)
+			return -1;
+		if (inventory_exec(inv, inventory_migrations[i], err) == -1 ||
+		    inventory_exec(inv, sql, err) == -1) {
+			inventory_exec(inv, "ROLLBACK", NULL);
+			cv_err_prefix(err, "migration %d -> %d", i, i + 1);
+			return -1;
+		}
+		if (inventory_exec(inv, "COMMIT", err) == -1)
+			return -1;
+		log_info("%s: inventory schema migrated to version %d",
+		    inv->path, i + 1);
+	}
+	return 0;
+}
+
+int
+inventory_open(const char *path, struct inventory **out,
+    struct cv_err *err)
+{
+	struct inventory	*inv = xcalloc(1, sizeof(*inv));
+	int			 i;
+
+	*out = NULL;
+	inv->path = xstrdup(path);
+	inv->cache_gen = -1;
+	if (sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		cv_err_set(err, "%s: %s", path, inv->db ?
+		    sqlite3_errmsg(inv->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(inv->db, 5000);
+	if (inventory_exec(inv, "PRAGMA journal_mode = WAL", err) == -1 ||
+	    inventory_exec(inv, "PRAGMA synchronous = NORMAL", err) == -1 ||
+	    inventory_exec(inv, "PRAGMA foreign_keys = ON", err) == -1)
+		goto fail;
+	if (inventory_migrate(inv, err) == -1)
+		goto fail;
+	for (i = 0; i < S__COUNT; i++) {
+		if (sqlite3_prepare_v3(inv->db, inventory_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &inv->st[i], NULL) != SQLITE_OK) {
+			cv_err_set(err, "%s: %s", path,
+			    sqlite3_errmsg(inv->db));
+			goto fail;
+		}
+	}
+	*out = inv;
+	return 0;
+fail:
+	inventory_close(inv);
+	return -1;
+}
+
+void
+inventory_close(struct inventory *inv)
+{
+	int	i;
+
+	if (inv == NULL)
+		return;
+	for (i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(inv->st[i]);
+	if (inv->db != NULL && sqlite3_close(inv->db) != SQLITE_OK)
+		log_warn("%s: close: %s", inv->path, sqlite3_errmsg(inv->db));
+	free(inv->path);
+	free(inv);
+}
+
+void
+inventory_set_event_cb(struct inventory *inv, inv_event_cb cb, void *arg)
+{
+	inv->event_cb = cb;
+	inv->event_arg = arg;
+}
+
+int
+inventory_begin(struct inventory *inv)
+{
+	struct cv_err	err;
+
+	if (inventory_exec(inv, "BEGIN IMMEDIATE", &err) == -1) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+inventory_commit(struct inventory *inv)
+{
+	struct cv_err	err;
+
+	if (inventory_exec(inv, "COMMIT", &err) == -1) {
+		log_error("%s", err.msg);
+		inventory_exec(inv, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+inventory_generation(struct inventory *inv)
+{
+	return inv->generation;
+}
+
+static sqlite3_stmt *
+inventory_stmt(struct inventory *inv, enum inv_stmt which)
+{
+	sqlite3_stmt	*st = inv->st[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Steps a statement that returns no rows; logs and returns -1 on error. */
+static int
+inventory_done(struct inventory *inv, sqlite3_stmt *st)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+inventory_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+int
+inventory_add_event(struct inventory *inv, time_t t, const char *kind,
+    const char *path, const char *sha1, const char *fmt, ...)
+{
+	sqlite3_stmt	*st = inventory_stmt(inv, S_EVENT_INSERT);
+	char		 msg[1024], ts[TIMEUTIL_RFC3339_LEN];
+	va_list		 ap;
+	json_t		*ev;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sqlite3_bind_int64(st, 1, (int64_t)t);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	inventory_bind_text(st, 3, path);
+	inventory_bind_text(st, 4, sha1);
+	sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
+	if (inventory_done(inv, st) == -1)
+		return -1;
+	log_debug("event %s: %s%s%s", kind, path ? path : "", path ? ": " :
+	    "", msg);
+	if (inv->event_cb != NULL) {
+		ev = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s}",
+		    "id", (json_int_t)sqlite3_last_insert_rowid(inv->db),
+		    "time", timeutil_rfc3339(t, ts, sizeof(ts)), "kind", kind,
+		    "path", path, "sha1", sha1, "message", msg);
+		inv->event_cb(inv->event_arg, ev);
+		json_decref(ev);
+	}
+	return 0;
+}
+
+int
+inventory_stat_cache(struct inventory *inv, struct inv_stat **out,
+    size_t *n)
+{
+	sqlite3_stmt	*st = inventory_stmt(inv, S_STAT_CACHE);
+	struct inv_stat	*v = NULL;
+	size_t		 cap = 0, len = 0;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1024;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[len].path = xstrdup((const char *)sqlite3_column_text(st, 0));
+		v[len].ino = sqlite3_column_int64(st, 1);
+		v[len].size = sqlite3_column_int64(st, 2);
+		v[len].mtime_ns = sqlite3_column_int64(st, 3);
+		v[len].has_error = sqlite3_column_int(st, 4);
+		len++;
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = len;
+	if (rc != SQLITE_DONE) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return -1;
+	}
+	return 0;
+}
+
+void
+inventory_stat_cache_free(struct inv_stat *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+static char *
+inventory_strv_json(char **v, size_t n)
+{
+	json_t	*a = json_array();
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static const char *
+inventory_auto_role(const struct x509_cert *c, enum cert_role role)
+{
+	size_t	i;
+	int	server = 0, client = 0;
+
+	if (role != ROLE_AUTO)
+		return conf_role_name(role);
+	if (c->is_ca)
+		return "ca";
+	for (i = 0; i < c->neku; i++) {
+		if (strcmp(c->eku[i], "serverAuth") == 0)
+			server = 1;
+		else if (strcmp(c->eku[i], "clientAuth") == 0)
+			client = 1;
+	}
+	return client && !server ? "client" : "server";
+}
+
+static int
+inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
+    const char *role, time_t now)
+{
+	sqlite3_stmt	*st = inventory_stmt(inv, S_CERT_INSERT);
+	char		*san = inventory_strv_json(c->san, c->nsan);
+	char		*eku = inventory_strv_json(c->eku, c->neku);
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)c->not_before);
+	sqlite3_bind_int64(st, 7, (int64_t)c->not_after);
+	sqlite3_bind_text(st, 8, c->key_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, (int)c->key_bits);
+	sqlite3_bind_text(st, 10, c->sig_alg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, san, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, eku, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 13, c->is_ca);
+	sqlite3_bind_int(st, 14, (int)c->key_usage);
+	sqlite3_bind_text(st, 15, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 16, (int64_t)now);
+	rc = inventory_done(inv, st);
+	free(san);
+	free(eku);
+	if (rc == -1 || sqlite3_changes(inv->db) > 0)
+		return rc;
+	/* Already known: the latest watch decides its role. */
+	st = inventory_stmt(inv, S_CERT_ROLE);
+	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+	return inventory_done(inv, st);
+}
+
+/* Looks a file up; *id 0 when unknown. */
+static int
+inventory_file_get(struct inventory *inv, const char *path, int64_t *id,
+    int *had_error, int *gone)
+{
+	sqlite3_stmt	*st = inventory_stmt(inv, S_FILE_GET);
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	*id = 0;
+	*had_error = *gone = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*had_error = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		*gone = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* The thumbprints a file held, joined by ",", into a new string. */
+static char *
+inventory_file_sha1s(struct inventory *inv, int64_t id)
+{
+	sqlite3_stmt	*st = inventory_stmt(inv, S_SOURCES_GET);
+	char		*s = xstrdup(""), *t;
+
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		xasprintf(&t, "%s%s%s", s, *s ? "," : "",
+		    (const char *)sqlite3_column_text(st, 0));
+		free(s);
+		s = t;
+	}
+	sqlite3_reset(st);
+	return s;
+}
+
+static char *
+inventory_x509_sha1s(const struct x509_file *f)
+{
+	char	*s = xstrdup(""), *t;
+	size_t	 i;
+
+	for (i = 0; i < f->ncerts; i++) {
+		xasprintf(&t, "%s%s%s", s, *s ? "," : "", f->certs[i].sha1);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static int
+inventory_file_error(struct inventory *inv, int64_t id, const char *path,
+    const char *watch, const struct inv_stat *st, const char *error,
+    int had_error, time_t now)
+{
+	sqlite3_stmt	*q;
+
+	if (id == 0) {
+		q = inventory_stmt(inv, S_FILE_INSERT);
+		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+		inventory_bind_text(q, 2, watch);
+		sqlite3_bind_null(q, 3);
+		sqlite3_bind_int64(q, 4, st->ino);
+		sqlite3_bind_int64(q, 5, st->size);
+		sqlite3_bind_int64(q, 6, st->mtime_ns);
+		sqlite3_bind_text(q, 7, error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 8, (int64_t)now);
+	} else {
+		q = inventory_stmt(inv, S_FILE_ERROR);
+		sqlite3_bind_int64(q, 1, id);
+		inventory_bind_text(q, 2, watch);
+		sqlite3_bind_int64(q, 3, st->ino);
+		sqlite3_bind_int64(q, 4, st->size);
+		sqlite3_bind_int64(q, 5, st->mtime_ns);
+		sqlite3_bind_text(q, 6, error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 7, (int64_t)now);
+	}
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	inv->generation++;
+	/* One event per failure, not one per rescan of a still-bad file. */
+	if (had_error)
+		return 0;
+	return inventory_add_event(inv, now, "parse_error", path, NULL, "%s%s",
+	    error, id != 0 ? " (keeping its last good certificates)" : "");
+}
+
+int
+inventory_apply_file(struct inventory *inv, const char *path,
+    const char *watch, enum cert_role role, const struct inv_stat *st,
+    const struct x509_file *f, const char *error, time_t now)
+{
+	sqlite3_stmt	*q;
+	int64_t		 id;
+	char		*old = NULL, *new = NULL;
+	const char	*first;
+	size_t		 i;
+	int		 had_error, gone, rc = -1;
+
+	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
+		return -1;
+	if (error != NULL || f == NULL || f->ncerts == 0) {
+		/* Key-only files are not certificates: nothing to record. */
+		if (error == NULL && f != NULL && id == 0)
+			return 0;
+		return inventory_file_error(inv, id, path, watch, st,
+		    error ? error : "no certificate found", had_error, now);
+	}
+	if (id == 0) {
+		q = inventory_stmt(inv, S_FILE_INSERT);
+		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+		inventory_bind_text(q, 2, watch);
+		sqlite3_bind_text(q, 3, x509_format_name(f->format), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, st->ino);
+		sqlite3_bind_int64(q, 5, st->size);
+		sqlite3_bind_int64(q, 6, st->mtime_ns);
+		sqlite3_bind_null(q, 7);
+		sqlite3_bind_int64(q, 8, (int64_t)now);
+		if (inventory_done(inv, q) == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(inv->db);
+	} else {
+		old = inventory_file_sha1s(inv, id);
+		q = inventory_stmt(inv, S_FILE_UPDATE);
+		sqlite3_bind_int64(q, 1, id);
+		inventory_bind_text(q, 2, watch);
+		sqlite3_bind_text(q, 3, x509_format_name(f->format), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, st->ino);
+		sqlite3_bind_int64(q, 5, st->size);
+		sqlite3_bind_int64(q, 6, st->mtime_ns);
+		sqlite3_bind_int64(q, 7, (int64_t)now);
+		if (inventory_done(inv, q) == -1)
+			goto out;
+		q = inventory_stmt(inv, S_SOURCES_DEL);
+		sqlite3_bind_int64(q, 1, id);
+		if (inventory_done(inv, q) == -1)
+			goto out;
+	}
+	for (i = 0; i < f->ncerts; i++) {
+		const struct x509_cert *c = &f->certs[i];
+
+		if (inventory_put_cert(inv, c, inventory_auto_role(c, role),
+		    now) == -1)
+			goto out;
+		q = inventory_stmt(inv, S_SOURCE_INSERT);
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int(q, 2, (int)i);
+		sqlite3_bind_text(q, 3, c->sha1, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 4, c->has_private_key);
+		if (c->key_matches < 0)
+			sqlite3_bind_null(q, 5);
+		else
+			sqlite3_bind_int(q, 5, c->key_matches);
+		if (inventory_done(inv, q) == -1)
+			goto out;
+	}
+	inv->generation++;
+	new = inventory_x509_sha1s(f);
+	first = f->certs[0].sha1;
+	if (old == NULL || gone)
+		rc = inventory_add_event(inv, now, "discovered", path, first,
+		    "%zu certificate%s (%s): %s", f->ncerts,
+		    f->ncerts == 1 ? "" : "s", x509_format_name(f->format),
+		    f->certs[0].subject);
+	else if (strcmp(old, new) != 0)
+		rc = inventory_add_event(inv, now, "thumbprint_changed", path,
+		    first, "thumbprint changed from %s to %s", old, new);
+	else if (had_error)
+		rc = inventory_add_event(inv, now, "recovered", path, first,
+		    "the file reads again");
+	else
+		rc = inventory_add_event(inv, now, "changed", path, first,
+		    "file changed, same certificate%s",
+		    f->ncerts == 1 ? "" : "s");
+out:
+	free(old);
+	free(new);
+	return rc;
+}
+
+int
+inventory_mark_gone(struct inventory *inv, const char *path, time_t now)
+{
+	sqlite3_stmt	*q;
+	int64_t		 id;
+	char		*old;
+	int		 had_error, gone, rc;
+
+	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
+		return -1;
+	if (id == 0 || gone)
+		return 0;
+	q = inventory_stmt(inv, S_FILE_GONE);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, (int64_t)now);
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	inv->generation++;
+	old = inventory_file_sha1s(inv, id);
+	rc = inventory_add_event(inv, now, "removed", path,
+	    *old ? old : NULL, "file removed%s%s", *old ? "; it held " : "",
+	    old);
+	free(old);
+	return rc;
+}
+
+/* ---- queries -------------------------------------------------------- */
+
+static const char *
+inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
+    int invalid)
+{
+	if (invalid)
+		return "invalid";
+	if ((int64_t)now < nb)
+		return "not_yet_valid";
+	if ((int64_t)now >= na)
+		return "expired";
+	if (na - (int64_t)now <= expiring)
+		return "expiring";
+	return "valid";
+}
+
+/*
+ * One row per (certificate, live source), grouped by certificate in C.
+ * Columns: 0 sha1 .. 15 role, 16 path, 17 format, 18 idx, 19 has_key,
+ * 20 key_matches, 21 error, 22 gone, 23 first_seen.
+ */
+#define INV_CERT_COLS \
+	"c.sha1, c.sha256, c.subject, c.issuer, c.serial, c.not_before," \
+	" c.not_after, c.key_type, c.key_bits, c.sig_alg, c.san, c.eku," \
+	" c.is_ca, c.key_usage, c.role, c.first_seen, f.path, f.format," \
+	" s.idx, s.has_key, s.key_matches, f.error, f.gone, f.inode, f.size," \
+	" f.mtime_ns"
+
+static json_t *
+inventory_row_cert(sqlite3_stmt *st)
+{
+	char		 nb[TIMEUTIL_RFC3339_LEN], na[TIMEUTIL_RFC3339_LEN];
+	json_t		*o = json_object(), *san, *eku;
+	const char	*fmt = (const char *)sqlite3_column_text(st, 17);
+
+	san = json_loads((const char *)sqlite3_column_text(st, 10), 0, NULL);
+	eku = json_loads((const char *)sqlite3_column_text(st, 11), 0, NULL);
+	json_object_set_new(o, "path",
+	    json_string((const char *)sqlite3_column_text(st, 16)));
+	json_object_set_new(o, "format", json_string(fmt ? fmt : ""));
+	json_object_set_new(o, "index", json_integer(sqlite3_column_int(st,
+	    18)));
+#define COL_STR(key, i) json_object_set_new(o, key, \
+	json_string((const char *)sqlite3_column_text(st, i)))
+	COL_STR("sha1", 0);
+	COL_STR("sha256", 1);
+	COL_STR("subject", 2);
+	COL_STR("issuer", 3);
+	COL_STR("serial", 4);
+	json_object_set_new(o, "not_before", json_string(timeutil_rfc3339(
+	    (time_t)sqlite3_column_int64(st, 5), nb, sizeof(nb))));
+	json_object_set_new(o, "not_after", json_string(timeutil_rfc3339(
+	    (time_t)sqlite3_column_int64(st, 6), na, sizeof(na))));
+	COL_STR("key_type", 7);
+	json_object_set_new(o, "key_bits", json_integer(sqlite3_column_int(st,
+	    8)));
+	COL_STR("sig_alg", 9);
+	json_object_set_new(o, "san", san ? san : json_array());
+	json_object_set_new(o, "eku", eku ? eku : json_array());
+	json_object_set_new(o, "is_ca", json_boolean(sqlite3_column_int(st,
+	    12)));
+	json_object_set_new(o, "has_private_key", json_false());
+	json_object_set_new(o, "key_matches", json_null());
+	COL_STR("role", 14);
+#undef COL_STR
+	return o;
+}
+
+/*
+ * Walks the rows of a query in INV_CERT_COLS shape and builds one object
+ * per certificate, with paths, state, days_left.  keep(o) filters.
+ */
+struct inv_walk {
+	time_t			 now;
+	int64_t			 expiring;
+	const struct inv_filter	*filter;
+	int			 with_sources;
+};
+
+static int
+inventory_keep(const struct inv_walk *w, json_t *o, int64_t na,
+    const char *state, int any_live)
+{
+	const struct inv_filter	*fl = w->filter;
+	json_t			*paths, *p;
+	size_t			 i;
+	int			 hit;
+
+	if (fl == NULL)
+		return 1;
+	if (!any_live && !fl->all)
+		return 0;
+	if (fl->expiring >= 0 && !((int64_t)w->now < na &&
+	    na - (int64_t)w->now <= fl->expiring))
+		return 0;
+	if (fl->expired && strcmp(state, "expired") != 0)
+		return 0;
+	if (fl->invalid && strcmp(state, "invalid") != 0)
+		return 0;
+	if (fl->role != NULL && strcmp(fl->role, json_string_value(
+	    json_object_get(o, "role"))) != 0)
+		return 0;
+	if (fl->path_glob != NULL) {
+		paths = json_object_get(o, "paths");
+		hit = 0;
+		json_array_foreach(paths, i, p)
+			if (fnmatch(fl->path_glob, json_string_value(p), 0) == 0)
+				hit = 1;
+		if (!hit)
+			return 0;
+	}
+	return 1;
+}
+
+static json_t *
+inventory_walk(struct inventory *inv, sqlite3_stmt *st,
+    const struct inv_walk *w)
+{
+	json_t		*out = json_array(), *cur = NULL, *paths = NULL,
+			*sources = NULL, *src;
+	const char	*sha1, *err, *state;
+	char		 prev[41] = "";
+	int64_t		 nb = 0, na = 0;
+	int		 invalid = 0, any_live = 0, live, km, haskey;
+
+	for (;;) {
+		int rc = sqlite3_step(st);
+
+		sha1 = rc == SQLITE_ROW ?
+		    (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (cur != NULL && (sha1 == NULL || strcmp(sha1, prev) != 0)) {
+			/* Finish the previous certificate. */
+			state = any_live ? inventory_state(w->now, nb, na,
+			    w->expiring, invalid) : "gone";
+			json_object_set_new(cur, "paths", paths);
+			json_object_set_new(cur, "days_left", json_integer(
+			    timeutil_days_left((time_t)na, w->now)));
+			json_object_set_new(cur, "state", json_string(state));
+			if (w->with_sources)
+				json_object_set_new(cur, "sources", sources);
+			else
+				json_decref(sources);
+			if (inventory_keep(w, cur, na, state, any_live))
+				json_array_append_new(out, cur);
+			else
+				json_decref(cur);
+			cur = NULL;
+		}
+		if (rc != SQLITE_ROW) {
+			if (rc != SQLITE_DONE)
+				log_error("%s: %s", inv->path,
+				    sqlite3_errmsg(inv->db));
+			break;
+		}
+		live = !sqlite3_column_int(st, 22);
+		err = (const char *)sqlite3_column_text(st, 21);
+		haskey = sqlite3_column_int(st, 19);
+		km = sqlite3_column_type(st, 20) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 20);
+		if (cur == NULL) {
+			snprintf(prev, sizeof(prev), "%s", sha1);
+			cur = inventory_row_cert(st);
+			paths = json_array();
+			sources = json_array();
+			nb = sqlite3_column_int64(st, 5);
+			na = sqlite3_column_int64(st, 6);
+			invalid = any_live = 0;
+		}
+		if (live) {
+			/* path/format/index name the first live source. */
+			if (!any_live) {
+				json_object_set_new(cur, "path", json_string(
+				    (const char *)sqlite3_column_text(st, 16)));
+				json_object_set_new(cur, "format", json_string(
+				    (const char *)sqlite3_column_text(st, 17)));
+				json_object_set_new(cur, "index", json_integer(
+				    sqlite3_column_int(st, 18)));
+			}
+			any_live = 1;
+			json_array_append_new(paths, json_string(
+			    (const char *)sqlite3_column_text(st, 16)));
+			if (err != NULL || km == 0)
+				invalid = 1;
+			if (haskey) {
+				json_object_set_new(cur, "has_private_key",
+				    json_true());
+				json_object_set_new(cur, "key_matches",
+				    json_boolean(km == 1));
+			}
+		}
+		if (w->with_sources) {
+			src = json_pack("{s:s, s:s?, s:i, s:b, s:o, s:s?, s:b,"
+			    " s:I, s:I}",
+			    "path", (const char *)sqlite3_column_text(st, 16),
+			    "format", (const char *)sqlite3_column_text(st, 17),
+			    "index", sqlite3_column_int(st, 18),
+			    "has_private_key", haskey,
+			    "key_matches", km < 0 ? json_null() :
+			    json_boolean(km),
+			    "error", err, "gone", !live,
+			    "inode", (json_int_t)sqlite3_column_int64(st, 23),
+			    "size", (json_int_t)sqlite3_column_int64(st, 24));
+			json_array_append_new(sources, src);
+		}
+	}
+	sqlite3_reset(st);
+	return out;
+}
+
+json_t *
+inventory_list(struct inventory *inv, const struct inv_filter *filter,
+    time_t now, int64_t expiring)
+{
+	static const char sql[] = "SELECT " INV_CERT_COLS " FROM certs c"
+	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
+	    " ORDER BY c.not_after, c.sha1, f.gone, f.path";
+	sqlite3_stmt	*st;
+	struct inv_walk	 w = { now, expiring, filter, 0 };
+	json_t		*out;
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return json_array();
+	}
+	out = inventory_walk(inv, st, &w);
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int
+inventory_is_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		    (*s >= 'A' && *s <= 'F')))
+			return 0;
+	return 1;
+}
+
+json_t *
+inventory_show(struct inventory *inv, const char *key, time_t now,
+    int64_t expiring, const char **code, struct cv_err *err)
+{
+	static const char by_sha1[] = "SELECT " INV_CERT_COLS " FROM certs c"
+	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
+	    " WHERE c.sha1 >= lower(?1) AND c.sha1 < lower(?1) || 'g'"
+	    " ORDER BY c.sha1, f.gone, f.path";
+	/* A path: the file's certificates, the leaf with a key first. */
+	static const char by_path[] = "SELECT " INV_CERT_COLS " FROM certs c"
+	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
+	    " WHERE c.sha1 = (SELECT s2.sha1 FROM sources s2 JOIN files f2"
+	    "  ON f2.id = s2.file_id JOIN certs c2 ON c2.sha1 = s2.sha1"
+	    "  WHERE f2.path = ?1 ORDER BY c2.is_ca, s2.has_key DESC, s2.idx"
+	    "  LIMIT 1) ORDER BY f.gone, f.path";
+	struct inv_walk	 w = { now, expiring, NULL, 1 };
+	sqlite3_stmt	*st;
+	json_t		*arr, *o = NULL, *ev;
+	const char	*sql;
+	char		 hex[41];
+	size_t		 i;
+
+	if (key[0] != '/') {
+		if (strlen(key) < 4 || strlen(key) > 40 ||
+		    !inventory_is_hex(key)) {
+			*code = "bad_request";
+			cv_err_set(err, "'%s' is neither an absolute path nor "
+			    "a SHA-1 prefix of 4 to 40 hex digits", key);
+			return NULL;
+		}
+		for (i = 0; key[i]; i++)
+			hex[i] = (char)(key[i] | 0x20);
+		hex[i] = '\0';
+		key = hex;
+		sql = by_sha1;
+	} else
+		sql = by_path;
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*code = "internal";
+		cv_err_set(err, "%s", sqlite3_errmsg(inv->db));
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	arr = inventory_walk(inv, st, &w);
+	sqlite3_finalize(st);
+	if (json_array_size(arr) == 0) {
+		*code = "not_found";
+		cv_err_set(err, "no certificate %s '%s' in the inventory",
+		    sql == by_path ? "at" : "with thumbprint", key);
+	} else if (json_array_size(arr) > 1) {
+		*code = "ambiguous";
+		cv_err_set(err, "'%s' matches %zu certificates; give more "
+		    "digits", key, json_array_size(arr));
+	} else {
+		o = json_incref(json_array_get(arr, 0));
+		ev = inventory_events(inv, 0, 0, 0);
+		/* Only this certificate's own events. */
+		json_t *mine = json_array(), *e;
+		json_array_foreach(ev, i, e) {
+			const char *s = json_string_value(json_object_get(e,
+			    "sha1"));
+			if (s != NULL && strstr(s, json_string_value(
+			    json_object_get(o, "sha1"))) != NULL)
+				json_array_append(mine, e);
+		}
+		json_decref(ev);
+		json_object_set_new(o, "events", mine);
+	}
+	json_decref(arr);
+	return o;
+}
+
+json_t *
+inventory_events(struct inventory *inv, time_t since, int64_t after_id,
+    int64_t limit)
+{
+	static const char sql[] = "SELECT id, time, kind, path, sha1, message"
+	    " FROM events WHERE time >= ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+	char		 ts[TIMEUTIL_RFC3339_LEN];
+	sqlite3_stmt	*st;
+	json_t		*out = json_array();
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return out;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)since);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, limit > 0 ? limit : INT64_MAX);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(out, json_pack(
+		    "{s:I, s:s, s:s, s:s?, s:s?, s:s}",
+		    "id", (json_int_t)sqlite3_column_int64(st, 0),
+		    "time", timeutil_rfc3339((time_t)sqlite3_column_int64(st,
+		    1), ts, sizeof(ts)),
+		    "kind", (const char *)sqlite3_column_text(st, 2),
+		    "path", (const char *)sqlite3_column_text(st, 3),
+		    "sha1", (const char *)sqlite3_column_text(st, 4),
+		    "message", (const char *)sqlite3_column_text(st, 5)));
+	sqlite3_finalize(st);
+	return out;
+}
+
+int
+inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
+    struct inv_counts *c)
+{
+	/*
+	 * Per live certificate: its validity window and whether any live
+	 * source is broken.  Cached until the inventory changes or the
+	 * clock reaches the next state change of any certificate, so a
+	 * status request costs no SQL in the steady state.
+	 */
+	static const char certs_sql[] = "SELECT c.not_before, c.not_after,"
+	    " max(f.error IS NOT NULL OR s.key_matches = 0) FROM certs c"
+	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
+	    " WHERE f.gone = 0 GROUP BY c.sha1";
+	static const char files_sql[] = "SELECT count(*),"
+	    " sum(error IS NOT NULL AND gone = 0), sum(gone) FROM files";
+	sqlite3_stmt	*st;
+	const char	*state;
+	int64_t		 nb, na, t;
+	time_t		 until = (time_t)INT64_MAX;
+
+	if (inv->cache_gen == inv->generation && now < inv->cache_until &&
+	    inv->cache_expiring == expiring) {
+		*c = inv->cache;
+		return 0;
+	}
+	memset(c, 0, sizeof(*c));
+	if (sqlite3_prepare_v2(inv->db, certs_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		nb = sqlite3_column_int64(st, 0);
+		na = sqlite3_column_int64(st, 1);
+		state = inventory_state(now, nb, na, expiring,
+		    sqlite3_column_int(st, 2));
+		c->total++;
+		if (!strcmp(state, "valid"))
+			c->valid++;
+		else if (!strcmp(state, "expiring"))
+			c->expiring++;
+		else if (!strcmp(state, "expired"))
+			c->expired++;
+		else if (!strcmp(state, "not_yet_valid"))
+			c->not_yet_valid++;
+		else
+			c->invalid++;
+		/* The next moment any of these states changes. */
+		for (t = nb; ; t = na - expiring) {
+			if (t > (int64_t)now && t < (int64_t)until)
+				until = (time_t)t;
+			if (t == na - expiring)
+				break;
+		}
+		if (na > (int64_t)now && na < (int64_t)until)
+			until = (time_t)na;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(inv->db, files_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->files = sqlite3_column_int64(st, 0);
+		c->file_errors = sqlite3_column_int64(st, 1);
+		c->files_gone = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	inv->cache = *c;
+	inv->cache_gen = inv->generation;
+	inv->cache_until = until;
+	inv->cache_expiring = expiring;
+	return 0;
+fail:
+	log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+	return -1;
+}
+
+int64_t
+inventory_db_size(struct inventory *inv)
+{
+	struct stat	st;
+	char		*wal;
+	int64_t		 n = 0;
+
+	if (stat(inv->path, &st) == 0)
+		n += st.st_size;
+	xasprintf(&wal, "%s-wal", inv->path);
+	if (stat(wal, &st) == 0)
+		n += st.st_size;
+	free(wal);
+	return n;
+}

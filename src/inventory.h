@@ -1,0 +1,83 @@
+/*
+ * The SQLite inventory: schema and migrations, and every SQL statement.
+ * Only the loop thread touches it.
+ */
+#ifndef CV_INVENTORY_H
+#define CV_INVENTORY_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "cverr.h"
+#include "x509.h"
+
+struct inventory;
+
+/* What a file looked like when it was last read (the stat cache). */
+struct inv_stat {
+	char	*path;
+	int64_t	 ino;
+	int64_t	 size;
+	int64_t	 mtime_ns;
+	int	 has_error;	/* re-read on every full scan */
+};
+
+struct inv_counts {
+	int64_t	total, valid, expiring, expired, not_yet_valid, invalid;
+	int64_t	files, file_errors, files_gone;
+};
+
+struct inv_filter {
+	int64_t		 expiring;	/* -1: no filter; else within seconds */
+	int		 expired;
+	int		 invalid;
+	int		 all;		/* include certs no live file holds */
+	const char	*role;		/* NULL: any */
+	const char	*path_glob;	/* NULL: any */
+};
+
+/* Called for every new event row (the daemon streams it to watchers). */
+typedef void (*inv_event_cb)(void *arg, json_t *event);
+
+int	 inventory_open(const char *path, struct inventory **, struct cv_err *);
+void	 inventory_close(struct inventory *);
+void	 inventory_set_event_cb(struct inventory *, inv_event_cb, void *);
+int	 inventory_begin(struct inventory *);
+int	 inventory_commit(struct inventory *);
+
+/* Live (not gone) files, sorted by path (strcmp order).  Caller frees. */
+int	 inventory_stat_cache(struct inventory *, struct inv_stat **, size_t *);
+void	 inventory_stat_cache_free(struct inv_stat *, size_t);
+
+/*
+ * Records what a read of path found: f on success, or error (f NULL, or
+ * partial) when it failed.  A failure keeps the file's last good
+ * certificates.  Emits discovered/changed/thumbprint_changed/parse_error
+ * events.
+ */
+int	 inventory_apply_file(struct inventory *, const char *path,
+	    const char *watch, enum cert_role, const struct inv_stat *st,
+	    const struct x509_file *f, const char *error, time_t now);
+/* The file is gone: marks it, emits a "removed" event. */
+int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
+
+int	 inventory_add_event(struct inventory *, time_t, const char *kind,
+	    const char *path, const char *sha1, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+
+int	 inventory_counts(struct inventory *, time_t now, int64_t expiring,
+	    struct inv_counts *);
+json_t	*inventory_list(struct inventory *, const struct inv_filter *,
+	    time_t now, int64_t expiring);
+/* key: a SHA-1 prefix (4+ hex digits) or a path.  NULL + err if none. */
+json_t	*inventory_show(struct inventory *, const char *key, time_t now,
+	    int64_t expiring, const char **code, struct cv_err *);
+json_t	*inventory_events(struct inventory *, time_t since, int64_t after_id,
+	    int64_t limit);
+int64_t	 inventory_db_size(struct inventory *);
+int64_t	 inventory_generation(struct inventory *);
+
+#endif

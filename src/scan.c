@@ -1,0 +1,852 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "scan.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define SCAN_BATCH		48	/* files per thread-pool job */
+#define SCAN_INFLIGHT		4	/* jobs in flight (the pool's size) */
+#define SCAN_DEBOUNCE_MS	30	/* quiet time after a file event */
+#define SCAN_DEBOUNCE_MAX_MS	300	/* ... but never longer than this */
+#define SCAN_MAX_DEPTH		64
+
+/* One file to look at, and, after the worker ran, what it found. */
+struct scan_item {
+	char			*path;
+	int			 watch;		/* index in cf->watches */
+	int			 from_event;	/* a watcher saw it change */
+	struct inv_stat		 st;
+	/* results (worker) */
+	int			 gone;
+	int			 is_dir;
+	int			 skip;
+	struct x509_file	*f;
+	char			*error;
+};
+
+struct scan_dirspec {
+	char	*dir;
+	int	 watch;
+	char	*pattern;	/* NULL: any file; else fnmatch(full path) */
+	int	 recursive;
+};
+
+struct scan_dirwatch {
+	uv_fs_event_t		 h;		/* first: the handle is the key */
+	struct scan		*s;
+	struct scan_dirspec	 spec;
+	int			 seen;
+};
+
+/* A parse job: a batch of items for the thread pool. */
+struct scan_job {
+	uv_work_t		 req;
+	struct scan		*s;
+	struct config		*cf;
+	struct scan_item	*items;
+	size_t			 n;
+};
+
+/* A walk job: every watch (full) or one new directory (partial). */
+struct scan_walk {
+	uv_work_t		 req;
+	struct scan		*s;
+	struct config		*cf;
+	int			 full;
+	char			*root;		/* partial: the new directory */
+	int			 root_watch;
+	struct scan_item	*items;
+	size_t			 n, cap;
+	struct scan_dirspec	*dirs;
+	size_t			 ndirs, capdirs;
+};
+
+struct scan_pending {
+	char	*path;
+	int	 watch;
+	int	 recursive;
+};
+
+struct scan {
+	uv_loop_t		*loop;
+	struct inventory	*inv;
+	struct config		*cf;
+	scan_done_cb		 done_cb;
+	void			*done_arg;
+
+	struct scan_item	*queue;		/* FIFO of items to parse */
+	size_t			 qhead, qlen, qcap;
+	struct scan_job		*inflight[SCAN_INFLIGHT];
+	int			 ninflight;
+	int			 walking;
+	int			 full_running;
+	int			 full_again;
+	int			 first_done;
+	struct scan_progress	 prog;
+
+	struct scan_dirwatch	**dw;
+	size_t			 ndw;
+
+	struct scan_pending	*pend;
+	size_t			 npend, cappend;
+	uint64_t		 pend_since;
+	uv_timer_t		 debounce;
+	uv_timer_t		 rescan;
+
+	int			 closing;
+	int			 open_handles;
+	void			(*close_cb)(void *);	/* the caller's */
+	void			*close_arg;
+};
+
+static void	scan_final(struct scan *);
+
+static void	scan_dispatch(struct scan *);
+static void	scan_start_walk(struct scan *, int full, const char *root,
+		    int watch);
+
+static void
+scan_item_clear(struct scan_item *it)
+{
+	free(it->path);
+	x509_file_free(it->f);
+	free(it->error);
+	memset(it, 0, sizeof(*it));
+}
+
+static int
+scan_has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int
+scan_excluded(const struct config_watch *w, const char *path)
+{
+	const char	*base = strrchr(path, '/');
+	size_t		 i;
+
+	base = base ? base + 1 : path;
+	for (i = 0; i < w->nexcludes; i++)
+		if (fnmatch(w->excludes[i], base, 0) == 0 ||
+		    fnmatch(w->excludes[i], path, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+scan_fill_stat(struct inv_stat *st, const struct stat *sb)
+{
+	st->ino = (int64_t)sb->st_ino;
+	st->size = (int64_t)sb->st_size;
+	st->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    sb->st_mtim.tv_nsec;
+}
+
+/* ---- walking (thread pool) ------------------------------------------ */
+
+static void
+scan_walk_add_file(struct scan_walk *w, const char *path, int watch,
+    const struct stat *sb)
+{
+	struct scan_item	*it;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 256;
+		w->items = xreallocarray(w->items, w->cap, sizeof(*w->items));
+	}
+	it = &w->items[w->n++];
+	memset(it, 0, sizeof(*it));
+	it->path = xstrdup(path);
+	it->watch = watch;
+	scan_fill_stat(&it->st, sb);
+}
+
+static void
+scan_walk_add_dir(struct scan_walk *w, const char *dir, int watch,
+    const char *pattern, int recursive)
+{
+	struct scan_dirspec	*d;
+
+	if (w->ndirs == w->capdirs) {
+		w->capdirs = w->capdirs ? w->capdirs * 2 : 16;
+		w->dirs = xreallocarray(w->dirs, w->capdirs, sizeof(*w->dirs));
+	}
+	d = &w->dirs[w->ndirs++];
+	d->dir = xstrdup(dir);
+	d->watch = watch;
+	d->pattern = pattern ? xstrdup(pattern) : NULL;
+	d->recursive = recursive;
+}
+
+static void
+scan_walk_dir(struct scan_walk *w, const struct config_watch *cw, int watch,
+    const char *dir, int depth)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	char		*path;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("%s: %s", dir, strerror(errno));
+		return;
+	}
+	scan_walk_add_dir(w, dir, watch, NULL, cw->recursive);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		xasprintf(&path, "%s%s%s", dir,
+		    dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name);
+		if (scan_excluded(cw, path) ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW)
+		    == -1) {
+			free(path);
+			continue;
+		}
+		/*
+		 * Symlinks to files are followed (/etc/ssl/certs is made of
+		 * them); symlinks to directories are not, so a link loop
+		 * cannot trap the walk.
+		 */
+		if (S_ISLNK(sb.st_mode) && stat(path, &sb) == -1)
+			sb.st_mode = 0;
+		if (S_ISREG(sb.st_mode))
+			scan_walk_add_file(w, path, watch, &sb);
+		else if (S_ISDIR(sb.st_mode) && de->d_type != DT_LNK &&
+		    cw->recursive && depth < SCAN_MAX_DEPTH)
+			scan_walk_dir(w, cw, watch, path, depth + 1);
+		free(path);
+	}
+	closedir(d);
+}
+
+static void
+scan_walk_root(struct scan_walk *w, const struct config_watch *cw,
+    int watch, const char *root)
+{
+	struct stat	 sb;
+	char		*copy;
+
+	if (stat(root, &sb) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s", root, strerror(errno));
+	} else if (S_ISDIR(sb.st_mode)) {
+		scan_walk_dir(w, cw, watch, root, 0);
+		return;
+	} else if (S_ISREG(sb.st_mode) && !scan_excluded(cw, root)) {
+		scan_walk_add_file(w, root, watch, &sb);
+	}
+	/* A file (present or not yet): watch its directory for it. */
+	copy = xstrdup(root);
+	scan_walk_add_dir(w, dirname(copy), watch, root, 0);
+	free(copy);
+}
+
+static int
+scan_item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct scan_item *)a)->path,
+	    ((const struct scan_item *)b)->path);
+}
+
+static void
+scan_walk_work(uv_work_t *req)
+{
+	struct scan_walk	*w = req->data;
+	struct config_watch	*cw;
+	glob_t			 g;
+	size_t			 i, k, j;
+	char			*copy;
+
+	if (!w->full) {
+		cw = &w->cf->watches[w->root_watch];
+		scan_walk_dir(w, cw, w->root_watch, w->root, 1);
+		goto sort;
+	}
+	for (i = 0; i < w->cf->nwatches; i++) {
+		cw = &w->cf->watches[i];
+		for (k = 0; k < cw->npaths; k++) {
+			if (!scan_has_glob(cw->paths[k])) {
+				scan_walk_root(w, cw, (int)i, cw->paths[k]);
+				continue;
+			}
+			if (glob(cw->paths[k], GLOB_NOSORT, NULL, &g) == 0) {
+				for (j = 0; j < g.gl_pathc; j++) {
+					struct stat sb;
+
+					if (stat(g.gl_pathv[j], &sb) == 0 &&
+					    S_ISDIR(sb.st_mode))
+						scan_walk_dir(w, cw, (int)i,
+						    g.gl_pathv[j], 0);
+					else if (S_ISREG(sb.st_mode) &&
+					    !scan_excluded(cw, g.gl_pathv[j]))
+						scan_walk_add_file(w,
+						    g.gl_pathv[j], (int)i, &sb);
+				}
+				globfree(&g);
+			}
+			copy = xstrdup(cw->paths[k]);
+			if (!scan_has_glob(dirname(copy)))
+				scan_walk_add_dir(w, copy, (int)i,
+				    cw->paths[k], 0);
+			free(copy);
+		}
+	}
+sort:
+	qsort(w->items, w->n, sizeof(*w->items), scan_item_cmp);
+	/* The same file under two watches: the first watch has it. */
+	for (i = 0, k = 0; i < w->n; i++) {
+		if (k > 0 && strcmp(w->items[k - 1].path, w->items[i].path)
+		    == 0) {
+			scan_item_clear(&w->items[i]);
+			continue;
+		}
+		w->items[k++] = w->items[i];
+	}
+	w->n = k;
+}
+
+/* ---- queue and parse jobs --------------------------------------------- */
+
+static void
+scan_enqueue(struct scan *s, struct scan_item *it)
+{
+	if (s->qhead > 0 && s->qhead == s->qlen)
+		s->qhead = s->qlen = 0;
+	if (s->qlen == s->qcap) {
+		if (s->qhead > 0) {
+			memmove(s->queue, s->queue + s->qhead,
+			    (s->qlen - s->qhead) * sizeof(*s->queue));
+			s->qlen -= s->qhead;
+			s->qhead = 0;
+		}
+		if (s->qlen == s->qcap) {
+			s->qcap = s->qcap ? s->qcap * 2 : 256;
+			s->queue = xreallocarray(s->queue, s->qcap,
+			    sizeof(*s->queue));
+		}
+	}
+	s->queue[s->qlen++] = *it;
+	memset(it, 0, sizeof(*it));
+}
+
+static void
+scan_parse_work(uv_work_t *req)
+{
+	struct scan_job		*j = req->data;
+	struct x509_load_opts	 opts;
+	struct scan_item	*it;
+	struct cv_err		 err;
+	struct stat		 sb;
+	size_t			 i;
+
+	for (i = 0; i < j->n; i++) {
+		it = &j->items[i];
+		if (stat(it->path, &sb) == -1) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				it->gone = 1;
+			else
+				xasprintf(&it->error, "%s", strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			it->is_dir = 1;
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			it->skip = 1;
+			continue;
+		}
+		scan_fill_stat(&it->st, &sb);
+		memset(&opts, 0, sizeof(opts));
+		opts.password = j->cf->watches[it->watch].password;
+		if (x509_load_file(it->path, &opts, &it->f, &err) == -1)
+			it->error = xstrdup(err.msg);
+	}
+}
+
+static void
+scan_maybe_finish(struct scan *s)
+{
+	uv_loop_t	*loop = s->loop;
+	int		 first;
+
+	if (s->ninflight > 0 || s->walking)
+		return;
+	if (s->closing) {
+		/* Queued items are dropped: the next start rescans. */
+		if (s->open_handles == 0)
+			scan_final(s);
+		return;
+	}
+	if (s->qhead < s->qlen)
+		return;
+	if (!s->full_running)
+		return;
+	s->full_running = 0;
+	s->prog.scanning = 0;
+	s->prog.last_finished = timeutil_now();
+	s->prog.last_duration = (double)(uv_now(loop) -
+	    s->prog.last_started_ms) / 1000.0;
+	first = !s->first_done;
+	s->first_done = 1;
+	log_info("scan finished: %lld files read in %.3fs",
+	    (long long)s->prog.files_done, s->prog.last_duration);
+	if (s->done_cb != NULL)
+		s->done_cb(s->done_arg, first);
+	if (s->full_again) {
+		s->full_again = 0;
+		scan_full(s);
+	}
+}
+
+static void
+scan_parse_done(uv_work_t *req, int status)
+{
+	struct scan_job		*j = req->data;
+	struct scan		*s = j->s;
+	struct scan_item	*it;
+	struct config_watch	*cw;
+	time_t			 now = timeutil_now();
+	size_t			 i;
+	int			 k;
+
+	for (k = 0; k < s->ninflight; k++)
+		if (s->inflight[k] == j) {
+			s->inflight[k] = s->inflight[--s->ninflight];
+			break;
+		}
+	if (status == 0 && !s->closing) {
+		inventory_begin(s->inv);
+		for (i = 0; i < j->n; i++) {
+			it = &j->items[i];
+			cw = &j->cf->watches[it->watch];
+			if (it->gone)
+				inventory_mark_gone(s->inv, it->path, now);
+			else if (it->is_dir) {
+				if (cw->recursive)
+					scan_start_walk(s, 0, it->path,
+					    it->watch);
+			} else if (!it->skip)
+				inventory_apply_file(s->inv, it->path,
+				    cw->name, cw->role, &it->st, it->f,
+				    it->error, now);
+		}
+		inventory_commit(s->inv);
+		s->prog.files_parsed += (int64_t)j->n;
+		if (s->full_running)
+			s->prog.files_done += (int64_t)j->n;
+	}
+	for (i = 0; i < j->n; i++)
+		scan_item_clear(&j->items[i]);
+	free(j->items);
+	conf_unref(j->cf);
+	free(j);
+	scan_dispatch(s);
+	scan_maybe_finish(s);
+}
+
+static int
+scan_path_inflight(struct scan *s, const char *path)
+{
+	int	k;
+	size_t	i;
+
+	for (k = 0; k < s->ninflight; k++)
+		for (i = 0; i < s->inflight[k]->n; i++)
+			if (strcmp(s->inflight[k]->items[i].path, path) == 0)
+				return 1;
+	return 0;
+}
+
+static void
+scan_dispatch(struct scan *s)
+{
+	struct scan_job	*j;
+	size_t		 n;
+
+	while (!s->closing && s->ninflight < SCAN_INFLIGHT &&
+	    s->qhead < s->qlen) {
+		j = xcalloc(1, sizeof(*j));
+		j->s = s;
+		j->cf = conf_ref(s->cf);
+		j->items = xreallocarray(NULL, SCAN_BATCH, sizeof(*j->items));
+		for (n = 0; n < SCAN_BATCH && s->qhead < s->qlen; ) {
+			struct scan_item *it = &s->queue[s->qhead];
+
+			/*
+			 * A file a watcher reported while it is being read
+			 * waits for that read to land, so results apply in
+			 * the order the changes happened.
+			 */
+			if (it->from_event && scan_path_inflight(s, it->path))
+				break;
+			j->items[n++] = *it;
+			s->qhead++;
+		}
+		if (n == 0) {
+			free(j->items);
+			conf_unref(j->cf);
+			free(j);
+			break;
+		}
+		j->n = n;
+		j->req.data = j;
+		s->inflight[s->ninflight++] = j;
+		uv_queue_work(s->loop, &j->req, scan_parse_work,
+		    scan_parse_done);
+	}
+}
+
+/* ---- watchers ------------------------------------------------------- */
+
+static void
+scan_handle_closed(uv_handle_t *h)
+{
+	struct scan_dirwatch	*dw = (struct scan_dirwatch *)h;
+	struct scan		*s = dw->s;
+
+	free(dw->spec.dir);
+	free(dw->spec.pattern);
+	free(dw);
+	s->open_handles--;
+	if (s->closing)
+		scan_maybe_finish(s);
+}
+
+static void
+scan_debounce_fire(uv_timer_t *t)
+{
+	struct scan		*s = t->data;
+	struct scan_item	 it;
+	size_t			 i;
+
+	for (i = 0; i < s->npend; i++) {
+		memset(&it, 0, sizeof(it));
+		it.path = s->pend[i].path;
+		it.watch = s->pend[i].watch;
+		it.from_event = 1;
+		scan_enqueue(s, &it);
+	}
+	s->npend = 0;
+	s->pend_since = 0;
+	scan_dispatch(s);
+}
+
+static void
+scan_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct scan_dirwatch	*dw = (struct scan_dirwatch *)h;
+	struct scan		*s = dw->s;
+	struct config_watch	*cw;
+	char			*path;
+	size_t			 i;
+	uint64_t		 now, delay;
+
+	(void)events;
+	if (status < 0) {
+		log_warn("watch %s: %s", dw->spec.dir, uv_strerror(status));
+		return;
+	}
+	if (name == NULL || s->closing || dw->spec.watch >=
+	    (int)s->cf->nwatches)
+		return;
+	cw = &s->cf->watches[dw->spec.watch];
+	xasprintf(&path, "%s%s%s", dw->spec.dir,
+	    dw->spec.dir[strlen(dw->spec.dir) - 1] == '/' ? "" : "/", name);
+	if ((dw->spec.pattern != NULL && fnmatch(dw->spec.pattern, path, 0)
+	    != 0) || scan_excluded(cw, path)) {
+		free(path);
+		return;
+	}
+	for (i = 0; i < s->npend; i++)
+		if (strcmp(s->pend[i].path, path) == 0)
+			break;
+	if (i == s->npend) {
+		if (s->npend == s->cappend) {
+			s->cappend = s->cappend ? s->cappend * 2 : 16;
+			s->pend = xreallocarray(s->pend, s->cappend,
+			    sizeof(*s->pend));
+		}
+		s->pend[s->npend].path = path;
+		s->pend[s->npend].watch = dw->spec.watch;
+		s->pend[s->npend].recursive = dw->spec.recursive;
+		s->npend++;
+	} else
+		free(path);
+	/* Wait for the writer to go quiet, but not forever. */
+	now = uv_now(s->loop);
+	if (s->pend_since == 0)
+		s->pend_since = now;
+	delay = SCAN_DEBOUNCE_MS;
+	if (now + delay > s->pend_since + SCAN_DEBOUNCE_MAX_MS)
+		delay = s->pend_since + SCAN_DEBOUNCE_MAX_MS > now ?
+		    s->pend_since + SCAN_DEBOUNCE_MAX_MS - now : 0;
+	uv_timer_start(&s->debounce, scan_debounce_fire, delay, 0);
+}
+
+static int
+scan_spec_eq(const struct scan_dirspec *a, const struct scan_dirspec *b)
+{
+	return a->watch == b->watch && strcmp(a->dir, b->dir) == 0 &&
+	    ((a->pattern == NULL && b->pattern == NULL) ||
+	    (a->pattern != NULL && b->pattern != NULL &&
+	    strcmp(a->pattern, b->pattern) == 0));
+}
+
+/* Makes the watchers match the walk's directories. */
+static void
+scan_sync_watchers(struct scan *s, struct scan_walk *w)
+{
+	struct scan_dirwatch	*dw;
+	size_t			 i, k;
+	int			 rc;
+
+	if (w->full)
+		for (k = 0; k < s->ndw; k++)
+			s->dw[k]->seen = 0;
+	for (i = 0; i < w->ndirs; i++) {
+		for (k = 0; k < s->ndw; k++)
+			if (scan_spec_eq(&s->dw[k]->spec, &w->dirs[i]))
+				break;
+		if (k < s->ndw) {
+			s->dw[k]->seen = 1;
+			continue;
+		}
+		dw = xcalloc(1, sizeof(*dw));
+		dw->s = s;
+		dw->spec = w->dirs[i];
+		memset(&w->dirs[i], 0, sizeof(w->dirs[i]));
+		dw->seen = 1;
+		uv_fs_event_init(s->loop, &dw->h);
+		s->open_handles++;
+		rc = uv_fs_event_start(&dw->h, scan_fs_event, dw->spec.dir, 0);
+		if (rc != 0) {
+			log_warn("watch %s: %s", dw->spec.dir, uv_strerror(rc));
+			uv_close((uv_handle_t *)&dw->h, scan_handle_closed);
+			continue;
+		}
+		s->dw = xreallocarray(s->dw, s->ndw + 1, sizeof(*s->dw));
+		s->dw[s->ndw++] = dw;
+	}
+	if (!w->full)
+		return;
+	for (k = 0, i = 0; k < s->ndw; k++) {
+		if (!s->dw[k]->seen) {
+			uv_close((uv_handle_t *)&s->dw[k]->h,
+			    scan_handle_closed);
+			continue;
+		}
+		s->dw[i++] = s->dw[k];
+	}
+	s->ndw = i;
+}
+
+/* ---- full scans --------------------------------------------------------- */
+
+static void
+scan_walk_done(uv_work_t *req, int status)
+{
+	struct scan_walk	*w = req->data;
+	struct scan		*s = w->s;
+	struct inv_stat		*cache = NULL;
+	size_t			 nc = 0, i = 0, k = 0;
+	time_t			 now = timeutil_now();
+	int			 cmp;
+
+	s->walking--;
+	if (status != 0 || s->closing)
+		goto out;
+	if (w->full && inventory_stat_cache(s->inv, &cache, &nc) == -1)
+		nc = 0;
+	/* Merge the sorted walk with the sorted stat cache. */
+	inventory_begin(s->inv);
+	while (i < w->n || k < nc) {
+		if (i < w->n && k < nc)
+			cmp = strcmp(w->items[i].path, cache[k].path);
+		else
+			cmp = i < w->n ? -1 : 1;
+		if (cmp < 0) {
+			scan_enqueue(s, &w->items[i++]);
+		} else if (cmp > 0) {
+			inventory_mark_gone(s->inv, cache[k++].path, now);
+		} else {
+			if (cache[k].has_error ||
+			    w->items[i].st.ino != cache[k].ino ||
+			    w->items[i].st.size != cache[k].size ||
+			    w->items[i].st.mtime_ns != cache[k].mtime_ns)
+				scan_enqueue(s, &w->items[i]);
+			i++;
+			k++;
+		}
+	}
+	inventory_commit(s->inv);
+	if (s->full_running)
+		s->prog.files_total = (int64_t)(s->qlen - s->qhead);
+	scan_sync_watchers(s, w);
+out:
+	inventory_stat_cache_free(cache, nc);
+	for (i = 0; i < w->n; i++)
+		scan_item_clear(&w->items[i]);
+	free(w->items);
+	for (i = 0; i < w->ndirs; i++) {
+		free(w->dirs[i].dir);
+		free(w->dirs[i].pattern);
+	}
+	free(w->dirs);
+	free(w->root);
+	conf_unref(w->cf);
+	free(w);
+	scan_dispatch(s);
+	scan_maybe_finish(s);
+}
+
+static void
+scan_start_walk(struct scan *s, int full, const char *root, int watch)
+{
+	struct scan_walk	*w = xcalloc(1, sizeof(*w));
+
+	w->s = s;
+	w->cf = conf_ref(s->cf);
+	w->full = full;
+	w->root = root ? xstrdup(root) : NULL;
+	w->root_watch = watch;
+	w->req.data = w;
+	s->walking++;
+	uv_queue_work(s->loop, &w->req, scan_walk_work, scan_walk_done);
+}
+
+void
+scan_full(struct scan *s)
+{
+	if (s->closing)
+		return;
+	if (s->full_running) {
+		s->full_again = 1;
+		return;
+	}
+	s->full_running = 1;
+	s->prog.scanning = 1;
+	s->prog.files_total = s->prog.files_done = 0;
+	s->prog.last_started = timeutil_now();
+	uv_update_time(s->loop);
+	s->prog.last_started_ms = uv_now(s->loop);
+	scan_start_walk(s, 1, NULL, -1);
+}
+
+static void
+scan_rescan_fire(uv_timer_t *t)
+{
+	scan_full(t->data);
+}
+
+static void
+scan_arm_rescan(struct scan *s)
+{
+	uint64_t	ms = (uint64_t)s->cf->rescan_interval * 1000;
+
+	uv_timer_start(&s->rescan, scan_rescan_fire, ms, ms);
+}
+
+struct scan *
+scan_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
+    scan_done_cb cb, void *arg)
+{
+	struct scan	*s = xcalloc(1, sizeof(*s));
+
+	s->loop = loop;
+	s->inv = inv;
+	s->cf = conf_ref(cf);
+	s->done_cb = cb;
+	s->done_arg = arg;
+	uv_timer_init(loop, &s->debounce);
+	uv_timer_init(loop, &s->rescan);
+	s->debounce.data = s->rescan.data = s;
+	scan_arm_rescan(s);
+	return s;
+}
+
+void
+scan_set_config(struct scan *s, struct config *cf)
+{
+	size_t	i;
+
+	conf_unref(s->cf);
+	s->cf = conf_ref(cf);
+	/* Pending paths were matched against the old watches. */
+	for (i = 0; i < s->npend; i++)
+		free(s->pend[i].path);
+	s->npend = 0;
+	scan_arm_rescan(s);
+	scan_full(s);
+}
+
+void
+scan_get_progress(struct scan *s, struct scan_progress *p)
+{
+	*p = s->prog;
+}
+
+int
+scan_busy(struct scan *s)
+{
+	return s->ninflight > 0 || s->walking > 0;
+}
+
+static void
+scan_timer_closed(uv_handle_t *h)
+{
+	struct scan	*s = h->data;
+
+	s->open_handles--;
+	scan_maybe_finish(s);
+}
+
+/* Frees the scanner once no handle and no work is left. */
+static void
+scan_final(struct scan *s)
+{
+	void		(*cb)(void *) = s->close_cb;
+	void		*cbarg = s->close_arg;
+	size_t		 i;
+	for (i = s->qhead; i < s->qlen; i++)
+		scan_item_clear(&s->queue[i]);
+	free(s->queue);
+	for (i = 0; i < s->npend; i++)
+		free(s->pend[i].path);
+	free(s->pend);
+	free(s->dw);
+	conf_unref(s->cf);
+	free(s);
+	cb(cbarg);
+}
+
+void
+scan_close(struct scan *s, void (*cb)(void *), void *arg)
+{
+	size_t	i;
+
+	s->closing = 1;
+	s->close_cb = cb;
+	s->close_arg = arg;
+	for (i = 0; i < s->ndw; i++)
+		uv_close((uv_handle_t *)&s->dw[i]->h, scan_handle_closed);
+	s->ndw = 0;
+	s->open_handles += 2;
+	uv_close((uv_handle_t *)&s->debounce, scan_timer_closed);
+	uv_close((uv_handle_t *)&s->rescan, scan_timer_closed);
+}

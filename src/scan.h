@@ -1,0 +1,46 @@
+/*
+ * Scanning: the full walk (thread pool), the stat cache merge, parsing in
+ * batches on the thread pool, applying results from the loop thread, and
+ * the uv_fs_event watchers that make one changed file cost one file's work.
+ */
+#ifndef CV_SCAN_H
+#define CV_SCAN_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "inventory.h"
+
+struct scan;
+
+struct scan_progress {
+	int		 scanning;
+	int64_t		 files_total;	/* queued by the current scan */
+	int64_t		 files_done;
+	uint64_t	 last_started_ms;	/* uv_now() of the last start */
+	time_t		 last_started;
+	time_t		 last_finished;	/* 0: never */
+	double		 last_duration;	/* seconds */
+	int64_t		 files_parsed;	/* since start, for metrics */
+};
+
+/* Called on the loop thread when a full scan has been applied. */
+typedef void (*scan_done_cb)(void *arg, int first);
+
+struct scan	*scan_new(uv_loop_t *, struct inventory *, struct config *,
+		    scan_done_cb, void *arg);
+/* Starts a full scan (walk + merge); a scan already running is re-run
+ * when it ends. */
+void		 scan_full(struct scan *);
+/* Replaces the config (SIGHUP): watchers are rebuilt by a full scan. */
+void		 scan_set_config(struct scan *, struct config *);
+void		 scan_get_progress(struct scan *, struct scan_progress *);
+/* Whether work is in flight (shutdown waits for it). */
+int		 scan_busy(struct scan *);
+/* Closes watchers and timers; cb runs once everything is closed. */
+void		 scan_close(struct scan *, void (*cb)(void *), void *arg);
+
+#endif
