@@ -28,6 +28,7 @@ struct conf_parse {
 	struct config		*cf;
 	struct config_watch	*watch;		/* current [watch] */
 	char			 section[128];
+	int			 section_line;	/* of the last [header] */
 	unsigned		 seen;		/* [daemon] keys already set */
 };
 
@@ -90,6 +91,8 @@ conf_reader(char *str, int num, void *stream)
 			;
 		str[0] = '\0';
 	}
+	if (str[strspn(str, " \t")] == '[')
+		p->section_line = p->line;
 	return str;
 }
 
@@ -269,11 +272,15 @@ conf_new_section(struct conf_parse *p, const char *section)
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->watch = NULL;
+
 	if (strcmp(section, "daemon") == 0)
 		return 1;
-	if (strncmp(section, "watch ", 6) != 0)
+	if (strncmp(section, "watch ", 6) != 0) {
+		/* inih reports a section with its first key: name the header. */
+		p->line = p->section_line;
 		return conf_fail(p, "unknown section [%s] (expected [daemon] "
 		    "or [watch NAME])", section);
+	}
 	name = section + 6;
 	while (*name == ' ')
 		name++;
@@ -290,7 +297,7 @@ conf_new_section(struct conf_parse *p, const char *section)
 	w->name = xstrdup(name);
 	w->recursive = 1;
 	w->role = ROLE_AUTO;
-	w->line = p->line;
+	w->line = p->section_line;
 	p->watch = w;
 	return 1;
 }

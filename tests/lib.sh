@@ -70,3 +70,55 @@ run_status() {
 ossl_date() {
 	date -u -d "$(printf '%s' "$1" | sed 's/^[^=]*=//')" +%Y-%m-%dT%H:%M:%SZ
 }
+
+# ---- daemon helpers ------------------------------------------------------
+# daemon_start CONF [ARGS...]: starts certvigild in the foreground with its
+# own socket and state dir under $T, and returns once it says READY on its
+# --ready-fd (no sleeping).  Sets D_PID, D_SOCK, D_STATE.
+D_SOCK=$T/control.sock
+D_STATE=$T/state
+daemon_start() {
+	_conf=$1; shift
+	rm -f "$T/ready.fifo"
+	mkfifo "$T/ready.fifo"
+	"$CERTVIGILD" -f -c "$_conf" -S "$D_SOCK" -d "$D_STATE" \
+	    --ready-fd 3 "$@" 3>"$T/ready.fifo" 2>>"$T/daemon.log" &
+	D_PID=$!
+	T_PIDS="$T_PIDS $D_PID"
+	_ready=$(timeout 120 head -n 1 "$T/ready.fifo" || true)
+	if [ "$_ready" != READY ]; then
+		cat "$T/daemon.log" >&2
+		fail "certvigild did not become ready"
+	fi
+}
+
+# daemon_stop: SIGTERM, and the daemon must exit 0 and remove its socket.
+daemon_stop() {
+	kill -TERM "$D_PID"
+	run_status _st wait "$D_PID"
+	[ "$_st" = 0 ] || { cat "$T/daemon.log" >&2; fail "certvigild exited $_st on SIGTERM"; }
+	[ ! -e "$D_SOCK" ] || fail "socket $D_SOCK left behind"
+	T_PIDS=$(echo "$T_PIDS" | sed "s/ $D_PID//")
+}
+
+cv() { "$CERTVIGIL" -S "$D_SOCK" "$@"; }
+
+# follow_start: streams every event as JSON lines into $T/events.jsonl.
+follow_start() {
+	: > "$T/events.jsonl"
+	"$CERTVIGIL" -S "$D_SOCK" events --follow --json >> "$T/events.jsonl" &
+	F_PID=$!
+	T_PIDS="$T_PIDS $F_PID"
+	# The subscription is live once the backlog's first event arrived.
+	wait_event '"kind"' 10
+}
+
+# wait_event REGEX [SECONDS]: waits (inotify, via tail -f) until an event
+# line matching REGEX has been streamed; fails after SECONDS (default 2).
+wait_event() {
+	timeout "${2:-2}" tail -n +1 -f "$T/events.jsonl" 2>/dev/null |
+	    grep -Eq -m 1 -- "$1" || fail "no event matching /$1/ within ${2:-2}s"
+}
+
+# now_ms: wall clock in milliseconds.
+now_ms() { date +%s%3N; }
