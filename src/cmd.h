@@ -30,5 +30,12 @@ const struct cmd_entry *cmd_find(const char *);
 void	cmd_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 int	cmd_inspect(struct cmd_ctx *, int, char **);
+/* PKI toolbox */
+int	cmd_csr(struct cmd_ctx *, int, char **);
+int	cmd_ca(struct cmd_ctx *, int, char **);
+int	cmd_convert(struct cmd_ctx *, int, char **);
+int	cmd_check(struct cmd_ctx *, int, char **);
+int	cmd_probe(struct cmd_ctx *, int, char **);
+int	cmd_deploy_client(struct cmd_ctx *, int, char **);
 
 #endif
