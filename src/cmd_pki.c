@@ -1138,6 +1138,11 @@ cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
 		sections = xreallocarray(NULL, 1, sizeof(*sections));
 		sections[nsections++] = AGENTCFG_COMMON_SECTION;
 	}
+	/* A missing config.ini fails before anything is written. */
+	if (agent != NULL && access(agent, R_OK | W_OK) == -1) {
+		cmd_err("%s: %s", agent, strerror(errno));
+		goto out;
+	}
 	if (pki_cli_password(pwfile, &pw) == -1)
 		goto out;
 	if (pki_cli_gather(&set, pfx, cert, keyf, NULL, pw) == -1)

@@ -686,6 +686,37 @@ out:
 
 /* ---- the local CA ------------------------------------------------------- */
 
+/*
+ * Replaces a certificate just built by its parsed DER: a certificate
+ * still holding GnuTLS's construction state does not answer every query
+ * (host-name checks among them) the way a loaded one does.
+ */
+static int
+pki_crt_reload(gnutls_x509_crt_t *crt, struct cv_err *err)
+{
+	gnutls_x509_crt_t	fresh;
+	gnutls_datum_t		der;
+	int			rc;
+
+	if ((rc = gnutls_x509_crt_export2(*crt, GNUTLS_X509_FMT_DER,
+	    &der)) < 0)
+		return cv_err_set(err, "export: %s", x509_strerror(rc));
+	if (gnutls_x509_crt_init(&fresh) < 0) {
+		gnutls_free(der.data);
+		return cv_err_set(err, "out of memory");
+	}
+	rc = gnutls_x509_crt_import(fresh, &der, GNUTLS_X509_FMT_DER);
+	gnutls_free(der.data);
+	if (rc < 0) {
+		gnutls_x509_crt_deinit(fresh);
+		return cv_err_set(err, "re-reading the certificate: %s",
+		    x509_strerror(rc));
+	}
+	gnutls_x509_crt_deinit(*crt);
+	*crt = fresh;
+	return 0;
+}
+
 static int
 pki_crt_common(gnutls_x509_crt_t crt, gnutls_x509_crq_t crq, unsigned days,
     time_t now, struct cv_err *err)
@@ -740,6 +771,8 @@ pki_ca_init(const struct pki_subject *s, unsigned days,
 		cv_err_set(err, "signing: %s", x509_strerror(rc));
 		goto out;
 	}
+	if (pki_crt_reload(&crt, err) == -1)
+		goto out;
 	*out = crt;
 	crt = NULL;
 	ret = 0;
@@ -869,6 +902,8 @@ pki_ca_issue(const struct pki_issue *is, gnutls_x509_crt_t *out,
 		cv_err_set(err, "signing: %s", x509_strerror(rc));
 		goto out;
 	}
+	if (pki_crt_reload(&crt, err) == -1)
+		goto out;
 	*out = crt;
 	crt = NULL;
 	ret = 0;
