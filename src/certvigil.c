@@ -33,6 +33,43 @@ static const struct cmd_entry cmd_table[] = {
 	    cmd_rescan },
 	{ "reload", "[--json]", "re-read the config file (root)",
 	    cmd_reload },
+	/* PKI toolbox (cmd_pki.c, cmd_probe.c) */
+	{ "csr", "--cn NAME [--org O] [--ou OU] [--locality L] [--state ST] "
+	    "[--country CC] [--san DNS:x,IP:y,...] [--key-type rsa|ec|ed25519] "
+	    "[--bits N] (--key-out KEY | --key KEY [--password-file FILE|-]) "
+	    "--out CSR",
+	    "make a private key and a certificate signing request",
+	    cmd_csr },
+	{ "ca", "init --cn NAME [subject options] [--key-type T] [--bits N] "
+	    "[--days N] --out-cert CA.pem --out-key CA.key\n"
+	    "       certvigil ca issue|sign --ca-cert CA.pem --ca-key CA.key "
+	    "(--csr FILE | --cn NAME [subject options] --out-key KEY) "
+	    "[--san DNS:x,IP:y,...] --purpose server|client [--days N] "
+	    "[--password-file FILE|-] --out-cert CERT",
+	    "a local CA: make a self-issued root, issue certificates",
+	    cmd_ca },
+	{ "convert", "IN --to pem --cert-out FILE [--key-out FILE] "
+	    "[--chain-out FILE] [--encrypt-key] [--password-file FILE|-]\n"
+	    "       certvigil convert (IN | --cert FILE [--key FILE] "
+	    "[--chain FILE]) --to pfx [--legacy] --password-file FILE|- "
+	    "--out X.pfx",
+	    "convert PKCS#12 to clean PEM files and back",
+	    cmd_convert },
+	{ "check", "[--key KEY] [--host NAME] [--purpose server|client] "
+	    "[--ca-file BUNDLE] [--min-days N] [--password-file FILE|-] "
+	    "[--json] FILE",
+	    "check a certificate against the deployment rules",
+	    cmd_check },
+	{ "probe", "[--sni NAME] [--cert C [--key K]] [--ca-file BUNDLE] "
+	    "[--expect-thumbprint SHA1] [--timeout S] [--password-file FILE|-] "
+	    "[--json] HOST:PORT",
+	    "probe a TLS port: served chain, protocol, mTLS enforcement",
+	    cmd_probe },
+	{ "deploy-client", "(--pfx X.pfx | --cert C [--key K]) "
+	    "[--cert-path P] [--key-path P] [--agent-config config.ini "
+	    "[--agent-section S]...] [--password-file FILE|-] [--json]",
+	    "install a client certificate and key and set agent preferences",
+	    cmd_deploy_client },
 };
 
 #define CMD_COUNT	(sizeof(cmd_table) / sizeof(cmd_table[0]))

@@ -36,5 +36,12 @@ int	cmd_show(struct cmd_ctx *, int, char **);
 int	cmd_events(struct cmd_ctx *, int, char **);
 int	cmd_rescan(struct cmd_ctx *, int, char **);
 int	cmd_reload(struct cmd_ctx *, int, char **);
+/* PKI toolbox */
+int	cmd_csr(struct cmd_ctx *, int, char **);
+int	cmd_ca(struct cmd_ctx *, int, char **);
+int	cmd_convert(struct cmd_ctx *, int, char **);
+int	cmd_check(struct cmd_ctx *, int, char **);
+int	cmd_probe(struct cmd_ctx *, int, char **);
+int	cmd_deploy_client(struct cmd_ctx *, int, char **);
 
 #endif

@@ -1,0 +1,247 @@
+/* certvigil probe: what a live TLS port serves, and whether it enforces mTLS. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "fsutil.h"
+#include "probe.h"
+#include "timeutil.h"
+#include "x509.h"
+#include "xmalloc.h"
+
+enum {
+	PROBE_OPT_SNI = 256, PROBE_OPT_CERT, PROBE_OPT_KEY, PROBE_OPT_CA_FILE,
+	PROBE_OPT_EXPECT, PROBE_OPT_TIMEOUT, PROBE_OPT_JSON,
+	PROBE_OPT_PASSWORD_FILE, PROBE_OPT_HELP,
+};
+
+/*
+ * Splits "host:port", "[v6]:port" into host and port (pointers into buf,
+ * which the caller frees).
+ */
+static int
+probe_cli_split(const char *arg, char **buf, const char **host,
+    const char **port)
+{
+	char	*b = xstrdup(arg), *c, *end;
+
+	*buf = b;
+	if (b[0] == '[') {
+		if ((end = strchr(b, ']')) == NULL || end[1] != ':')
+			return -1;
+		*end = '\0';
+		*host = b + 1;
+		*port = end + 2;
+	} else {
+		if ((c = strrchr(b, ':')) == NULL || strchr(b, ':') != c)
+			return -1;
+		*c = '\0';
+		*host = b;
+		*port = c + 1;
+	}
+	if (**host == '\0' || **port == '\0' ||
+	    strspn(*port, "0123456789") != strlen(*port) ||
+	    strtoul(*port, NULL, 10) == 0 || strtoul(*port, NULL, 10) > 65535)
+		return -1;
+	return 0;
+}
+
+static json_t *
+probe_cli_attempt_json(const struct probe_attempt *a)
+{
+	if (!a->tried)
+		return json_null();
+	return json_pack("{s:b,s:b,s:b,s:b,s:s?}", "handshake", a->handshake,
+	    "accepted", a->accepted, "cert_requested", a->cert_requested,
+	    "cert_sent", a->cert_sent, "error",
+	    a->error[0] ? a->error : NULL);
+}
+
+static void
+probe_cli_json(const struct probe_opts *o, const struct probe_result *r)
+{
+	char	 tb[TIMEUTIL_RFC3339_LEN];
+	json_t	*j, *chain;
+	size_t	 i;
+
+	chain = json_array();
+	for (i = 0; i < r->nchain; i++)
+		json_array_append_new(chain, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:s}", "sha1", r->chain[i].sha1,
+		    "sha256", r->chain[i].sha256, "subject",
+		    r->chain[i].subject, "issuer", r->chain[i].issuer,
+		    "not_after", timeutil_rfc3339(r->chain[i].not_after, tb,
+		    sizeof(tb))));
+	j = json_object();
+	json_object_set_new(j, "host", json_string(o->host));
+	json_object_set_new(j, "port", json_string(o->port));
+	json_object_set_new(j, "address", json_string(r->address));
+	json_object_set_new(j, "protocol", r->protocol[0] ?
+	    json_string(r->protocol) : json_null());
+	json_object_set_new(j, "cipher", r->cipher[0] ?
+	    json_string(r->cipher) : json_null());
+	json_object_set_new(j, "chain", chain);
+	json_object_set_new(j, "verified", json_boolean(r->verified));
+	json_object_set_new(j, "verify_error", r->verify_error[0] ?
+	    json_string(r->verify_error) : json_null());
+	json_object_set_new(j, "client_cert_requested",
+	    json_boolean(r->without.cert_requested || r->with.cert_requested));
+	json_object_set_new(j, "thumbprint_match", r->thumbprint_match < 0 ?
+	    json_null() : json_boolean(r->thumbprint_match));
+	json_object_set_new(j, "without_client_cert",
+	    probe_cli_attempt_json(&r->without));
+	json_object_set_new(j, "with_client_cert",
+	    probe_cli_attempt_json(&r->with));
+	json_object_set_new(j, "mtls_enforced", r->mtls_enforced < 0 ?
+	    json_null() : json_boolean(r->mtls_enforced));
+	json_object_set_new(j, "ok", json_boolean(r->ok));
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(j);
+}
+
+static void
+probe_cli_attempt_text(const char *label, const struct probe_attempt *a)
+{
+	printf("  %-24s%s%s%s\n", label, a->accepted ? "accepted" :
+	    "rejected", a->error[0] ? ": " : "", a->error);
+}
+
+static void
+probe_cli_text(const struct probe_opts *o, const struct probe_result *r)
+{
+	char	 up[41], tb[TIMEUTIL_RFC3339_LEN];
+	size_t	 i;
+
+	printf("%s port %s (%s)\n", o->host, o->port, r->address);
+	printf("  %-24s%s\n", "Protocol:", r->protocol[0] ? r->protocol :
+	    "(no handshake)");
+	if (r->cipher[0])
+		printf("  %-24s%s\n", "Session:", r->cipher);
+	for (i = 0; i < r->nchain; i++) {
+		printf("  %-24s%s\n", i == 0 ? "Served chain:" : "",
+		    r->chain[i].subject);
+		printf("  %-24s  thumbprint %s, expires %s\n", "",
+		    x509_sha1_upper(r->chain[i].sha1, up),
+		    timeutil_rfc3339(r->chain[i].not_after, tb, sizeof(tb)));
+	}
+	printf("  %-24s%s%s%s\n", "Verified:", r->verified ? "yes" : "no",
+	    r->verify_error[0] ? ": " : "", r->verify_error);
+	if (r->thumbprint_match >= 0)
+		printf("  %-24s%s\n", "Thumbprint:", r->thumbprint_match ?
+		    "matches" : "DOES NOT MATCH");
+	printf("  %-24s%s\n", "Client cert requested:",
+	    r->without.cert_requested || r->with.cert_requested ? "yes" : "no");
+	probe_cli_attempt_text("Without client cert:", &r->without);
+	if (r->with.tried) {
+		probe_cli_attempt_text("With client cert:", &r->with);
+		printf("  %-24s%s\n", "mTLS enforced:", r->mtls_enforced ?
+		    "yes" : "no");
+	}
+	printf("%s\n", r->ok ? "OK" : "FAILED");
+}
+
+int
+cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "sni",	required_argument,	NULL, PROBE_OPT_SNI },
+		{ "cert",	required_argument,	NULL, PROBE_OPT_CERT },
+		{ "key",	required_argument,	NULL, PROBE_OPT_KEY },
+		{ "ca-file",	required_argument,	NULL, PROBE_OPT_CA_FILE },
+		{ "expect-thumbprint", required_argument, NULL,
+		    PROBE_OPT_EXPECT },
+		{ "timeout",	required_argument,	NULL, PROBE_OPT_TIMEOUT },
+		{ "json",	no_argument,		NULL, PROBE_OPT_JSON },
+		{ "password-file", required_argument,	NULL,
+		    PROBE_OPT_PASSWORD_FILE },
+		{ "help",	no_argument,		NULL, PROBE_OPT_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cmd_entry	*e = cmd_find("probe");
+	struct probe_opts	 o;
+	struct probe_result	 r;
+	struct cv_err		 err;
+	const char		*pwfile = NULL;
+	char			*buf = NULL, *pw = NULL, *end;
+	unsigned long		 t;
+	size_t			 n;
+	int			 ch, json = 0, rc = CMD_EXIT_FAIL;
+
+	(void)ctx;
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case PROBE_OPT_SNI:		o.sni = optarg; break;
+		case PROBE_OPT_CERT:		o.cert_file = optarg; break;
+		case PROBE_OPT_KEY:		o.key_file = optarg; break;
+		case PROBE_OPT_CA_FILE:		o.ca_file = optarg; break;
+		case PROBE_OPT_EXPECT:		o.expect_sha1 = optarg; break;
+		case PROBE_OPT_JSON:		json = 1; break;
+		case PROBE_OPT_PASSWORD_FILE:	pwfile = optarg; break;
+		case PROBE_OPT_TIMEOUT:
+			t = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || t == 0 ||
+			    t > 3600) {
+				cmd_err("--timeout '%s': expected seconds "
+				    "from 1 to 3600", optarg);
+				return CMD_EXIT_USAGE;
+			}
+			o.timeout_ms = (unsigned)t * 1000;
+			break;
+		case PROBE_OPT_HELP:
+			printf("usage: certvigil %s %s\n", e->name, e->usage);
+			return CMD_EXIT_OK;
+		default:
+			return cmd_usage(e);
+		}
+	}
+	if (optind + 1 != argc || (o.key_file != NULL && o.cert_file == NULL))
+		return cmd_usage(e);
+	if (probe_cli_split(argv[optind], &buf, &o.host, &o.port) == -1) {
+		cmd_err("%s: expected HOST:PORT (or [IPv6]:PORT)",
+		    argv[optind]);
+		free(buf);
+		return CMD_EXIT_USAGE;
+	}
+	if (o.expect_sha1 != NULL) {
+		for (n = 0, end = (char *)o.expect_sha1; *end; end++)
+			if (strchr(": ", *end) == NULL)
+				n++;
+		if (n != 40 || strspn(o.expect_sha1,
+		    "0123456789abcdefABCDEF: ") != strlen(o.expect_sha1)) {
+			cmd_err("--expect-thumbprint '%s': expected a SHA-1 "
+			    "thumbprint (40 hex digits)", o.expect_sha1);
+			free(buf);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (pwfile != NULL) {
+		if (fsutil_read_password(pwfile, &pw, &err) == -1) {
+			cmd_err("%s", err.msg);
+			free(buf);
+			return CMD_EXIT_USAGE;
+		}
+		o.password = pw;
+	}
+	if (probe_run(&o, &r, &err) == -1) {
+		cmd_err("%s", err.msg);
+		goto out;
+	}
+	if (json)
+		probe_cli_json(&o, &r);
+	else
+		probe_cli_text(&o, &r);
+	rc = r.ok ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+	probe_result_free(&r);
+out:
+	freezero_str(pw);
+	free(buf);
+	return rc;
+}
