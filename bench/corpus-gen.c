@@ -50,7 +50,7 @@
 #define CG_PASSWORD	"bench"
 #define CG_DAY		86400
 #define CG_MAX_N	10000000u
-#define CG_MAX_JOBS	64
+#define CG_MAX_JOBS	10	/* one per top directory */
 
 /* DER tags for the PKCS#12 writer. */
 #define CG_SEQ		0x30
@@ -809,15 +809,20 @@ cg_one(struct cg_ctx *ctx, unsigned i, struct cg_buf *b)
 	gnutls_x509_crt_deinit(crt);
 }
 
-/* Writes certificates [from, to). */
+/*
+ * Writes the share of worker j of jobs: the certificates whose top
+ * directory (dA) is j modulo jobs, so that no two workers create files
+ * in one directory tree and contend for its locks.
+ */
 static void
-cg_range(struct cg_ctx *ctx, unsigned from, unsigned to)
+cg_worker(struct cg_ctx *ctx, unsigned n, unsigned j, unsigned jobs)
 {
 	struct cg_buf	b = { NULL, 0, 0 };
 	unsigned	i;
 
-	for (i = from; i < to; i++)
-		cg_one(ctx, i, &b);
+	for (i = 0; i < n; i++)
+		if (i / CG_PER_DIR % 10 % jobs == j)
+			cg_one(ctx, i, &b);
 	free(b.p);
 }
 
@@ -856,7 +861,6 @@ main(int argc, char **argv)
 	struct cg_ctx	 ctx;
 	struct cg_plan	 p;
 	unsigned	 n, jobs = 1, j, i, counts[CG_NFORMATS], rsa = 0;
-	unsigned	 from, to;
 	char		 path[PATH_MAX];
 	pid_t		 pids[CG_MAX_JOBS];
 	int		 ch, status, rc = 0;
@@ -897,20 +901,15 @@ main(int argc, char **argv)
 		cg_key_make(&ctx.keys[i], i >= CG_EC_KEYS);
 	cg_ca_make(&ctx);
 
-	/* Contiguous slices keep each worker in its own directories. */
-	if (jobs > n)
-		jobs = n ? n : 1;
 	if (jobs == 1)
-		cg_range(&ctx, 0, n);
+		cg_worker(&ctx, n, 0, 1);
 	else {
 		fflush(stdout);
 		for (j = 0; j < jobs; j++) {
-			from = (uint64_t)n * j / jobs;
-			to = (uint64_t)n * (j + 1) / jobs;
 			if ((pids[j] = fork()) == -1)
 				cg_fatal("fork: %s", strerror(errno));
 			if (pids[j] == 0) {
-				cg_range(&ctx, from, to);
+				cg_worker(&ctx, n, j, jobs);
 				_exit(0);
 			}
 		}
