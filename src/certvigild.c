@@ -150,10 +150,12 @@ daemon_arg_bool(json_t *args, const char *key)
 }
 
 static json_t *
-daemon_list(struct daemon *d, json_t *args)
+daemon_list(struct daemon *d, struct control_client *cl, json_t *args)
 {
 	struct inv_filter	 f;
 	json_t			*v;
+	size_t			 len;
+	char			*text;
 
 	memset(&f, 0, sizeof(f));
 	f.expiring = -1;
@@ -169,8 +171,11 @@ daemon_list(struct daemon *d, json_t *args)
 	f.all = daemon_arg_bool(args, "all");
 	f.role = daemon_arg_str(args, "role");
 	f.path_glob = daemon_arg_str(args, "path");
-	return proto_reply_ok(inventory_list(d->inv, &f, timeutil_now(),
-	    d->cf->expiring));
+	text = inventory_list(d->inv, &f, timeutil_now(), d->cf->expiring,
+	    &len);
+	control_send_ok_raw(cl, text, len);
+	free(text);
+	return NULL;
 }
 
 static json_t *
@@ -248,7 +253,7 @@ daemon_handle(void *arg, struct control_client *cl,
 	if (strcmp(cmd, "status") == 0)
 		return daemon_status(d);
 	if (strcmp(cmd, "list") == 0)
-		return daemon_list(d, args);
+		return daemon_list(d, cl, args);
 	if (strcmp(cmd, "show") == 0)
 		return daemon_show(d, args);
 	if (strcmp(cmd, "events") == 0)

@@ -28,7 +28,9 @@ struct control_client {
 	struct control_peer	 peer;
 	size_t			 queued;
 	int			 watching;
+	int			 draining;	/* answered too_large; discard */
 	int			 closing;
+	uv_shutdown_t		 shutdown;
 	int			 handles;
 };
 
@@ -166,6 +168,19 @@ control_send(struct control_client *cl, const json_t *msg)
 }
 
 void
+control_send_ok_raw(struct control_client *cl, const char *result,
+    size_t len)
+{
+	static const char	 head[] = "{\"v\":1,\"ok\":true,\"result\":";
+	char			*s = xmalloc(sizeof(head) - 1 + len + 3);
+
+	memcpy(s, head, sizeof(head) - 1);
+	memcpy(s + sizeof(head) - 1, result, len);
+	memcpy(s + sizeof(head) - 1 + len, "}\n", 3);
+	control_write(cl, s, sizeof(head) - 1 + len + 2);
+}
+
+void
 control_subscribe(struct control_client *cl)
 {
 	cl->watching = 1;
@@ -279,7 +294,7 @@ control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		control_client_close(cl);
 		return;
 	}
-	if (n == 0 || cl->closing)
+	if (n == 0 || cl->closing || cl->draining)
 		return;
 	control_touch(cl);
 	proto_buf_append(&cl->in, buf->base, (size_t)n);
@@ -292,8 +307,16 @@ control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 			snprintf(msg, sizeof(msg), "request longer than %zu "
 			    "bytes", cl->c->max_request);
 			control_reply_err(cl, PROTO_E_TOO_LARGE, msg);
-			uv_read_stop(s);
-			control_client_close(cl);
+			/*
+			 * Closing with unread input would send a reset that
+			 * can destroy the reply: half-close after it, and
+			 * discard what still comes until the client hangs
+			 * up or goes idle.
+			 */
+			cl->draining = 1;
+			proto_buf_free(&cl->in);
+			if (!cl->closing)
+				uv_shutdown(&cl->shutdown, s, NULL);
 			return;
 		}
 		control_handle_line(cl, line, len);

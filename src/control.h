@@ -46,6 +46,12 @@ int	 control_open(uv_loop_t *, const struct control_opts *,
 void	 control_update(struct control *, const struct control_opts *);
 /* Sends one message (reply or event) to a client. */
 void	 control_send(struct control_client *, const json_t *);
+/*
+ * Sends {"v":1,"ok":true,"result":RESULT} where RESULT is JSON text the
+ * caller built (large lists are written directly, not through jansson).
+ */
+void	 control_send_ok_raw(struct control_client *, const char *result,
+	    size_t len);
 /* Marks a client as subscribed to the event stream. */
 void	 control_subscribe(struct control_client *);
 /* Sends an event to every subscribed client. */

@@ -44,7 +44,8 @@ static const char *inventory_migrations[] = {
 	"  id INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL,"
 	"  path TEXT, sha1 TEXT, message TEXT NOT NULL);"
 	"CREATE INDEX events_time ON events(time);"
-	"CREATE INDEX events_sha1 ON events(sha1);",
+	"CREATE INDEX events_sha1 ON events(sha1);"
+	"CREATE INDEX events_path ON events(path);",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -686,50 +687,156 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
 	" s.idx, s.has_key, s.key_matches, f.error, f.gone, f.inode, f.size," \
 	" f.mtime_ns"
 
-static json_t *
-inventory_row_cert(sqlite3_stmt *st)
-{
-	char		 nb[TIMEUTIL_RFC3339_LEN], na[TIMEUTIL_RFC3339_LEN];
-	json_t		*o = json_object(), *san, *eku;
-	const char	*fmt = (const char *)sqlite3_column_text(st, 17);
+/*
+ * list and show write their JSON text directly: building a jansson tree of
+ * 10,000 certificates x 25 keys and dumping it cost ~34 us a certificate,
+ * five times the rest of the request.  SAN and EKU are stored as JSON
+ * text (made by jansson) and are spliced in as they are.
+ */
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+};
 
-	san = json_loads((const char *)sqlite3_column_text(st, 10), 0, NULL);
-	eku = json_loads((const char *)sqlite3_column_text(st, 11), 0, NULL);
-	json_object_set_new(o, "path",
-	    json_string((const char *)sqlite3_column_text(st, 16)));
-	json_object_set_new(o, "format", json_string(fmt ? fmt : ""));
-	json_object_set_new(o, "index", json_integer(sqlite3_column_int(st,
-	    18)));
-#define COL_STR(key, i) json_object_set_new(o, key, \
-	json_string((const char *)sqlite3_column_text(st, i)))
-	COL_STR("sha1", 0);
-	COL_STR("sha256", 1);
-	COL_STR("subject", 2);
-	COL_STR("issuer", 3);
-	COL_STR("serial", 4);
-	json_object_set_new(o, "not_before", json_string(timeutil_rfc3339(
-	    (time_t)sqlite3_column_int64(st, 5), nb, sizeof(nb))));
-	json_object_set_new(o, "not_after", json_string(timeutil_rfc3339(
-	    (time_t)sqlite3_column_int64(st, 6), na, sizeof(na))));
-	COL_STR("key_type", 7);
-	json_object_set_new(o, "key_bits", json_integer(sqlite3_column_int(st,
-	    8)));
-	COL_STR("sig_alg", 9);
-	json_object_set_new(o, "san", san ? san : json_array());
-	json_object_set_new(o, "eku", eku ? eku : json_array());
-	json_object_set_new(o, "is_ca", json_boolean(sqlite3_column_int(st,
-	    12)));
-	json_object_set_new(o, "has_private_key", json_false());
-	json_object_set_new(o, "key_matches", json_null());
-	COL_STR("role", 14);
-#undef COL_STR
-	return o;
+static void
+sbuf_grow(struct sbuf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
 }
 
-/*
- * Walks the rows of a query in INV_CERT_COLS shape and builds one object
- * per certificate, with paths, state, days_left.  keep(o) filters.
- */
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	sbuf_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sbuf_cat(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+static void
+sbuf_fmt(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sbuf_fmt(struct sbuf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	sbuf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+sbuf_utf8_len(const unsigned char *s)
+{
+	size_t	n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string; invalid UTF-8 becomes U+FFFD, so the reply stays JSON. */
+static void
+sbuf_str(struct sbuf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
+	if (s == NULL) {
+		sbuf_cat(b, "null");
+		return;
+	}
+	sbuf_add(b, "\"", 1);
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			sbuf_add(b, "\\", 1);
+			sbuf_add(b, (const char *)p++, 1);
+		} else if (*p < 0x20) {
+			sbuf_fmt(b, "\\u%04x", *p++);
+		} else if ((n = sbuf_utf8_len(p)) == 0) {
+			sbuf_cat(b, "\\ufffd");
+			p++;
+		} else {
+			sbuf_add(b, (const char *)p, n);
+			p += n;
+		}
+	}
+	sbuf_add(b, "\"", 1);
+}
+
+static void
+sbuf_key(struct sbuf *b, const char *key)
+{
+	sbuf_fmt(b, ",\"%s\":", key);
+}
+
+/* What one certificate's rows say, gathered before it is written. */
+struct inv_src {
+	char	*path, *format, *error;
+	int	 idx, has_key, key_matches, gone;
+	int64_t	 inode, size;
+};
+
+struct inv_cert {
+	char		*col[16];	/* the certs columns, as text */
+	int64_t		 nb, na;
+	struct inv_src	*src;
+	size_t		 nsrc, capsrc;
+};
+
+static char *
+inv_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+static void
+inv_cert_clear(struct inv_cert *c)
+{
+	size_t	i;
+
+	for (i = 0; i < 16; i++)
+		free(c->col[i]);
+	for (i = 0; i < c->nsrc; i++) {
+		free(c->src[i].path);
+		free(c->src[i].format);
+		free(c->src[i].error);
+	}
+	free(c->src);
+	memset(c, 0, sizeof(*c));
+}
+
 struct inv_walk {
 	time_t			 now;
 	int64_t			 expiring;
@@ -738,73 +845,154 @@ struct inv_walk {
 };
 
 static int
-inventory_keep(const struct inv_walk *w, json_t *o, int64_t na,
+inventory_keep(const struct inv_walk *w, const struct inv_cert *c,
     const char *state, int any_live)
 {
 	const struct inv_filter	*fl = w->filter;
-	json_t			*paths, *p;
 	size_t			 i;
-	int			 hit;
 
 	if (fl == NULL)
 		return 1;
 	if (!any_live && !fl->all)
 		return 0;
-	if (fl->expiring >= 0 && !((int64_t)w->now < na &&
-	    na - (int64_t)w->now <= fl->expiring))
+	if (fl->expiring >= 0 && !((int64_t)w->now < c->na &&
+	    c->na - (int64_t)w->now <= fl->expiring))
 		return 0;
 	if (fl->expired && strcmp(state, "expired") != 0)
 		return 0;
 	if (fl->invalid && strcmp(state, "invalid") != 0)
 		return 0;
-	if (fl->role != NULL && strcmp(fl->role, json_string_value(
-	    json_object_get(o, "role"))) != 0)
+	if (fl->role != NULL && strcmp(fl->role, c->col[14]) != 0)
 		return 0;
 	if (fl->path_glob != NULL) {
-		paths = json_object_get(o, "paths");
-		hit = 0;
-		json_array_foreach(paths, i, p)
-			if (fnmatch(fl->path_glob, json_string_value(p), 0) == 0)
-				hit = 1;
-		if (!hit)
+		for (i = 0; i < c->nsrc; i++)
+			if (!c->src[i].gone &&
+			    fnmatch(fl->path_glob, c->src[i].path, 0) == 0)
+				break;
+		if (i == c->nsrc)
 			return 0;
 	}
 	return 1;
 }
 
-static json_t *
-inventory_walk(struct inventory *inv, sqlite3_stmt *st,
-    const struct inv_walk *w)
+/* Writes one certificate as a JSON object (the list/show shape). */
+static void
+inventory_write_cert(struct sbuf *b, const struct inv_walk *w,
+    const struct inv_cert *c, int *first)
 {
-	json_t		*out = json_array(), *cur = NULL, *paths = NULL,
-			*sources = NULL, *src;
-	const char	*sha1, *err, *state;
-	char		 prev[41] = "";
-	int64_t		 nb = 0, na = 0;
-	int		 invalid = 0, any_live = 0, live, km, haskey;
+	char		 nb[TIMEUTIL_RFC3339_LEN], na[TIMEUTIL_RFC3339_LEN];
+	const struct inv_src *lead = NULL, *s;
+	const char	*state;
+	size_t		 i;
+	int		 invalid = 0, haskey = 0, km = -1, n;
 
+	for (i = 0; i < c->nsrc; i++) {
+		s = &c->src[i];
+		if (s->gone)
+			continue;
+		if (lead == NULL)
+			lead = s;
+		if (s->error != NULL || s->key_matches == 0)
+			invalid = 1;
+		if (s->has_key) {
+			haskey = 1;
+			km = s->key_matches == 1;
+		}
+	}
+	state = lead != NULL ? inventory_state(w->now, c->nb, c->na,
+	    w->expiring, invalid) : "gone";
+	if (!inventory_keep(w, c, state, lead != NULL))
+		return;
+	if (lead == NULL)
+		lead = &c->src[0];
+	sbuf_cat(b, *first ? "{\"path\":" : ",{\"path\":");
+	*first = 0;
+	sbuf_str(b, lead->path);
+	sbuf_key(b, "format");
+	sbuf_str(b, lead->format ? lead->format : "");
+	sbuf_fmt(b, ",\"index\":%d", lead->idx);
+	sbuf_key(b, "sha1");
+	sbuf_str(b, c->col[0]);
+	sbuf_key(b, "sha256");
+	sbuf_str(b, c->col[1]);
+	sbuf_key(b, "subject");
+	sbuf_str(b, c->col[2]);
+	sbuf_key(b, "issuer");
+	sbuf_str(b, c->col[3]);
+	sbuf_key(b, "serial");
+	sbuf_str(b, c->col[4]);
+	sbuf_fmt(b, ",\"not_before\":\"%s\",\"not_after\":\"%s\"",
+	    timeutil_rfc3339((time_t)c->nb, nb, sizeof(nb)),
+	    timeutil_rfc3339((time_t)c->na, na, sizeof(na)));
+	sbuf_key(b, "key_type");
+	sbuf_str(b, c->col[7]);
+	sbuf_fmt(b, ",\"key_bits\":%s", c->col[8]);
+	sbuf_key(b, "sig_alg");
+	sbuf_str(b, c->col[9]);
+	sbuf_fmt(b, ",\"san\":%s,\"eku\":%s", c->col[10], c->col[11]);
+	sbuf_fmt(b, ",\"is_ca\":%s,\"has_private_key\":%s,"
+	    "\"key_matches\":%s", strcmp(c->col[12], "0") ? "true" : "false",
+	    haskey ? "true" : "false", km < 0 ? "null" : km ? "true" :
+	    "false");
+	sbuf_key(b, "role");
+	sbuf_str(b, c->col[14]);
+	sbuf_cat(b, ",\"paths\":[");
+	for (i = 0, n = 0; i < c->nsrc; i++) {
+		if (c->src[i].gone)
+			continue;
+		if (n++)
+			sbuf_add(b, ",", 1);
+		sbuf_str(b, c->src[i].path);
+	}
+	sbuf_fmt(b, "],\"days_left\":%lld,\"state\":\"%s\"",
+	    (long long)timeutil_days_left((time_t)c->na, w->now), state);
+	if (w->with_sources) {
+		sbuf_cat(b, ",\"sources\":[");
+		for (i = 0; i < c->nsrc; i++) {
+			s = &c->src[i];
+			sbuf_cat(b, i ? ",{\"path\":" : "{\"path\":");
+			sbuf_str(b, s->path);
+			sbuf_key(b, "format");
+			sbuf_str(b, s->format);
+			sbuf_fmt(b, ",\"index\":%d,\"has_private_key\":%s,"
+			    "\"key_matches\":%s", s->idx, s->has_key ? "true" :
+			    "false", s->key_matches < 0 ? "null" :
+			    s->key_matches ? "true" : "false");
+			sbuf_key(b, "error");
+			sbuf_str(b, s->error);
+			sbuf_fmt(b, ",\"gone\":%s,\"inode\":%lld,\"size\":%lld}",
+			    s->gone ? "true" : "false", (long long)s->inode,
+			    (long long)s->size);
+		}
+		sbuf_add(b, "]", 1);
+	}
+	sbuf_add(b, "}", 1);
+}
+
+/*
+ * Walks rows in INV_CERT_COLS shape (grouped by certificate) and writes
+ * a JSON array of certificate objects.  The caller frees the text.
+ */
+static char *
+inventory_walk(struct inventory *inv, sqlite3_stmt *st,
+    const struct inv_walk *w, size_t *len)
+{
+	struct sbuf	 b = { NULL, 0, 0 };
+	struct inv_cert	 c;
+	struct inv_src	*s;
+	const char	*sha1;
+	int		 rc, i, first = 1;
+
+	memset(&c, 0, sizeof(c));
+	sbuf_add(&b, "[", 1);
 	for (;;) {
-		int rc = sqlite3_step(st);
-
+		rc = sqlite3_step(st);
 		sha1 = rc == SQLITE_ROW ?
 		    (const char *)sqlite3_column_text(st, 0) : NULL;
-		if (cur != NULL && (sha1 == NULL || strcmp(sha1, prev) != 0)) {
-			/* Finish the previous certificate. */
-			state = any_live ? inventory_state(w->now, nb, na,
-			    w->expiring, invalid) : "gone";
-			json_object_set_new(cur, "paths", paths);
-			json_object_set_new(cur, "days_left", json_integer(
-			    timeutil_days_left((time_t)na, w->now)));
-			json_object_set_new(cur, "state", json_string(state));
-			if (w->with_sources)
-				json_object_set_new(cur, "sources", sources);
-			else
-				json_decref(sources);
-			if (inventory_keep(w, cur, na, state, any_live))
-				json_array_append_new(out, cur);
-			else
-				json_decref(cur);
-			cur = NULL;
+		if (c.col[0] != NULL && (sha1 == NULL ||
+		    strcmp(sha1, c.col[0]) != 0)) {
+			inventory_write_cert(&b, w, &c, &first);
+			inv_cert_clear(&c);
 		}
 		if (rc != SQLITE_ROW) {
 			if (rc != SQLITE_DONE)
@@ -812,77 +1000,51 @@ inventory_walk(struct inventory *inv, sqlite3_stmt *st,
 				    sqlite3_errmsg(inv->db));
 			break;
 		}
-		live = !sqlite3_column_int(st, 22);
-		err = (const char *)sqlite3_column_text(st, 21);
-		haskey = sqlite3_column_int(st, 19);
-		km = sqlite3_column_type(st, 20) == SQLITE_NULL ? -1 :
-		    sqlite3_column_int(st, 20);
-		if (cur == NULL) {
-			snprintf(prev, sizeof(prev), "%s", sha1);
-			cur = inventory_row_cert(st);
-			paths = json_array();
-			sources = json_array();
-			nb = sqlite3_column_int64(st, 5);
-			na = sqlite3_column_int64(st, 6);
-			invalid = any_live = 0;
+		if (c.col[0] == NULL) {
+			for (i = 0; i < 16; i++)
+				c.col[i] = inv_col_dup(st, i);
+			c.nb = sqlite3_column_int64(st, 5);
+			c.na = sqlite3_column_int64(st, 6);
 		}
-		if (live) {
-			/* path/format/index name the first live source. */
-			if (!any_live) {
-				json_object_set_new(cur, "path", json_string(
-				    (const char *)sqlite3_column_text(st, 16)));
-				json_object_set_new(cur, "format", json_string(
-				    (const char *)sqlite3_column_text(st, 17)));
-				json_object_set_new(cur, "index", json_integer(
-				    sqlite3_column_int(st, 18)));
-			}
-			any_live = 1;
-			json_array_append_new(paths, json_string(
-			    (const char *)sqlite3_column_text(st, 16)));
-			if (err != NULL || km == 0)
-				invalid = 1;
-			if (haskey) {
-				json_object_set_new(cur, "has_private_key",
-				    json_true());
-				json_object_set_new(cur, "key_matches",
-				    json_boolean(km == 1));
-			}
+		if (c.nsrc == c.capsrc) {
+			c.capsrc = c.capsrc ? c.capsrc * 2 : 4;
+			c.src = xreallocarray(c.src, c.capsrc, sizeof(*c.src));
 		}
-		if (w->with_sources) {
-			src = json_pack("{s:s, s:s?, s:i, s:b, s:o, s:s?, s:b,"
-			    " s:I, s:I}",
-			    "path", (const char *)sqlite3_column_text(st, 16),
-			    "format", (const char *)sqlite3_column_text(st, 17),
-			    "index", sqlite3_column_int(st, 18),
-			    "has_private_key", haskey,
-			    "key_matches", km < 0 ? json_null() :
-			    json_boolean(km),
-			    "error", err, "gone", !live,
-			    "inode", (json_int_t)sqlite3_column_int64(st, 23),
-			    "size", (json_int_t)sqlite3_column_int64(st, 24));
-			json_array_append_new(sources, src);
-		}
+		s = &c.src[c.nsrc++];
+		s->path = inv_col_dup(st, 16);
+		s->format = inv_col_dup(st, 17);
+		s->idx = sqlite3_column_int(st, 18);
+		s->has_key = sqlite3_column_int(st, 19);
+		s->key_matches = sqlite3_column_type(st, 20) == SQLITE_NULL ?
+		    -1 : sqlite3_column_int(st, 20);
+		s->error = inv_col_dup(st, 21);
+		s->gone = sqlite3_column_int(st, 22);
+		s->inode = sqlite3_column_int64(st, 23);
+		s->size = sqlite3_column_int64(st, 24);
 	}
 	sqlite3_reset(st);
-	return out;
+	sbuf_add(&b, "]", 1);
+	*len = b.len;
+	return b.p;
 }
 
-json_t *
+char *
 inventory_list(struct inventory *inv, const struct inv_filter *filter,
-    time_t now, int64_t expiring)
+    time_t now, int64_t expiring, size_t *len)
 {
 	static const char sql[] = "SELECT " INV_CERT_COLS " FROM certs c"
 	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
 	    " ORDER BY c.not_after, c.sha1, f.gone, f.path";
 	sqlite3_stmt	*st;
 	struct inv_walk	 w = { now, expiring, filter, 0 };
-	json_t		*out;
+	char		*out;
 
 	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
-		return json_array();
+		*len = 2;
+		return xstrdup("[]");
 	}
-	out = inventory_walk(inv, st, &w);
+	out = inventory_walk(inv, st, &w, len);
 	sqlite3_finalize(st);
 	return out;
 }
@@ -895,6 +1057,43 @@ inventory_is_hex(const char *s)
 		    (*s >= 'A' && *s <= 'F')))
 			return 0;
 	return 1;
+}
+
+static json_t *
+inventory_event_row(sqlite3_stmt *st)
+{
+	char	ts[TIMEUTIL_RFC3339_LEN];
+
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "time", timeutil_rfc3339((time_t)sqlite3_column_int64(st, 1), ts,
+	    sizeof(ts)),
+	    "kind", (const char *)sqlite3_column_text(st, 2),
+	    "path", (const char *)sqlite3_column_text(st, 3),
+	    "sha1", (const char *)sqlite3_column_text(st, 4),
+	    "message", (const char *)sqlite3_column_text(st, 5));
+}
+
+/* A certificate's events: its own, and those at the paths holding it. */
+static json_t *
+inventory_cert_events(struct inventory *inv, const char *sha1)
+{
+	static const char sql[] = "SELECT id, time, kind, path, sha1, message"
+	    " FROM events WHERE sha1 = ?1 OR path IN (SELECT f.path FROM"
+	    " sources s JOIN files f ON f.id = s.file_id WHERE s.sha1 = ?1)"
+	    " ORDER BY id";
+	sqlite3_stmt	*st;
+	json_t		*out = json_array();
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return out;
+	}
+	sqlite3_bind_text(st, 1, sha1, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(out, inventory_event_row(st));
+	sqlite3_finalize(st);
+	return out;
 }
 
 json_t *
@@ -914,10 +1113,10 @@ inventory_show(struct inventory *inv, const char *key, time_t now,
 	    "  LIMIT 1) ORDER BY f.gone, f.path";
 	struct inv_walk	 w = { now, expiring, NULL, 1 };
 	sqlite3_stmt	*st;
-	json_t		*arr, *o = NULL, *ev;
+	json_t		*arr, *o = NULL, *mine;
 	const char	*sql;
-	char		 hex[41];
-	size_t		 i;
+	char		 hex[41], *text;
+	size_t		 i, len;
 
 	if (key[0] != '/') {
 		if (strlen(key) < 4 || strlen(key) > 40 ||
@@ -940,8 +1139,12 @@ inventory_show(struct inventory *inv, const char *key, time_t now,
 		return NULL;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	arr = inventory_walk(inv, st, &w);
+	text = inventory_walk(inv, st, &w, &len);
 	sqlite3_finalize(st);
+	arr = json_loadb(text, len, 0, NULL);
+	free(text);
+	if (arr == NULL)
+		arr = json_array();
 	if (json_array_size(arr) == 0) {
 		*code = "not_found";
 		cv_err_set(err, "no certificate %s '%s' in the inventory",
@@ -952,17 +1155,8 @@ inventory_show(struct inventory *inv, const char *key, time_t now,
 		    "digits", key, json_array_size(arr));
 	} else {
 		o = json_incref(json_array_get(arr, 0));
-		ev = inventory_events(inv, 0, 0, 0);
-		/* Only this certificate's own events. */
-		json_t *mine = json_array(), *e;
-		json_array_foreach(ev, i, e) {
-			const char *s = json_string_value(json_object_get(e,
-			    "sha1"));
-			if (s != NULL && strstr(s, json_string_value(
-			    json_object_get(o, "sha1"))) != NULL)
-				json_array_append(mine, e);
-		}
-		json_decref(ev);
+		mine = inventory_cert_events(inv, json_string_value(
+		    json_object_get(o, "sha1")));
 		json_object_set_new(o, "events", mine);
 	}
 	json_decref(arr);
@@ -975,7 +1169,6 @@ inventory_events(struct inventory *inv, time_t since, int64_t after_id,
 {
 	static const char sql[] = "SELECT id, time, kind, path, sha1, message"
 	    " FROM events WHERE time >= ?1 AND id > ?2 ORDER BY id LIMIT ?3";
-	char		 ts[TIMEUTIL_RFC3339_LEN];
 	sqlite3_stmt	*st;
 	json_t		*out = json_array();
 
@@ -987,15 +1180,7 @@ inventory_events(struct inventory *inv, time_t since, int64_t after_id,
 	sqlite3_bind_int64(st, 2, after_id);
 	sqlite3_bind_int64(st, 3, limit > 0 ? limit : INT64_MAX);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_pack(
-		    "{s:I, s:s, s:s, s:s?, s:s?, s:s}",
-		    "id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "time", timeutil_rfc3339((time_t)sqlite3_column_int64(st,
-		    1), ts, sizeof(ts)),
-		    "kind", (const char *)sqlite3_column_text(st, 2),
-		    "path", (const char *)sqlite3_column_text(st, 3),
-		    "sha1", (const char *)sqlite3_column_text(st, 4),
-		    "message", (const char *)sqlite3_column_text(st, 5)));
+		json_array_append_new(out, inventory_event_row(st));
 	sqlite3_finalize(st);
 	return out;
 }

@@ -70,8 +70,9 @@ int	 inventory_add_event(struct inventory *, time_t, const char *kind,
 
 int	 inventory_counts(struct inventory *, time_t now, int64_t expiring,
 	    struct inv_counts *);
-json_t	*inventory_list(struct inventory *, const struct inv_filter *,
-	    time_t now, int64_t expiring);
+/* The list as JSON text (an array); the caller frees it. */
+char	*inventory_list(struct inventory *, const struct inv_filter *,
+	    time_t now, int64_t expiring, size_t *len);
 /* key: a SHA-1 prefix (4+ hex digits) or a path.  NULL + err if none. */
 json_t	*inventory_show(struct inventory *, const char *key, time_t now,
 	    int64_t expiring, const char **code, struct cv_err *);
