@@ -17,7 +17,7 @@
 #include "xmalloc.h"
 
 #define SCAN_BATCH		48	/* files per thread-pool job */
-#define SCAN_INFLIGHT		4	/* jobs in flight (the pool's size) */
+#define SCAN_INFLIGHT		12	/* jobs queued: the pool never starves */
 #define SCAN_DEBOUNCE_MS	30	/* quiet time after a file event */
 #define SCAN_DEBOUNCE_MAX_MS	300	/* ... but never longer than this */
 #define SCAN_MAX_DEPTH		64
