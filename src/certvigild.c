@@ -21,11 +21,13 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "alert.h"
 #include "conf.h"
 #include "control.h"
 #include "fsutil.h"
 #include "inventory.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "scan.h"
 #include "timeutil.h"
@@ -48,6 +50,10 @@ struct daemon {
 	struct inventory	*inv;
 	struct scan		*scan;
 	struct control		*control;
+	struct alert		*alert;
+	uv_timer_t		 textfile_timer;
+	int			 textfile_busy;
+	int			 textfile_again;
 	uint64_t		 started_ms;
 	int			 closing;
 	int			 exit_code;
@@ -92,6 +98,7 @@ daemon_status(struct daemon *d)
 {
 	struct inv_counts	 c;
 	struct scan_progress	 p;
+	struct alert_stats	 as;
 	char			 a[TIMEUTIL_RFC3339_LEN], b[TIMEUTIL_RFC3339_LEN];
 	json_t			*w, *paths, *r;
 	time_t			 now = timeutil_now();
@@ -134,6 +141,13 @@ daemon_status(struct daemon *d)
 	    "watches", w,
 	    "database", "path", d->db_path,
 	    "size", (json_int_t)inventory_db_size(d->inv));
+	alert_get_stats(d->alert, &as);
+	json_object_set_new(json_object_get(r, "certs"), "superseded",
+	    json_integer(c.superseded));
+	json_object_set_new(r, "alerts", json_pack("{s:o, s:I, s:I}",
+	    "sent", alert_counts(d->alert),
+	    "command_failures", (json_int_t)as.command_failures,
+	    "queued", (json_int_t)as.queued));
 	return proto_reply_ok(r);
 }
 
@@ -168,6 +182,7 @@ daemon_list(struct daemon *d, struct control_client *cl, json_t *args)
 	}
 	f.expired = daemon_arg_bool(args, "expired");
 	f.invalid = daemon_arg_bool(args, "invalid");
+	f.drift = daemon_arg_bool(args, "drift");
 	f.all = daemon_arg_bool(args, "all");
 	f.role = daemon_arg_str(args, "role");
 	f.path_glob = daemon_arg_str(args, "path");
@@ -260,6 +275,18 @@ daemon_handle(void *arg, struct control_client *cl,
 		return daemon_events(d, args);
 	if (strcmp(cmd, "watch") == 0)
 		return daemon_watch(d, cl, args);
+	if (strcmp(cmd, "metrics") == 0) {
+		struct scan_progress	 p;
+		size_t			 len;
+		char			*text;
+		json_t			*r;
+
+		scan_get_progress(d->scan, &p);
+		text = metrics_render(d->inv, d->cf, &p, d->alert, &len);
+		r = proto_reply_ok(json_stringn(text, len));
+		free(text);
+		return r;
+	}
 	if (strcmp(cmd, "rescan") == 0) {
 		scan_full(d->scan);
 		return proto_reply_ok(json_pack("{s:b}", "started", 1));
@@ -277,13 +304,96 @@ daemon_handle(void *arg, struct control_client *cl,
 
 /* ---- life cycle ----------------------------------------------------- */
 
+/* ---- metrics textfile (node_exporter's textfile collector) ----------- */
+
+struct textfile_job {
+	uv_work_t	 req;
+	struct daemon	*d;
+	char		*path;
+	char		*text;
+	size_t		 len;
+	struct cv_err	 err;
+	int		 rc;
+};
+
+static void	daemon_textfile_kick(struct daemon *);
+
+static void
+daemon_textfile_work(uv_work_t *req)
+{
+	struct textfile_job	*j = req->data;
+
+	/* Atomic and fsynced: off the loop thread. */
+	j->rc = fsutil_write_atomic(j->path, j->text, j->len, 0644,
+	    (uid_t)-1, (gid_t)-1, &j->err);
+}
+
+static void
+daemon_textfile_done(uv_work_t *req, int status)
+{
+	struct textfile_job	*j = req->data;
+	struct daemon		*d = j->d;
+
+	if (status == 0 && j->rc == -1)
+		log_warn("metrics_textfile: %s", j->err.msg);
+	free(j->path);
+	free(j->text);
+	free(j);
+	d->textfile_busy = 0;
+	if (d->textfile_again && !d->closing) {
+		d->textfile_again = 0;
+		daemon_textfile_kick(d);
+	}
+}
+
+static void
+daemon_textfile_fire(uv_timer_t *t)
+{
+	struct daemon		*d = t->data;
+	struct scan_progress	 p;
+	struct textfile_job	*j;
+
+	if (d->cf->metrics_textfile == NULL || d->closing)
+		return;
+	if (d->textfile_busy) {
+		d->textfile_again = 1;
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->d = d;
+	j->path = xstrdup(d->cf->metrics_textfile);
+	scan_get_progress(d->scan, &p);
+	j->text = metrics_render(d->inv, d->cf, &p, d->alert, &j->len);
+	j->req.data = j;
+	d->textfile_busy = 1;
+	uv_queue_work(&d->loop, &j->req, daemon_textfile_work,
+	    daemon_textfile_done);
+}
+
+static void
+daemon_textfile_kick(struct daemon *d)
+{
+	/* Coalesce: at most one rewrite a second. */
+	if (d->cf->metrics_textfile != NULL && !d->closing &&
+	    !uv_is_active((uv_handle_t *)&d->textfile_timer))
+		uv_timer_start(&d->textfile_timer, daemon_textfile_fire, 1000,
+		    0);
+}
+
 static void
 daemon_event(void *arg, json_t *event)
 {
 	struct daemon	*d = arg;
+	const char	*kind = json_string_value(json_object_get(event,
+			    "kind"));
 
 	if (d->control != NULL)
 		control_broadcast(d->control, event);
+	/* The alert engine's own events do not re-trigger it. */
+	if (d->alert != NULL && kind != NULL && strcmp(kind, "alert") != 0 &&
+	    strcmp(kind, "alert_failed") != 0)
+		alert_kick(d->alert);
+	daemon_textfile_kick(d);
 }
 
 static void
@@ -306,6 +416,8 @@ daemon_scan_done(void *arg, int first)
 {
 	struct daemon	*d = arg;
 
+	alert_kick(d->alert);
+	daemon_textfile_kick(d);
 	if (!first || d->ready)
 		return;
 	d->ready = 1;
@@ -345,6 +457,7 @@ daemon_reload(struct daemon *d, struct cv_err *err)
 	o.path = NULL;
 	control_update(d->control, &o);
 	scan_set_config(d->scan, cf);
+	alert_set_config(d->alert, cf);
 	log_info("configuration reloaded from %s", cf->file);
 	return 0;
 }
@@ -352,10 +465,15 @@ daemon_reload(struct daemon *d, struct cv_err *err)
 static void
 daemon_closed_one(void *arg)
 {
+	(void)arg;	/* the loop ends when the last handle is closed */
+}
+
+static void
+daemon_alert_closed(void *arg)
+{
 	struct daemon	*d = arg;
 
-	if (d->control != NULL || d->scan != NULL)
-		return;
+	d->alert = NULL;
 }
 
 static void
@@ -389,8 +507,10 @@ daemon_shutdown(struct daemon *d, const char *why)
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->textfile_timer, NULL);
 	control_close(d->control, daemon_control_closed, d);
 	scan_close(d->scan, daemon_scan_closed, d);
+	alert_close(d->alert, daemon_alert_closed, d);
 }
 
 static void
@@ -565,6 +685,9 @@ main(int argc, char **argv)
 	uv_signal_start(&d.sighup, daemon_signal, SIGHUP);
 	uv_signal_start(&d.sigterm, daemon_signal, SIGTERM);
 	uv_signal_start(&d.sigint, daemon_signal, SIGINT);
+	uv_timer_init(&d.loop, &d.textfile_timer);
+	d.textfile_timer.data = &d;
+	d.alert = alert_new(&d.loop, d.inv, d.cf);
 	d.scan = scan_new(&d.loop, d.inv, d.cf, daemon_scan_done, &d);
 	log_info("certvigild %s starting: %zu watch%s, socket %s",
 	    PACKAGE_VERSION, d.cf->nwatches, d.cf->nwatches == 1 ? "" : "es",

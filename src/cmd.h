@@ -36,6 +36,7 @@ int	cmd_show(struct cmd_ctx *, int, char **);
 int	cmd_events(struct cmd_ctx *, int, char **);
 int	cmd_rescan(struct cmd_ctx *, int, char **);
 int	cmd_reload(struct cmd_ctx *, int, char **);
+int	cmd_metrics(struct cmd_ctx *, int, char **);
 /* PKI toolbox */
 int	cmd_csr(struct cmd_ctx *, int, char **);
 int	cmd_ca(struct cmd_ctx *, int, char **);

@@ -290,6 +290,7 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "expiring",	required_argument,	NULL, 'e' },
 		{ "expired",	no_argument,		NULL, 'x' },
 		{ "invalid",	no_argument,		NULL, 'i' },
+		{ "drift",	no_argument,		NULL, 'D' },
 		{ "role",	required_argument,	NULL, 'r' },
 		{ "path",	required_argument,	NULL, 'p' },
 		{ "all",	no_argument,		NULL, 'a' },
@@ -302,7 +303,7 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t			 i;
 	int			 ch, json = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "je:xir:p:ah", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "je:xiDr:p:ah", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'j':
@@ -323,6 +324,9 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'i':
 			json_object_set_new(args, "invalid", json_true());
+			break;
+		case 'D':
+			json_object_set_new(args, "drift", json_true());
 			break;
 		case 'r':
 			if (strcmp(optarg, "server") && strcmp(optarg,
@@ -566,4 +570,21 @@ int
 cmd_reload(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	return cmd_simple_admin(ctx, "reload", argc, argv);
+}
+
+int
+cmd_metrics(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	json_t	*r;
+	int	 json, rc;
+
+	if ((rc = simple_opts("metrics", argc, argv, &json)) < 0)
+		return -rc - 1;
+	if (optind != argc || json)
+		return cmd_usage(cmd_find("metrics"));
+	if ((rc = client_once(ctx, "metrics", NULL, &r)) != CMD_EXIT_OK)
+		return rc;
+	fwrite(json_string_value(r), 1, json_string_length(r), stdout);
+	json_decref(r);
+	return CMD_EXIT_OK;
 }

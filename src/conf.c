@@ -9,6 +9,7 @@
 
 #include <ini.h>
 
+#include "argv.h"
 #include "conf.h"
 #include "fsutil.h"
 #include "timeutil.h"
@@ -118,6 +119,40 @@ conf_push(char ***v, size_t *n, const char *s)
 }
 
 static int
+conf_cmp_desc(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int
+conf_parse_thresholds(const char *s, int64_t **out, size_t *n)
+{
+	char	*copy = xstrdup(s), *tok, *save = NULL;
+	int64_t	*v = NULL, d;
+	size_t	 len = 0;
+
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (timeutil_parse_duration(tok, &d) == -1 || d <= 0) {
+			free(copy);
+			free(v);
+			return -1;
+		}
+		v = xreallocarray(v, len + 1, sizeof(*v));
+		v[len++] = d;
+	}
+	free(copy);
+	if (len == 0)
+		return -1;
+	qsort(v, len, sizeof(*v), conf_cmp_desc);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+static int
 conf_duration(struct conf_parse *p, const char *name, const char *v,
     int64_t min, int64_t *out)
 {
@@ -157,7 +192,8 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 	static const char *keys[] = { "socket", "socket_mode", "socket_group",
 	    "admin_group", "state_dir", "pid_file", "log", "log_level",
 	    "rescan_interval", "expiring", "max_clients", "client_timeout",
-	    "max_request", NULL };
+	    "max_request", "alert_before", "alert_command", "alert_timeout",
+	    "alert_retry", "metrics_textfile", NULL };
 	struct config	*cf = p->cf;
 	long		 n;
 	unsigned	 i;
@@ -217,6 +253,31 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 		if (conf_number(p, name, v, 1, 100000, &n) == 0)
 			return 0;
 		cf->max_clients = (int)n;
+	} else if (!strcmp(name, "alert_before")) {
+		free(cf->alert_before);
+		cf->alert_before = NULL;
+		if (conf_parse_thresholds(v, &cf->alert_before,
+		    &cf->nalert_before) == -1)
+			return conf_fail(p, "alert_before: '%s' is not a list "
+			    "of durations (example: 30d,14d,7d,1d)", v);
+	} else if (!strcmp(name, "alert_command")) {
+		struct cv_err	e;
+
+		if (argv_split(v, &cf->alert_command, NULL, &e) == -1)
+			return conf_fail(p, "alert_command: %s", e.msg);
+		if (cf->alert_command[0][0] != '/')
+			return conf_fail(p, "alert_command: '%s' is not an "
+			    "absolute path (it runs without a shell or PATH)",
+			    cf->alert_command[0]);
+	} else if (!strcmp(name, "alert_timeout")) {
+		return conf_duration(p, name, v, 1, &cf->alert_timeout);
+	} else if (!strcmp(name, "alert_retry")) {
+		return conf_duration(p, name, v, 1, &cf->alert_retry);
+	} else if (!strcmp(name, "metrics_textfile")) {
+		if (v[0] != '/')
+			return conf_fail(p, "metrics_textfile: '%s' is not an "
+			    "absolute path", v);
+		conf_set_str(&cf->metrics_textfile, v);
 	} else if (!strcmp(name, "max_request")) {
 		if (conf_number(p, name, v, 1024, 16 * 1024 * 1024, &n) == 0)
 			return 0;
@@ -247,6 +308,29 @@ conf_watch_key(struct conf_parse *p, const char *name, const char *v)
 		if (conf_parse_role(v, &w->role) == -1)
 			return conf_fail(p, "role: '%s' is not one of auto, "
 			    "server, client, ca", v);
+	} else if (!strcmp(name, "alert_before")) {
+		free(w->alert_before);
+		w->alert_before = NULL;
+		if (conf_parse_thresholds(v, &w->alert_before,
+		    &w->nalert_before) == -1)
+			return conf_fail(p, "alert_before: '%s' is not a list "
+			    "of durations (example: 30d,14d,7d,1d)", v);
+	} else if (!strcmp(name, "expect_sha1")) {
+		char	hex[42];
+		size_t	i, n = 0;
+
+		/* As netsh, MMC ("18 e1 62 ...") or openssl ("18:E1:..") show it. */
+		for (i = 0; v[i] != '\0' && n < sizeof(hex) - 1; i++) {
+			if (v[i] == ':' || v[i] == ' ')
+				continue;
+			hex[n++] = (char)(v[i] | 0x20);
+		}
+		hex[n] = '\0';
+		if (n != 40 || v[i] != '\0' ||
+		    strspn(hex, "0123456789abcdef") != 40)
+			return conf_fail(p, "expect_sha1: '%s' is not a SHA-1 "
+			    "thumbprint (40 hex digits, as netsh certhash=)", v);
+		conf_set_str(&w->expect_sha1, hex);
 	} else if (!strcmp(name, "password_file")) {
 		struct cv_err	e;
 
@@ -340,6 +424,10 @@ conf_defaults(const char *path)
 	cf->max_clients = 64;
 	cf->client_timeout = 60;
 	cf->max_request = 64 * 1024;
+	conf_parse_thresholds("30d,14d,7d,1d", &cf->alert_before,
+	    &cf->nalert_before);
+	cf->alert_timeout = 30;
+	cf->alert_retry = 60;
 	return cf;
 }
 
@@ -413,7 +501,12 @@ conf_free(struct config *cf)
 		    cf->watches[i].nexcludes);
 		free(cf->watches[i].password_file);
 		freezero_str(cf->watches[i].password);
+		free(cf->watches[i].alert_before);
+		free(cf->watches[i].expect_sha1);
 	}
+	free(cf->alert_before);
+	argv_free(cf->alert_command);
+	free(cf->metrics_textfile);
 	free(cf->watches);
 	free(cf->file);
 	free(cf->socket_path);

@@ -31,6 +31,9 @@ struct config_watch {
 	char		*password;	/* read at load time; freezero'd */
 	char		**excludes;
 	size_t		 nexcludes;
+	int64_t		*alert_before;	/* NULL: the daemon's */
+	size_t		 nalert_before;
+	char		*expect_sha1;	/* pinned thumbprint, or NULL */
 	int		 line;
 };
 
@@ -50,6 +53,12 @@ struct config {
 	int			 max_clients;
 	int64_t			 client_timeout;
 	size_t			 max_request;
+	int64_t			*alert_before;	/* thresholds, seconds, desc */
+	size_t			 nalert_before;
+	char			**alert_command;	/* argv, or NULL */
+	int64_t			 alert_timeout;
+	int64_t			 alert_retry;	/* first retry delay */
+	char			*metrics_textfile;
 	struct config_watch	*watches;
 	size_t			 nwatches;
 };
@@ -66,5 +75,7 @@ struct config	*conf_ref(struct config *);
 void		 conf_unref(struct config *);
 const char	*conf_role_name(enum cert_role);
 int		 conf_parse_role(const char *, enum cert_role *);
+/* Parses "30d,14d,7d,1d" into seconds, sorted from largest. */
+int		 conf_parse_thresholds(const char *, int64_t **, size_t *);
 
 #endif

@@ -28,12 +28,16 @@ static const char *inventory_migrations[] = {
 	"  key_type TEXT NOT NULL, key_bits INTEGER NOT NULL,"
 	"  sig_alg TEXT NOT NULL, san TEXT NOT NULL, eku TEXT NOT NULL,"
 	"  is_ca INTEGER NOT NULL, key_usage INTEGER NOT NULL,"
-	"  role TEXT NOT NULL, first_seen INTEGER NOT NULL);"
+	"  role TEXT NOT NULL, first_seen INTEGER NOT NULL,"
+	"  next_alert INTEGER DEFAULT 0, superseded INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX certs_next_alert ON certs(next_alert);"
+	"CREATE INDEX certs_subject ON certs(subject);"
 	"CREATE TABLE files("
 	"  id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, watch TEXT,"
 	"  format TEXT, inode INTEGER, size INTEGER, mtime_ns INTEGER,"
 	"  error TEXT, gone INTEGER NOT NULL DEFAULT 0,"
-	"  first_seen INTEGER NOT NULL, last_change INTEGER NOT NULL);"
+	"  first_seen INTEGER NOT NULL, last_change INTEGER NOT NULL,"
+	"  drift TEXT);"
 	"CREATE TABLE sources("
 	"  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
 	"  idx INTEGER NOT NULL, sha1 TEXT NOT NULL REFERENCES certs(sha1),"
@@ -45,7 +49,15 @@ static const char *inventory_migrations[] = {
 	"  path TEXT, sha1 TEXT, message TEXT NOT NULL);"
 	"CREATE INDEX events_time ON events(time);"
 	"CREATE INDEX events_sha1 ON events(sha1);"
-	"CREATE INDEX events_path ON events(path);",
+	"CREATE INDEX events_path ON events(path);"
+	/* One row per (certificate, threshold) alerted or suppressed. */
+	"CREATE TABLE alerts_sent(sha1 TEXT NOT NULL, threshold TEXT NOT NULL,"
+	"  time INTEGER NOT NULL, sent INTEGER NOT NULL,"
+	"  PRIMARY KEY(sha1, threshold));"
+	/* alert_command runs not yet done: retried until they succeed. */
+	"CREATE TABLE alert_queue(id INTEGER PRIMARY KEY, payload TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT);",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -64,6 +76,9 @@ enum inv_stmt {
 	S_CERT_ROLE,
 	S_EVENT_INSERT,
 	S_STAT_CACHE,
+	S_MARK_SHA1,
+	S_MARK_SUBJECT,
+	S_FILE_DRIFT,
 	S__COUNT
 };
 
@@ -94,6 +109,9 @@ static const char *inventory_sql[S__COUNT] = {
 	    " AND role <> ?2",
 	[S_EVENT_INSERT] = "INSERT INTO events(time, kind, path, sha1,"
 	    " message) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_MARK_SHA1] = "UPDATE certs SET next_alert = 0 WHERE sha1 = ?1",
+	[S_MARK_SUBJECT] = "UPDATE certs SET next_alert = 0 WHERE subject = ?1",
+	[S_FILE_DRIFT] = "UPDATE files SET drift = ?2 WHERE id = ?1",
 	[S_STAT_CACHE] = "SELECT path, inode, size, mtime_ns,"
 	    " error IS NOT NULL FROM files WHERE gone = 0 ORDER BY path",
 };
@@ -449,6 +467,28 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	return inventory_done(inv, st);
 }
 
+/*
+ * Marks certificates for the alert engine: next_alert = 0 means "evaluate
+ * now".  sha1s is a comma-separated list (a file's certificates).
+ */
+static void
+inventory_mark(struct inventory *inv, const char *sha1s)
+{
+	sqlite3_stmt	*st;
+	char		*copy, *tok, *save = NULL;
+
+	if (sha1s == NULL)
+		return;
+	copy = xstrdup(sha1s);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		st = inventory_stmt(inv, S_MARK_SHA1);
+		sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+		inventory_done(inv, st);
+	}
+	free(copy);
+}
+
 /* Looks a file up; *id 0 when unknown. */
 static int
 inventory_file_get(struct inventory *inv, const char *path, int64_t *id,
@@ -536,6 +576,12 @@ inventory_file_error(struct inventory *inv, int64_t id, const char *path,
 	if (inventory_done(inv, q) == -1)
 		return -1;
 	inv->generation++;
+	if (id != 0) {
+		char	*held = inventory_file_sha1s(inv, id);
+
+		inventory_mark(inv, held);
+		free(held);
+	}
 	/* One event per failure, not one per rescan of a still-bad file. */
 	if (had_error)
 		return 0;
@@ -543,10 +589,38 @@ inventory_file_error(struct inventory *inv, int64_t id, const char *path,
 	    error, id != 0 ? " (keeping its last good certificates)" : "");
 }
 
+/*
+ * A pinned path (expect_sha1) that holds another thumbprint is drifting:
+ * the deployed file no longer matches the certhash everyone relies on.
+ * One event per new actual thumbprint; the flag clears when it matches.
+ */
+static int
+inventory_drift(struct inventory *inv, int64_t id, const char *path,
+    const char *expect, const char *actual, time_t now)
+{
+	sqlite3_stmt	*q;
+	int		 drifting = expect != NULL && strstr(actual, expect) == NULL;
+
+	q = inventory_stmt(inv, S_FILE_DRIFT);
+	sqlite3_bind_int64(q, 1, id);
+	if (drifting)
+		sqlite3_bind_text(q, 2, expect, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 2);
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	if (!drifting)
+		return 0;
+	return inventory_add_event(inv, now, "drift", path, actual,
+	    "thumbprint drift: expected %s (certhash), found %s", expect,
+	    actual);
+}
+
 int
 inventory_apply_file(struct inventory *inv, const char *path,
     const char *watch, enum cert_role role, const struct inv_stat *st,
-    const struct x509_file *f, const char *error, time_t now)
+    const struct x509_file *f, const char *error, const char *expect_sha1,
+    time_t now)
 {
 	sqlite3_stmt	*q;
 	int64_t		 id;
@@ -617,6 +691,16 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	inv->generation++;
 	new = inventory_x509_sha1s(f);
 	first = f->certs[0].sha1;
+	inventory_mark(inv, old);
+	for (i = 0; i < f->ncerts; i++) {
+		/* A newer certificate for the same name supersedes others. */
+		q = inventory_stmt(inv, S_MARK_SUBJECT);
+		sqlite3_bind_text(q, 1, f->certs[i].subject, -1,
+		    SQLITE_STATIC);
+		inventory_done(inv, q);
+	}
+	if (inventory_drift(inv, id, path, expect_sha1, new, now) == -1)
+		goto out;
 	if (old == NULL || gone)
 		rc = inventory_add_event(inv, now, "discovered", path, first,
 		    "%zu certificate%s (%s): %s", f->ncerts,
@@ -657,6 +741,7 @@ inventory_mark_gone(struct inventory *inv, const char *path, time_t now)
 		return -1;
 	inv->generation++;
 	old = inventory_file_sha1s(inv, id);
+	inventory_mark(inv, old);
 	rc = inventory_add_event(inv, now, "removed", path,
 	    *old ? old : NULL, "file removed%s%s", *old ? "; it held " : "",
 	    old);
@@ -666,12 +751,14 @@ inventory_mark_gone(struct inventory *inv, const char *path, time_t now)
 
 /* ---- queries -------------------------------------------------------- */
 
-static const char *
+const char *
 inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
-    int invalid)
+    int invalid, int superseded)
 {
 	if (invalid)
 		return "invalid";
+	if (superseded)
+		return "superseded";
 	if ((int64_t)now < nb)
 		return "not_yet_valid";
 	if ((int64_t)now >= na)
@@ -691,7 +778,7 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
 	" c.not_after, c.key_type, c.key_bits, c.sig_alg, c.san, c.eku," \
 	" c.is_ca, c.key_usage, c.role, c.first_seen, f.path, f.format," \
 	" s.idx, s.has_key, s.key_matches, f.error, f.gone, f.inode, f.size," \
-	" f.mtime_ns"
+	" f.mtime_ns, c.superseded, f.drift"
 
 /*
  * list and show write their JSON text directly: building a jansson tree of
@@ -807,7 +894,7 @@ sbuf_key(struct sbuf *b, const char *key)
 
 /* What one certificate's rows say, gathered before it is written. */
 struct inv_src {
-	char	*path, *format, *error;
+	char	*path, *format, *error, *drift;
 	int	 idx, has_key, key_matches, gone;
 	int64_t	 inode, size;
 };
@@ -815,6 +902,7 @@ struct inv_src {
 struct inv_cert {
 	char		*col[16];	/* the certs columns, as text */
 	int64_t		 nb, na;
+	int		 superseded;
 	struct inv_src	*src;
 	size_t		 nsrc, capsrc;
 };
@@ -838,6 +926,7 @@ inv_cert_clear(struct inv_cert *c)
 		free(c->src[i].path);
 		free(c->src[i].format);
 		free(c->src[i].error);
+		free(c->src[i].drift);
 	}
 	free(c->src);
 	memset(c, 0, sizeof(*c));
@@ -868,6 +957,13 @@ inventory_keep(const struct inv_walk *w, const struct inv_cert *c,
 		return 0;
 	if (fl->invalid && strcmp(state, "invalid") != 0)
 		return 0;
+	if (fl->drift) {
+		for (i = 0; i < c->nsrc; i++)
+			if (!c->src[i].gone && c->src[i].drift != NULL)
+				break;
+		if (i == c->nsrc)
+			return 0;
+	}
 	if (fl->role != NULL && strcmp(fl->role, c->col[14]) != 0)
 		return 0;
 	if (fl->path_glob != NULL) {
@@ -906,7 +1002,7 @@ inventory_write_cert(struct sbuf *b, const struct inv_walk *w,
 		}
 	}
 	state = lead != NULL ? inventory_state(w->now, c->nb, c->na,
-	    w->expiring, invalid) : "gone";
+	    w->expiring, invalid, c->superseded) : "gone";
 	if (!inventory_keep(w, c, state, lead != NULL))
 		return;
 	if (lead == NULL)
@@ -1011,6 +1107,7 @@ inventory_walk(struct inventory *inv, sqlite3_stmt *st,
 				c.col[i] = inv_col_dup(st, i);
 			c.nb = sqlite3_column_int64(st, 5);
 			c.na = sqlite3_column_int64(st, 6);
+			c.superseded = sqlite3_column_int(st, 26);
 		}
 		if (c.nsrc == c.capsrc) {
 			c.capsrc = c.capsrc ? c.capsrc * 2 : 4;
@@ -1027,6 +1124,7 @@ inventory_walk(struct inventory *inv, sqlite3_stmt *st,
 		s->gone = sqlite3_column_int(st, 22);
 		s->inode = sqlite3_column_int64(st, 23);
 		s->size = sqlite3_column_int64(st, 24);
+		s->drift = inv_col_dup(st, 27);
 	}
 	sqlite3_reset(st);
 	sbuf_add(&b, "]", 1);
@@ -1202,7 +1300,8 @@ inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
 	 * status request costs no SQL in the steady state.
 	 */
 	static const char certs_sql[] = "SELECT c.not_before, c.not_after,"
-	    " max(f.error IS NOT NULL OR s.key_matches = 0) FROM certs c"
+	    " max(f.error IS NOT NULL OR s.key_matches = 0), c.superseded"
+	    " FROM certs c"
 	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
 	    " WHERE f.gone = 0 GROUP BY c.sha1";
 	static const char files_sql[] = "SELECT count(*),"
@@ -1224,7 +1323,7 @@ inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
 		nb = sqlite3_column_int64(st, 0);
 		na = sqlite3_column_int64(st, 1);
 		state = inventory_state(now, nb, na, expiring,
-		    sqlite3_column_int(st, 2));
+		    sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
 		c->total++;
 		if (!strcmp(state, "valid"))
 			c->valid++;
@@ -1234,6 +1333,8 @@ inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
 			c->expired++;
 		else if (!strcmp(state, "not_yet_valid"))
 			c->not_yet_valid++;
+		else if (!strcmp(state, "superseded"))
+			c->superseded++;
 		else
 			c->invalid++;
 		/* The next moment any of these states changes. */
@@ -1279,4 +1380,10 @@ inventory_db_size(struct inventory *inv)
 		n += st.st_size;
 	free(wal);
 	return n;
+}
+
+sqlite3 *
+inventory_db(struct inventory *inv)
+{
+	return inv->db;
 }

@@ -27,6 +27,7 @@ struct inv_stat {
 
 struct inv_counts {
 	int64_t	total, valid, expiring, expired, not_yet_valid, invalid;
+	int64_t	superseded;
 	int64_t	files, file_errors, files_gone;
 };
 
@@ -34,6 +35,7 @@ struct inv_filter {
 	int64_t		 expiring;	/* -1: no filter; else within seconds */
 	int		 expired;
 	int		 invalid;
+	int		 drift;		/* at a pinned path that drifted */
 	int		 all;		/* include certs no live file holds */
 	const char	*role;		/* NULL: any */
 	const char	*path_glob;	/* NULL: any */
@@ -60,7 +62,8 @@ void	 inventory_stat_cache_free(struct inv_stat *, size_t);
  */
 int	 inventory_apply_file(struct inventory *, const char *path,
 	    const char *watch, enum cert_role, const struct inv_stat *st,
-	    const struct x509_file *f, const char *error, time_t now);
+	    const struct x509_file *f, const char *error,
+	    const char *expect_sha1, time_t now);
 /* The file is gone: marks it, emits a "removed" event. */
 int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
 
@@ -79,6 +82,11 @@ json_t	*inventory_show(struct inventory *, const char *key, time_t now,
 json_t	*inventory_events(struct inventory *, time_t since, int64_t after_id,
 	    int64_t limit);
 int64_t	 inventory_db_size(struct inventory *);
+/* valid, expiring, expired, not_yet_valid, invalid or superseded. */
+const char *inventory_state(time_t now, int64_t nb, int64_t na,
+	    int64_t expiring, int invalid, int superseded);
+/* The connection, for subsystems with tables of their own (alerts). */
+struct sqlite3	*inventory_db(struct inventory *);
 int64_t	 inventory_generation(struct inventory *);
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
 	{ "show",	0 },
 	{ "events",	0 },
 	{ "watch",	0 },
+	{ "metrics",	0 },
 	{ "rescan",	1 },
 	{ "reload",	1 },
 };

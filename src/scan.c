@@ -444,7 +444,7 @@ scan_parse_done(uv_work_t *req, int status)
 			} else if (!it->skip)
 				inventory_apply_file(s->inv, it->path,
 				    cw->name, cw->role, &it->st, it->f,
-				    it->error, now);
+				    it->error, cw->expect_sha1, now);
 		}
 		inventory_commit(s->inv);
 		s->prog.files_parsed += (int64_t)j->n;

@@ -126,6 +126,9 @@ timeutil_now(void)
 	char		*end;
 
 	if (fake != NULL && *fake != '\0') {
+		/* "+SECONDS"/"-SECONDS": a clock that runs, shifted. */
+		if (fake[0] == '+' || fake[0] == '-')
+			return time(NULL) + (time_t)strtoll(fake, NULL, 10);
 		if (timeutil_parse_rfc3339(fake, &t) == 0)
 			return t;
 		t = (time_t)strtoll(fake, &end, 10);

@@ -5,12 +5,21 @@
  *	Rewrites the MacData iteration count of a PKCS#12 file to N (e.g.
  *	2^31-1), re-encoding the enclosing DER lengths.  OpenSSL would take
  *	hours to produce such a file honestly.
+ *
+ *   fixtool issue-many CA.pem CA.key DIR N NOT_AFTER
+ *	Writes N certificates (DIR/bulk-NNNN.pem) signed by the CA, all
+ *	expiring at exactly NOT_AFTER (epoch seconds), sharing one key:
+ *	a fleet that crosses an alert threshold at the same moment.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "cverr.h"
 #include "fsutil.h"
@@ -125,12 +134,98 @@ patch_mac_iter(const char *in, const char *out, unsigned long iter)
 	return 0;
 }
 
+static int
+load_datum(const char *path, gnutls_datum_t *d)
+{
+	unsigned char	*p;
+	size_t		 len;
+	struct cv_err	 err;
+
+	if (fsutil_read_file(path, FSUTIL_MAX_FILE, &p, &len, &err) == -1) {
+		fprintf(stderr, "fixtool: %s: %s\n", path, err.msg);
+		return -1;
+	}
+	d->data = p;
+	d->size = (unsigned)len;
+	return 0;
+}
+
+static int
+issue_many(const char *cacert, const char *cakey, const char *dir, int n,
+    long long not_after)
+{
+	gnutls_x509_crt_t	 ca, crt;
+	gnutls_x509_privkey_t	 cak, key;
+	gnutls_datum_t		 d, out;
+	struct cv_err		 err;
+	unsigned char		 serial[8];
+	char			 dn[64], path[4096];
+	int			 i;
+
+	gnutls_global_init();
+	if (load_datum(cacert, &d) == -1)
+		return 1;
+	gnutls_x509_crt_init(&ca);
+	if (gnutls_x509_crt_import(ca, &d, GNUTLS_X509_FMT_PEM) < 0)
+		return 1;
+	free(d.data);
+	if (load_datum(cakey, &d) == -1)
+		return 1;
+	gnutls_x509_privkey_init(&cak);
+	if (gnutls_x509_privkey_import2(cak, &d, GNUTLS_X509_FMT_PEM, NULL,
+	    0) < 0)
+		return 1;
+	free(d.data);
+	gnutls_x509_privkey_init(&key);
+	gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	for (i = 0; i < n; i++) {
+		gnutls_x509_crt_init(&crt);
+		gnutls_x509_crt_set_version(crt, 3);
+		snprintf(dn, sizeof(dn), "CN=bulk-%04d.example.com", i);
+		gnutls_x509_crt_set_dn(crt, dn, NULL);
+		memset(serial, 0, sizeof(serial));
+		serial[0] = 0x10;
+		serial[6] = (unsigned char)(i >> 8);
+		serial[7] = (unsigned char)i;
+		gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+		gnutls_x509_crt_set_activation_time(crt, time(NULL) - 3600);
+		gnutls_x509_crt_set_expiration_time(crt, (time_t)not_after);
+		gnutls_x509_crt_set_key(crt, key);
+		gnutls_x509_crt_set_key_purpose_oid(crt,
+		    GNUTLS_KP_TLS_WWW_SERVER, 0);
+		if (gnutls_x509_crt_sign2(crt, ca, cak, GNUTLS_DIG_SHA256,
+		    0) < 0 || gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,
+		    &out) < 0) {
+			fprintf(stderr, "fixtool: signing failed\n");
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s/bulk-%04d.pem", dir, i);
+		if (fsutil_write_atomic(path, out.data, out.size, 0644,
+		    (uid_t)-1, (gid_t)-1, &err) == -1) {
+			fprintf(stderr, "fixtool: %s\n", err.msg);
+			return 1;
+		}
+		gnutls_free(out.data);
+		gnutls_x509_crt_deinit(crt);
+	}
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_privkey_deinit(cak);
+	gnutls_x509_crt_deinit(ca);
+	gnutls_global_deinit();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 7 && strcmp(argv[1], "issue-many") == 0)
+		return issue_many(argv[2], argv[3], argv[4], atoi(argv[5]),
+		    strtoll(argv[6], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "patch-mac-iter") == 0)
 		return patch_mac_iter(argv[2], argv[3],
 		    strtoul(argv[4], NULL, 10));
-	fprintf(stderr, "usage: fixtool patch-mac-iter IN OUT N\n");
+	fprintf(stderr, "usage: fixtool patch-mac-iter IN OUT N\n"
+	    "       fixtool issue-many CA.pem CA.key DIR N NOT_AFTER\n");
 	return 2;
 }

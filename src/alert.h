@@ -1,0 +1,37 @@
+/*
+ * Alerts before expiry, on expiry, for certificates not yet valid or
+ * invalid, and for drift: evaluated from the inventory at the next
+ * deadline (one timer), sent once per (certificate, threshold) and
+ * recorded, through the log, the event stream and alert_command.
+ */
+#ifndef CV_ALERT_H
+#define CV_ALERT_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "inventory.h"
+
+struct alert;
+
+struct alert_stats {
+	int64_t	sent_by_threshold_n;
+	int64_t	command_failures;	/* since start */
+	int64_t	queued;			/* alert_command runs pending */
+};
+
+struct alert	*alert_new(uv_loop_t *, struct inventory *, struct config *);
+void		 alert_set_config(struct alert *, struct config *);
+/* The inventory changed: evaluate the marked certificates soon. */
+void		 alert_kick(struct alert *);
+void		 alert_get_stats(struct alert *, struct alert_stats *);
+/* Alerts sent, per threshold label, as {"14d": n, "expired": n, ...}. */
+json_t		*alert_counts(struct alert *);
+void		 alert_close(struct alert *, void (*cb)(void *), void *arg);
+
+/* "14d", "12h", "90s": the label of a threshold in seconds. */
+char		*alert_threshold_label(int64_t, char *buf, size_t len);
+
+#endif
