@@ -653,6 +653,21 @@ main(int argc, char **argv)
 		log_error("state_dir: %s", err.msg);
 		return 1;
 	}
+	/* The socket's directory: 0750, as systemd's RuntimeDirectory. */
+	{
+		char	*sockdir = xstrdup(d.cf->socket_path), *slash;
+
+		if ((slash = strrchr(sockdir, '/')) != NULL && slash != sockdir) {
+			*slash = '\0';
+			if (access(sockdir, F_OK) == -1 &&
+			    fsutil_mkdirs(sockdir, 0750, &err) == -1) {
+				log_error("socket directory: %s", err.msg);
+				free(sockdir);
+				return 1;
+			}
+		}
+		free(sockdir);
+	}
 	xasprintf(&d.db_path, "%s/inventory.db", d.cf->state_dir);
 	if (inventory_open(d.db_path, &d.inv, &err) == -1) {
 		log_error("%s", err.msg);

@@ -82,8 +82,13 @@ assert_eq "socket from CERTVIGIL_SOCKET" 5 \
 run_status st cv list --role nobody
 assert_eq "usage: exit 2" 2 "$st"
 
-# Socket permissions: 0660 in the directory we gave.
+# Socket permissions: 0660, in a directory the daemon made 0750.
 assert_eq "socket mode" 660 "$(stat -c %a "$D_SOCK")"
+daemon_stop
+D_SOCK=$T/run/certvigil/control.sock
+daemon_start "$T/conf"
+assert_eq "socket directory made 0750" 750 "$(stat -c %a "$T/run/certvigil")"
+assert_eq "socket mode in it" 660 "$(stat -c %a "$D_SOCK")"
 daemon_stop
 assert_eq "database intact" ok "$(sqlite3 "$D_STATE/inventory.db" 'PRAGMA integrity_check')"
 echo "daemon-basic: $T_COUNT passed, 0 failed"
