@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agentcfg.h"
+#include "buf.h"
 #include "fsutil.h"
 #include "xmalloc.h"
 
@@ -21,30 +22,6 @@ struct agentcfg_line {
 	size_t		 len;		/* without the line ending */
 	size_t		 eol;		/* 0, 1 ("\n") or 2 ("\r\n") */
 };
-
-struct agentcfg_buf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-};
-
-static void
-agentcfg_put(struct agentcfg_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-agentcfg_puts(struct agentcfg_buf *b, const char *s)
-{
-	agentcfg_put(b, s, strlen(s));
-}
 
 static struct agentcfg_line *
 agentcfg_split(const char *in, size_t len, size_t *n)
@@ -153,7 +130,7 @@ agentcfg_valid(const char *what, const char *s, const char *bad,
 /* One section: a pass over the text, from in to out. */
 static void
 agentcfg_apply1(const char *in, size_t len, const char *section,
-    const struct agentcfg_kv *kv, size_t nkv, struct agentcfg_buf *b)
+    const struct agentcfg_kv *kv, size_t nkv, struct buf *b)
 {
 	struct agentcfg_line	*v;
 	const char		*name, *key, *eol;
@@ -189,13 +166,13 @@ agentcfg_apply1(const char *in, size_t len, const char *section,
 				if (agentcfg_eq(key, klen, kv[j].key))
 					break;
 			if (j < nkv) {
-				agentcfg_put(b, v[i].p, voff);
-				agentcfg_puts(b, kv[j].value);
-				agentcfg_put(b, v[i].p + v[i].len, v[i].eol);
+				buf_add(b, v[i].p, voff);
+				buf_cat(b, kv[j].value);
+				buf_add(b, v[i].p + v[i].len, v[i].eol);
 				goto next;
 			}
 		}
-		agentcfg_put(b, v[i].p, v[i].len + v[i].eol);
+		buf_add(b, v[i].p, v[i].len + v[i].eol);
 next:
 		if ((ssize_t)i != insert)
 			continue;
@@ -203,29 +180,29 @@ next:
 			if (found[j])
 				continue;
 			if (!any && v[i].eol == 0)
-				agentcfg_puts(b, eol);
+				buf_cat(b, eol);
 			any = 1;
-			agentcfg_puts(b, kv[j].key);
-			agentcfg_puts(b, "=");
-			agentcfg_puts(b, kv[j].value);
-			agentcfg_puts(b, eol);
+			buf_cat(b, kv[j].key);
+			buf_cat(b, "=");
+			buf_cat(b, kv[j].value);
+			buf_cat(b, eol);
 		}
 	}
 	if (insert == -1) {
 		if (b->len > 0 && b->p[b->len - 1] != '\n')
-			agentcfg_puts(b, eol);
+			buf_cat(b, eol);
 		/* A blank line between the last section and ours. */
 		if (n > 0 && (v[n - 1].len > 0 || v[n - 1].eol == 0))
-			agentcfg_puts(b, eol);
-		agentcfg_puts(b, "[");
-		agentcfg_puts(b, section);
-		agentcfg_puts(b, "]");
-		agentcfg_puts(b, eol);
+			buf_cat(b, eol);
+		buf_cat(b, "[");
+		buf_cat(b, section);
+		buf_cat(b, "]");
+		buf_cat(b, eol);
 		for (j = 0; j < nkv; j++) {
-			agentcfg_puts(b, kv[j].key);
-			agentcfg_puts(b, "=");
-			agentcfg_puts(b, kv[j].value);
-			agentcfg_puts(b, eol);
+			buf_cat(b, kv[j].key);
+			buf_cat(b, "=");
+			buf_cat(b, kv[j].value);
+			buf_cat(b, eol);
 		}
 	}
 	free(found);
@@ -237,7 +214,7 @@ agentcfg_apply(const char *in, size_t len, const char *const *sections,
     size_t nsections, const struct agentcfg_kv *kv, size_t nkv, char **out,
     size_t *outlen, int *changed, struct cv_err *err)
 {
-	struct agentcfg_buf	 b;
+	struct buf	 b;
 	char			*cur;
 	size_t			 curlen, i;
 
@@ -257,7 +234,7 @@ agentcfg_apply(const char *in, size_t len, const char *const *sections,
 	curlen = len;
 	for (i = 0; i < nsections; i++) {
 		memset(&b, 0, sizeof(b));
-		agentcfg_put(&b, "", 0);
+		buf_add(&b, "", 0);
 		agentcfg_apply1(cur, curlen, sections[i], kv, nkv, &b);
 		free(cur);
 		cur = b.p;

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "inventory.h"
 #include "log.h"
 #include "timeutil.h"
@@ -786,58 +787,9 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
  * five times the rest of the request.  SAN and EKU are stored as JSON
  * text (made by jansson) and are spliced in as they are.
  */
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-sbuf_grow(struct sbuf *b, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-}
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	sbuf_grow(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sbuf_cat(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-static void
-sbuf_fmt(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sbuf_fmt(struct sbuf *b, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	sbuf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* Length of the valid UTF-8 sequence at s, or 0. */
 static size_t
-sbuf_utf8_len(const unsigned char *s)
+inv_json_utf8_len(const unsigned char *s)
 {
 	size_t	n, i;
 
@@ -859,37 +811,37 @@ sbuf_utf8_len(const unsigned char *s)
 
 /* A JSON string; invalid UTF-8 becomes U+FFFD, so the reply stays JSON. */
 static void
-sbuf_str(struct sbuf *b, const char *s)
+inv_json_str(struct buf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 n;
 
 	if (s == NULL) {
-		sbuf_cat(b, "null");
+		buf_cat(b, "null");
 		return;
 	}
-	sbuf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 	while (*p) {
 		if (*p == '"' || *p == '\\') {
-			sbuf_add(b, "\\", 1);
-			sbuf_add(b, (const char *)p++, 1);
+			buf_add(b, "\\", 1);
+			buf_add(b, (const char *)p++, 1);
 		} else if (*p < 0x20) {
-			sbuf_fmt(b, "\\u%04x", *p++);
-		} else if ((n = sbuf_utf8_len(p)) == 0) {
-			sbuf_cat(b, "\\ufffd");
+			buf_fmt(b, "\\u%04x", *p++);
+		} else if ((n = inv_json_utf8_len(p)) == 0) {
+			buf_cat(b, "\\ufffd");
 			p++;
 		} else {
-			sbuf_add(b, (const char *)p, n);
+			buf_add(b, (const char *)p, n);
 			p += n;
 		}
 	}
-	sbuf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 }
 
 static void
-sbuf_key(struct sbuf *b, const char *key)
+inv_json_key(struct buf *b, const char *key)
 {
-	sbuf_fmt(b, ",\"%s\":", key);
+	buf_fmt(b, ",\"%s\":", key);
 }
 
 /* What one certificate's rows say, gathered before it is written. */
@@ -979,7 +931,7 @@ inventory_keep(const struct inv_walk *w, const struct inv_cert *c,
 
 /* Writes one certificate as a JSON object (the list/show shape). */
 static void
-inventory_write_cert(struct sbuf *b, const struct inv_walk *w,
+inventory_write_cert(struct buf *b, const struct inv_walk *w,
     const struct inv_cert *c, int *first)
 {
 	char		 nb[TIMEUTIL_RFC3339_LEN], na[TIMEUTIL_RFC3339_LEN];
@@ -1007,68 +959,68 @@ inventory_write_cert(struct sbuf *b, const struct inv_walk *w,
 		return;
 	if (lead == NULL)
 		lead = &c->src[0];
-	sbuf_cat(b, *first ? "{\"path\":" : ",{\"path\":");
+	buf_cat(b, *first ? "{\"path\":" : ",{\"path\":");
 	*first = 0;
-	sbuf_str(b, lead->path);
-	sbuf_key(b, "format");
-	sbuf_str(b, lead->format ? lead->format : "");
-	sbuf_fmt(b, ",\"index\":%d", lead->idx);
-	sbuf_key(b, "sha1");
-	sbuf_str(b, c->col[0]);
-	sbuf_key(b, "sha256");
-	sbuf_str(b, c->col[1]);
-	sbuf_key(b, "subject");
-	sbuf_str(b, c->col[2]);
-	sbuf_key(b, "issuer");
-	sbuf_str(b, c->col[3]);
-	sbuf_key(b, "serial");
-	sbuf_str(b, c->col[4]);
-	sbuf_fmt(b, ",\"not_before\":\"%s\",\"not_after\":\"%s\"",
+	inv_json_str(b, lead->path);
+	inv_json_key(b, "format");
+	inv_json_str(b, lead->format ? lead->format : "");
+	buf_fmt(b, ",\"index\":%d", lead->idx);
+	inv_json_key(b, "sha1");
+	inv_json_str(b, c->col[0]);
+	inv_json_key(b, "sha256");
+	inv_json_str(b, c->col[1]);
+	inv_json_key(b, "subject");
+	inv_json_str(b, c->col[2]);
+	inv_json_key(b, "issuer");
+	inv_json_str(b, c->col[3]);
+	inv_json_key(b, "serial");
+	inv_json_str(b, c->col[4]);
+	buf_fmt(b, ",\"not_before\":\"%s\",\"not_after\":\"%s\"",
 	    timeutil_rfc3339((time_t)c->nb, nb, sizeof(nb)),
 	    timeutil_rfc3339((time_t)c->na, na, sizeof(na)));
-	sbuf_key(b, "key_type");
-	sbuf_str(b, c->col[7]);
-	sbuf_fmt(b, ",\"key_bits\":%s", c->col[8]);
-	sbuf_key(b, "sig_alg");
-	sbuf_str(b, c->col[9]);
-	sbuf_fmt(b, ",\"san\":%s,\"eku\":%s", c->col[10], c->col[11]);
-	sbuf_fmt(b, ",\"is_ca\":%s,\"has_private_key\":%s,"
+	inv_json_key(b, "key_type");
+	inv_json_str(b, c->col[7]);
+	buf_fmt(b, ",\"key_bits\":%s", c->col[8]);
+	inv_json_key(b, "sig_alg");
+	inv_json_str(b, c->col[9]);
+	buf_fmt(b, ",\"san\":%s,\"eku\":%s", c->col[10], c->col[11]);
+	buf_fmt(b, ",\"is_ca\":%s,\"has_private_key\":%s,"
 	    "\"key_matches\":%s", strcmp(c->col[12], "0") ? "true" : "false",
 	    haskey ? "true" : "false", km < 0 ? "null" : km ? "true" :
 	    "false");
-	sbuf_key(b, "role");
-	sbuf_str(b, c->col[14]);
-	sbuf_cat(b, ",\"paths\":[");
+	inv_json_key(b, "role");
+	inv_json_str(b, c->col[14]);
+	buf_cat(b, ",\"paths\":[");
 	for (i = 0, n = 0; i < c->nsrc; i++) {
 		if (c->src[i].gone)
 			continue;
 		if (n++)
-			sbuf_add(b, ",", 1);
-		sbuf_str(b, c->src[i].path);
+			buf_add(b, ",", 1);
+		inv_json_str(b, c->src[i].path);
 	}
-	sbuf_fmt(b, "],\"days_left\":%lld,\"state\":\"%s\"",
+	buf_fmt(b, "],\"days_left\":%lld,\"state\":\"%s\"",
 	    (long long)timeutil_days_left((time_t)c->na, w->now), state);
 	if (w->with_sources) {
-		sbuf_cat(b, ",\"sources\":[");
+		buf_cat(b, ",\"sources\":[");
 		for (i = 0; i < c->nsrc; i++) {
 			s = &c->src[i];
-			sbuf_cat(b, i ? ",{\"path\":" : "{\"path\":");
-			sbuf_str(b, s->path);
-			sbuf_key(b, "format");
-			sbuf_str(b, s->format);
-			sbuf_fmt(b, ",\"index\":%d,\"has_private_key\":%s,"
+			buf_cat(b, i ? ",{\"path\":" : "{\"path\":");
+			inv_json_str(b, s->path);
+			inv_json_key(b, "format");
+			inv_json_str(b, s->format);
+			buf_fmt(b, ",\"index\":%d,\"has_private_key\":%s,"
 			    "\"key_matches\":%s", s->idx, s->has_key ? "true" :
 			    "false", s->key_matches < 0 ? "null" :
 			    s->key_matches ? "true" : "false");
-			sbuf_key(b, "error");
-			sbuf_str(b, s->error);
-			sbuf_fmt(b, ",\"gone\":%s,\"inode\":%lld,\"size\":%lld}",
+			inv_json_key(b, "error");
+			inv_json_str(b, s->error);
+			buf_fmt(b, ",\"gone\":%s,\"inode\":%lld,\"size\":%lld}",
 			    s->gone ? "true" : "false", (long long)s->inode,
 			    (long long)s->size);
 		}
-		sbuf_add(b, "]", 1);
+		buf_add(b, "]", 1);
 	}
-	sbuf_add(b, "}", 1);
+	buf_add(b, "}", 1);
 }
 
 /*
@@ -1079,14 +1031,14 @@ static char *
 inventory_walk(struct inventory *inv, sqlite3_stmt *st,
     const struct inv_walk *w, size_t *len)
 {
-	struct sbuf	 b = { NULL, 0, 0 };
+	struct buf	 b = { NULL, 0, 0 };
 	struct inv_cert	 c;
 	struct inv_src	*s;
 	const char	*sha1;
 	int		 rc, i, first = 1;
 
 	memset(&c, 0, sizeof(c));
-	sbuf_add(&b, "[", 1);
+	buf_add(&b, "[", 1);
 	for (;;) {
 		rc = sqlite3_step(st);
 		sha1 = rc == SQLITE_ROW ?
@@ -1127,7 +1079,7 @@ inventory_walk(struct inventory *inv, sqlite3_stmt *st,
 		s->drift = inv_col_dup(st, 27);
 	}
 	sqlite3_reset(st);
-	sbuf_add(&b, "]", 1);
+	buf_add(&b, "]", 1);
 	*len = b.len;
 	return b.p;
 }

@@ -7,79 +7,35 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "metrics.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
-struct mbuf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-mbuf_add(struct mbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-mbuf_fmt(struct mbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-mbuf_fmt(struct mbuf *b, const char *fmt, ...)
-{
-	char	small[512], *big = NULL;
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		mbuf_add(b, small, (size_t)n);
-		return;
-	}
-	va_start(ap, fmt);
-	n = vasprintf(&big, fmt, ap);
-	va_end(ap);
-	if (n >= 0)
-		mbuf_add(b, big, (size_t)n);
-	free(big);
-}
-
 /* A label value: backslash, double quote and newline escaped. */
 static void
-mbuf_label(struct mbuf *b, const char *name, const char *v, int comma)
+metrics_label(struct buf *b, const char *name, const char *v, int comma)
 {
 	if (comma)
-		mbuf_add(b, ",", 1);
-	mbuf_fmt(b, "%s=\"", name);
+		buf_add(b, ",", 1);
+	buf_fmt(b, "%s=\"", name);
 	for (; v != NULL && *v; v++) {
 		if (*v == '\\' || *v == '"')
-			mbuf_add(b, "\\", 1);
+			buf_add(b, "\\", 1);
 		if (*v == '\n') {
-			mbuf_add(b, "\\n", 2);
+			buf_add(b, "\\n", 2);
 			continue;
 		}
-		mbuf_add(b, v, 1);
+		buf_add(b, v, 1);
 	}
-	mbuf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 }
 
 static void
-mbuf_head(struct mbuf *b, const char *name, const char *type,
+metrics_head(struct buf *b, const char *name, const char *type,
     const char *help)
 {
-	mbuf_fmt(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	buf_fmt(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* The CN of an RFC 4514 subject ("" if none). */
@@ -125,7 +81,7 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	    "certvigil_cert_valid" };
 	sqlite3		*db = inventory_db(inv);
 	sqlite3_stmt	*st;
-	struct mbuf	 b = { NULL, 0, 0 };
+	struct buf	 b = { NULL, 0, 0 };
 	struct alert_stats as;
 	int64_t		 counts[6] = { 0 };
 	time_t		 now = timeutil_now();
@@ -135,15 +91,15 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	const char	*k;
 	size_t		 i, pass;
 
-	mbuf_head(&b, "certvigil_build_info", "gauge",
+	metrics_head(&b, "certvigil_build_info", "gauge",
 	    "certvigil build; the value is always 1.");
-	mbuf_add(&b, "certvigil_build_info{", 21);
-	mbuf_label(&b, "version", PACKAGE_VERSION, 0);
-	mbuf_add(&b, "} 1\n", 4);
+	buf_add(&b, "certvigil_build_info{", 21);
+	metrics_label(&b, "version", PACKAGE_VERSION, 0);
+	buf_add(&b, "} 1\n", 4);
 
 	/* Three passes over the certificates, one per family. */
 	for (pass = 0; pass < 3; pass++) {
-		mbuf_head(&b, series[pass], "gauge", pass == 0 ?
+		metrics_head(&b, series[pass], "gauge", pass == 0 ?
 		    "Certificate notAfter, seconds since the epoch." :
 		    pass == 1 ? "Certificate notBefore, seconds since the "
 		    "epoch." : "1 if the certificate is usable now, else 0 "
@@ -157,24 +113,24 @@ metrics_render(struct inventory *inv, const struct config *cf,
 			    sqlite3_column_int64(st, 4), cf->expiring,
 			    sqlite3_column_int(st, 6),
 			    sqlite3_column_int(st, 7));
-			mbuf_fmt(&b, "%s{", series[pass]);
-			mbuf_label(&b, "sha1",
+			buf_fmt(&b, "%s{", series[pass]);
+			metrics_label(&b, "sha1",
 			    (const char *)sqlite3_column_text(st, 0), 0);
-			mbuf_label(&b, "subject_cn", metrics_cn((const char *)
+			metrics_label(&b, "subject_cn", metrics_cn((const char *)
 			    sqlite3_column_text(st, 1), cn, sizeof(cn)), 1);
-			mbuf_label(&b, "path",
+			metrics_label(&b, "path",
 			    (const char *)sqlite3_column_text(st, 5), 1);
-			mbuf_label(&b, "role",
+			metrics_label(&b, "role",
 			    (const char *)sqlite3_column_text(st, 2), 1);
 			if (pass == 2) {
 				int ok = !strcmp(state, "valid") ||
 				    !strcmp(state, "expiring");
 
-				mbuf_label(&b, "reason", ok ? "" : state, 1);
-				mbuf_fmt(&b, "} %d\n", ok);
+				metrics_label(&b, "reason", ok ? "" : state, 1);
+				buf_fmt(&b, "} %d\n", ok);
 				continue;
 			}
-			mbuf_fmt(&b, "} %lld\n", (long long)
+			buf_fmt(&b, "} %lld\n", (long long)
 			    sqlite3_column_int64(st, pass == 0 ? 4 : 3));
 			if (pass == 0)
 				for (i = 0; i < 6; i++)
@@ -183,41 +139,41 @@ metrics_render(struct inventory *inv, const struct config *cf,
 		}
 		sqlite3_finalize(st);
 	}
-	mbuf_head(&b, "certvigil_certs", "gauge",
+	metrics_head(&b, "certvigil_certs", "gauge",
 	    "Certificates in the inventory, by state.");
 	for (i = 0; i < 6; i++)
-		mbuf_fmt(&b, "certvigil_certs{state=\"%s\"} %lld\n",
+		buf_fmt(&b, "certvigil_certs{state=\"%s\"} %lld\n",
 		    metrics_states[i], (long long)counts[i]);
 
-	mbuf_head(&b, "certvigil_scan_duration_seconds", "gauge",
+	metrics_head(&b, "certvigil_scan_duration_seconds", "gauge",
 	    "Duration of the last full scan.");
-	mbuf_fmt(&b, "certvigil_scan_duration_seconds %.6f\n",
+	buf_fmt(&b, "certvigil_scan_duration_seconds %.6f\n",
 	    p->last_duration);
-	mbuf_head(&b, "certvigil_last_scan_timestamp_seconds", "gauge",
+	metrics_head(&b, "certvigil_last_scan_timestamp_seconds", "gauge",
 	    "When the last full scan finished, seconds since the epoch.");
-	mbuf_fmt(&b, "certvigil_last_scan_timestamp_seconds %lld\n",
+	buf_fmt(&b, "certvigil_last_scan_timestamp_seconds %lld\n",
 	    (long long)p->last_finished);
 
-	mbuf_head(&b, "certvigil_alerts_total", "counter",
+	metrics_head(&b, "certvigil_alerts_total", "counter",
 	    "Alerts sent, by threshold or kind.");
 	ac = alert_counts(a);
 	json_object_foreach(ac, k, v) {
-		mbuf_add(&b, "certvigil_alerts_total{", 23);
-		mbuf_label(&b, "threshold", k, 0);
-		mbuf_fmt(&b, "} %lld\n", (long long)json_integer_value(v));
+		buf_add(&b, "certvigil_alerts_total{", 23);
+		metrics_label(&b, "threshold", k, 0);
+		buf_fmt(&b, "} %lld\n", (long long)json_integer_value(v));
 	}
 	json_decref(ac);
 	alert_get_stats(a, &as);
-	mbuf_head(&b, "certvigil_alert_command_failures_total", "counter",
+	metrics_head(&b, "certvigil_alert_command_failures_total", "counter",
 	    "alert_command runs that failed since the daemon started.");
-	mbuf_fmt(&b, "certvigil_alert_command_failures_total %lld\n",
+	buf_fmt(&b, "certvigil_alert_command_failures_total %lld\n",
 	    (long long)as.command_failures);
-	mbuf_head(&b, "certvigil_alert_queue", "gauge",
+	metrics_head(&b, "certvigil_alert_queue", "gauge",
 	    "alert_command runs waiting to be (re)tried.");
-	mbuf_fmt(&b, "certvigil_alert_queue %lld\n", (long long)as.queued);
+	buf_fmt(&b, "certvigil_alert_queue %lld\n", (long long)as.queued);
 
 	/* Pinned paths: 1 while the file holds another thumbprint. */
-	mbuf_head(&b, "certvigil_drift", "gauge",
+	metrics_head(&b, "certvigil_drift", "gauge",
 	    "1 if a pinned path (expect_sha1) holds another thumbprint.");
 	for (i = 0; i < cf->nwatches; i++) {
 		if (cf->watches[i].expect_sha1 == NULL)
@@ -229,12 +185,12 @@ metrics_render(struct inventory *inv, const struct config *cf,
 		sqlite3_bind_text(st, 1, cf->watches[i].name, -1,
 		    SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			mbuf_add(&b, "certvigil_drift{", 16);
-			mbuf_label(&b, "path",
+			buf_add(&b, "certvigil_drift{", 16);
+			metrics_label(&b, "path",
 			    (const char *)sqlite3_column_text(st, 0), 0);
-			mbuf_label(&b, "expected", cf->watches[i].expect_sha1,
+			metrics_label(&b, "expected", cf->watches[i].expect_sha1,
 			    1);
-			mbuf_fmt(&b, "} %d\n", sqlite3_column_int(st, 1));
+			buf_fmt(&b, "} %d\n", sqlite3_column_int(st, 1));
 		}
 		sqlite3_finalize(st);
 	}

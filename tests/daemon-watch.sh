@@ -20,7 +20,7 @@ sha() { openssl x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' 
 within() {
 	# within MS START WHAT: the elapsed time since START is under MS.
 	el=$(( $(now_ms) - $2 ))
-	[ "$el" -lt "$1" ] || fail "$3 took ${el} ms"
+	[ "$el" -lt "$(slow "$1")" ] || fail "$3 took ${el} ms"
 	ok "$3 in ${el} ms"
 }
 

@@ -9,6 +9,23 @@ set -eu
 : "${FIXTOOL:=$top_builddir/tests/fixtool}"
 
 T=$(mktemp -d "$top_builddir/tests/tmp.XXXXXX")
+
+# make check-valgrind: the programs run under valgrind through wrappers,
+# and every time limit stretches by CV_SLOW (valgrind is ~20x slower).
+CV_SLOW=1
+if [ -n "${CV_VALGRIND:-}" ]; then
+	CV_SLOW=${CV_VALGRIND_SLOW:-25}
+	mkdir -p "$T/vg"
+	for _p in CERTVIGIL CERTVIGILD; do
+		eval "_real=\$$_p"
+		printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no "%s" "$@"\n' \
+		    "$_real" > "$T/vg/$_p"
+		chmod +x "$T/vg/$_p"
+		eval "$_p=\$T/vg/\$_p"
+	done
+fi
+# slow N: N scaled for valgrind runs.
+slow() { echo $(( $1 * CV_SLOW )); }
 T_PIDS=""
 t_cleanup() {
 	for p in $T_PIDS; do
@@ -85,7 +102,7 @@ daemon_start() {
 	    --ready-fd 3 "$@" 3>"$T/ready.fifo" 2>>"$T/daemon.log" &
 	D_PID=$!
 	T_PIDS="$T_PIDS $D_PID"
-	_ready=$(timeout 120 head -n 1 "$T/ready.fifo" || true)
+	_ready=$(timeout "$(slow 120)" head -n 1 "$T/ready.fifo" || true)
 	if [ "$_ready" != READY ]; then
 		cat "$T/daemon.log" >&2
 		fail "certvigild did not become ready"
@@ -116,8 +133,8 @@ follow_start() {
 # wait_event REGEX [SECONDS]: waits (inotify, via tail -f) until an event
 # line matching REGEX has been streamed; fails after SECONDS (default 2).
 wait_event() {
-	timeout "${2:-2}" tail -n +1 -f "$T/events.jsonl" 2>/dev/null |
-	    grep -Eq -m 1 -- "$1" || fail "no event matching /$1/ within ${2:-2}s"
+	timeout "$(slow "${2:-2}")" tail -n +1 -f "$T/events.jsonl" 2>/dev/null |
+	    grep -Eq -m 1 -- "$1" || fail "no event matching /$1/ within $(slow "${2:-2}")s"
 }
 
 # now_ms: wall clock in milliseconds.
