@@ -131,10 +131,10 @@ follow_start() {
 }
 
 # wait_event REGEX [SECONDS]: waits (inotify, via tail -f) until an event
-# line matching REGEX has been streamed; fails after SECONDS (default 2).
+# line matching REGEX has been streamed; fails after SECONDS (default 5).
 wait_event() {
-	timeout "$(slow "${2:-2}")" tail -n +1 -f "$T/events.jsonl" 2>/dev/null |
-	    grep -Eq -m 1 -- "$1" || fail "no event matching /$1/ within $(slow "${2:-2}")s"
+	timeout "$(slow "${2:-5}")" tail -n +1 -f "$T/events.jsonl" 2>/dev/null |
+	    grep -Eq -m 1 -- "$1" || fail "no event matching /$1/ within $(slow "${2:-5}")s"
 }
 
 # now_ms: wall clock in milliseconds.
