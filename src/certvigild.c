@@ -626,7 +626,11 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
+#ifdef CV_TEST_HOOKS
+			printf("certvigild %s (test hooks)\n", PACKAGE_VERSION);
+#else
 			printf("certvigild %s\n", PACKAGE_VERSION);
+#endif
 			return 0;
 		default:
 			usage(stderr);

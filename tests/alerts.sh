@@ -5,6 +5,7 @@
 # drift; metrics that promtool accepts.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need openssl certtool jq python3
+need_test_hooks
 
 sh "$top_srcdir/tests/gen-fixtures.sh" "$T/fx" >/dev/null
 W=$T/w

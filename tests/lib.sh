@@ -24,6 +24,14 @@ if [ -n "${CV_VALGRIND:-}" ]; then
 		eval "$_p=\$T/vg/\$_p"
 	done
 fi
+# need_test_hooks: the test clock (CERTVIGIL_TEST_NOW) and crash points
+# exist only in builds configured with --enable-debug, --enable-asan or
+# --enable-test-hooks.
+need_test_hooks() {
+	"$CERTVIGILD" --version | grep -q "(test hooks)" ||
+	    skip "needs a build with test hooks (./configure --enable-test-hooks)"
+}
+
 # slow N: N scaled for valgrind runs.
 slow() { echo $(( $1 * CV_SLOW )); }
 T_PIDS=""
