@@ -307,7 +307,8 @@ scan_walk_work(uv_work_t *req)
 		}
 	}
 sort:
-	qsort(w->items, w->n, sizeof(*w->items), scan_item_cmp);
+	if (w->n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w->items, w->n, sizeof(*w->items), scan_item_cmp);
 	/* The same file under two watches: the first watch has it. */
 	for (i = 0, k = 0; i < w->n; i++) {
 		if (k > 0 && strcmp(w->items[k - 1].path, w->items[i].path)
