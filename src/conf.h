@@ -34,6 +34,9 @@ struct config_watch {
 	int		 line;
 };
 
+struct binding;
+struct issuer;
+
 struct config {
 	int			 refs;		/* conf_ref / conf_unref */
 	char			*file;
@@ -52,6 +55,11 @@ struct config {
 	size_t			 max_request;
 	struct config_watch	*watches;
 	size_t			 nwatches;
+	/* issue 6: [binding NAME], [client NAME], [issuer NAME] (binding.h) */
+	struct binding		**bindings;
+	size_t			 nbindings;
+	struct issuer		**issuers;
+	size_t			 nissuers;
 };
 
 /*
@@ -65,6 +73,9 @@ void		 conf_free(struct config *);
 struct config	*conf_ref(struct config *);
 void		 conf_unref(struct config *);
 const char	*conf_role_name(enum cert_role);
+/* The binding or issuer of that name, or NULL. */
+struct binding	*conf_binding(const struct config *, const char *name);
+struct issuer	*conf_issuer(const struct config *, const char *name);
 int		 conf_parse_role(const char *, enum cert_role *);
 
 #endif
