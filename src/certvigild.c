@@ -27,6 +27,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "proto.h"
+#include "renew.h"
 #include "scan.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -48,6 +49,8 @@ struct daemon {
 	struct inventory	*inv;
 	struct scan		*scan;
 	struct control		*control;
+	struct renewer		*renew;
+	int			 renew_open;
 	uint64_t		 started_ms;
 	int			 closing;
 	int			 exit_code;
@@ -242,6 +245,47 @@ daemon_watch(struct daemon *d, struct control_client *cl, json_t *args)
 
 static int	daemon_reload(struct daemon *, struct cv_err *);
 
+/* ---- issue 6: renew, renewals, binding ---- */
+
+static json_t *
+daemon_renew_cmd(struct daemon *d, const struct control_peer *peer,
+    const char *cmd, json_t *args)
+{
+	const char	*code = PROTO_E_BAD_REQUEST, *op;
+	struct cv_err	 err;
+	json_t		*r, *a, *empty = NULL;
+
+	if (strcmp(cmd, "renewals") == 0)
+		return proto_reply_ok(renew_list(d->renew,
+		    daemon_arg_str(args, "binding")));
+	if (strcmp(cmd, "renew") == 0) {
+		if (daemon_arg_str(args, "name") == NULL)
+			return proto_reply_err(PROTO_E_BAD_REQUEST,
+			    "\"name\" (a binding) is required");
+		r = renew_request(d->renew, daemon_arg_str(args, "name"),
+		    daemon_arg_bool(args, "now"), &code, &err);
+		return r ? proto_reply_ok(r) : proto_reply_err(code, "%s",
+		    err.msg);
+	}
+	/* binding: {"op": "add", "args": {"ipport": ..., ...}} */
+	op = daemon_arg_str(args, "op");
+	if (op == NULL)
+		return proto_reply_err(PROTO_E_BAD_REQUEST, "\"op\" (add, "
+		    "update, delete, show) is required");
+	if (strcmp(op, "show") != 0 && !peer->admin)
+		return proto_reply_err(PROTO_E_DENIED, "binding %s: root or "
+		    "the admin group only", op);
+	a = json_object_get(args, "args");
+	if (a != NULL && !json_is_object(a))
+		return proto_reply_err(PROTO_E_BAD_REQUEST, "\"args\" must be "
+		    "an object");
+	if (a == NULL)
+		a = empty = json_object();
+	r = renew_binding(d->renew, op, a, &code, &err);
+	json_decref(empty);
+	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
+}
+
 static json_t *
 daemon_handle(void *arg, struct control_client *cl,
     const struct control_peer *peer, const char *cmd, json_t *args)
@@ -249,7 +293,9 @@ daemon_handle(void *arg, struct control_client *cl,
 	struct daemon	*d = arg;
 	struct cv_err	 err;
 
-	(void)peer;
+	if (strcmp(cmd, "renew") == 0 || strcmp(cmd, "renewals") == 0 ||
+	    strcmp(cmd, "binding") == 0)
+		return daemon_renew_cmd(d, peer, cmd, args);
 	if (strcmp(cmd, "status") == 0)
 		return daemon_status(d);
 	if (strcmp(cmd, "list") == 0)
@@ -345,6 +391,7 @@ daemon_reload(struct daemon *d, struct cv_err *err)
 	o.path = NULL;
 	control_update(d->control, &o);
 	scan_set_config(d->scan, cf);
+	renew_set_config(d->renew, cf);
 	log_info("configuration reloaded from %s", cf->file);
 	return 0;
 }
@@ -354,8 +401,17 @@ daemon_closed_one(void *arg)
 {
 	struct daemon	*d = arg;
 
-	if (d->control != NULL || d->scan != NULL)
+	if (d->control != NULL || d->scan != NULL || d->renew_open)
 		return;
+}
+
+static void
+daemon_renew_closed(void *arg)
+{
+	struct daemon	*d = arg;
+
+	d->renew_open = 0;
+	daemon_closed_one(d);
 }
 
 static void
@@ -391,6 +447,7 @@ daemon_shutdown(struct daemon *d, const char *why)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	control_close(d->control, daemon_control_closed, d);
 	scan_close(d->scan, daemon_scan_closed, d);
+	renew_close(d->renew, daemon_renew_closed, d);
 }
 
 static void
@@ -570,9 +627,12 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, d.cf->nwatches, d.cf->nwatches == 1 ? "" : "es",
 	    d.cf->socket_path);
 	scan_full(d.scan);
+	d.renew = renew_new(&d.loop, d.inv, d.cf, d.cf->state_dir);
+	d.renew_open = 1;
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
+	renew_free_all(d.renew);
 	inventory_close(d.inv);
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)

@@ -567,3 +567,11 @@ cmd_reload(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	return cmd_simple_admin(ctx, "reload", argc, argv);
 }
+
+/* One request for commands in other files (cmd_renew.c); args stolen. */
+int
+cmd_request(struct cmd_ctx *ctx, const char *cmd, json_t *args,
+    json_t **result)
+{
+	return client_once(ctx, cmd, args, result);
+}

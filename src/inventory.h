@@ -79,6 +79,9 @@ json_t	*inventory_show(struct inventory *, const char *key, time_t now,
 json_t	*inventory_events(struct inventory *, time_t since, int64_t after_id,
 	    int64_t limit);
 int64_t	 inventory_db_size(struct inventory *);
+/* The connection, for subsystems that keep their own statements
+ * (journal.c).  Loop thread only, like everything here. */
+struct sqlite3	*inventory_db(struct inventory *);
 int64_t	 inventory_generation(struct inventory *);
 
 #endif
