@@ -520,7 +520,8 @@ renew_verify(struct renew *rw, const char *want)
 				ok = res.nchain > 0 && want != NULL &&
 				    strcmp(res.chain[0].sha1, want) == 0 &&
 				    (!rw->b->require_client_cert ||
-				    !res.without.accepted);
+				    !res.without.accepted ||
+				    res.without.cert_requested);
 			if (!ok && rw->b->is_client)
 				cv_err_set(&rw->op_err, "%s:%s refuses the "
 				    "client certificate: %s", host, port,
@@ -530,8 +531,8 @@ renew_verify(struct renew *rw, const char *want)
 				cv_err_set(&rw->op_err, "%s:%s serves %s, not "
 				    "%s", host, port, res.chain[0].sha1, want);
 			else if (!ok)
-				cv_err_set(&rw->op_err, "%s:%s accepts a "
-				    "client without a certificate "
+				cv_err_set(&rw->op_err, "%s:%s no longer asks "
+				    "for a client certificate "
 				    "(require_client_cert = yes)", host, port);
 			probe_result_free(&res);
 		}
