@@ -782,7 +782,8 @@ renew_step(struct renew *rw)
 			char	**old = NULL;
 
 			renew_event(rw, "renewal_done", rw->new_sha1,
-			    "now serving %s", rw->new_sha1);
+			    "renewal %lld done: now serving %s",
+			    (long long)rw->id, rw->new_sha1);
 			if (journal_store_add(rw->r->j, rw->new_sha1,
 			    rw->b->name, timeutil_now(), BINDING_KEEP_STORE,
 			    rw->old_sha1, &old) == 0)
@@ -843,7 +844,8 @@ renew_step(struct renew *rw)
 		    rw->r) + sched_backoff(rw->attempt, (uint64_t)rw->id),
 		    rw->old_sha1) == 0)
 			renew_event(rw, "rolled_back", rw->old_sha1,
-			    "serving the previous certificate again%s", "");
+			    "renewal %lld rolled back: serving the previous "
+			    "certificate again", (long long)rw->id);
 		renew_release(rw);
 		return;
 	case RS_DONE:
