@@ -559,12 +559,16 @@ renew_w_verify_old(struct renew *rw)
 
 /* Failure before stopping: nothing was touched; retry with backoff. */
 static void
-renew_fail_early(struct renew *rw, const char *why)
+renew_fail_early(struct renew *rw, const char *reason)
 {
+	char	why[sizeof(rw->op_err.msg)];
+
 	int64_t	next = (int64_t)renew_now(rw->r) + sched_backoff(rw->attempt,
 	    sched_hash(rw->b->name, rw->old_sha1) + (uint64_t)rw->id);
 	char	ts[TIMEUTIL_RFC3339_LEN];
 
+	/* reason may be op_err, which entering the next state clears. */
+	snprintf(why, sizeof(why), "%s", reason);
 	if (renew_enter(rw, RS_FAILED, why, next, why) == 0) {
 		renew_event(rw, "renewal_failed", rw->old_sha1, "%s (nothing "
 		    "was touched; retrying)", why);
@@ -577,8 +581,11 @@ renew_fail_early(struct renew *rw, const char *why)
 
 /* Failure from stopping on: put the old certificate back. */
 static void
-renew_fail_late(struct renew *rw, const char *why)
+renew_fail_late(struct renew *rw, const char *reason)
 {
+	char	why[sizeof(rw->op_err.msg)];
+
+	snprintf(why, sizeof(why), "%s", reason);
 	renew_event(rw, "renewal_failed", rw->new_sha1, "%s (rolling back)",
 	    why);
 	rw->rb = 0;

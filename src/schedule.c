@@ -220,12 +220,18 @@ sched_tz_valid(const char *tz)
 time_t
 sched_due(time_t nb, time_t na, const struct sched_policy *p)
 {
-	int64_t	life = (int64_t)na - (int64_t)nb;
+	int64_t	life = (int64_t)na - (int64_t)nb, due;
 
 	if (life < 0)
 		life = 0;
-	if (p != NULL && p->before > 0)
-		return (time_t)((int64_t)na - p->before);
+	if (p != NULL && p->before > 0) {
+		/* Never in the first tenth of the lifetime: a renew_before
+		 * longer than what the issuer gives would renew forever. */
+		due = (int64_t)na - p->before;
+		if (due < (int64_t)nb + life / 10)
+			due = (int64_t)nb + life / 10;
+		return (time_t)due;
+	}
 	if (p != NULL && p->den > 0)
 		return (time_t)((int64_t)na - life * p->num / p->den);
 	return (time_t)((int64_t)na - (life < SCHED_SHORT_LIFETIME ? life / 2 :

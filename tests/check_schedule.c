@@ -151,6 +151,8 @@ START_TEST(policy_due)
 	ck_assert_int_eq(sched_due(nb, nb + 6 * 86400, &p), nb + 3 * 86400);
 	ck_assert_int_eq(sched_policy_parse("30d", &p, err, sizeof(err)), 0);
 	ck_assert_int_eq(sched_due(nb, nb + 90 * 86400, &p), nb + 60 * 86400);
+	/* Longer than the lifetime: not in its first tenth. */
+	ck_assert_int_eq(sched_due(nb, nb + 20 * 86400, &p), nb + 2 * 86400);
 	ck_assert_int_eq(sched_policy_parse("1/2", &p, err, sizeof(err)), 0);
 	ck_assert_int_eq(sched_due(nb, nb + 90 * 86400, &p), nb + 45 * 86400);
 	ck_assert_int_eq(sched_policy_parse("3/2", &p, err, sizeof(err)), -1);
