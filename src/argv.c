@@ -36,7 +36,7 @@ argv_split(const char *s, char ***out, size_t *outc, struct cv_err *err)
 				w[len++] = *s;
 			continue;
 		}
-		if (*s == '\0' || *s == ' ' || *s == '\t') {
+		if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '\n') {
 			if (inword) {
 				w[len] = '\0';
 				v = xreallocarray(v, n + 2, sizeof(*v));

@@ -72,6 +72,18 @@ static const struct cmd_entry cmd_table[] = {
 	    "[--agent-section S]...] [--password-file FILE|-] [--json]",
 	    "install a client certificate and key and set agent preferences",
 	    cmd_deploy_client },
+	/* renewal engine (cmd_renew.c) */
+	{ "renew", "[--now] [--json] NAME",
+	    "renew a binding now or say when it will be (root)", cmd_renew },
+	{ "renewals", "[--json] [--binding NAME]",
+	    "the renewal journal, oldest first", cmd_renewals },
+	{ "binding", "add ipport=IP:PORT|hostnameport=HOST:PORT certhash=SHA1 "
+	    "appid={GUID} [name=NAME] [KEY=VALUE...]\n"
+	    "       certvigil binding update ipport=...|name=... KEY=VALUE...\n"
+	    "       certvigil binding delete ipport=...|name=...\n"
+	    "       certvigil binding show [ipport=...|name=...] [--json]",
+	    "bindings, with netsh's words (add, update, delete: root)",
+	    cmd_binding },
 };
 
 #define CMD_COUNT	(sizeof(cmd_table) / sizeof(cmd_table[0]))

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "renew.h"
 #include "scan.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -54,6 +55,8 @@ struct daemon {
 	uv_timer_t		 textfile_timer;
 	int			 textfile_busy;
 	int			 textfile_again;
+	struct renewer		*renew;
+	int			 renew_open;
 	uint64_t		 started_ms;
 	int			 closing;
 	int			 exit_code;
@@ -257,6 +260,47 @@ daemon_watch(struct daemon *d, struct control_client *cl, json_t *args)
 
 static int	daemon_reload(struct daemon *, struct cv_err *);
 
+/* ---- issue 6: renew, renewals, binding ---- */
+
+static json_t *
+daemon_renew_cmd(struct daemon *d, const struct control_peer *peer,
+    const char *cmd, json_t *args)
+{
+	const char	*code = PROTO_E_BAD_REQUEST, *op;
+	struct cv_err	 err;
+	json_t		*r, *a, *empty = NULL;
+
+	if (strcmp(cmd, "renewals") == 0)
+		return proto_reply_ok(renew_list(d->renew,
+		    daemon_arg_str(args, "binding")));
+	if (strcmp(cmd, "renew") == 0) {
+		if (daemon_arg_str(args, "name") == NULL)
+			return proto_reply_err(PROTO_E_BAD_REQUEST,
+			    "\"name\" (a binding) is required");
+		r = renew_request(d->renew, daemon_arg_str(args, "name"),
+		    daemon_arg_bool(args, "now"), &code, &err);
+		return r ? proto_reply_ok(r) : proto_reply_err(code, "%s",
+		    err.msg);
+	}
+	/* binding: {"op": "add", "args": {"ipport": ..., ...}} */
+	op = daemon_arg_str(args, "op");
+	if (op == NULL)
+		return proto_reply_err(PROTO_E_BAD_REQUEST, "\"op\" (add, "
+		    "update, delete, show) is required");
+	if (strcmp(op, "show") != 0 && !peer->admin)
+		return proto_reply_err(PROTO_E_DENIED, "binding %s: root or "
+		    "the admin group only", op);
+	a = json_object_get(args, "args");
+	if (a != NULL && !json_is_object(a))
+		return proto_reply_err(PROTO_E_BAD_REQUEST, "\"args\" must be "
+		    "an object");
+	if (a == NULL)
+		a = empty = json_object();
+	r = renew_binding(d->renew, op, a, &code, &err);
+	json_decref(empty);
+	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
+}
+
 static json_t *
 daemon_handle(void *arg, struct control_client *cl,
     const struct control_peer *peer, const char *cmd, json_t *args)
@@ -264,7 +308,9 @@ daemon_handle(void *arg, struct control_client *cl,
 	struct daemon	*d = arg;
 	struct cv_err	 err;
 
-	(void)peer;
+	if (strcmp(cmd, "renew") == 0 || strcmp(cmd, "renewals") == 0 ||
+	    strcmp(cmd, "binding") == 0)
+		return daemon_renew_cmd(d, peer, cmd, args);
 	if (strcmp(cmd, "status") == 0)
 		return daemon_status(d);
 	if (strcmp(cmd, "list") == 0)
@@ -458,6 +504,7 @@ daemon_reload(struct daemon *d, struct cv_err *err)
 	control_update(d->control, &o);
 	scan_set_config(d->scan, cf);
 	alert_set_config(d->alert, cf);
+	renew_set_config(d->renew, cf);
 	log_info("configuration reloaded from %s", cf->file);
 	return 0;
 }
@@ -474,6 +521,15 @@ daemon_alert_closed(void *arg)
 	struct daemon	*d = arg;
 
 	d->alert = NULL;
+}
+
+static void
+daemon_renew_closed(void *arg)
+{
+	struct daemon	*d = arg;
+
+	d->renew_open = 0;
+	daemon_closed_one(d);
 }
 
 static void
@@ -511,6 +567,7 @@ daemon_shutdown(struct daemon *d, const char *why)
 	control_close(d->control, daemon_control_closed, d);
 	scan_close(d->scan, daemon_scan_closed, d);
 	alert_close(d->alert, daemon_alert_closed, d);
+	renew_close(d->renew, daemon_renew_closed, d);
 }
 
 static void
@@ -651,11 +708,12 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (gnutls_global_init() < 0) {
 		log_error("GnuTLS initialisation failed");
+		conf_unref(d.cf);
 		return 1;
 	}
 	if (fsutil_mkdirs(d.cf->state_dir, 0700, &err) == -1) {
 		log_error("state_dir: %s", err.msg);
-		return 1;
+		goto fail;
 	}
 	/* The socket's directory: 0750, as systemd's RuntimeDirectory. */
 	{
@@ -667,7 +725,7 @@ main(int argc, char **argv)
 			    fsutil_mkdirs(sockdir, 0750, &err) == -1) {
 				log_error("socket directory: %s", err.msg);
 				free(sockdir);
-				return 1;
+				goto fail;
 			}
 		}
 		free(sockdir);
@@ -675,13 +733,14 @@ main(int argc, char **argv)
 	xasprintf(&d.db_path, "%s/inventory.db", d.cf->state_dir);
 	if (inventory_open(d.db_path, &d.inv, &err) == -1) {
 		log_error("%s", err.msg);
-		return 1;
+		goto fail;
 	}
 	if (!d.foreground) {
 		d.pid_file = xstrdup(d.cf->pid_file);
 		if (daemon_detach(&d.ready_fd) == -1) {
 			log_error("detach: %s", strerror(errno));
-			return 1;
+			inventory_close(d.inv);
+			goto fail;
 		}
 	} else if (d.opt_pidfile != NULL)
 		d.pid_file = xstrdup(d.opt_pidfile);
@@ -694,7 +753,7 @@ main(int argc, char **argv)
 		log_error("control socket: %s", err.msg);
 		inventory_close(d.inv);
 		uv_loop_close(&d.loop);
-		return 1;
+		goto fail;
 	}
 	daemon_write_pidfile(&d);
 	uv_signal_init(&d.loop, &d.sighup);
@@ -712,9 +771,12 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, d.cf->nwatches, d.cf->nwatches == 1 ? "" : "es",
 	    d.cf->socket_path);
 	scan_full(d.scan);
+	d.renew = renew_new(&d.loop, d.inv, d.cf, d.cf->state_dir);
+	d.renew_open = 1;
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
+	renew_free_all(d.renew);
 	inventory_close(d.inv);
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)
@@ -727,4 +789,11 @@ main(int argc, char **argv)
 	gnutls_global_deinit();
 	log_info("stopped");
 	return rc == 0 ? d.exit_code : 1;
+fail:
+	/* Nothing started yet: free what was taken, say nothing more. */
+	free(d.pid_file);
+	free(d.db_path);
+	conf_unref(d.cf);
+	gnutls_global_deinit();
+	return 1;
 }

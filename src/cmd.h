@@ -44,5 +44,14 @@ int	cmd_convert(struct cmd_ctx *, int, char **);
 int	cmd_check(struct cmd_ctx *, int, char **);
 int	cmd_probe(struct cmd_ctx *, int, char **);
 int	cmd_deploy_client(struct cmd_ctx *, int, char **);
+/* Renewal engine (cmd_renew.c) */
+int	cmd_renew(struct cmd_ctx *, int, char **);
+int	cmd_renewals(struct cmd_ctx *, int, char **);
+int	cmd_binding(struct cmd_ctx *, int, char **);
+/* One request to certvigild (cmd_daemon.c); args are stolen, *result is
+ * the caller's.  Returns an exit status; error replies are printed. */
+struct json_t;
+int	cmd_request(struct cmd_ctx *, const char *cmd, struct json_t *args,
+	    struct json_t **result);
 
 #endif

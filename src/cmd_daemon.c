@@ -588,3 +588,11 @@ cmd_metrics(struct cmd_ctx *ctx, int argc, char **argv)
 	json_decref(r);
 	return CMD_EXIT_OK;
 }
+
+/* One request for commands in other files (cmd_renew.c); args stolen. */
+int
+cmd_request(struct cmd_ctx *ctx, const char *cmd, json_t *args,
+    json_t **result)
+{
+	return client_once(ctx, cmd, args, result);
+}

@@ -10,6 +10,7 @@
 #include <ini.h>
 
 #include "argv.h"
+#include "binding.h"
 #include "conf.h"
 #include "fsutil.h"
 #include "timeutil.h"
@@ -28,6 +29,8 @@ struct conf_parse {
 	struct cv_err		*err;
 	struct config		*cf;
 	struct config_watch	*watch;		/* current [watch] */
+	struct binding		*binding;	/* current [binding]/[client] */
+	struct issuer		*issuer;	/* current [issuer] */
 	char			 section[128];
 	int			 section_line;	/* of the last [header] */
 	unsigned		 seen;		/* [daemon] keys already set */
@@ -346,6 +349,115 @@ conf_watch_key(struct conf_parse *p, const char *name, const char *v)
 	return 1;
 }
 
+/* ---- issue 6: [binding NAME], [client NAME], [issuer NAME] ---- */
+
+struct binding *
+conf_binding(const struct config *cf, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nbindings; i++)
+		if (strcmp(cf->bindings[i]->name, name) == 0)
+			return cf->bindings[i];
+	return NULL;
+}
+
+struct issuer *
+conf_issuer(const struct config *cf, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nissuers; i++)
+		if (strcmp(cf->issuers[i]->name, name) == 0)
+			return cf->issuers[i];
+	return NULL;
+}
+
+static int
+conf_renew_section(struct conf_parse *p, const char *section)
+{
+	struct config	*cf = p->cf;
+	const char	*name = strchr(section, ' ');
+	int		 is_issuer = section[0] == 'i';
+
+	while (*name == ' ')
+		name++;
+	/* inih reports a section with its first key: errors name the
+	 * header (the parse stops there, so the line count may move). */
+	if (*name == '\0' || (is_issuer ? conf_issuer(cf, name) != NULL :
+	    conf_binding(cf, name) != NULL))
+		p->line = p->section_line;
+	if (*name == '\0')
+		return conf_fail(p, "[%.*s] needs a name", (int)strcspn(section,
+		    " "), section);
+	if (is_issuer) {
+		if (conf_issuer(cf, name) != NULL)
+			return conf_fail(p, "[issuer %s] is defined twice "
+			    "(first at line %d)", name,
+			    conf_issuer(cf, name)->line);
+		cf->issuers = xreallocarray(cf->issuers, cf->nissuers + 1,
+		    sizeof(*cf->issuers));
+		p->issuer = cf->issuers[cf->nissuers++] = issuer_new(name,
+		    p->section_line);
+		return 1;
+	}
+	if (conf_binding(cf, name) != NULL)
+		return conf_fail(p, "[%s] is defined twice (first at line %d; "
+		    "bindings and clients share names)", section,
+		    conf_binding(cf, name)->line);
+	cf->bindings = xreallocarray(cf->bindings, cf->nbindings + 1,
+	    sizeof(*cf->bindings));
+	p->binding = cf->bindings[cf->nbindings++] = binding_new(name,
+	    section[0] == 'c', p->section_line);
+	return 1;
+}
+
+static int
+conf_renew_key(struct conf_parse *p, const char *name, const char *value)
+{
+	struct cv_err	e;
+
+	if ((p->binding != NULL ? binding_set_key(p->binding, name, value,
+	    &e) : issuer_set_key(p->issuer, name, value, &e)) == -1)
+		return conf_fail(p, "%s", e.msg);
+	return 1;
+}
+
+/* What only the whole file can tell: required keys, references. */
+static int
+conf_renew_check(struct config *cf, const char *path, struct cv_err *err)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	size_t		 i, k;
+
+	for (i = 0; i < cf->nissuers; i++)
+		if (issuer_finish(cf->issuers[i], &e) == -1)
+			return cv_err_set(err, "%s:%d: %s", path,
+			    cf->issuers[i]->line, e.msg);
+	for (i = 0; i < cf->nbindings; i++) {
+		b = cf->bindings[i];
+		if (binding_finish(b, &e) == -1)
+			return cv_err_set(err, "%s:%d: %s", path, b->line,
+			    e.msg);
+		if (b->issuer != NULL && conf_issuer(cf, b->issuer) == NULL)
+			return cv_err_set(err, "%s:%d: [%s %s]: issuer '%s' is "
+			    "not defined (add an [issuer %s] section)", path,
+			    b->line, b->is_client ? "client" : "binding",
+			    b->name, b->issuer, b->issuer);
+		for (k = 0; k < i; k++)
+			if (!b->is_client && !cf->bindings[k]->is_client &&
+			    strcmp(binding_endpoint(b),
+			    binding_endpoint(cf->bindings[k])) == 0)
+				return cv_err_set(err, "%s:%d: [binding %s]: "
+				    "%s is already bound by [binding %s]",
+				    path, b->line, b->name,
+				    binding_endpoint(b),
+				    cf->bindings[k]->name);
+	}
+	return 0;
+}
+
 static int
 conf_new_section(struct conf_parse *p, const char *section)
 {
@@ -356,14 +468,21 @@ conf_new_section(struct conf_parse *p, const char *section)
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->watch = NULL;
+	p->binding = NULL;
+	p->issuer = NULL;
 
 	if (strcmp(section, "daemon") == 0)
 		return 1;
+	if (strncmp(section, "binding ", 8) == 0 ||
+	    strncmp(section, "client ", 7) == 0 ||
+	    strncmp(section, "issuer ", 7) == 0)
+		return conf_renew_section(p, section);
 	if (strncmp(section, "watch ", 6) != 0) {
 		/* inih reports a section with its first key: name the header. */
 		p->line = p->section_line;
-		return conf_fail(p, "unknown section [%s] (expected [daemon] "
-		    "or [watch NAME])", section);
+		return conf_fail(p, "unknown section [%s] (expected [daemon], "
+		    "[watch NAME], [binding NAME], [client NAME] or "
+		    "[issuer NAME])", section);
 	}
 	name = section + 6;
 	while (*name == ' ')
@@ -403,6 +522,8 @@ conf_handler(void *user, const char *section, const char *name,
 		return conf_fail(p, "'%s' outside any section", name);
 	if (p->watch != NULL)
 		return conf_watch_key(p, name, value);
+	if (p->binding != NULL || p->issuer != NULL)
+		return conf_renew_key(p, name, value);
 	return conf_daemon_key(p, name, value);
 }
 
@@ -469,6 +590,8 @@ conf_load(const char *path, int must_exist, struct config **out,
 			p.failed = 1;
 		}
 	}
+	if (!p.failed && conf_renew_check(cf, path, err) == -1)
+		p.failed = 1;
 	if (p.failed) {
 		conf_free(cf);
 		return -1;
@@ -508,6 +631,12 @@ conf_free(struct config *cf)
 	argv_free(cf->alert_command);
 	free(cf->metrics_textfile);
 	free(cf->watches);
+	for (i = 0; i < cf->nbindings; i++)
+		binding_free(cf->bindings[i]);
+	free(cf->bindings);
+	for (i = 0; i < cf->nissuers; i++)
+		issuer_free(cf->issuers[i]);
+	free(cf->issuers);
 	free(cf->file);
 	free(cf->socket_path);
 	free(cf->socket_group);

@@ -37,6 +37,9 @@ struct config_watch {
 	int		 line;
 };
 
+struct binding;
+struct issuer;
+
 struct config {
 	int			 refs;		/* conf_ref / conf_unref */
 	char			*file;
@@ -61,6 +64,11 @@ struct config {
 	char			*metrics_textfile;
 	struct config_watch	*watches;
 	size_t			 nwatches;
+	/* issue 6: [binding NAME], [client NAME], [issuer NAME] (binding.h) */
+	struct binding		**bindings;
+	size_t			 nbindings;
+	struct issuer		**issuers;
+	size_t			 nissuers;
 };
 
 /*
@@ -74,6 +82,9 @@ void		 conf_free(struct config *);
 struct config	*conf_ref(struct config *);
 void		 conf_unref(struct config *);
 const char	*conf_role_name(enum cert_role);
+/* The binding or issuer of that name, or NULL. */
+struct binding	*conf_binding(const struct config *, const char *name);
+struct issuer	*conf_issuer(const struct config *, const char *name);
 int		 conf_parse_role(const char *, enum cert_role *);
 /* Parses "30d,14d,7d,1d" into seconds, sorted from largest. */
 int		 conf_parse_thresholds(const char *, int64_t **, size_t *);

@@ -59,6 +59,26 @@ static const char *inventory_migrations[] = {
 	"CREATE TABLE alert_queue(id INTEGER PRIMARY KEY, payload TEXT NOT NULL,"
 	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
 	"  last_error TEXT);",
+	/* 1 -> 2: bindings and the renewal journal (issue 6; journal.c) */
+	"CREATE TABLE bindings("
+	"  name TEXT PRIMARY KEY, endpoint TEXT NOT NULL,"
+	"  certhash TEXT, appid TEXT, source TEXT NOT NULL,"
+	"  settings TEXT NOT NULL DEFAULT '{}',"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE TABLE renewals("
+	"  id INTEGER PRIMARY KEY, binding TEXT NOT NULL, state TEXT NOT NULL,"
+	"  old_sha1 TEXT, new_sha1 TEXT, attempt INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL, error TEXT, next_attempt INTEGER,"
+	"  started INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX renewals_binding ON renewals(binding, id);"
+	"CREATE TABLE renewal_steps("
+	"  renewal INTEGER NOT NULL REFERENCES renewals(id) ON DELETE CASCADE,"
+	"  state TEXT NOT NULL, time INTEGER NOT NULL, detail TEXT);"
+	"CREATE INDEX renewal_steps_renewal ON renewal_steps(renewal);"
+	"CREATE TABLE store("
+	"  sha1 TEXT PRIMARY KEY, binding TEXT NOT NULL,"
+	"  added INTEGER NOT NULL);"
+	"CREATE INDEX store_binding ON store(binding, added);",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -284,6 +304,12 @@ inventory_commit(struct inventory *inv)
 		return -1;
 	}
 	return 0;
+}
+
+sqlite3 *
+inventory_db(struct inventory *inv)
+{
+	return inv->db;
 }
 
 int64_t
@@ -1332,10 +1358,4 @@ inventory_db_size(struct inventory *inv)
 		n += st.st_size;
 	free(wal);
 	return n;
-}
-
-sqlite3 *
-inventory_db(struct inventory *inv)
-{
-	return inv->db;
 }

@@ -20,6 +20,11 @@ static const struct {
 	{ "metrics",	0 },
 	{ "rescan",	1 },
 	{ "reload",	1 },
+	/* issue 6: renewals and bindings.  "binding" is readable for its
+	 * "show" op; add/update/delete are checked in the daemon. */
+	{ "renew",	1 },
+	{ "renewals",	0 },
+	{ "binding",	0 },
 };
 
 static int

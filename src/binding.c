@@ -1,0 +1,726 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "binding.h"
+#include "fsutil.h"
+#include "argv.h"
+#include "timeutil.h"
+#include "x509.h"
+#include "xmalloc.h"
+
+
+char *
+binding_argv_str(char *const *v)
+{
+	char	*s = xstrdup(""), *t;
+	size_t	 i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strpbrk(v[i], " \t'\"\\") != NULL || *v[i] == '\0')
+			xasprintf(&t, "%s%s'%s'", s, i ? " " : "", v[i]);
+		else
+			xasprintf(&t, "%s%s%s", s, i ? " " : "", v[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* ---- keys ------------------------------------------------------------ */
+
+static void
+binding_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static int
+binding_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1") || !strcmp(v, "enable"))
+		*out = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") ||
+	    !strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "disable"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* host:port with a port 1-65535; [v6]:port accepted. */
+static int
+binding_hostport_ok(const char *v)
+{
+	const char	*c = strrchr(v, ':');
+	char		*end;
+	long		 port;
+
+	if (c == NULL || c == v)
+		return 0;
+	port = strtol(c + 1, &end, 10);
+	return *end == '\0' && port >= 1 && port <= 65535;
+}
+
+static int
+binding_guid_ok(const char *v)
+{
+	static const char	*pat = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+	size_t			 i;
+
+	if (strlen(v) != strlen(pat))
+		return 0;
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] == 'x' ? !isxdigit((unsigned char)v[i]) :
+		    v[i] != pat[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int
+binding_sha1_ok(const char *v)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; v[i]; i++) {
+		if (v[i] == ':' || v[i] == ' ')
+			continue;
+		if (!isxdigit((unsigned char)v[i]))
+			return 0;
+		n++;
+	}
+	return n == 40;
+}
+
+/* Lowercase hex without separators. */
+static char *
+binding_sha1_norm(const char *v)
+{
+	char	*s = xmalloc(41);
+	size_t	 i, n = 0;
+
+	for (i = 0; v[i] && n < 40; i++)
+		if (isxdigit((unsigned char)v[i]))
+			s[n++] = (char)tolower((unsigned char)v[i]);
+	s[n] = '\0';
+	return s;
+}
+
+static int
+binding_path(const char *key, const char *v, char **dst, struct cv_err *err)
+{
+	if (v[0] != '/')
+		return cv_err_set(err, "%s: '%s' is not an absolute path", key,
+		    v);
+	binding_str(dst, v);
+	return 0;
+}
+
+struct binding *
+binding_new(const char *name, int is_client, int line)
+{
+	struct binding	*b = xcalloc(1, sizeof(*b));
+
+	b->name = xstrdup(name);
+	b->is_client = is_client;
+	b->line = line;
+	b->uid = (uid_t)-1;
+	b->gid = (gid_t)-1;
+	b->mode = 0600;
+	b->emergency_before = SCHED_EMERGENCY_DEFAULT;
+	b->service_timeout = BINDING_SERVICE_TIMEOUT;
+	b->verify_timeout = BINDING_VERIFY_TIMEOUT;
+	return b;
+}
+
+static int
+binding_set(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	 e[256];
+	char	***argv = NULL;
+	char	*end;
+	long	 n;
+
+	if (!strcmp(k, "ipport") || !strcmp(k, "hostnameport")) {
+		if (b->is_client)
+			goto unknown;
+		if (!binding_hostport_ok(v))
+			return cv_err_set(err, "%s: '%s' is not HOST:PORT", k,
+			    v);
+		binding_str(!strcmp(k, "ipport") ? &b->ipport :
+		    &b->hostnameport, v);
+	} else if (!strcmp(k, "appid")) {
+		if (!binding_guid_ok(v))
+			return cv_err_set(err, "appid: '%s' is not a GUID in "
+			    "braces ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx})",
+			    v);
+		binding_str(&b->appid, v);
+	} else if (!strcmp(k, "certhash")) {
+		if (!binding_sha1_ok(v))
+			return cv_err_set(err, "certhash: '%s' is not a SHA-1 "
+			    "thumbprint (40 hex digits)", v);
+		free(b->certhash);
+		b->certhash = binding_sha1_norm(v);
+	} else if (!strcmp(k, "cert_file") || !strcmp(k, "cert_path")) {
+		return binding_path(k, v, &b->cert_file, err);
+	} else if (!strcmp(k, "key_file") || !strcmp(k, "key_path")) {
+		return binding_path(k, v, &b->key_file, err);
+	} else if (!strcmp(k, "chain_file")) {
+		return binding_path(k, v, &b->chain_file, err);
+	} else if (!strcmp(k, "fullchain_file")) {
+		return binding_path(k, v, &b->fullchain_file, err);
+	} else if (!strcmp(k, "owner")) {
+		struct passwd	*pw = getpwnam(v);
+
+		if (pw == NULL)
+			return cv_err_set(err, "owner: no user named '%s'", v);
+		b->uid = pw->pw_uid;
+		binding_str(&b->owner, v);
+	} else if (!strcmp(k, "group")) {
+		struct group	*gr = getgrnam(v);
+
+		if (gr == NULL)
+			return cv_err_set(err, "group: no group named '%s'", v);
+		b->gid = gr->gr_gid;
+		binding_str(&b->group, v);
+	} else if (!strcmp(k, "mode")) {
+		errno = 0;
+		n = strtol(v, &end, 8);
+		if (errno || end == v || *end || n < 0 || n > 0777)
+			return cv_err_set(err, "mode: '%s' is not an octal "
+			    "mode such as 0600 or 0640", v);
+		if (n & 0007)
+			return cv_err_set(err, "mode: %s lets every user read "
+			    "the private key", v);
+		b->mode = (mode_t)n;
+	} else if (!strcmp(k, "stop") || !strcmp(k, "start") ||
+	    !strcmp(k, "reload")) {
+		argv = !strcmp(k, "stop") ? &b->stop : !strcmp(k, "start") ?
+		    &b->start : &b->reload;
+		argv_free(*argv);
+		*argv = NULL;
+		if (*v == '\0')
+			return 0;	/* run time: unset */
+		if (argv_split(v, argv, NULL, err) == -1) {
+			cv_err_prefix(err, "%s", k);
+			return -1;
+		}
+	} else if (!strcmp(k, "issuer")) {
+		binding_str(&b->issuer, v);
+	} else if (!strcmp(k, "subject")) {
+		binding_str(&b->subject, v);
+	} else if (!strcmp(k, "san")) {
+		struct pki_san_list	l;
+
+		memset(&l, 0, sizeof(l));
+		if (pki_san_parse(v, &l, err) == -1) {
+			pki_san_list_free(&l);
+			cv_err_prefix(err, "san");
+			return -1;
+		}
+		pki_san_list_free(&l);
+		binding_str(&b->san, v);
+	} else if (!strcmp(k, "probe") || !strcmp(k, "beacon")) {
+		if (!binding_hostport_ok(v))
+			return cv_err_set(err, "%s: '%s' is not HOST:PORT", k,
+			    v);
+		binding_str(&b->probe, v);
+	} else if (!strcmp(k, "require_client_cert") ||
+	    !strcmp(k, "clientcertnegotiation")) {
+		if (binding_bool(v, &b->require_client_cert) == -1)
+			return cv_err_set(err, "%s: '%s' is not yes or no", k,
+			    v);
+	} else if (!strcmp(k, "renew_before")) {
+		if (sched_policy_parse(v, &b->policy, e, sizeof(e)) == -1)
+			return cv_err_set(err, "renew_before: %s", e);
+		binding_str(&b->renew_before, v);
+	} else if (!strcmp(k, "window")) {
+		if (sched_window_parse(v, &b->window, e, sizeof(e)) == -1)
+			return cv_err_set(err, "window: %s", e);
+		binding_str(&b->window_str, v);
+	} else if (!strcmp(k, "timezone")) {
+		if (!sched_tz_valid(v))
+			return cv_err_set(err, "timezone: '%s' is not a zone "
+			    "(Area/City, as in /usr/share/zoneinfo)", v);
+		binding_str(&b->timezone, v);
+	} else if (!strcmp(k, "emergency_before") ||
+	    !strcmp(k, "service_timeout") || !strcmp(k, "verify_timeout")) {
+		int64_t	*d = !strcmp(k, "emergency_before") ?
+		    &b->emergency_before : !strcmp(k, "service_timeout") ?
+		    &b->service_timeout : &b->verify_timeout;
+
+		if (timeutil_parse_duration(v, d) == -1 ||
+		    (*d < 1 && strcmp(k, "emergency_before") != 0))
+			return cv_err_set(err, "%s: '%s' is not a duration "
+			    "(examples: 30s, 15m, 48h)", k, v);
+	} else if (!strcmp(k, "agent_config") && b->is_client) {
+		return binding_path(k, v, &b->agent_config, err);
+	} else if (!strcmp(k, "agent_section") && b->is_client) {
+		b->agent_sections = xreallocarray(b->agent_sections,
+		    b->nagent_sections + 1, sizeof(char *));
+		b->agent_sections[b->nagent_sections++] = xstrdup(v);
+	} else if (!strcmp(k, "ca_file")) {
+		return binding_path(k, v, &b->ca_file, err);
+	} else {
+		goto unknown;
+	}
+	return 0;
+unknown:
+	return cv_err_set(err, "unknown key '%s' in [%s %s]", k,
+	    b->is_client ? "client" : "binding", b->name);
+}
+
+int
+binding_set_key(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	if (binding_set(b, k, v, err) == -1)
+		return -1;
+	b->kv = xreallocarray(b->kv, b->nkv + 2, sizeof(char *));
+	b->kv[b->nkv++] = xstrdup(k);
+	b->kv[b->nkv++] = xstrdup(v);
+	return 0;
+}
+
+int
+binding_finish(struct binding *b, struct cv_err *err)
+{
+	const char	*what = b->is_client ? "client" : "binding";
+
+	if (!b->is_client && (b->ipport == NULL) == (b->hostnameport == NULL))
+		return cv_err_set(err, "[%s %s] needs exactly one of ipport "
+		    "and hostnameport", what, b->name);
+	if (b->cert_file == NULL || b->key_file == NULL)
+		return cv_err_set(err, "[%s %s] needs cert_file and key_file",
+		    what, b->name);
+	if (b->chain_file != NULL && b->fullchain_file != NULL)
+		return cv_err_set(err, "[%s %s]: chain_file and fullchain_file "
+		    "exclude each other", what, b->name);
+	if (b->reload != NULL && (b->stop != NULL || b->start != NULL))
+		return cv_err_set(err, "[%s %s]: give either reload or "
+		    "stop/start", what, b->name);
+	if ((b->stop == NULL) != (b->start == NULL))
+		return cv_err_set(err, "[%s %s]: stop and start go together",
+		    what, b->name);
+	if (b->is_client && b->probe == NULL)
+		return cv_err_set(err, "[client %s] needs beacon (HOST:PORT "
+		    "the client certificate is verified against)", b->name);
+	return 0;
+}
+
+void
+binding_free(struct binding *b)
+{
+	size_t	i;
+
+	if (b == NULL)
+		return;
+	free(b->name);
+	free(b->ipport);
+	free(b->hostnameport);
+	free(b->appid);
+	free(b->certhash);
+	free(b->cert_file);
+	free(b->key_file);
+	free(b->chain_file);
+	free(b->fullchain_file);
+	free(b->owner);
+	free(b->group);
+	argv_free(b->stop);
+	argv_free(b->start);
+	argv_free(b->reload);
+	free(b->issuer);
+	free(b->subject);
+	free(b->san);
+	free(b->probe);
+	free(b->renew_before);
+	free(b->window_str);
+	free(b->timezone);
+	free(b->agent_config);
+	for (i = 0; i < b->nagent_sections; i++)
+		free(b->agent_sections[i]);
+	free(b->agent_sections);
+	free(b->ca_file);
+	for (i = 0; i < b->nkv; i++)
+		free(b->kv[i]);
+	free(b->kv);
+	free(b);
+}
+
+struct binding *
+binding_rebuild(const struct binding *b, json_t *overlay, struct cv_err *err)
+{
+	struct binding	*n = binding_new(b->name, b->is_client, b->line);
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	for (i = 0; i + 1 < b->nkv; i += 2)
+		if (binding_set_key(n, b->kv[i], b->kv[i + 1], err) == -1)
+			goto fail;
+	json_object_foreach(overlay, k, v) {
+		if (!json_is_string(v))
+			continue;
+		if (binding_set_key(n, k, json_string_value(v), err) == -1)
+			goto fail;
+	}
+	return n;
+fail:
+	binding_free(n);
+	return NULL;
+}
+
+const char *
+binding_endpoint(const struct binding *b)
+{
+	if (b->ipport != NULL)
+		return b->ipport;
+	if (b->hostnameport != NULL)
+		return b->hostnameport;
+	return b->probe != NULL ? b->probe : "";
+}
+
+int
+binding_probe_target(const struct binding *b, char *host, size_t hl,
+    char *port, size_t pl)
+{
+	const char	*e = b->probe ? b->probe : binding_endpoint(b);
+	const char	*c = strrchr(e, ':');
+	size_t		 n;
+
+	if (c == NULL || *e == '\0')
+		return -1;
+	n = (size_t)(c - e);
+	if (n >= 2 && e[0] == '[' && e[n - 1] == ']') {
+		e++;
+		n -= 2;
+	}
+	if (n >= hl)
+		return -1;
+	memcpy(host, e, n);
+	host[n] = '\0';
+	if (b->probe == NULL && (strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "*") == 0))
+		snprintf(host, hl, "127.0.0.1");
+	else if (b->probe == NULL && strcmp(host, "::") == 0)
+		snprintf(host, hl, "::1");
+	snprintf(port, pl, "%s", c + 1);
+	return 0;
+}
+
+const char *
+binding_check_host(const struct binding *b, char *buf, size_t len)
+{
+	const char	*p, *c;
+	size_t		 n;
+
+	if (b->hostnameport != NULL) {
+		c = strrchr(b->hostnameport, ':');
+		n = (size_t)(c - b->hostnameport);
+		snprintf(buf, len, "%.*s", (int)n, b->hostnameport);
+		return buf;
+	}
+	if (b->san != NULL && (p = strcasestr(b->san, "DNS:")) != NULL) {
+		p += 4;
+		n = strcspn(p, ", ");
+		snprintf(buf, len, "%.*s", (int)n, p);
+		return buf;
+	}
+	return NULL;
+}
+
+/* ---- issuers --------------------------------------------------------- */
+
+static const char *issuer_types[] = { "local", "csr", "exec" };
+
+const char *
+issuer_type_name(enum issuer_type t)
+{
+	return (unsigned)t < 3 ? issuer_types[t] : "?";
+}
+
+struct issuer *
+issuer_new(const char *name, int line)
+{
+	struct issuer	*is = xcalloc(1, sizeof(*is));
+
+	is->name = xstrdup(name);
+	is->line = line;
+	is->alert_after = 3 * 86400;
+	is->timeout = 600;
+	return is;
+}
+
+int
+issuer_set_key(struct issuer *is, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	*end;
+	long	 n;
+
+	if (!strcmp(k, "type")) {
+		for (n = 0; n < 3; n++)
+			if (!strcmp(v, issuer_types[n]))
+				break;
+		if (n == 3)
+			return cv_err_set(err, "type: '%s' is not one of local, "
+			    "csr, exec", v);
+		is->type = (enum issuer_type)n;
+		is->type_set = 1;
+	} else if (!strcmp(k, "ca_cert") || !strcmp(k, "ca_key") ||
+	    !strcmp(k, "outbox") || !strcmp(k, "inbox") ||
+	    !strcmp(k, "ca_file")) {
+		char	**dst = !strcmp(k, "ca_cert") ? &is->ca_cert :
+		    !strcmp(k, "ca_key") ? &is->ca_key :
+		    !strcmp(k, "outbox") ? &is->outbox :
+		    !strcmp(k, "inbox") ? &is->inbox : &is->ca_file;
+
+		return binding_path(k, v, dst, err);
+	} else if (!strcmp(k, "days")) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < 1 || n > PKI_DAYS_MAX)
+			return cv_err_set(err, "days: '%s' is not a number "
+			    "from 1 to %u", v, PKI_DAYS_MAX);
+		is->days = (unsigned)n;
+	} else if (!strcmp(k, "key_type")) {
+		if (pki_key_type_parse(v, &is->key_type, err) == -1) {
+			cv_err_prefix(err, "key_type");
+			return -1;
+		}
+	} else if (!strcmp(k, "bits")) {
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 0 || n > 16384)
+			return cv_err_set(err, "bits: '%s' is not a key size",
+			    v);
+		is->bits = (unsigned)n;
+	} else if (!strcmp(k, "reuse_key")) {
+		if (binding_bool(v, &is->reuse_key) == -1)
+			return cv_err_set(err, "reuse_key: '%s' is not yes or "
+			    "no", v);
+	} else if (!strcmp(k, "alert_after") || !strcmp(k, "timeout")) {
+		int64_t	*d = !strcmp(k, "timeout") ? &is->timeout :
+		    &is->alert_after;
+
+		if (timeutil_parse_duration(v, d) == -1 || *d < 1)
+			return cv_err_set(err, "%s: '%s' is not a duration",
+			    k, v);
+	} else if (!strcmp(k, "command")) {
+		argv_free(is->command);
+		is->command = NULL;
+		if (argv_split(v, &is->command, NULL, err) == -1) {
+			cv_err_prefix(err, "command");
+			return -1;
+		}
+	} else {
+		return cv_err_set(err, "unknown key '%s' in [issuer %s]", k,
+		    is->name);
+	}
+	return 0;
+}
+
+int
+issuer_finish(struct issuer *is, struct cv_err *err)
+{
+	if (!is->type_set)
+		return cv_err_set(err, "[issuer %s] needs type = local, csr "
+		    "or exec", is->name);
+	if (is->type == ISSUER_LOCAL && (is->ca_cert == NULL ||
+	    is->ca_key == NULL))
+		return cv_err_set(err, "[issuer %s] (local) needs ca_cert and "
+		    "ca_key", is->name);
+	if (is->type == ISSUER_CSR && (is->outbox == NULL ||
+	    is->inbox == NULL))
+		return cv_err_set(err, "[issuer %s] (csr) needs outbox and "
+		    "inbox", is->name);
+	if (is->type == ISSUER_EXEC && is->command == NULL)
+		return cv_err_set(err, "[issuer %s] (exec) needs command",
+		    is->name);
+	return 0;
+}
+
+void
+issuer_free(struct issuer *is)
+{
+	if (is == NULL)
+		return;
+	free(is->name);
+	free(is->ca_cert);
+	free(is->ca_key);
+	free(is->outbox);
+	free(is->inbox);
+	argv_free(is->command);
+	free(is->ca_file);
+	free(is);
+}
+
+/* ---- deployment ------------------------------------------------------ */
+
+char *
+binding_aside_path(const char *live, int64_t id)
+{
+	char	*p;
+
+	xasprintf(&p, "%s.certvigil-%lld", live, (long long)id);
+	return p;
+}
+
+/* The live files of a binding, NULL-ended. */
+static size_t
+binding_files(const struct binding *b, const char **v)
+{
+	size_t	n = 0;
+
+	v[n++] = b->cert_file;
+	v[n++] = b->key_file;
+	if (b->chain_file != NULL)
+		v[n++] = b->chain_file;
+	if (b->fullchain_file != NULL)
+		v[n++] = b->fullchain_file;
+	v[n] = NULL;
+	return n;
+}
+
+int
+binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
+{
+	const char	*f[5];
+	struct stat	 st;
+	char		*aside;
+	size_t		 i, n = binding_files(b, f);
+	int		 rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		aside = binding_aside_path(f[i], id);
+		/* Already moved (a second run): leave both as they are. */
+		if (lstat(aside, &st) == -1 && lstat(f[i], &st) == 0) {
+			if (rename(f[i], aside) == -1)
+				rc = cv_err_set(err, "%s: cannot move aside: "
+				    "%s", f[i], strerror(errno));
+			else
+				rc = fsutil_fsync_dir(f[i], err);
+		}
+		free(aside);
+	}
+	return rc;
+}
+
+static int
+binding_write(const struct binding *b, const char *path, const void *data,
+    size_t len, mode_t mode, struct cv_err *err)
+{
+	return fsutil_write_atomic(path, data, len, mode, b->uid, b->gid, err);
+}
+
+int
+binding_bind(const struct binding *b, const char *store, const char *sha1,
+    struct cv_err *err)
+{
+	unsigned char	*cert = NULL, *key = NULL, *chain = NULL;
+	char		*p = NULL, *full = NULL;
+	size_t		 clen = 0, klen = 0, chlen = 0;
+	int		 rc = -1;
+
+	xasprintf(&p, "%s/%s.pem", store, sha1);
+	if (fsutil_read_file(p, FSUTIL_MAX_FILE, &cert, &clen, err) == -1)
+		goto out;
+	free(p);
+	xasprintf(&p, "%s/%s.key", store, sha1);
+	if (fsutil_read_file(p, FSUTIL_MAX_FILE, &key, &klen, err) == -1)
+		goto out;
+	free(p);
+	xasprintf(&p, "%s/%s.chain.pem", store, sha1);
+	if (access(p, F_OK) == 0 &&
+	    fsutil_read_file(p, FSUTIL_MAX_FILE, &chain, &chlen, err) == -1)
+		goto out;
+	/* Key first: a service that reads the certificate then its key
+	 * never sees a certificate without its key. */
+	if (binding_write(b, b->key_file, key, klen, b->mode, err) == -1 ||
+	    binding_write(b, b->cert_file, cert, clen, 0644, err) == -1)
+		goto out;
+	if (b->chain_file != NULL && binding_write(b, b->chain_file,
+	    chain ? (void *)chain : (void *)"", chlen, 0644, err) == -1)
+		goto out;
+	if (b->fullchain_file != NULL) {
+		full = xmalloc(clen + chlen + 1);
+		memcpy(full, cert, clen);
+		if (chlen)
+			memcpy(full + clen, chain, chlen);
+		if (binding_write(b, b->fullchain_file, full, clen + chlen,
+		    0644, err) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	free(full);
+	free(cert);
+	if (key != NULL) {
+		explicit_bzero(key, klen);
+		free(key);
+	}
+	free(chain);
+	return rc;
+}
+
+int
+binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
+{
+	const char	*f[5];
+	struct stat	 st;
+	char		*aside;
+	size_t		 i, n = binding_files(b, f);
+	int		 rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		aside = binding_aside_path(f[i], id);
+		if (lstat(aside, &st) == 0) {
+			if (rename(aside, f[i]) == -1)
+				rc = cv_err_set(err, "%s: cannot put back %s: "
+				    "%s", f[i], aside, strerror(errno));
+			else
+				rc = fsutil_fsync_dir(f[i], err);
+		}
+		free(aside);
+	}
+	return rc;
+}
+
+int
+binding_deployed_sha1(const struct binding *b, char sha1[41],
+    time_t *nb, time_t *na, struct cv_err *err)
+{
+	struct x509_load_opts	 o;
+	struct x509_file	*f = NULL;
+	int			 leaf, rc = -1;
+
+	sha1[0] = '\0';
+	memset(&o, 0, sizeof(o));
+	if (x509_load_file(b->cert_file, &o, &f, err) == -1)
+		goto out;
+	if ((leaf = pki_file_leaf(f)) == -1) {
+		cv_err_set(err, "%s: no certificate in the file", b->cert_file);
+		goto out;
+	}
+	memcpy(sha1, f->certs[leaf].sha1, 41);
+	if (nb != NULL)
+		*nb = f->certs[leaf].not_before;
+	if (na != NULL)
+		*na = f->certs[leaf].not_after;
+	rc = 0;
+out:
+	x509_file_free(f);
+	return rc;
+}

@@ -1,0 +1,140 @@
+/*
+ * Bindings: an endpoint (ipport / hostnameport, as netsh names them) tied
+ * to a certificate by thumbprint, with the files and the service that make
+ * it real on Linux, and the [issuer NAME] sections that renew them.  The
+ * key parsers are shared by the config file and "binding add/update", so
+ * a binding set at run time obeys the same rules.  File deployment
+ * (unbind: move aside; bind: atomic write; restore) is blocking: the
+ * renewal engine runs it on the thread pool.
+ */
+#ifndef CV_BINDING_H
+#define CV_BINDING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "cverr.h"
+#include "pki.h"
+#include "schedule.h"
+
+#define BINDING_SERVICE_TIMEOUT	60	/* seconds, per command */
+#define BINDING_VERIFY_TIMEOUT	30	/* seconds of probing */
+#define BINDING_KEEP_STORE	5	/* previous certificates kept */
+
+enum issuer_type {
+	ISSUER_LOCAL = 0,
+	ISSUER_CSR,
+	ISSUER_EXEC,
+};
+
+struct issuer {
+	char			*name;
+	int			 line;
+	enum issuer_type	 type;
+	int			 type_set;
+	char			*ca_cert;	/* local */
+	char			*ca_key;
+	unsigned		 days;		/* 0: the toolbox default */
+	enum pki_key_type	 key_type;
+	unsigned		 bits;
+	int			 reuse_key;
+	char			*outbox;	/* csr */
+	char			*inbox;
+	int64_t			 alert_after;	/* csr: seconds */
+	char			**command;	/* exec: argv, NULL-ended */
+	int64_t			 timeout;	/* exec: seconds */
+	char			*ca_file;	/* trust for the chain check */
+};
+
+struct binding {
+	char			*name;
+	int			 line;		/* 0: made at run time */
+	int			 is_client;	/* [client NAME] */
+	char			*ipport;
+	char			*hostnameport;
+	char			*appid;
+	char			*certhash;	/* given at run time */
+	char			*cert_file;
+	char			*key_file;
+	char			*chain_file;
+	char			*fullchain_file;
+	char			*owner;
+	char			*group;
+	uid_t			 uid;		/* (uid_t)-1: unchanged */
+	gid_t			 gid;
+	mode_t			 mode;		/* the key's; certs 0644 */
+	char			**stop;		/* argv, NULL-ended */
+	char			**start;
+	char			**reload;
+	char			*issuer;
+	char			*subject;
+	char			*san;
+	char			*probe;		/* host:port */
+	int			 require_client_cert;
+	struct sched_policy	 policy;
+	char			*renew_before;
+	char			*window_str;
+	struct sched_window	 window;
+	char			*timezone;
+	int64_t			 emergency_before;
+	int64_t			 service_timeout;
+	int64_t			 verify_timeout;
+	/* [client NAME]: the deploy-client settings */
+	char			*agent_config;
+	char			**agent_sections;
+	size_t			 nagent_sections;
+	char			*ca_file;	/* trust for the probe */
+	/* every key = value as given, to rebuild with run-time changes */
+	char			**kv;
+	size_t			 nkv;
+};
+
+char	*binding_argv_str(char *const *);	/* for display; caller frees */
+
+struct binding	*binding_new(const char *name, int is_client, int line);
+/* Sets one key; -1 with "key: why" in err (unknown keys too). */
+int	 binding_set_key(struct binding *, const char *key, const char *value,
+	    struct cv_err *);
+/* Checks what only the whole section can tell. */
+int	 binding_finish(struct binding *, struct cv_err *);
+void	 binding_free(struct binding *);
+/* A new binding from b's keys with the pairs of overlay (a JSON object of
+ * strings) applied after them. */
+struct binding	*binding_rebuild(const struct binding *b, json_t *overlay,
+	    struct cv_err *);
+/* "0.0.0.0:443" or "host:443". */
+const char *binding_endpoint(const struct binding *);
+/* Where to probe: host and port (probe, else the endpoint with 0.0.0.0
+ * and [::] read as loopback).  Returns -1 if none. */
+int	 binding_probe_target(const struct binding *, char *host, size_t,
+	    char *port, size_t);
+/* The host names the new certificate must cover (for the check). */
+const char *binding_check_host(const struct binding *, char *buf, size_t);
+
+struct issuer	*issuer_new(const char *name, int line);
+int	 issuer_set_key(struct issuer *, const char *key, const char *value,
+	    struct cv_err *);
+int	 issuer_finish(struct issuer *, struct cv_err *);
+void	 issuer_free(struct issuer *);
+const char *issuer_type_name(enum issuer_type);
+
+/* ---- deployment (blocking: thread pool) ---- */
+
+/* The sibling a live file is moved to while renewal id runs. */
+char	*binding_aside_path(const char *live, int64_t id);
+/* Moves each live file aside (never deletes).  Doing it twice is a no-op. */
+int	 binding_unbind(const struct binding *, int64_t id, struct cv_err *);
+/* Writes cert, key and chain from the store atomically with owner and
+ * mode. */
+int	 binding_bind(const struct binding *, const char *store_dir,
+	    const char *sha1, struct cv_err *);
+/* Puts the files moved aside back.  Twice is a no-op. */
+int	 binding_restore(const struct binding *, int64_t id, struct cv_err *);
+/* Thumbprint of the leaf in cert_file ("" with err if none). */
+int	 binding_deployed_sha1(const struct binding *, char sha1[41],
+	    time_t *not_before, time_t *not_after, struct cv_err *);
+
+#endif

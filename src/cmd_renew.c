@@ -1,0 +1,238 @@
+/*
+ * certvigil renew, renewals, binding: each one request to certvigild.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "x509.h"
+
+#define JS(o, k)	json_string_value(json_object_get(o, k))
+
+static void
+renew_print_json(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+}
+
+int
+cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "now",	no_argument,	NULL, 'n' },
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t	*r;
+	int	 ch, now = 0, json = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "njh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			now = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: certvigil renew %s\n",
+			    cmd_find("renew")->usage);
+			return CMD_EXIT_OK;
+		default:
+			return cmd_usage(cmd_find("renew"));
+		}
+	}
+	if (optind + 1 != argc)
+		return cmd_usage(cmd_find("renew"));
+	rc = cmd_request(ctx, "renew", json_pack("{s:s, s:b}", "name",
+	    argv[optind], "now", now), &r);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	if (json)
+		renew_print_json(r);
+	else if (json_is_true(json_object_get(r, "started")))
+		printf("%s: renewal %lld started (%s); follow it with "
+		    "certvigil renewals\n", argv[optind], (long long)
+		    json_integer_value(json_object_get(r, "id")),
+		    JS(r, "state"));
+	else
+		printf("%s: not due; next renewal %s (use --now to renew "
+		    "now)\n", argv[optind], JS(r, "next_renewal"));
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+int
+cmd_renewals(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "binding",	required_argument,	NULL, 'b' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t		*r, *o, *steps, *s;
+	const char	*binding = NULL;
+	size_t		 i, k;
+	int		 ch, json = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "jb:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'b':
+			binding = optarg;
+			break;
+		case 'h':
+			printf("usage: certvigil renewals %s\n",
+			    cmd_find("renewals")->usage);
+			return CMD_EXIT_OK;
+		default:
+			return cmd_usage(cmd_find("renewals"));
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(cmd_find("renewals"));
+	rc = cmd_request(ctx, "renewals", binding ? json_pack("{s:s}",
+	    "binding", binding) : NULL, &r);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	if (json) {
+		renew_print_json(r);
+		json_decref(r);
+		return CMD_EXIT_OK;
+	}
+	json_array_foreach(r, i, o) {
+		printf("renewal %lld  %s  %s  attempt %lld  (%s)\n",
+		    (long long)json_integer_value(json_object_get(o, "id")),
+		    JS(o, "binding"), JS(o, "state"), (long long)
+		    json_integer_value(json_object_get(o, "attempt")),
+		    JS(o, "reason"));
+		printf("    old %s -> new %s\n", JS(o, "old_sha1") ?
+		    JS(o, "old_sha1") : "-", JS(o, "new_sha1") ?
+		    JS(o, "new_sha1") : "-");
+		steps = json_object_get(o, "steps");
+		json_array_foreach(steps, k, s)
+			printf("    %s  %-21s %s\n", JS(s, "time"),
+			    JS(s, "state"), JS(s, "detail") ? JS(s, "detail") :
+			    "");
+		if (JS(o, "error") != NULL)
+			printf("    error: %s\n", JS(o, "error"));
+	}
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+static void
+binding_print(json_t *b)
+{
+	char	 up[41];
+	json_t	*is = json_object_get(b, "issuer");
+
+	printf("    %-28s: %s\n", JS(b, "hostnameport") ? "Hostname:port" :
+	    "IP:port", JS(b, "hostnameport") ? JS(b, "hostnameport") :
+	    JS(b, "ipport"));
+	printf("    %-28s: %s\n", "Certificate Hash", JS(b, "certhash") ?
+	    x509_sha1_upper(JS(b, "certhash"), up) : "(none)");
+	printf("    %-28s: %s\n", "Application ID", JS(b, "appid") ?
+	    JS(b, "appid") : "(none)");
+	printf("    %-28s: %s\n", "Name", JS(b, "name"));
+	printf("    %-28s: %s\n", "Negotiate Client Certificate",
+	    json_is_true(json_object_get(b, "require_client_cert")) ?
+	    "Enabled" : "Disabled");
+	printf("    %-28s: %s\n", "Certificate File", JS(b, "cert_file"));
+	printf("    %-28s: %s\n", "Key File", JS(b, "key_file"));
+	if (JS(b, "chain_file"))
+		printf("    %-28s: %s\n", "Chain File", JS(b, "chain_file"));
+	if (JS(b, "fullchain_file"))
+		printf("    %-28s: %s\n", "Full Chain File",
+		    JS(b, "fullchain_file"));
+	if (json_is_true(json_object_get(b, "drift")))
+		printf("    %-28s: %s (DRIFT)\n", "Deployed Hash",
+		    x509_sha1_upper(JS(b, "deployed_sha1"), up));
+	if (*JS(b, "reload"))
+		printf("    %-28s: reload: %s\n", "Service", JS(b, "reload"));
+	else if (*JS(b, "start"))
+		printf("    %-28s: stop: %s; start: %s\n", "Service",
+		    JS(b, "stop"), JS(b, "start"));
+	printf("    %-28s: %s%s%s%s\n", "Issuer", is ? JS(is, "name") :
+	    "(none)", is ? " (" : "", is ? JS(is, "type") : "", is ? ")" : "");
+	printf("    %-28s: %s (%s)\n", "Window", JS(b, "window") ?
+	    JS(b, "window") : "any time", JS(b, "timezone"));
+	printf("    %-28s: %s\n", "Next Renewal", JS(b, "next_renewal") ?
+	    JS(b, "next_renewal") : "-");
+	printf("\n");
+}
+
+int
+cmd_binding(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	json_t		*args, *r, *b;
+	const char	*op;
+	char		*eq;
+	size_t		 i;
+	int		 k, json = 0, rc;
+
+	if (argc < 2)
+		return cmd_usage(cmd_find("binding"));
+	op = argv[1];
+	if (!strcmp(op, "--help") || !strcmp(op, "-h")) {
+		printf("usage: certvigil binding %s\n",
+		    cmd_find("binding")->usage);
+		return CMD_EXIT_OK;
+	}
+	if (strcmp(op, "add") && strcmp(op, "update") && strcmp(op, "delete")
+	    && strcmp(op, "show")) {
+		cmd_err("binding: '%s' is not add, update, delete or show", op);
+		return cmd_usage(cmd_find("binding"));
+	}
+	args = json_object();
+	for (k = 2; k < argc; k++) {
+		if (!strcmp(argv[k], "--json")) {
+			json = 1;
+			continue;
+		}
+		if ((eq = strchr(argv[k], '=')) == NULL || eq == argv[k]) {
+			cmd_err("binding %s: '%s' is not KEY=VALUE", op,
+			    argv[k]);
+			json_decref(args);
+			return CMD_EXIT_USAGE;
+		}
+		/* netsh spells them in any case: ipport, certhash, appid. */
+		*eq = '\0';
+		for (i = 0; argv[k][i]; i++)
+			if (argv[k][i] >= 'A' && argv[k][i] <= 'Z')
+				argv[k][i] = (char)(argv[k][i] - 'A' + 'a');
+		json_object_set_new(args, argv[k], json_string(eq + 1));
+		*eq = '=';
+	}
+	rc = cmd_request(ctx, "binding", json_pack("{s:s, s:o}", "op", op,
+	    "args", args), &r);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	if (json)
+		renew_print_json(r);
+	else if (!strcmp(op, "show")) {
+		printf("\nSSL Certificate bindings:\n"
+		    "-------------------------\n\n");
+		json_array_foreach(r, i, b)
+			binding_print(b);
+	} else if (!strcmp(op, "delete"))
+		printf("SSL Certificate successfully deleted\n");
+	else {
+		printf("SSL Certificate successfully %s\n", !strcmp(op, "add") ?
+		    "added" : "updated");
+		binding_print(r);
+	}
+	json_decref(r);
+	return CMD_EXIT_OK;
+}

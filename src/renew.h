@@ -1,0 +1,38 @@
+/*
+ * The renewal engine: schedules each binding's renewal (schedule.c),
+ * drives the journaled state machine (renew_step in renew.c owns every
+ * transition), and answers the renew / renewals / binding requests.
+ * Loop thread only; slow work goes to the thread pool.
+ */
+#ifndef CV_RENEW_H
+#define CV_RENEW_H
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "conf.h"
+#include "cverr.h"
+#include "inventory.h"
+
+struct renewer;
+
+/* Finishes or rolls back renewals found mid-way, then schedules. */
+struct renewer	*renew_new(uv_loop_t *, struct inventory *, struct config *,
+		    const char *state_dir);
+/* A new config (SIGHUP): bindings re-read, schedule recomputed. */
+void		 renew_set_config(struct renewer *, struct config *);
+/* "renew": starts (now) or reports when.  NULL + code/err on refusal. */
+json_t		*renew_request(struct renewer *, const char *name, int now,
+		    const char **code, struct cv_err *);
+/* "renewals": the journal, oldest first. */
+json_t		*renew_list(struct renewer *, const char *binding);
+/* "binding": op is add, update, delete or show. */
+json_t		*renew_binding(struct renewer *, const char *op, json_t *args,
+		    const char **code, struct cv_err *);
+/* Stops scheduling; in-flight steps end (their state stays journaled and
+ * is resumed at the next start), then cb. */
+void		 renew_close(struct renewer *, void (*cb)(void *), void *arg);
+/* After the loop ended: frees the rest. */
+void		 renew_free_all(struct renewer *);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * When to renew: pure functions of a policy, a window, a time zone and a
+ * clock.  Nothing here reads the clock, the disk or global state other
+ * than the C library's time-zone data (TZ is set around each conversion:
+ * call from the loop thread only).  Unit-tested with fixed clocks in
+ * tests/check_schedule.c.
+ */
+#ifndef CV_SCHEDULE_H
+#define CV_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SCHED_MAX_SPANS		16
+/* Lifetimes under this renew at half their life by default. */
+#define SCHED_SHORT_LIFETIME	(10 * 86400)
+#define SCHED_EMERGENCY_DEFAULT	(48 * 3600)
+/* Retries: 5 minutes, doubling, capped at 6 hours, plus up to 25 % jitter. */
+#define SCHED_BACKOFF_BASE	300
+#define SCHED_BACKOFF_CAP	(6 * 3600)
+
+/* One "Sat,Sun 01:00-05:00": days as bits (bit 0 Sunday ... bit 6 Saturday),
+ * minutes after local midnight; end <= start crosses midnight. */
+struct sched_span {
+	unsigned	days;
+	int		start;
+	int		end;
+};
+
+/* n == 0: always open. */
+struct sched_window {
+	struct sched_span	v[SCHED_MAX_SPANS];
+	size_t			n;
+};
+
+/* renew_before: a fixed time before expiry, or num/den of the lifetime
+ * (den == 0: the default, 1/3, or 1/2 for short lifetimes). */
+struct sched_policy {
+	int64_t		before;		/* > 0: seconds */
+	int		num;
+	int		den;
+};
+
+/* "Sat,Sun 01:00-05:00; Mon-Fri 22:00-02:00".  Returns 0 or -1 with the
+ * reason in err. */
+int	 sched_window_parse(const char *, struct sched_window *, char *err,
+	    size_t errlen);
+/* "30d", "1/3".  Returns 0 or -1. */
+int	 sched_policy_parse(const char *, struct sched_policy *, char *err,
+	    size_t errlen);
+/* Whether tz names a zone the C library knows (NULL/"": local time). */
+int	 sched_tz_valid(const char *tz);
+
+/* The moment a certificate valid from nb to na becomes due. */
+time_t	 sched_due(time_t nb, time_t na, const struct sched_policy *);
+
+/*
+ * The first window occurrence that is still open at t or opens after it:
+ * [*open, *close).  tz NULL or "" means the daemon's local time.  With no
+ * spans the window is always open (*open = t, *close = t + 100 years).
+ * Returns -1 if no span opens in the next eight days (cannot happen with
+ * a parsed window).
+ */
+int	 sched_next_window(const struct sched_window *, const char *tz,
+	    time_t t, time_t *open, time_t *close);
+
+/*
+ * The moment to renew: the earliest instant >= max(due, now) inside a
+ * window, moved to a point chosen by rnd inside that window occurrence so
+ * that a fleet does not renew at once (never before due or now).
+ * *emergency is set when the certificate would expire before that window
+ * opens plus emergency_before: the moment is then max(due, now) (renew
+ * now, and alert).
+ */
+time_t	 sched_moment(const struct sched_window *, const char *tz,
+	    time_t due, time_t not_after, int64_t emergency_before,
+	    time_t now, uint64_t rnd, int *emergency);
+
+/* Retry delay after the attempt-th failure (1, 2, ...), with jitter. */
+int64_t	 sched_backoff(int attempt, uint64_t rnd);
+
+/* A stable pseudo-random number from a string (the binding and its
+ * current thumbprint): restarts pick the same moment, hosts differ. */
+uint64_t sched_hash(const char *, const char *);
+
+#endif

@@ -1,0 +1,122 @@
+# Helpers for the renewal tests (sourced after lib.sh and tls-lib.sh): a
+# local CA, a real nginx under $T/nginx on a free loopback port, its
+# stop/start scripts, and a certvigil config binding it.
+need openssl jq
+[ -x /usr/sbin/nginx ] || skip "nginx not installed (Debian: nginx-light)"
+
+# renew_setup [MTLS]: CA, first certificate, nginx running.  Sets NGX_PORT.
+renew_setup() {
+	mkdir -p "$T/ca" "$T/live" "$T/nginx/logs" "$T/nginx/tmp" "$T/w"
+	"$CERTVIGIL" ca init --cn "Test Root" --out-cert "$T/ca/ca.pem" \
+	    --out-key "$T/ca/ca.key" >/dev/null
+	"$CERTVIGIL" ca issue --ca-cert "$T/ca/ca.pem" --ca-key "$T/ca/ca.key" \
+	    --cn localhost --san DNS:localhost,IP:127.0.0.1 --purpose server \
+	    --days 30 --out-key "$T/live/web.key" --out-cert "$T/live/web.pem" \
+	    >/dev/null
+	NGX_PORT=$(free_port)
+	_mtls=""
+	if [ "${1:-}" = mtls ]; then
+		_mtls="ssl_verify_client on; ssl_client_certificate $T/ca/ca.pem;"
+	fi
+	cat > "$T/nginx/nginx.conf" <<EOT
+worker_processes 1;
+error_log $T/nginx/logs/error.log;
+pid $T/nginx/nginx.pid;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/tmp/body;
+	proxy_temp_path $T/nginx/tmp/proxy;
+	fastcgi_temp_path $T/nginx/tmp/fastcgi;
+	uwsgi_temp_path $T/nginx/tmp/uwsgi;
+	scgi_temp_path $T/nginx/tmp/scgi;
+	server {
+		listen 127.0.0.1:$NGX_PORT ssl;
+		ssl_certificate $T/live/web.pem;
+		ssl_certificate_key $T/live/web.key;
+		$_mtls
+		location / { return 200 "ok\n"; }
+	}
+}
+EOT
+	# start: a one-shot failure when $T/fail-start exists; waits for the
+	# port (bounded).
+	cat > "$T/start.sh" <<EOT
+#!/bin/sh
+if [ -e "$T/fail-start" ]; then rm -f "$T/fail-start"; echo "start refused (test)" >&2; exit 1; fi
+if [ -s "$T/nginx/nginx.pid" ] && kill -0 "\$(cat "$T/nginx/nginx.pid")" 2>/dev/null; then exit 0; fi
+/usr/sbin/nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" || exit 1
+n=0
+while [ \$n -lt 100 ]; do
+	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", $NGX_PORT), 0.5).close()' 2>/dev/null && exit 0
+	n=\$((n + 1)); sleep 0.1
+done
+echo "nginx did not come up" >&2; exit 1
+EOT
+	# stop: QUIT, then wait (bounded) for the pid to go.
+	cat > "$T/stop.sh" <<EOT
+#!/bin/sh
+[ -s "$T/nginx/nginx.pid" ] || exit 0
+pid=\$(cat "$T/nginx/nginx.pid")
+kill -QUIT "\$pid" 2>/dev/null || exit 0
+n=0
+while kill -0 "\$pid" 2>/dev/null; do
+	n=\$((n + 1)); [ \$n -lt 100 ] || { echo "nginx did not stop" >&2; exit 1; }
+	sleep 0.1
+done
+exit 0
+EOT
+	chmod +x "$T/start.sh" "$T/stop.sh"
+	"$T/start.sh" || { cat "$T/nginx/logs/error.log" >&2; fail "nginx did not start"; }
+}
+
+# renew_conf [EXTRA BINDING LINES]: writes $T/conf.
+renew_conf() {
+	cat > "$T/conf" <<EOT
+[watch live]
+path = $T/live
+
+[issuer local]
+type = local
+ca_cert = $T/ca/ca.pem
+ca_key = $T/ca/ca.key
+days = 30
+key_type = ec
+
+[binding web]
+ipport = 127.0.0.1:$NGX_PORT
+appid = {4dc3e181-e14b-4a21-b022-59fc669b0914}
+issuer = local
+cert_file = $T/live/web.pem
+key_file = $T/live/web.key
+san = DNS:localhost,IP:127.0.0.1
+subject = CN=localhost
+stop = $T/stop.sh
+start = $T/start.sh
+verify_timeout = 15s
+EOT
+	for _l in "$@"; do printf '%s\n' "$_l" >> "$T/conf"; done
+}
+
+# served: the SHA-1 thumbprint nginx serves now (lowercase).
+served() {
+	echo | timeout 10 openssl s_client -connect "127.0.0.1:$NGX_PORT" \
+	    -servername localhost 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha1 2>/dev/null |
+	    sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
+}
+
+file_sha1() {
+	openssl x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
+}
+
+nginx_running() {
+	[ -s "$T/nginx/nginx.pid" ] && kill -0 "$(cat "$T/nginx/nginx.pid")" 2>/dev/null
+}
+
+# Stops nginx at the end whatever happened.
+renew_cleanup() {
+	"$T/stop.sh" >/dev/null 2>&1 || true
+	t_cleanup
+}
+trap renew_cleanup EXIT
