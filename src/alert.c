@@ -44,6 +44,12 @@ struct alert {
 	uv_timer_t		 retry;
 	int			 nruns;
 	int64_t			 failures;
+	/*
+	 * status and metrics read these on every request: kept here, not
+	 * counted in SQL each time (alerts_sent grows with the fleet).
+	 */
+	json_t			*counts;	/* threshold -> alerts sent */
+	int64_t			 queued;	/* rows in alert_queue */
 	int			 closing;
 	int			 handles;
 	void			(*close_cb)(void *);
@@ -52,6 +58,7 @@ struct alert {
 
 static void	alert_queue_run(struct alert *);
 static void	alert_final(struct alert *);
+static void	alert_load_counts(struct alert *);
 
 char *
 alert_threshold_label(int64_t s, char *buf, size_t len)
@@ -110,6 +117,8 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 	fresh = sqlite3_changes(alert_db(a)) > 0;
 	if (!fresh)
 		return;
+	json_object_set_new(a->counts, kind, json_integer(json_integer_value(
+	    json_object_get(a->counts, kind)) + 1));
 	timeutil_rfc3339((time_t)c->na, na, sizeof(na));
 	event = strchr("0123456789", kind[0]) != NULL ? "expiring" : kind;
 	if (strcmp(event, "expiring") == 0)
@@ -148,6 +157,8 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 		if (sqlite3_step(st) != SQLITE_DONE)
 			log_error("alert queue: %s",
 			    sqlite3_errmsg(alert_db(a)));
+		else
+			a->queued++;
 		sqlite3_finalize(st);
 	}
 	free(payload);
@@ -301,6 +312,7 @@ alert_evaluate(struct alert *a)
 			sqlite3_reset(dq);
 			sqlite3_bind_text(dq, 1, c.sha1, -1, SQLITE_STATIC);
 			sqlite3_step(dq);
+			a->queued -= sqlite3_changes(alert_db(a));
 		}
 		sqlite3_reset(up);
 		sqlite3_bind_text(up, 1, c.sha1, -1, SQLITE_STATIC);
@@ -386,7 +398,9 @@ alert_run_closed(uv_handle_t *h)
 		if (sqlite3_prepare_v2(alert_db(a), "DELETE FROM alert_queue"
 		    " WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_int64(st, 1, r->qid);
-			sqlite3_step(st);
+			if (sqlite3_step(st) == SQLITE_DONE &&
+			    sqlite3_changes(alert_db(a)) > 0)
+				a->queued--;
 			sqlite3_finalize(st);
 		}
 	} else {
@@ -612,6 +626,7 @@ alert_final(struct alert *a)
 	void	*arg = a->close_arg;
 
 	conf_unref(a->cf);
+	json_decref(a->counts);
 	free(a);
 	cb(arg);
 }
@@ -648,6 +663,7 @@ alert_new(uv_loop_t *loop, struct inventory *inv, struct config *cf)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
+	alert_load_counts(a);
 	return a;
 }
 
@@ -665,33 +681,39 @@ alert_set_config(struct alert *a, struct config *cf)
 void
 alert_get_stats(struct alert *a, struct alert_stats *s)
 {
-	sqlite3_stmt	*st;
-
 	memset(s, 0, sizeof(*s));
 	s->command_failures = a->failures;
-	if (sqlite3_prepare_v2(alert_db(a), "SELECT count(*) FROM alert_queue",
-	    -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			s->queued = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
+	s->queued = a->queued;
 }
 
 json_t *
 alert_counts(struct alert *a)
 {
-	sqlite3_stmt	*st;
-	json_t		*o = json_object();
+	return json_deep_copy(a->counts);
+}
 
+/* Loads the counters once, at start. */
+static void
+alert_load_counts(struct alert *a)
+{
+	sqlite3_stmt	*st;
+
+	a->counts = json_object();
 	if (sqlite3_prepare_v2(alert_db(a), "SELECT threshold, count(*) FROM"
 	    " alerts_sent WHERE sent = 1 GROUP BY threshold ORDER BY"
-	    " threshold", -1, &st, NULL) != SQLITE_OK)
-		return o;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
-		    json_integer(sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	return o;
+	    " threshold", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_object_set_new(a->counts,
+			    (const char *)sqlite3_column_text(st, 0),
+			    json_integer(sqlite3_column_int64(st, 1)));
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_prepare_v2(alert_db(a), "SELECT count(*) FROM alert_queue",
+	    -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			a->queued = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
 }
 
 void

@@ -17,7 +17,6 @@
 struct alert;
 
 struct alert_stats {
-	int64_t	sent_by_threshold_n;
 	int64_t	command_failures;	/* since start */
 	int64_t	queued;			/* alert_command runs pending */
 };
