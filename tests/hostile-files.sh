@@ -130,4 +130,31 @@ echo "# measured: daemon CPU while a file was replaced every ms for 3 s: $((cpu1
 ok "file replaced every ms: bounded CPU ($((cpu1 - cpu0)) ms in 3 s), last version read"
 assert_match "still answering" "^[0-9]" "$(cv status --json | jq -r .version)"
 daemon_stop
+
+# What certvigil writes never goes through a symlink planted at the
+# target (the temp-path case is tests/check_harden), and keys are 0600
+# under umask 000.
+mkdir "$T/out"
+echo victim > "$T/victim"
+for f in cert.pem key.pem chain.pem; do ln -s ../victim "$T/out/$f"; done
+echo 1234 > "$T/pw"
+(umask 000; "$CERTVIGIL" convert "$top_srcdir/fuzz/corpus/x509/leaf-1234.p12" \
+    --to pem --cert-out "$T/out/cert.pem" --key-out "$T/out/key.pem" \
+    --chain-out "$T/out/chain.pem" --password-file "$T/pw" >/dev/null)
+assert_eq "planted symlinks: victim untouched" victim "$(cat "$T/victim")"
+for f in cert.pem key.pem chain.pem; do
+	[ -f "$T/out/$f" ] && [ ! -L "$T/out/$f" ] || fail "$f is still a symlink"
+done
+ok "planted symlinks replaced by regular files"
+assert_eq "key 0600 under umask 000" 600 "$(stat -c %a "$T/out/key.pem")"
+# The daemon started under umask 000: its state stays private.
+rm -rf "$D_STATE"
+old_umask=$(umask)
+umask 000
+daemon_start "$T/conf"
+umask "$old_umask"
+assert_eq "umask 000: state dir" 700 "$(stat -c %a "$D_STATE")"
+assert_match "umask 000: inventory not writable by others" "^6[04][04]$" \
+    "$(stat -c %a "$D_STATE/inventory.db")"
+daemon_stop
 echo "hostile-files: $T_COUNT passed, 0 failed"
