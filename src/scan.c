@@ -363,6 +363,8 @@ scan_walk_work(uv_work_t *req)
 		}
 	}
 sort:
+	if (w->n == 0)
+		return;		/* qsort(NULL, 0) is undefined */
 	qsort(w->items, w->n, sizeof(*w->items), scan_item_cmp);
 	/* The same file under two watches: the first watch has it. */
 	for (i = 0, k = 0; i < w->n; i++) {
@@ -491,8 +493,8 @@ scan_skipped(struct scan *s, const char *path, const char *reason,
 	size_t	 lo = 0, hi = s->nreported, mid;
 	int	 cmp;
 
-	if (bsearch(&key, s->reported, s->nreported, sizeof(*s->reported),
-	    scan_strp_cmp) != NULL)
+	if (s->nreported > 0 && bsearch(&key, s->reported, s->nreported,
+	    sizeof(*s->reported), scan_strp_cmp) != NULL)
 		return;
 	if (s->nreported == SCAN_MAX_SKIPPED) {
 		if (!s->skipped_full)

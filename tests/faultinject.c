@@ -11,8 +11,9 @@
  *   FAULT_COUNT=FILE   at exit, append "CALL COUNT" (calls seen), so a
  *                      loop knows how far N goes
  *
- * Built without sanitizers; malloc faults go through glibc's
- * __libc_malloc and are for non-ASan builds only.
+ * Built without sanitizers.  malloc faults need
+ * faultinject-malloc.so (this file with -DFAULT_MALLOC), which replaces
+ * malloc with glibc's __libc_malloc: for non-ASan builds only.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,7 +27,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#ifdef FAULT_MALLOC
 extern void	*__libc_malloc(size_t);
+#endif
 
 static int		 fi_ready, fi_sticky, fi_errno = EIO;
 static long		 fi_n, fi_count;
@@ -210,6 +213,8 @@ open(const char *path, int flags, ...)
 	return real(path, flags, mode);
 }
 
+#ifdef FAULT_MALLOC
+/* Only in faultinject-malloc.so: replacing malloc breaks ASan's. */
 void *
 malloc(size_t n)
 {
@@ -221,3 +226,4 @@ malloc(size_t n)
 		fi_init();
 	return __libc_malloc(n);
 }
+#endif

@@ -28,6 +28,7 @@ mkdir "$T/new" "$T/o"
 pubkey() { openssl pkey -pubout -in "$1" 2>/dev/null | sha256sum; }
 certpub() { openssl x509 -noout -pubkey -in "$1" 2>/dev/null | sha256sum; }
 
+fi_for() { [ "$1" = malloc ] && echo "${FI%.so}-malloc.so" || echo "$FI"; }
 # convert_run N CALL: one faulted run on a fresh copy of the old pair;
 # prints "ok", "old", "mixed" or a failure.
 runs=0 mixed=0 failed_ok=0
@@ -35,7 +36,7 @@ convert_run() {
 	rm -rf "$T/o"; mkdir "$T/o"
 	cp "$T/old.pem" "$T/o/c.pem"; cp "$T/old.key" "$T/o/k.pem"
 	run_status st env FAULT_CALL="$2" FAULT_N="$1" FAULT_PATH="$T/o" \
-	    LD_PRELOAD="$FI" "$CERTVIGIL" convert "$P12" --to pem \
+	    LD_PRELOAD="$(fi_for "$2")" "$CERTVIGIL" convert "$P12" --to pem \
 	    --cert-out "$T/o/c.pem" --key-out "$T/o/k.pem" \
 	    --password-file "$T/pw" >/dev/null 2>"$T/err"
 	runs=$((runs + 1))
@@ -63,7 +64,7 @@ for call in $calls; do
 	rm -f "$T/count"
 	env FAULT_CALL=$call FAULT_N=0 FAULT_COUNT="$T/count" \
 	    FAULT_PATH="$( [ $call = malloc ] || echo "$T/o")" \
-	    LD_PRELOAD="$FI" "$CERTVIGIL" convert "$P12" --to pem \
+	    LD_PRELOAD="$(fi_for $call)" "$CERTVIGIL" convert "$P12" --to pem \
 	    --cert-out "$T/o/c.pem" --key-out "$T/o/k.pem" \
 	    --password-file "$T/pw" >/dev/null
 	total=$(awk '{ print $2 }' "$T/count")

@@ -68,7 +68,10 @@ socket_mode = 0600
 [watch w]
 path = $W
 EOT
-cpu0=0
+# Under ASan, freed memory waits in a 256 MiB quarantine: keep it small so
+# the RSS bound measures the daemon, not the sanitizer.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+export ASAN_OPTIONS
 daemon_start "$T/conf"
 cpu_scan=$(cpu_ms "$D_PID")
 hwm=$(hwm_kb "$D_PID")
@@ -126,7 +129,10 @@ cpu1=$(cpu_ms "$D_PID")
 cp "$T/gen/last.pem" "$W/flap.tmp" && mv "$W/flap.tmp" "$W/flap.pem"
 wait_event "\"sha1\":\"$last\"" 10
 echo "# measured: daemon CPU while a file was replaced every ms for 3 s: $((cpu1 - cpu0)) ms"
-[ $((cpu1 - cpu0)) -lt 1500 ] || fail "replaced-every-ms file cost $((cpu1 - cpu0)) ms CPU in 3 s"
+# ASan and UBSan make each inotify event and parse several times dearer.
+cpu_max=1500
+ldd "$CERTVIGILD" | grep -q libasan && cpu_max=5000
+[ $((cpu1 - cpu0)) -lt $cpu_max ] || fail "replaced-every-ms file cost $((cpu1 - cpu0)) ms CPU in 3 s"
 ok "file replaced every ms: bounded CPU ($((cpu1 - cpu0)) ms in 3 s), last version read"
 assert_match "still answering" "^[0-9]" "$(cv status --json | jq -r .version)"
 daemon_stop
