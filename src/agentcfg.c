@@ -124,6 +124,23 @@ agentcfg_valid(const char *what, const char *s, const char *bad,
 		return cv_err_set(err, "config.ini: %s '%s' may not contain "
 		    "a line break%s", what, s, strchr(bad, ']') ? " or ']'" :
 		    strchr(bad, '=') ? " or '='" : "");
+	/*
+	 * A name the reader would trim or take for a comment could never
+	 * be found again: every run would add it once more
+	 * (fuzz/repro/agentcfg/key-blank).
+	 */
+	if (strcmp(what, "value") != 0 && (isspace((unsigned char)s[0]) ||
+	    isspace((unsigned char)s[strlen(s) - 1])))
+		return cv_err_set(err, "config.ini: %s '%s' may not begin or "
+		    "end with a blank", what, s);
+	/* Blanks after "=" are kept as they are; the value starts after
+	 * them (fuzz/repro/agentcfg/value-blank). */
+	if (s[0] == ' ' || s[0] == '\t')
+		return cv_err_set(err, "config.ini: %s '%s' may not begin "
+		    "with a blank", what, s);
+	if (strcmp(what, "key") == 0 && (s[0] == ';' || s[0] == '#'))
+		return cv_err_set(err, "config.ini: key '%s' may not begin "
+		    "with ';' or '#'", s);
 	return 0;
 }
 

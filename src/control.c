@@ -16,8 +16,15 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-/* A client that does not read its replies is dropped past this. */
-#define CONTROL_MAX_QUEUED	(32u * 1024 * 1024)
+/*
+ * What a client that does not read may cost us.  A client gets one reply
+ * at a time: while a reply is queued, its further requests wait unread
+ * in the socket (and the idle timer, which only reading and write
+ * progress restart, drops it after client_timeout).  Events for a
+ * "watch" subscriber are queued up to max_queued beyond the first;
+ * past that the subscriber is dropped.
+ */
+#define CONTROL_DEFAULT_MAX_QUEUED	(4u * 1024 * 1024)
 
 struct control_client {
 	uv_pipe_t		 h;		/* first: freed in close_cb */
@@ -29,6 +36,7 @@ struct control_client {
 	size_t			 queued;
 	int			 watching;
 	int			 draining;	/* answered too_large; discard */
+	int			 reading;	/* uv_read_start is on */
 	int			 closing;
 	uv_shutdown_t		 shutdown;
 	int			 handles;
@@ -45,6 +53,7 @@ struct control {
 	int			 max_clients;
 	uint64_t		 idle_ms;
 	size_t			 max_request;
+	size_t			 max_queued;
 	char			*admin_group;
 	int			 closing;
 	int			 pending;	/* handles not yet closed */
@@ -60,6 +69,9 @@ struct control_write {
 };
 
 static void	control_client_close(struct control_client *);
+static void	control_touch(struct control_client *);
+static void	control_process(struct control_client *);
+static void	control_read_on(struct control_client *);
 
 static void
 control_maybe_done(struct control *c)
@@ -109,11 +121,26 @@ control_write_done(uv_write_t *req, int status)
 {
 	struct control_write	*w = (struct control_write *)req;
 
-	w->cl->queued -= w->len;
-	if (status < 0 && status != UV_ECANCELED)
-		control_client_close(w->cl);
+	struct control_client	*cl = w->cl;
+
+	cl->queued -= w->len;
 	free(w->data);
 	free(w);
+	if (status < 0) {
+		if (status != UV_ECANCELED)
+			control_client_close(cl);
+		return;
+	}
+	if (cl->closing)
+		return;
+	/* The client reads: it is not idle.  Once all is out, go on with
+	 * the requests it sent meanwhile. */
+	control_touch(cl);
+	if (cl->queued == 0 && !cl->draining) {
+		control_process(cl);
+		if (cl->queued == 0 && !cl->closing)
+			control_read_on(cl);
+	}
 }
 
 static void
@@ -143,9 +170,11 @@ control_write(struct control_client *cl, char *data, size_t len)
 			return;
 		}
 	}
-	if (cl->queued + b.len > CONTROL_MAX_QUEUED) {
-		log_warn("control: client pid %ld does not read its replies; "
-		    "dropped", (long)cl->peer.pid);
+	/* One reply, however large, always goes; stacking them does not. */
+	if (cl->queued > 0 && cl->queued + b.len > cl->c->max_queued) {
+		log_warn("control: client pid %ld does not read its replies "
+		    "(%zu bytes queued); dropped", (long)cl->peer.pid,
+		    cl->queued);
 		free(data);
 		control_client_close(cl);
 		return;
@@ -220,10 +249,26 @@ control_idle_fire(uv_timer_t *t)
 {
 	struct control_client	*cl = t->data;
 
-	log_debug("control: client pid %ld idle; dropped", (long)cl->peer.pid);
+	if (cl->queued > 0)
+		log_info("control: client pid %ld read nothing of its reply "
+		    "within %llums; dropped", (long)cl->peer.pid,
+		    (unsigned long long)cl->c->idle_ms);
+	else if (cl->in.len > cl->in.taken)
+		log_info("control: client pid %ld sent no complete request "
+		    "within %llums; dropped", (long)cl->peer.pid,
+		    (unsigned long long)cl->c->idle_ms);
+	else
+		log_debug("control: client pid %ld idle; dropped",
+		    (long)cl->peer.pid);
 	control_client_close(cl);
 }
 
+/*
+ * (Re)starts the client's deadline: client_timeout from now.  Called when
+ * a request begins (not for each byte of it: a client sending one byte a
+ * second must still finish within client_timeout), when the last request
+ * was answered, and when a reply makes progress.
+ */
 static void
 control_touch(struct control_client *cl)
 {
@@ -282,13 +327,56 @@ control_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	buf->len = sizeof(slab);
 }
 
+/*
+ * Answers the complete requests in the client's buffer, one at a time:
+ * a reply still queued stops it (and reading, see control_read_on) until
+ * control_write_done sees everything sent.
+ */
+static void
+control_process(struct control_client *cl)
+{
+	char	*line, msg[128];
+	size_t	 len;
+	int	 rc;
+
+	while (!cl->closing && cl->queued == 0 &&
+	    (rc = proto_buf_take(&cl->in, &line, &len)) != 0) {
+		if (rc == 1) {
+			control_handle_line(cl, line, len);
+			continue;
+		}
+		/* Say why, then hang up: the stream is unframed. */
+		snprintf(msg, sizeof(msg), "request longer than %zu bytes",
+		    cl->c->max_request);
+		control_reply_err(cl, PROTO_E_TOO_LARGE, msg);
+		/*
+		 * Closing with unread input would send a reset that can
+		 * destroy the reply: half-close after it, and discard what
+		 * still comes until the client hangs up or goes idle.
+		 */
+		cl->draining = 1;
+		proto_buf_free(&cl->in);
+		if (!cl->closing) {
+			uv_shutdown(&cl->shutdown, (uv_stream_t *)&cl->h, NULL);
+			control_read_on(cl);
+		}
+		return;
+	}
+	if (cl->closing)
+		return;
+	if (cl->queued > 0 && !cl->draining && cl->reading) {
+		uv_read_stop((uv_stream_t *)&cl->h);
+		cl->reading = 0;
+	}
+	/* All answered and nothing begun: idle from now. */
+	if (cl->queued == 0 && cl->in.len == cl->in.taken)
+		control_touch(cl);
+}
+
 static void
 control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct control_client	*cl = s->data;
-	char			*line;
-	size_t			 len;
-	int			 rc;
 
 	if (n < 0) {
 		control_client_close(cl);
@@ -296,31 +384,22 @@ control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0 || cl->closing || cl->draining)
 		return;
-	control_touch(cl);
+	/* The first bytes of a request start its deadline; later ones
+	 * do not extend it. */
+	if (cl->in.len == cl->in.taken)
+		control_touch(cl);
 	proto_buf_append(&cl->in, buf->base, (size_t)n);
-	while (!cl->closing && (rc = proto_buf_take(&cl->in, &line, &len))
-	    != 0) {
-		if (rc == -1) {
-			/* Say why, then hang up: the stream is unframed. */
-			char msg[128];
+	control_process(cl);
+}
 
-			snprintf(msg, sizeof(msg), "request longer than %zu "
-			    "bytes", cl->c->max_request);
-			control_reply_err(cl, PROTO_E_TOO_LARGE, msg);
-			/*
-			 * Closing with unread input would send a reset that
-			 * can destroy the reply: half-close after it, and
-			 * discard what still comes until the client hangs
-			 * up or goes idle.
-			 */
-			cl->draining = 1;
-			proto_buf_free(&cl->in);
-			if (!cl->closing)
-				uv_shutdown(&cl->shutdown, s, NULL);
-			return;
-		}
-		control_handle_line(cl, line, len);
-	}
+static void
+control_read_on(struct control_client *cl)
+{
+	if (cl->reading || cl->closing)
+		return;
+	if (uv_read_start((uv_stream_t *)&cl->h, control_alloc,
+	    control_read) == 0)
+		cl->reading = 1;
 }
 
 static int
@@ -391,7 +470,7 @@ control_accept(uv_stream_t *server, int status)
 		return;
 	}
 	control_touch(cl);
-	uv_read_start((uv_stream_t *)&cl->h, control_alloc, control_read);
+	control_read_on(cl);
 }
 
 /*
@@ -432,6 +511,8 @@ control_update(struct control *c, const struct control_opts *o)
 	c->max_clients = o->max_clients;
 	c->idle_ms = o->idle_timeout_ms;
 	c->max_request = o->max_request;
+	c->max_queued = o->max_queued > 0 ? o->max_queued :
+	    CONTROL_DEFAULT_MAX_QUEUED;
 	free(c->admin_group);
 	c->admin_group = o->admin_group ? xstrdup(o->admin_group) : NULL;
 }

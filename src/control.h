@@ -38,6 +38,8 @@ struct control_opts {
 	int		 max_clients;
 	uint64_t	 idle_timeout_ms;
 	size_t		 max_request;
+	size_t		 max_queued;	/* events queued for a watcher that
+					 * does not read; 0: 4 MiB */
 };
 
 int	 control_open(uv_loop_t *, const struct control_opts *,

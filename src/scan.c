@@ -21,6 +21,7 @@
 #define SCAN_DEBOUNCE_MS	30	/* quiet time after a file event */
 #define SCAN_DEBOUNCE_MAX_MS	300	/* ... but never longer than this */
 #define SCAN_MAX_DEPTH		64
+#define SCAN_MAX_SKIPPED	100000	/* paths remembered as reported */
 
 /* One file to look at, and, after the worker ran, what it found. */
 struct scan_item {
@@ -34,6 +35,12 @@ struct scan_item {
 	int			 skip;
 	struct x509_file	*f;
 	char			*error;
+};
+
+/* A path the walk passed over, and why (reported once, see scan_skipped). */
+struct scan_skip {
+	char	*path;
+	char	*reason;
 };
 
 struct scan_dirspec {
@@ -71,6 +78,8 @@ struct scan_walk {
 	size_t			 n, cap;
 	struct scan_dirspec	*dirs;
 	size_t			 ndirs, capdirs;
+	struct scan_skip	*skips;
+	size_t			 nskips, capskips;
 };
 
 struct scan_pending {
@@ -98,6 +107,11 @@ struct scan {
 
 	struct scan_dirwatch	**dw;
 	size_t			 ndw;
+
+	char			**reported;	/* sorted: skipped paths
+						 * already in an event */
+	size_t			 nreported;
+	int			 skipped_full;
 
 	struct scan_pending	*pend;
 	size_t			 npend, cappend;
@@ -192,6 +206,34 @@ scan_walk_add_dir(struct scan_walk *w, const char *dir, int watch,
 }
 
 static void
+scan_walk_skip(struct scan_walk *w, const char *path, const char *reason)
+{
+	struct scan_skip	*k;
+
+	if (w->nskips == w->capskips) {
+		w->capskips = w->capskips ? w->capskips * 2 : 16;
+		w->skips = xreallocarray(w->skips, w->capskips,
+		    sizeof(*w->skips));
+	}
+	k = &w->skips[w->nskips++];
+	k->path = xstrdup(path);
+	k->reason = xstrdup(reason);
+}
+
+/* Why a file that is not a regular one is passed over. */
+static const char *
+scan_skip_reason(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO, not a regular file";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device, not a regular file";
+	if (S_ISSOCK(m))
+		return "a socket, not a regular file";
+	return "not a regular file";
+}
+
+static void
 scan_walk_dir(struct scan_walk *w, const struct config_watch *cw, int watch,
     const char *dir, int depth)
 {
@@ -222,13 +264,27 @@ scan_walk_dir(struct scan_walk *w, const struct config_watch *cw, int watch,
 		 * them); symlinks to directories are not, so a link loop
 		 * cannot trap the walk.
 		 */
-		if (S_ISLNK(sb.st_mode) && stat(path, &sb) == -1)
-			sb.st_mode = 0;
+		if (S_ISLNK(sb.st_mode) && stat(path, &sb) == -1) {
+			scan_walk_skip(w, path, errno == ELOOP ?
+			    "symlink loop" : errno == ENOENT ?
+			    "dangling symlink" : strerror(errno));
+			free(path);
+			continue;
+		}
 		if (S_ISREG(sb.st_mode))
 			scan_walk_add_file(w, path, watch, &sb);
-		else if (S_ISDIR(sb.st_mode) && de->d_type != DT_LNK &&
-		    cw->recursive && depth < SCAN_MAX_DEPTH)
-			scan_walk_dir(w, cw, watch, path, depth + 1);
+		else if (S_ISDIR(sb.st_mode)) {
+			if (de->d_type == DT_LNK) {
+				if (cw->recursive)
+					scan_walk_skip(w, path, "symlink to a "
+					    "directory: not followed");
+			} else if (cw->recursive && depth < SCAN_MAX_DEPTH)
+				scan_walk_dir(w, cw, watch, path, depth + 1);
+			else if (cw->recursive)
+				scan_walk_skip(w, path, "deeper than 64 "
+				    "directories: not walked");
+		} else
+			scan_walk_skip(w, path, scan_skip_reason(sb.st_mode));
 		free(path);
 	}
 	closedir(d);
@@ -370,6 +426,7 @@ scan_parse_work(uv_work_t *req)
 		}
 		if (!S_ISREG(sb.st_mode)) {
 			it->skip = 1;
+			it->error = xstrdup(scan_skip_reason(sb.st_mode));
 			continue;
 		}
 		scan_fill_stat(&it->st, &sb);
@@ -415,6 +472,54 @@ scan_maybe_finish(struct scan *s)
 	}
 }
 
+static int
+scan_strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A "skipped" event for a path the scan will not read, once per path (not
+ * on every rescan).  Inside the caller's transaction.  Past
+ * SCAN_MAX_SKIPPED remembered paths nothing more is reported: a directory
+ * of a million FIFOs costs bounded memory.
+ */
+static void
+scan_skipped(struct scan *s, const char *path, const char *reason,
+    time_t now)
+{
+	char	*key = (char *)path;
+	size_t	 lo = 0, hi = s->nreported, mid;
+	int	 cmp;
+
+	if (s->nreported > 0 && bsearch(&key, s->reported, s->nreported,
+	    sizeof(*s->reported), scan_strp_cmp) != NULL)
+		return;
+	if (s->nreported == SCAN_MAX_SKIPPED) {
+		if (!s->skipped_full)
+			log_warn("scan: more than %d skipped files; no more "
+			    "\"skipped\" events", SCAN_MAX_SKIPPED);
+		s->skipped_full = 1;
+		return;
+	}
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		cmp = strcmp(s->reported[mid], path);
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->reported = xreallocarray(s->reported, s->nreported + 1,
+	    sizeof(*s->reported));
+	memmove(s->reported + lo + 1, s->reported + lo,
+	    (s->nreported - lo) * sizeof(*s->reported));
+	s->reported[lo] = xstrdup(path);
+	s->nreported++;
+	log_info("%s: skipped: %s", path, reason);
+	inventory_add_event(s->inv, now, "skipped", path, NULL, "%s", reason);
+}
+
 static void
 scan_parse_done(uv_work_t *req, int status)
 {
@@ -442,7 +547,9 @@ scan_parse_done(uv_work_t *req, int status)
 				if (cw->recursive)
 					scan_start_walk(s, 0, it->path,
 					    it->watch);
-			} else if (!it->skip)
+			} else if (it->skip)
+				scan_skipped(s, it->path, it->error, now);
+			else
 				inventory_apply_file(s->inv, it->path,
 				    cw->name, cw->role, &it->st, it->f,
 				    it->error, cw->expect_sha1, now);
@@ -695,6 +802,8 @@ scan_walk_done(uv_work_t *req, int status)
 			k++;
 		}
 	}
+	for (i = 0; i < w->nskips; i++)
+		scan_skipped(s, w->skips[i].path, w->skips[i].reason, now);
 	inventory_commit(s->inv);
 	if (s->full_running)
 		s->prog.files_total = (int64_t)(s->qlen - s->qhead);
@@ -709,6 +818,11 @@ out:
 		free(w->dirs[i].pattern);
 	}
 	free(w->dirs);
+	for (i = 0; i < w->nskips; i++) {
+		free(w->skips[i].path);
+		free(w->skips[i].reason);
+	}
+	free(w->skips);
 	free(w->root);
 	conf_unref(w->cf);
 	free(w);
@@ -830,6 +944,9 @@ scan_final(struct scan *s)
 	for (i = 0; i < s->npend; i++)
 		free(s->pend[i].path);
 	free(s->pend);
+	for (i = 0; i < s->nreported; i++)
+		free(s->reported[i]);
+	free(s->reported);
 	free(s->dw);
 	conf_unref(s->cf);
 	free(s);

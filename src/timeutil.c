@@ -48,7 +48,18 @@ timeutil_parse_rfc3339(const char *s, time_t *out)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		sign = *p == '-' ? -1 : 1;
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+		/*
+		 * Exactly "hh:mm": sscanf("%2d") alone accepts "+1:2", and
+		 * the p += 6 below then ran past the end of the string
+		 * (fuzz/repro/time/offset-short).
+		 */
+		if (!isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) ||
+		    !isdigit((unsigned char)p[5]))
+			return -1;
+		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 ||
+		    om > 59)
 			return -1;
 		off = sign * (oh * 3600L + om * 60L);
 		p += 6;
