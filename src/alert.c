@@ -49,6 +49,7 @@ struct alert {
 	 * counted in SQL each time (alerts_sent grows with the fleet).
 	 */
 	json_t			*counts;	/* threshold -> alerts sent */
+	int64_t			 sent_total;
 	int64_t			 queued;	/* rows in alert_queue */
 	int			 closing;
 	int			 handles;
@@ -119,6 +120,7 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 		return;
 	json_object_set_new(a->counts, kind, json_integer(json_integer_value(
 	    json_object_get(a->counts, kind)) + 1));
+	a->sent_total++;
 	timeutil_rfc3339((time_t)c->na, na, sizeof(na));
 	event = strchr("0123456789", kind[0]) != NULL ? "expiring" : kind;
 	if (strcmp(event, "expiring") == 0)
@@ -684,6 +686,12 @@ alert_get_stats(struct alert *a, struct alert_stats *s)
 	memset(s, 0, sizeof(*s));
 	s->command_failures = a->failures;
 	s->queued = a->queued;
+}
+
+int64_t
+alert_sent_total(struct alert *a)
+{
+	return a->sent_total;
 }
 
 json_t *

@@ -26,6 +26,8 @@ void		 alert_set_config(struct alert *, struct config *);
 /* The inventory changed: evaluate the marked certificates soon. */
 void		 alert_kick(struct alert *);
 void		 alert_get_stats(struct alert *, struct alert_stats *);
+/* Alerts sent since start (changes whenever alert_counts() does). */
+int64_t		 alert_sent_total(struct alert *);
 /* Alerts sent, per threshold label, as {"14d": n, "expired": n, ...}. */
 json_t		*alert_counts(struct alert *);
 void		 alert_close(struct alert *, void (*cb)(void *), void *arg);

@@ -52,6 +52,10 @@ struct daemon {
 	struct scan		*scan;
 	struct control		*control;
 	struct alert		*alert;
+	/* The last status result, reused while nothing it shows changed. */
+	char			*status_text;
+	size_t			 status_len;
+	int64_t			 status_key[12];
 	uv_timer_t		 textfile_timer;
 	int			 textfile_busy;
 	int			 textfile_again;
@@ -152,6 +156,52 @@ daemon_status(struct daemon *d)
 	    "command_failures", (json_int_t)as.command_failures,
 	    "queued", (json_int_t)as.queued));
 	return proto_reply_ok(r);
+}
+
+/*
+ * status is what monitoring polls: its result changes only with the
+ * inventory, the scan, the alert counters and the uptime's second, so the
+ * serialized result is reused until one of them moves.
+ */
+static json_t *
+daemon_status_cached(struct daemon *d, struct control_client *cl)
+{
+	struct scan_progress	 p;
+	struct alert_stats	 as;
+	struct inv_counts	 c;
+	int64_t			 key[12];
+	json_t			*r, *res;
+	size_t			 i;
+
+	/* Cached by the inventory until the next state change of any cert. */
+	inventory_counts(d->inv, timeutil_now(), d->cf->expiring, &c);
+	scan_get_progress(d->scan, &p);
+	alert_get_stats(d->alert, &as);
+	key[0] = inventory_generation(d->inv);
+	key[1] = (int64_t)((uv_now(&d->loop) - d->started_ms) / 1000);
+	key[2] = p.scanning ? p.files_done + 1 : -(int64_t)p.last_finished;
+	key[3] = alert_sent_total(d->alert);
+	key[4] = as.command_failures;
+	key[5] = as.queued;
+	key[6] = c.valid;
+	key[7] = c.expiring;
+	key[8] = c.expired;
+	key[9] = c.not_yet_valid;
+	key[10] = c.invalid;
+	key[11] = c.superseded;
+	if (d->status_text != NULL && memcmp(key, d->status_key,
+	    sizeof(key)) == 0) {
+		control_send_ok_raw(cl, d->status_text, d->status_len);
+		return NULL;
+	}
+	r = daemon_status(d);
+	res = json_object_get(r, "result");
+	free(d->status_text);
+	d->status_text = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	d->status_len = strlen(d->status_text);
+	for (i = 0; i < 12; i++)
+		d->status_key[i] = key[i];
+	return r;
 }
 
 static const char *
@@ -312,7 +362,7 @@ daemon_handle(void *arg, struct control_client *cl,
 	    strcmp(cmd, "binding") == 0)
 		return daemon_renew_cmd(d, peer, cmd, args);
 	if (strcmp(cmd, "status") == 0)
-		return daemon_status(d);
+		return daemon_status_cached(d, cl);
 	if (strcmp(cmd, "list") == 0)
 		return daemon_list(d, cl, args);
 	if (strcmp(cmd, "show") == 0)
@@ -426,6 +476,17 @@ daemon_textfile_kick(struct daemon *d)
 		    0);
 }
 
+static int
+daemon_scanning(struct daemon *d)
+{
+	struct scan_progress	p;
+
+	if (d->scan == NULL)
+		return 0;
+	scan_get_progress(d->scan, &p);
+	return p.scanning;
+}
+
 static void
 daemon_event(void *arg, json_t *event)
 {
@@ -435,9 +496,13 @@ daemon_event(void *arg, json_t *event)
 
 	if (d->control != NULL)
 		control_broadcast(d->control, event);
-	/* The alert engine's own events do not re-trigger it. */
+	/*
+	 * The alert engine's own events do not re-trigger it, and during a
+	 * full scan it waits for the end (daemon_scan_done kicks it): the
+	 * loop thread's time goes to committing what the pool parsed.
+	 */
 	if (d->alert != NULL && kind != NULL && strcmp(kind, "alert") != 0 &&
-	    strcmp(kind, "alert_failed") != 0)
+	    strcmp(kind, "alert_failed") != 0 && !daemon_scanning(d))
 		alert_kick(d->alert);
 	daemon_textfile_kick(d);
 }
@@ -785,6 +850,7 @@ main(int argc, char **argv)
 		unlink(d.pid_file);
 	free(d.pid_file);
 	free(d.db_path);
+	free(d.status_text);
 	conf_unref(d.cf);
 	gnutls_global_deinit();
 	log_info("stopped");
