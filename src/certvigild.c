@@ -504,7 +504,8 @@ daemon_event(void *arg, json_t *event)
 	if (d->alert != NULL && kind != NULL && strcmp(kind, "alert") != 0 &&
 	    strcmp(kind, "alert_failed") != 0 && !daemon_scanning(d))
 		alert_kick(d->alert);
-	daemon_textfile_kick(d);
+	if (!daemon_scanning(d))
+		daemon_textfile_kick(d);
 }
 
 static void
