@@ -475,6 +475,19 @@ renew_w_restore(struct renew *rw)
 }
 
 /*
+ * Servers that check client certificates after the handshake answer a
+ * refused one over HTTP: nginx with 400 ("The SSL certificate error",
+ * its internal 495/496), IIS with 403.7/403.16.  A beacon accepts a
+ * client it answers any other way.
+ */
+static int
+renew_http_refusal(int status)
+{
+	return status == 400 || status == 403 || status == 495 ||
+	    status == 496;
+}
+
+/*
  * Probes until the endpoint serves want (and, for require_client_cert,
  * still refuses a client without a certificate); a [client] until the
  * beacon accepts the deployed client certificate.  Bounded by
@@ -515,14 +528,20 @@ renew_verify(struct renew *rw, const char *want)
 			    e.msg);
 		} else {
 			if (rw->b->is_client)
-				ok = res.with.accepted;
+				ok = res.with.accepted &&
+				    !renew_http_refusal(res.with.http_status);
 			else
 				ok = res.nchain > 0 && want != NULL &&
 				    strcmp(res.chain[0].sha1, want) == 0 &&
 				    (!rw->b->require_client_cert ||
 				    !res.without.accepted ||
 				    res.without.cert_requested);
-			if (!ok && rw->b->is_client)
+			if (!ok && rw->b->is_client && res.with.accepted)
+				cv_err_set(&rw->op_err, "%s:%s refuses the "
+				    "client certificate: HTTP %d after the "
+				    "handshake", host, port,
+				    res.with.http_status);
+			else if (!ok && rw->b->is_client)
 				cv_err_set(&rw->op_err, "%s:%s refuses the "
 				    "client certificate: %s", host, port,
 				    res.with.error);
