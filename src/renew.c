@@ -825,8 +825,17 @@ renew_step(struct renew *rw)
 		return;
 	case RS_ROLLING_BACK:
 		/* Sub-steps, each safe to repeat: stop, files back, start,
-		 * the old thumbprint on the wire. */
-		if (rw->op == OP_DONE && rw->op_rc == -1 && rw->rb != 1) {
+		 * the old thumbprint on the wire.  A failed (or hung and
+		 * killed) stop does not hold the rollback up: the files go
+		 * back and the idempotent start and the probe decide; any
+		 * other failed sub-step starts the rollback over later. */
+		if (rw->op == OP_DONE && rw->op_rc == -1 && rw->rb == 0) {
+			renew_event(rw, "rollback_stop_failed", rw->old_sha1,
+			    "%s (putting the files back anyway)",
+			    rw->op_err.msg);
+			log_warn("renewal %lld (%s): rollback stop failed: %s",
+			    (long long)rw->id, rw->b->name, rw->op_err.msg);
+		} else if (rw->op == OP_DONE && rw->op_rc == -1) {
 			int64_t	d = sched_backoff(rw->attempt, (uint64_t)rw->id);
 
 			renew_event(rw, "rollback_failed", rw->old_sha1,

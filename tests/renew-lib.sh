@@ -41,8 +41,10 @@ http {
 EOT
 	# start: a one-shot failure when $T/fail-start exists; waits for the
 	# port (bounded).
+	# A one-shot hang when $T/hang-start exists (its pid in hang-start.pid).
 	cat > "$T/start.sh" <<EOT
 #!/bin/sh
+if [ -e "$T/hang-start" ]; then rm -f "$T/hang-start"; echo \$\$ > "$T/hang-start.pid"; exec sleep 1000; fi
 if [ -e "$T/fail-start" ]; then rm -f "$T/fail-start"; echo "start refused (test)" >&2; exit 1; fi
 if [ -s "$T/nginx/nginx.pid" ] && kill -0 "\$(cat "$T/nginx/nginx.pid")" 2>/dev/null; then exit 0; fi
 /usr/sbin/nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" || exit 1
@@ -53,9 +55,11 @@ while [ \$n -lt 100 ]; do
 done
 echo "nginx did not come up" >&2; exit 1
 EOT
-	# stop: QUIT, then wait (bounded) for the pid to go.
+	# stop: QUIT, then wait (bounded) for the pid to go.  Hangs while
+	# $T/hang-stop exists (its pid in hang-stop.pid).
 	cat > "$T/stop.sh" <<EOT
 #!/bin/sh
+if [ -e "$T/hang-stop" ]; then echo \$\$ > "$T/hang-stop.pid"; exec sleep 1000; fi
 [ -s "$T/nginx/nginx.pid" ] || exit 0
 pid=\$(cat "$T/nginx/nginx.pid")
 kill -QUIT "\$pid" 2>/dev/null || exit 0
@@ -116,6 +120,7 @@ nginx_running() {
 
 # Stops nginx at the end whatever happened.
 renew_cleanup() {
+	rm -f "$T/hang-stop"
 	"$T/stop.sh" >/dev/null 2>&1 || true
 	t_cleanup
 }
