@@ -97,6 +97,7 @@ struct renewer {
 	time_t			 armed_for;
 	struct renew		*active;
 	json_t			*drift;		/* binding -> reported sha1 */
+	json_t			*cert_files;	/* cert_file -> binding */
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
@@ -985,8 +986,50 @@ renew_timer_cb(uv_timer_t *t)
 	renew_schedule(r);
 }
 
+/*
+ * Drift: the deployed file (holding sha1) is not what the binding names
+ * (certhash).  One event per new thumbprint found; cleared when the file
+ * matches again.
+ */
+static void
+renew_drift(struct renewer *r, const struct binding *b, const char *certhash,
+    const char *sha1)
+{
+	json_t	*rep = json_object_get(r->drift, b->name);
+
+	if (*certhash && *sha1 && strcmp(sha1, certhash) != 0) {
+		if (rep != NULL && strcmp(json_string_value(rep), sha1) == 0)
+			return;
+		inventory_add_event(r->inv, timeutil_now(), "drift",
+		    b->cert_file, sha1, "%s: %s holds %s, the binding names %s",
+		    b->name, b->cert_file, sha1, certhash);
+		json_object_set_new(r->drift, b->name, json_string(sha1));
+	} else if (rep != NULL)
+		json_object_del(r->drift, b->name);
+}
+
+void
+renew_file_event(struct renewer *r, const char *path)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	const char	*name;
+	char		 ch[41], sha1[41];
+
+	if (r == NULL || r->closing || path == NULL ||
+	    (name = json_string_value(json_object_get(r->cert_files,
+	    path))) == NULL || renew_find(r, name) != NULL)
+		return;
+	if ((b = renew_effective(r, name, ch, &e)) == NULL)
+		return;
+	if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
+		renew_drift(r, b, ch, sha1);
+	binding_free(b);
+}
+
 /* Makes sure every binding has its row, checks drift, starts what is
- * due and arms the timer for the rest. */
+ * due and arms the timer for the rest.  Also maps each binding's
+ * cert_file to its name for renew_file_event. */
 static void
 renew_schedule(struct renewer *r)
 {
@@ -997,12 +1040,12 @@ renew_schedule(struct renewer *r)
 	size_t			 n = 0, i;
 	time_t			 now, nb, na, m, next = 0;
 	int			 em;
-	json_t			*rep;
 
 	if (r->closing)
 		return;
 	now = renew_now(r);
 	r->armed_for = 0;
+	json_object_clear(r->cert_files);
 	/* Config bindings get a row, with the deployed thumbprint. */
 	for (i = 0; i < r->cf->nbindings; i++) {
 		b = r->cf->bindings[i];
@@ -1027,24 +1070,14 @@ renew_schedule(struct renewer *r)
 			continue;
 		if ((b = renew_effective(r, names[i], ch, &e)) == NULL)
 			continue;
+		if (b->cert_file != NULL)
+			json_object_set_new(r->cert_files, b->cert_file,
+			    json_string(b->name));
 		if (binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1) {
 			binding_free(b);
 			continue;
 		}
-		/* Drift: the file is not what the binding names. */
-		rep = json_object_get(r->drift, b->name);
-		if (*ch && strcmp(sha1, ch) != 0) {
-			if (rep == NULL || strcmp(json_string_value(rep),
-			    sha1) != 0) {
-				inventory_add_event(r->inv, timeutil_now(),
-				    "drift", b->cert_file, sha1, "%s: %s holds "
-				    "%s, the binding names %s", b->name,
-				    b->cert_file, sha1, ch);
-				json_object_set_new(r->drift, b->name,
-				    json_string(sha1));
-			}
-		} else if (rep != NULL)
-			json_object_del(r->drift, b->name);
+		renew_drift(r, b, ch, sha1);
 		if (b->issuer == NULL) {
 			binding_free(b);
 			continue;
@@ -1144,6 +1177,7 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 		log_error("%s", e.msg);
 	journal_open(inv, &r->j, &e);
 	r->drift = json_object();
+	r->cert_files = json_object();
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	renew_recover(r);
@@ -1546,6 +1580,7 @@ renew_free_all(struct renewer *r)
 		return;
 	journal_close(r->j);
 	json_decref(r->drift);
+	json_decref(r->cert_files);
 	conf_unref(r->cf);
 	free(r->state_dir);
 	free(r->store);
