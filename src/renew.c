@@ -438,6 +438,11 @@ static void
 renew_w_unbind(struct renew *rw)
 {
 	rw->op_rc = binding_unbind(rw->b, rw->id, &rw->op_err);
+	/* Five sets of previous files are kept, as the store keeps five
+	 * certificates; this renewal's set is the newest (rollback needs
+	 * only it). */
+	if (rw->op_rc == 0)
+		binding_prune_aside(rw->b, BINDING_KEEP_STORE);
 }
 
 static void
