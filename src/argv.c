@@ -41,6 +41,7 @@ argv_split(const char *s, char ***out, size_t *outc, struct cv_err *err)
 				w[len] = '\0';
 				v = xreallocarray(v, n + 2, sizeof(*v));
 				v[n++] = xstrdup(w);
+				v[n] = NULL;	/* argv_free on a later error */
 				len = 0;
 				inword = 0;
 			}

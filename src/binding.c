@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -696,6 +697,68 @@ binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 		free(aside);
 	}
 	return rc;
+}
+
+/* Newest first. */
+static int
+binding_aside_cmp(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Deletes the FILE.certvigil-ID siblings of one live file but the keep
+ * newest. */
+static void
+binding_prune_file(const char *live, int keep)
+{
+	const char	*slash = strrchr(live, '/');
+	char		*dir, *prefix, *p, *end;
+	struct dirent	*de;
+	DIR		*d;
+	int64_t		*ids = NULL, id;
+	size_t		 n = 0, i, plen;
+
+	if (slash == NULL)
+		return;
+	dir = xstrndup(live, slash == live ? 1 : (size_t)(slash - live));
+	xasprintf(&prefix, "%s.certvigil-", slash + 1);
+	plen = strlen(prefix);
+	if ((d = opendir(dir)) == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    !isdigit((unsigned char)de->d_name[plen]))
+			continue;
+		errno = 0;
+		id = strtoll(de->d_name + plen, &end, 10);
+		if (errno != 0 || *end != '\0')
+			continue;
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = id;
+	}
+	closedir(d);
+	qsort(ids, n, sizeof(*ids), binding_aside_cmp);
+	for (i = (size_t)keep; i < n; i++) {
+		p = binding_aside_path(live, ids[i]);
+		unlink(p);
+		free(p);
+	}
+out:
+	free(ids);
+	free(prefix);
+	free(dir);
+}
+
+void
+binding_prune_aside(const struct binding *b, int keep)
+{
+	const char	*f[5];
+	size_t		 i, n = binding_files(b, f);
+
+	for (i = 0; i < n; i++)
+		binding_prune_file(f[i], keep);
 }
 
 int

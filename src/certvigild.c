@@ -496,6 +496,13 @@ daemon_event(void *arg, json_t *event)
 
 	if (d->control != NULL)
 		control_broadcast(d->control, event);
+	/* The scanner saw a file change: a binding's cert_file is checked
+	 * against its certhash now, not at the next schedule. */
+	if (d->renew != NULL && kind != NULL && (!strcmp(kind, "discovered") ||
+	    !strcmp(kind, "thumbprint_changed") || !strcmp(kind, "changed") ||
+	    !strcmp(kind, "recovered")))
+		renew_file_event(d->renew, json_string_value(json_object_get(
+		    event, "path")));
 	/*
 	 * The alert engine's own events do not re-trigger it, and during a
 	 * full scan it waits for the end (daemon_scan_done kicks it): the
@@ -843,6 +850,7 @@ main(int argc, char **argv)
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
 	renew_free_all(d.renew);
+	d.renew = NULL;
 	inventory_close(d.inv);
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)

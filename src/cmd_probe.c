@@ -57,10 +57,11 @@ probe_cli_attempt_json(const struct probe_attempt *a)
 {
 	if (!a->tried)
 		return json_null();
-	return json_pack("{s:b,s:b,s:b,s:b,s:s?}", "handshake", a->handshake,
-	    "accepted", a->accepted, "cert_requested", a->cert_requested,
-	    "cert_sent", a->cert_sent, "error",
-	    a->error[0] ? a->error : NULL);
+	return json_pack("{s:b,s:b,s:b,s:b,s:o,s:s?}", "handshake",
+	    a->handshake, "accepted", a->accepted, "cert_requested",
+	    a->cert_requested, "cert_sent", a->cert_sent, "http_status",
+	    a->http_status ? json_integer(a->http_status) : json_null(),
+	    "error", a->error[0] ? a->error : NULL);
 }
 
 static void

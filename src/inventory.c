@@ -623,11 +623,19 @@ inventory_file_error(struct inventory *inv, int64_t id, const char *path,
  */
 static int
 inventory_drift(struct inventory *inv, int64_t id, const char *path,
-    const char *expect, const char *actual, time_t now)
+    const char *expect, const char *old, const char *actual, time_t now)
 {
 	sqlite3_stmt	*q;
 	int		 drifting = expect != NULL && strstr(actual, expect) == NULL;
+	int		 was = 0;
 
+	if (sqlite3_prepare_v2(inv->db, "SELECT drift IS NOT NULL FROM files"
+	    " WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			was = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
 	q = inventory_stmt(inv, S_FILE_DRIFT);
 	sqlite3_bind_int64(q, 1, id);
 	if (drifting)
@@ -636,7 +644,8 @@ inventory_drift(struct inventory *inv, int64_t id, const char *path,
 		sqlite3_bind_null(q, 2);
 	if (inventory_done(inv, q) == -1)
 		return -1;
-	if (!drifting)
+	/* Re-reading a file that still drifts to the same thumbprint: quiet. */
+	if (!drifting || (was && old != NULL && strcmp(old, actual) == 0))
 		return 0;
 	return inventory_add_event(inv, now, "drift", path, actual,
 	    "thumbprint drift: expected %s (certhash), found %s", expect,
@@ -726,7 +735,7 @@ inventory_apply_file(struct inventory *inv, const char *path,
 		    SQLITE_STATIC);
 		inventory_done(inv, q);
 	}
-	if (inventory_drift(inv, id, path, expect_sha1, new, now) == -1)
+	if (inventory_drift(inv, id, path, expect_sha1, old, new, now) == -1)
 		goto out;
 	if (old == NULL || gone)
 		rc = inventory_add_event(inv, now, "discovered", path, first,

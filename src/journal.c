@@ -505,17 +505,21 @@ journal_store_add(struct journal *j, const char *sha1, const char *binding,
 	sqlite3_bind_int64(st, 3, (int64_t)now);
 	if (journal_run(j, st) == -1)
 		goto out;
-	/* The newest keep + 1 (the new one and the previous keep) stay. */
+	/* The newest keep + 1 (the new one and the previous keep) stay;
+	 * keep_also (the certificate being replaced) stays even when it is
+	 * older, but counts among the keep when it is not. */
 	st = journal_prep(j, "SELECT sha1 FROM store WHERE binding = ?1"
-	    " AND sha1 <> ?2 AND sha1 <> coalesce(?3, '') ORDER BY added DESC,"
-	    " rowid DESC LIMIT -1 OFFSET ?4");
+	    " AND sha1 <> ?2 ORDER BY added DESC, rowid DESC"
+	    " LIMIT -1 OFFSET ?3");
 	if (st == NULL)
 		goto out;
 	journal_text(st, 1, binding);
 	journal_text(st, 2, sha1);
-	journal_text(st, 3, keep_also);
-	sqlite3_bind_int(st, 4, keep);
+	sqlite3_bind_int(st, 3, keep);
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (keep_also != NULL && strcmp((const char *)
+		    sqlite3_column_text(st, 0), keep_also) == 0)
+			continue;
 		*old = xreallocarray(*old, n + 2, sizeof(char *));
 		(*old)[n++] = journal_col(st, 0);
 		(*old)[n] = NULL;

@@ -264,6 +264,14 @@ probe_settle(gnutls_session_t s, const struct probe_opts *o,
 	}
 	if (rc >= 0 || rc == GNUTLS_E_TIMEDOUT) {
 		a->accepted = 1;
+		/* nginx refuses a client certificate after the handshake,
+		 * with "400 The SSL certificate error": the caller judges. */
+		if (rc >= 12 && memcmp(buf, "HTTP/1.", 7) == 0 &&
+		    buf[8] == ' ' && isdigit((unsigned char)buf[9]) &&
+		    isdigit((unsigned char)buf[10]) &&
+		    isdigit((unsigned char)buf[11]))
+			a->http_status = (buf[9] - '0') * 100 +
+			    (buf[10] - '0') * 10 + (buf[11] - '0');
 		return;
 	}
 	if ((alert = probe_alert(s, (int)rc)) != NULL)

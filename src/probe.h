@@ -41,6 +41,7 @@ struct probe_attempt {
 					   the client after it */
 	int		 cert_requested; /* CertificateRequest seen */
 	int		 cert_sent;
+	int		 http_status;	/* of the answer to GET /; 0: none */
 	char		 error[256];	/* why not accepted, "" if it was */
 };
 

@@ -97,6 +97,7 @@ struct renewer {
 	time_t			 armed_for;
 	struct renew		*active;
 	json_t			*drift;		/* binding -> reported sha1 */
+	json_t			*cert_files;	/* cert_file -> binding */
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
@@ -437,6 +438,11 @@ static void
 renew_w_unbind(struct renew *rw)
 {
 	rw->op_rc = binding_unbind(rw->b, rw->id, &rw->op_err);
+	/* Five sets of previous files are kept, as the store keeps five
+	 * certificates; this renewal's set is the newest (rollback needs
+	 * only it). */
+	if (rw->op_rc == 0)
+		binding_prune_aside(rw->b, BINDING_KEEP_STORE);
 }
 
 static void
@@ -472,6 +478,19 @@ static void
 renew_w_restore(struct renew *rw)
 {
 	rw->op_rc = binding_restore(rw->b, rw->id, &rw->op_err);
+}
+
+/*
+ * Servers that check client certificates after the handshake answer a
+ * refused one over HTTP: nginx with 400 ("The SSL certificate error",
+ * its internal 495/496), IIS with 403.7/403.16.  A beacon accepts a
+ * client it answers any other way.
+ */
+static int
+renew_http_refusal(int status)
+{
+	return status == 400 || status == 403 || status == 495 ||
+	    status == 496;
 }
 
 /*
@@ -515,14 +534,20 @@ renew_verify(struct renew *rw, const char *want)
 			    e.msg);
 		} else {
 			if (rw->b->is_client)
-				ok = res.with.accepted;
+				ok = res.with.accepted &&
+				    !renew_http_refusal(res.with.http_status);
 			else
 				ok = res.nchain > 0 && want != NULL &&
 				    strcmp(res.chain[0].sha1, want) == 0 &&
 				    (!rw->b->require_client_cert ||
 				    !res.without.accepted ||
 				    res.without.cert_requested);
-			if (!ok && rw->b->is_client)
+			if (!ok && rw->b->is_client && res.with.accepted)
+				cv_err_set(&rw->op_err, "%s:%s refuses the "
+				    "client certificate: HTTP %d after the "
+				    "handshake", host, port,
+				    res.with.http_status);
+			else if (!ok && rw->b->is_client)
 				cv_err_set(&rw->op_err, "%s:%s refuses the "
 				    "client certificate: %s", host, port,
 				    res.with.error);
@@ -806,8 +831,17 @@ renew_step(struct renew *rw)
 		return;
 	case RS_ROLLING_BACK:
 		/* Sub-steps, each safe to repeat: stop, files back, start,
-		 * the old thumbprint on the wire. */
-		if (rw->op == OP_DONE && rw->op_rc == -1 && rw->rb != 1) {
+		 * the old thumbprint on the wire.  A failed (or hung and
+		 * killed) stop does not hold the rollback up: the files go
+		 * back and the idempotent start and the probe decide; any
+		 * other failed sub-step starts the rollback over later. */
+		if (rw->op == OP_DONE && rw->op_rc == -1 && rw->rb == 0) {
+			renew_event(rw, "rollback_stop_failed", rw->old_sha1,
+			    "%s (putting the files back anyway)",
+			    rw->op_err.msg);
+			log_warn("renewal %lld (%s): rollback stop failed: %s",
+			    (long long)rw->id, rw->b->name, rw->op_err.msg);
+		} else if (rw->op == OP_DONE && rw->op_rc == -1) {
 			int64_t	d = sched_backoff(rw->attempt, (uint64_t)rw->id);
 
 			renew_event(rw, "rollback_failed", rw->old_sha1,
@@ -957,8 +991,50 @@ renew_timer_cb(uv_timer_t *t)
 	renew_schedule(r);
 }
 
+/*
+ * Drift: the deployed file (holding sha1) is not what the binding names
+ * (certhash).  One event per new thumbprint found; cleared when the file
+ * matches again.
+ */
+static void
+renew_drift(struct renewer *r, const struct binding *b, const char *certhash,
+    const char *sha1)
+{
+	json_t	*rep = json_object_get(r->drift, b->name);
+
+	if (*certhash && *sha1 && strcmp(sha1, certhash) != 0) {
+		if (rep != NULL && strcmp(json_string_value(rep), sha1) == 0)
+			return;
+		inventory_add_event(r->inv, timeutil_now(), "drift",
+		    b->cert_file, sha1, "%s: %s holds %s, the binding names %s",
+		    b->name, b->cert_file, sha1, certhash);
+		json_object_set_new(r->drift, b->name, json_string(sha1));
+	} else if (rep != NULL)
+		json_object_del(r->drift, b->name);
+}
+
+void
+renew_file_event(struct renewer *r, const char *path)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	const char	*name;
+	char		 ch[41], sha1[41];
+
+	if (r == NULL || r->closing || path == NULL ||
+	    (name = json_string_value(json_object_get(r->cert_files,
+	    path))) == NULL || renew_find(r, name) != NULL)
+		return;
+	if ((b = renew_effective(r, name, ch, &e)) == NULL)
+		return;
+	if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
+		renew_drift(r, b, ch, sha1);
+	binding_free(b);
+}
+
 /* Makes sure every binding has its row, checks drift, starts what is
- * due and arms the timer for the rest. */
+ * due and arms the timer for the rest.  Also maps each binding's
+ * cert_file to its name for renew_file_event. */
 static void
 renew_schedule(struct renewer *r)
 {
@@ -969,12 +1045,12 @@ renew_schedule(struct renewer *r)
 	size_t			 n = 0, i;
 	time_t			 now, nb, na, m, next = 0;
 	int			 em;
-	json_t			*rep;
 
 	if (r->closing)
 		return;
 	now = renew_now(r);
 	r->armed_for = 0;
+	json_object_clear(r->cert_files);
 	/* Config bindings get a row, with the deployed thumbprint. */
 	for (i = 0; i < r->cf->nbindings; i++) {
 		b = r->cf->bindings[i];
@@ -999,24 +1075,14 @@ renew_schedule(struct renewer *r)
 			continue;
 		if ((b = renew_effective(r, names[i], ch, &e)) == NULL)
 			continue;
+		if (b->cert_file != NULL)
+			json_object_set_new(r->cert_files, b->cert_file,
+			    json_string(b->name));
 		if (binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1) {
 			binding_free(b);
 			continue;
 		}
-		/* Drift: the file is not what the binding names. */
-		rep = json_object_get(r->drift, b->name);
-		if (*ch && strcmp(sha1, ch) != 0) {
-			if (rep == NULL || strcmp(json_string_value(rep),
-			    sha1) != 0) {
-				inventory_add_event(r->inv, timeutil_now(),
-				    "drift", b->cert_file, sha1, "%s: %s holds "
-				    "%s, the binding names %s", b->name,
-				    b->cert_file, sha1, ch);
-				json_object_set_new(r->drift, b->name,
-				    json_string(sha1));
-			}
-		} else if (rep != NULL)
-			json_object_del(r->drift, b->name);
+		renew_drift(r, b, ch, sha1);
 		if (b->issuer == NULL) {
 			binding_free(b);
 			continue;
@@ -1116,6 +1182,7 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 		log_error("%s", e.msg);
 	journal_open(inv, &r->j, &e);
 	r->drift = json_object();
+	r->cert_files = json_object();
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	renew_recover(r);
@@ -1518,6 +1585,7 @@ renew_free_all(struct renewer *r)
 		return;
 	journal_close(r->j);
 	json_decref(r->drift);
+	json_decref(r->cert_files);
 	conf_unref(r->cf);
 	free(r->state_dir);
 	free(r->store);

@@ -21,6 +21,10 @@ struct renewer	*renew_new(uv_loop_t *, struct inventory *, struct config *,
 		    const char *state_dir);
 /* A new config (SIGHUP): bindings re-read, schedule recomputed. */
 void		 renew_set_config(struct renewer *, struct config *);
+/* A watched file changed (a scanner event): if it is a binding's
+ * cert_file, its thumbprint is compared with the binding's certhash at
+ * once (a "drift" event when they differ). */
+void		 renew_file_event(struct renewer *, const char *path);
 /* "renew": starts (now) or reports when.  NULL + code/err on refusal. */
 json_t		*renew_request(struct renewer *, const char *name, int now,
 		    const char **code, struct cv_err *);

@@ -119,6 +119,14 @@ cp "$T/fx/client.pem" "$T/pin/beacon.pem"
 wait_event "\"kind\":\"drift\".*beacon.pem"
 wait_event "\"kind\":\"alert\".*drift: "
 assert_eq "list --drift" "$(sha "$T/fx/client.pem")" "$(cv list --json --drift | jq -r '.[].sha1')"
+# Rewriting the same drifting file says nothing new; another one does.
+touch "$T/pin/beacon.pem"
+cp "$T/fx/client.pem" "$T/pin/beacon.pem.tmp" && mv "$T/pin/beacon.pem.tmp" "$T/pin/beacon.pem"
+wait_event "\"kind\":\"changed\".*beacon.pem"
+assert_eq "drift: one event per thumbprint" 1 "$(grep -c '"kind":"drift"' "$T/events.jsonl")"
+cp "$T/fx/ed25519.pem" "$T/pin/beacon.pem"
+wait_event "\"kind\":\"thumbprint_changed\".*beacon.pem.*\"sha1\":\"$(sha "$T/fx/ed25519.pem")\""
+assert_eq "drift: a new thumbprint is reported" 2 "$(grep -c '"kind":"drift"' "$T/events.jsonl")"
 assert_match "drift metric" "^certvigil_drift\{path=\"$T/pin/beacon.pem\",expected=\"$(sha "$T/fx/server.pem")\"\} 1$" "$(cv metrics | grep '^certvigil_drift{')"
 
 # Metrics in the Prometheus exposition format.

@@ -18,7 +18,11 @@ renew_setup() {
 	if [ "${1:-}" = mtls ]; then
 		_mtls="ssl_verify_client on; ssl_client_certificate $T/ca/ca.pem;"
 	fi
-	cat > "$T/nginx/nginx.conf" <<EOT
+	# nginx-plain.conf: the same without client certificates, which
+	# start.sh uses once when $T/plain-once exists.
+	for _c in nginx.conf nginx-plain.conf; do
+	[ $_c = nginx.conf ] || _mtls=""
+	cat > "$T/nginx/$_c" <<EOT
 worker_processes 1;
 error_log $T/nginx/logs/error.log;
 pid $T/nginx/nginx.pid;
@@ -39,13 +43,18 @@ http {
 	}
 }
 EOT
-	# start: a one-shot failure when $T/fail-start exists; waits for the
+	done
+	# start: a one-shot failure when $T/fail-start exists, a one-shot hang
+	# when $T/hang-start exists (its pid in hang-start.pid); waits for the
 	# port (bounded).
 	cat > "$T/start.sh" <<EOT
 #!/bin/sh
+if [ -e "$T/hang-start" ]; then rm -f "$T/hang-start"; echo \$\$ > "$T/hang-start.pid"; exec sleep 1000; fi
 if [ -e "$T/fail-start" ]; then rm -f "$T/fail-start"; echo "start refused (test)" >&2; exit 1; fi
 if [ -s "$T/nginx/nginx.pid" ] && kill -0 "\$(cat "$T/nginx/nginx.pid")" 2>/dev/null; then exit 0; fi
-/usr/sbin/nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" || exit 1
+conf=nginx.conf
+if [ -e "$T/plain-once" ]; then rm -f "$T/plain-once"; conf=nginx-plain.conf; fi
+/usr/sbin/nginx -p "$T/nginx" -c "$T/nginx/\$conf" || exit 1
 n=0
 while [ \$n -lt 100 ]; do
 	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", $NGX_PORT), 0.5).close()' 2>/dev/null && exit 0
@@ -53,9 +62,11 @@ while [ \$n -lt 100 ]; do
 done
 echo "nginx did not come up" >&2; exit 1
 EOT
-	# stop: QUIT, then wait (bounded) for the pid to go.
+	# stop: QUIT, then wait (bounded) for the pid to go.  Hangs while
+	# $T/hang-stop exists (its pid in hang-stop.pid).
 	cat > "$T/stop.sh" <<EOT
 #!/bin/sh
+if [ -e "$T/hang-stop" ]; then echo \$\$ > "$T/hang-stop.pid"; exec sleep 1000; fi
 [ -s "$T/nginx/nginx.pid" ] || exit 0
 pid=\$(cat "$T/nginx/nginx.pid")
 kill -QUIT "\$pid" 2>/dev/null || exit 0
@@ -116,6 +127,7 @@ nginx_running() {
 
 # Stops nginx at the end whatever happened.
 renew_cleanup() {
+	rm -f "$T/hang-stop"
 	"$T/stop.sh" >/dev/null 2>&1 || true
 	t_cleanup
 }
