@@ -44,7 +44,7 @@ follow_start
 assert_eq "binding show: the client's certhash" "$old" \
     "$(cv binding show name=dev --json | jq -r '.[0].certhash')"
 cv renew dev --now >/dev/null
-wait_event '"renewal_(done|failed)"|"rolled_back"' 60
+wait_event '"renewal_(done|failed)"|"rolled_back"' 180
 r=$(cv renewals --json | jq '[.[] | select(.binding == "dev")][-1]')
 assert_eq "client renewal done" done "$(echo "$r" | jq -r .state)"
 assert_eq "client steps journaled" \
@@ -83,7 +83,7 @@ cp "$T/ca/other.pem" "$T/ca/ca.pem"; cp "$T/ca/other.key" "$T/ca/ca.key"
 cur=$(file_sha1 "$T/dev/client.pem")
 cv renew dev --now >/dev/null
 id=$(cv renewals --json | jq -r '[.[] | select(.binding == "dev")][-1].id')
-wait_event "renewal $id (done|rolled back)|renewal_failed.*nothing was touched" 60
+wait_event "renewal $id (done|rolled back)|renewal_failed.*nothing was touched" 180
 r=$(cv renewals --json | jq '[.[] | select(.binding == "dev")][-1]')
 assert_eq "untrusted client certificate: rolled back" rolled_back "$(echo "$r" | jq -r .state)"
 assert_match "verification failure recorded" "refuses the client certificate" \

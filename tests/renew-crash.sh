@@ -25,7 +25,7 @@ for state in stopping unbinding binding starting verifying; do
 	daemon_start "$T/conf"
 	"$CERTVIGIL" -S "$D_SOCK" events --follow --json --since 1h >> "$T/events.jsonl" &
 	T_PIDS="$T_PIDS $!"
-	wait_event "renewal $id (done|rolled back)" 60
+	wait_event "renewal $id (done|rolled back)" 180
 	final=$(cv renewals --json | jq -r '.[-1].state')
 	assert_match "$state: finished or rolled back" "^(done|rolled_back)$" "$final"
 	nginx_running || fail "$state: nginx is not running"

@@ -34,7 +34,7 @@ follow_start
 renew_and_wait() {
 	cv renew web --now >/dev/null
 	_id=$(cv renewals --json | jq -r '.[-1].id')
-	wait_event "renewal $_id (done|rolled back)|renewal_failed.*nothing was touched" 60
+	wait_event "renewal $_id (done|rolled back)|renewal_failed.*nothing was touched" 180
 	R=$(cv renewals --json | jq '.[-1]')
 }
 

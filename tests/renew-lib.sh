@@ -1,6 +1,8 @@
 # Helpers for the renewal tests (sourced after lib.sh and tls-lib.sh): a
 # local CA, a real nginx under $T/nginx on a free loopback port, its
 # stop/start scripts, and a certvigil config binding it.
+# Bounds on waiting for a renewal are 180 s: a failed rollback sub-step
+# is retried within 60 s, and a loaded CI machine can need one retry.
 need openssl jq
 [ -x /usr/sbin/nginx ] || skip "nginx not installed (Debian: nginx-light)"
 

@@ -19,7 +19,7 @@ cv binding show | grep -q "Certificate Hash *: $(echo "$old" | tr a-f A-F)" ||
 ok "binding show prints netsh's fields"
 
 cv renew web --now >/dev/null
-wait_event '"renewal_(done|failed)"|"rolled_back"' 60
+wait_event '"renewal_(done|failed)"|"rolled_back"' 180
 new=$(cv renewals --json | jq -r '.[-1].new_sha1')
 assert_eq "renewal done" done "$(cv renewals --json | jq -r '.[-1].state')"
 assert_eq "every step journaled" \
@@ -45,7 +45,7 @@ mv "$T/ca/ca.key" "$T/ca/ca.key.away"
 cur=$(served)
 sum=$(md5sum "$T/live/web.pem" "$T/live/web.key")
 cv renew web --now >/dev/null
-wait_event '"renewal_failed"' 30
+wait_event '"renewal_failed"' 90
 assert_eq "failed before stopping" failed "$(cv renewals --json | jq -r '.[-1].state')"
 assert_match "error recorded" "ca_key" "$(cv renewals --json | jq -r '.[-1].error')"
 assert_eq "files untouched" "$sum" "$(md5sum "$T/live/web.pem" "$T/live/web.key")"
@@ -55,7 +55,7 @@ mv "$T/ca/ca.key.away" "$T/ca/ca.key"
 # A failing start rolls back: nginx serves the old certificate again.
 touch "$T/fail-start"
 cv renew web --now >/dev/null
-wait_event '"rolled_back"' 60
+wait_event '"rolled_back"' 180
 assert_eq "rolled back" rolled_back "$(cv renewals --json | jq -r '.[-1].state')"
 assert_match "start failure recorded" "start refused" "$(cv renewals --json | jq -r '.[-1].error')"
 nginx_running || fail "nginx is not running after the rollback"

@@ -14,7 +14,7 @@ touch "$T/live/web.pem.certvigil-notanid"	# not ours: left alone
 for i in 1 2 3 4 5 6 7; do
 	prev=$(file_sha1 "$T/live/web.pem")
 	cv renew web --now >/dev/null
-	wait_event "renewal $i (done|rolled back)|renewal_failed" 60
+	wait_event "renewal $i (done|rolled back)|renewal_failed" 180
 	assert_eq "renewal $i done" done "$(cv renewals --json | jq -r '.[-1].state')"
 	assert_eq "renewal $i: the previous certificate is aside" "$prev" \
 	    "$(file_sha1 "$T/live/web.pem.certvigil-$i")"

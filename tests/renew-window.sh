@@ -54,7 +54,7 @@ daemon_stop
 CERTVIGIL_TEST_NOW=${sat}T04:59:58Z
 daemon_start "$T/conf"
 follow_start
-wait_event '"renewal_done"' 60
+wait_event '"renewal_done"' 180
 assert_eq "renewed" done "$(cv renewals --json | jq -r '.[-1].state')"
 assert_eq "reason: due" due "$(cv renewals --json | jq -r '.[-1].reason')"
 assert_match "started inside the window" "^${sat}T04:59:5" "$(cv renewals --json | jq -r '.[-1].started')"
@@ -92,7 +92,7 @@ cp "$T/live/web.pem" "$T/in/unrelated.pem"
 "$CERTVIGIL" ca issue --ca-cert "$T/ca/ca.pem" --ca-key "$T/ca/ca.key" \
     --csr "$csr" --purpose server --out-cert "$T/signed.tmp" >/dev/null
 mv "$T/signed.tmp" "$T/in/web.crt"
-wait_event "renewal $id (done|rolled back)" 60
+wait_event "renewal $id (done|rolled back)" 180
 assert_eq "csr renewal done" done "$(cv renewals --json | jq -r '.[-1].state')"
 assert_eq "serving the signed certificate" "$(file_sha1 "$T/in/web.crt")" "$(served)"
 assert_match "steps include awaiting_certificate" "issuing awaiting_certificate issued" \
