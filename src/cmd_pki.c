@@ -736,6 +736,10 @@ cmd_convert(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct pki_cli_set	 set;
 	gnutls_datum_t		 p12 = { NULL, 0 };
+	gnutls_datum_t		 pem[3] = { { NULL, 0 }, { NULL, 0 },
+				    { NULL, 0 } };
+	struct fsutil_file	 files[3];
+	size_t			 nfiles = 0, i;
 	struct cv_err		 err;
 	const char		*to = NULL, *cert_out = NULL, *key_out = NULL;
 	const char		*chain_out = NULL, *cert = NULL, *keyf = NULL;
@@ -822,34 +826,63 @@ cmd_convert(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_err("%s: no private key in the file", in);
 		goto out;
 	}
+	if (chain_out != NULL && set.nchain == 0) {
+		cmd_err("%s: no chain certificates in the file; %s not "
+		    "written", in, chain_out);
+		goto out;
+	}
+	/*
+	 * Certificate, key and chain change together: a failure leaves the
+	 * old set, never a new certificate beside the old key.
+	 */
+	if ((cert_out != NULL && pki_crts_pem(&set.leaf, 1, &pem[0],
+	    &err) == -1) || (key_out != NULL && pki_key_pem(set.key,
+	    encrypt ? pw : NULL, &pem[1], &err) == -1) ||
+	    (chain_out != NULL && pki_crts_pem(set.chain, set.nchain, &pem[2],
+	    &err) == -1)) {
+		cmd_err("%s: %s", in, err.msg);
+		goto out;
+	}
 	if (cert_out != NULL) {
-		if (pki_cli_write_crts(cert_out, &set.leaf, 1) == -1)
-			goto out;
-		pki_cli_describe("certificate", cert_out, set.leaf);
+		files[nfiles].path = cert_out;
+		files[nfiles].data = pem[0].data;
+		files[nfiles].len = pem[0].size;
+		files[nfiles++].mode = 0644;
 	}
 	if (key_out != NULL) {
-		if (pki_cli_write_key(key_out, set.key, encrypt ? pw :
-		    NULL) == -1)
-			goto out;
-		printf("key: %s (%s, mode 0600)\n", key_out, encrypt ?
-		    "encrypted, AES-256" : "unencrypted");
+		files[nfiles].path = key_out;
+		files[nfiles].data = pem[1].data;
+		files[nfiles].len = pem[1].size;
+		files[nfiles++].mode = 0600;
 	}
 	if (chain_out != NULL) {
-		if (set.nchain == 0) {
-			cmd_err("%s: no chain certificates in the file; %s "
-			    "not written", in, chain_out);
-			goto out;
-		}
-		if (pki_cli_write_crts(chain_out, set.chain,
-		    set.nchain) == -1)
-			goto out;
+		files[nfiles].path = chain_out;
+		files[nfiles].data = pem[2].data;
+		files[nfiles].len = pem[2].size;
+		files[nfiles++].mode = 0644;
+	}
+	if (fsutil_write_set(files, nfiles, &err) == -1) {
+		cmd_err("%s", err.msg);
+		goto out;
+	}
+	if (cert_out != NULL)
+		pki_cli_describe("certificate", cert_out, set.leaf);
+	if (key_out != NULL)
+		printf("key: %s (%s, mode 0600)\n", key_out, encrypt ?
+		    "encrypted, AES-256" : "unencrypted");
+	if (chain_out != NULL)
 		printf("chain: %s (%zu certificate%s)\n", chain_out,
 		    set.nchain, set.nchain == 1 ? "" : "s");
-	}
 	rc = CMD_EXIT_OK;
 out:
 	if (p12.data != NULL)
 		gnutls_free(p12.data);
+	for (i = 0; i < 3; i++) {
+		if (pem[i].data == NULL)
+			continue;
+		explicit_bzero(pem[i].data, pem[i].size);
+		gnutls_free(pem[i].data);
+	}
 	pki_cli_set_free(&set);
 	freezero_str(pw);
 	return rc;

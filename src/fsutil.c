@@ -123,6 +123,115 @@ fsutil_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Creates a temp file next to path, O_EXCL|O_NOFOLLOW; *tmp is set. */
+static int
+fsutil_tmp_open(const char *path, const char *tag, char **tmp)
+{
+	int	fd = -1, tries;
+
+	*tmp = NULL;
+	for (tries = 0; tries < 16; tries++) {
+		free(*tmp);
+		xasprintf(tmp, "%s.%s.%ld.%x", path, tag, (long)getpid(),
+		    (unsigned)random());
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
+int
+fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
+{
+	char	**tmp = xcalloc(n, sizeof(*tmp)), **bak = xcalloc(n,
+		    sizeof(*bak));
+	size_t	  i, done = 0;
+	int	  fd, rc = -1;
+
+	/* 1. Every new file complete and on disk before any target moves. */
+	for (i = 0; i < n; i++) {
+		fd = fsutil_tmp_open(f[i].path, "cvtmp", &tmp[i]);
+		if (fd == -1) {
+			cv_err_set(err, "%s: create temporary file: %s",
+			    f[i].path, strerror(errno));
+			goto undo;
+		}
+		if (fchmod(fd, f[i].mode) == -1 ||
+		    fsutil_write_all(fd, f[i].data, f[i].len) == -1 ||
+		    fsync(fd) == -1) {
+			cv_err_set(err, "%s: %s", tmp[i], strerror(errno));
+			close(fd);
+			goto undo;
+		}
+		if (close(fd) == -1) {
+			cv_err_set(err, "%s: close: %s", tmp[i],
+			    strerror(errno));
+			goto undo;
+		}
+	}
+	/* 2. The old files kept under a second name, to undo with. */
+	for (i = 0; i < n; i++) {
+		char	*b;
+
+		if (fsutil_tmp_open(f[i].path, "cvold", &b) == -1) {
+			free(b);
+			continue;	/* no old file to keep */
+		}
+		unlink(b);
+		if (link(f[i].path, b) == 0)
+			bak[i] = b;
+		else if (errno != ENOENT) {
+			cv_err_set(err, "%s: keep the old file: %s", f[i].path,
+			    strerror(errno));
+			free(b);
+			goto undo;
+		} else
+			free(b);
+	}
+	/* 3. The switch. */
+	for (done = 0; done < n; done++) {
+		if (rename(tmp[done], f[done].path) == -1) {
+			cv_err_set(err, "%s: rename: %s", f[done].path,
+			    strerror(errno));
+			goto undo;
+		}
+		free(tmp[done]);
+		tmp[done] = NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (fsutil_fsync_dir(f[i].path, err) == -1)
+			goto out;
+	rc = 0;
+	goto out;
+undo:
+	/* Renamed ones back to their old content (or gone if new). */
+	for (i = 0; i < done; i++) {
+		if (bak[i] != NULL) {
+			if (rename(bak[i], f[i].path) == 0) {
+				free(bak[i]);
+				bak[i] = NULL;
+			}
+		} else
+			unlink(f[i].path);
+	}
+	for (i = 0; i < n; i++)
+		fsutil_fsync_dir(f[i].path, NULL);
+out:
+	for (i = 0; i < n; i++) {
+		if (tmp[i] != NULL)
+			unlink(tmp[i]);
+		if (bak[i] != NULL)
+			unlink(bak[i]);
+		free(tmp[i]);
+		free(bak[i]);
+	}
+	free(tmp);
+	free(bak);
+	return rc;
+}
+
 int
 fsutil_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)

@@ -27,6 +27,23 @@ int	fsutil_read_file(const char *path, size_t max, unsigned char **data,
 int	fsutil_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, uid_t uid, gid_t gid, struct cv_err *);
 
+/*
+ * Writes several files as one change (a certificate and its key): every
+ * temp file is written and fsynced first, each existing target is kept as
+ * a hard-linked backup, then the temps are renamed over the targets.  If
+ * a rename fails, the ones already done are undone from the backups, so
+ * the set is all old or all new.  Nothing is touched when a temp file
+ * cannot be written.
+ */
+struct fsutil_file {
+	const char	*path;
+	const void	*data;
+	size_t		 len;
+	mode_t		 mode;
+};
+
+int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);
+
 /* fsyncs the directory holding path (after a rename or unlink). */
 int	fsutil_fsync_dir(const char *path, struct cv_err *);
 

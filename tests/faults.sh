@@ -82,6 +82,8 @@ for call in $calls; do
 	ok "convert with $call #1..$total failing (step $step): every file old or new, complete"
 done
 echo "# measured: $runs faulted convert runs, $failed_ok reported a failure, $mixed left a new certificate with the old key (or the reverse)"
+# fsutil_write_set: the pair changes together or not at all.
+assert_eq "convert: never a new certificate beside the old key" 0 "$mixed"
 
 # ---- the daemon's inventory under write/fsync faults --------------------
 mkdir -p "$T/w"
