@@ -359,6 +359,7 @@ inventory_add_event(struct inventory *inv, time_t t, const char *kind,
 	char		 msg[1024], ts[TIMEUTIL_RFC3339_LEN];
 	va_list		 ap;
 	json_t		*ev;
+	int		 stored;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -368,19 +369,26 @@ inventory_add_event(struct inventory *inv, time_t t, const char *kind,
 	inventory_bind_text(st, 3, path);
 	inventory_bind_text(st, 4, sha1);
 	sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
-	if (inventory_done(inv, st) == -1)
-		return -1;
-	log_debug("event %s: %s%s%s", kind, path ? path : "", path ? ": " :
-	    "", msg);
+	/* An event the inventory cannot store (disk full, I/O error) still
+	 * goes to the log and, with "id": null, to the live stream: a
+	 * renewal's end is not lost to a follower for a full disk. */
+	stored = inventory_done(inv, st) == 0;
+	if (stored)
+		log_debug("event %s: %s%s%s", kind, path ? path : "",
+		    path ? ": " : "", msg);
+	else
+		log_warn("event %s not recorded: %s%s%s", kind, path ? path :
+		    "", path ? ": " : "", msg);
 	if (inv->event_cb != NULL) {
-		ev = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s}",
-		    "id", (json_int_t)sqlite3_last_insert_rowid(inv->db),
+		ev = json_pack("{s:o, s:s, s:s, s:s?, s:s?, s:s}",
+		    "id", stored ? json_integer(sqlite3_last_insert_rowid(
+		    inv->db)) : json_null(),
 		    "time", timeutil_rfc3339(t, ts, sizeof(ts)), "kind", kind,
 		    "path", path, "sha1", sha1, "message", msg);
 		inv->event_cb(inv->event_arg, ev);
 		json_decref(ev);
 	}
-	return 0;
+	return stored ? 0 : -1;
 }
 
 int

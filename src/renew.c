@@ -76,6 +76,8 @@ struct renew {
 	char			 op_sha1[41];
 	int			 attempt;
 	int			 rb;		/* rolling back: sub-step */
+	int			 jfail;		/* journal writes failed in a row */
+	int			 unjournaled;	/* rolling back without it */
 	int			 await_alerted;
 	time_t			 await_since;
 	time_t			 now;		/* for the worker */
@@ -216,10 +218,11 @@ renew_enter(struct renew *rw, enum renew_state s, const char *error,
 	if (journal_set_state(rw->r->j, rw->id, renew_state_name(s),
 	    rw->new_sha1, error, next_attempt, detail, done ? rw->new_sha1 :
 	    NULL, rw->b->name, timeutil_now()) == -1) {
-		log_error("renewal %lld (%s): cannot journal %s; stopping here",
+		log_error("renewal %lld (%s): cannot journal %s",
 		    (long long)rw->id, rw->b->name, renew_state_name(s));
 		return -1;
 	}
+	rw->jfail = 0;
 	rw->state = s;
 	rw->op = OP_IDLE;
 	rw->op_err.msg[0] = '\0';
@@ -372,6 +375,57 @@ renew_later(struct renew *rw, uint64_t ms)
 {
 	rw->op = OP_RUNNING;
 	uv_timer_start(&rw->timer, renew_timer_fired, ms, 0);
+}
+
+/*
+ * The journal could not record a step (disk full, I/O error).  Nothing
+ * was done that it does not say, and every state's side effect is safe
+ * to repeat, so the renewal stays where the journal left it and repeats
+ * that state later (1 s, doubling to 60 s).  While the service is down
+ * for it (stopping to starting), the third failure in a row starts the
+ * rollback without the journal instead: a service is not left stopped
+ * for a disk.  Should the daemon die in the middle of that, recovery
+ * resumes from the journal's last word, which every sub-step tolerates.
+ */
+static void
+renew_journal_failed(struct renew *rw)
+{
+	uint64_t	ms;
+
+	rw->jfail++;
+	if (rw->r->closing) {
+		renew_release(rw);
+		return;
+	}
+	if (!rw->unjournaled && rw->jfail >= 3 && rw->state >= RS_STOPPING &&
+	    rw->state <= RS_STARTING) {
+		log_error("renewal %lld (%s): the journal cannot be written "
+		    "with the service down: rolling back without it",
+		    (long long)rw->id, rw->b->name);
+		rw->unjournaled = 1;
+		rw->state = RS_ROLLING_BACK;
+		rw->rb = 0;
+		rw->op = OP_IDLE;
+		renew_step(rw);
+		return;
+	}
+	ms = 1000u << (rw->jfail > 6 ? 6 : rw->jfail - 1);
+	if (ms > 60000)
+		ms = 60000;
+	log_warn("renewal %lld (%s): cannot journal; retrying %s in %llu s",
+	    (long long)rw->id, rw->b->name, renew_state_name(rw->state),
+	    (unsigned long long)(ms / 1000));
+	renew_later(rw, ms);
+}
+
+/* Enters s (journaled) and goes on with it. */
+static void
+renew_advance(struct renew *rw, enum renew_state s, const char *detail)
+{
+	if (renew_enter(rw, s, "", 0, detail) == 0)
+		renew_step(rw);
+	else
+		renew_journal_failed(rw);
 }
 
 /* ---- thread-pool work ------------------------------------------------ */
@@ -582,6 +636,22 @@ renew_w_verify_old(struct renew *rw)
 
 /* ---- the state machine ----------------------------------------------- */
 
+/* After done: the store keeps the newest sets (the old one among them). */
+static void
+renew_prune_store(struct renew *rw)
+{
+	char	**old = NULL;
+	size_t	  i;
+
+	if (journal_store_add(rw->r->j, rw->new_sha1, rw->b->name,
+	    timeutil_now(), BINDING_KEEP_STORE, rw->old_sha1, &old) == 0)
+		for (i = 0; old[i] != NULL; i++)
+			issuer_store_remove(rw->r->store, old[i]);
+	for (i = 0; old != NULL && old[i] != NULL; i++)
+		free(old[i]);
+	free(old);
+}
+
 /* Failure before stopping: nothing was touched; retry with backoff. */
 static void
 renew_fail_early(struct renew *rw, const char *reason)
@@ -594,13 +664,15 @@ renew_fail_early(struct renew *rw, const char *reason)
 
 	/* reason may be op_err, which entering the next state clears. */
 	snprintf(why, sizeof(why), "%s", reason);
-	if (renew_enter(rw, RS_FAILED, why, next, why) == 0) {
-		renew_event(rw, "renewal_failed", rw->old_sha1, "%s (nothing "
-		    "was touched; retrying)", why);
-		log_warn("renewal %lld (%s) failed: %s; next attempt %s",
-		    (long long)rw->id, rw->b->name, why,
-		    timeutil_rfc3339((time_t)next, ts, sizeof(ts)));
+	if (renew_enter(rw, RS_FAILED, why, next, why) == -1) {
+		renew_journal_failed(rw);
+		return;
 	}
+	renew_event(rw, "renewal_failed", rw->old_sha1, "%s (nothing was "
+	    "touched; retrying)", why);
+	log_warn("renewal %lld (%s) failed: %s; next attempt %s",
+	    (long long)rw->id, rw->b->name, why,
+	    timeutil_rfc3339((time_t)next, ts, sizeof(ts)));
 	renew_release(rw);
 }
 
@@ -615,7 +687,7 @@ renew_fail_late(struct renew *rw, const char *reason)
 	    why);
 	rw->rb = 0;
 	if (renew_enter(rw, RS_ROLLING_BACK, why, 0, why) == -1) {
-		renew_release(rw);
+		renew_journal_failed(rw);
 		return;
 	}
 	renew_step(rw);
@@ -636,11 +708,8 @@ renew_step(struct renew *rw)
 		return;
 	switch (rw->state) {
 	case RS_DUE:
-		if (renew_enter(rw, RS_ISSUING, "", 0, rw->is ?
-		    issuer_type_name(rw->is->type) : NULL) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_ISSUING, rw->is ?
+		    issuer_type_name(rw->is->type) : NULL);
 		return;
 	case RS_ISSUING:
 		if (rw->op == OP_IDLE) {
@@ -659,11 +728,7 @@ renew_step(struct renew *rw)
 		}
 		if (rw->is->type == ISSUER_LOCAL) {
 			memcpy(rw->new_sha1, rw->op_sha1, 41);
-			if (renew_enter(rw, RS_ISSUED, "", 0, rw->new_sha1) ==
-			    0)
-				renew_step(rw);
-			else
-				renew_release(rw);
+			renew_advance(rw, RS_ISSUED, rw->new_sha1);
 			return;
 		}
 		if (rw->is->type == ISSUER_EXEC && rw->op_detail[0] == '\0') {
@@ -693,7 +758,7 @@ renew_step(struct renew *rw)
 			rw->await_since = renew_now(rw->r);
 			renew_step(rw);
 		} else
-			renew_release(rw);
+			renew_journal_failed(rw);
 		return;
 	case RS_AWAITING:
 		if (rw->op == OP_IDLE) {
@@ -723,10 +788,7 @@ renew_step(struct renew *rw)
 			return;
 		}
 		memcpy(rw->new_sha1, rw->op_sha1, 41);
-		if (renew_enter(rw, RS_ISSUED, "", 0, rw->new_sha1) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_ISSUED, rw->new_sha1);
 		return;
 	case RS_ISSUED:
 		if (rw->op == OP_IDLE) {
@@ -737,10 +799,7 @@ renew_step(struct renew *rw)
 			renew_fail_early(rw, rw->op_err.msg);
 			return;
 		}
-		if (renew_enter(rw, RS_STOPPING, "", 0, NULL) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_STOPPING, NULL);
 		return;
 	case RS_STOPPING:
 		if (rw->op == OP_IDLE) {
@@ -752,10 +811,7 @@ renew_step(struct renew *rw)
 			renew_fail_late(rw, rw->op_err.msg);
 			return;
 		}
-		if (renew_enter(rw, RS_UNBINDING, "", 0, rw->op_detail) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_UNBINDING, rw->op_detail);
 		return;
 	case RS_UNBINDING:
 		if (rw->op == OP_IDLE) {
@@ -766,10 +822,7 @@ renew_step(struct renew *rw)
 			renew_fail_late(rw, rw->op_err.msg);
 			return;
 		}
-		if (renew_enter(rw, RS_BINDING, "", 0, NULL) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_BINDING, NULL);
 		return;
 	case RS_BINDING:
 		if (rw->op == OP_IDLE) {
@@ -780,10 +833,7 @@ renew_step(struct renew *rw)
 			renew_fail_late(rw, rw->op_err.msg);
 			return;
 		}
-		if (renew_enter(rw, RS_STARTING, "", 0, NULL) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_STARTING, NULL);
 		return;
 	case RS_STARTING:
 		if (rw->op == OP_IDLE) {
@@ -796,10 +846,7 @@ renew_step(struct renew *rw)
 			renew_fail_late(rw, rw->op_err.msg);
 			return;
 		}
-		if (renew_enter(rw, RS_VERIFYING, "", 0, rw->op_detail) == 0)
-			renew_step(rw);
-		else
-			renew_release(rw);
+		renew_advance(rw, RS_VERIFYING, rw->op_detail);
 		return;
 	case RS_VERIFYING:
 		if (rw->op == OP_IDLE) {
@@ -810,22 +857,13 @@ renew_step(struct renew *rw)
 			renew_fail_late(rw, rw->op_err.msg);
 			return;
 		}
-		if (renew_enter(rw, RS_DONE, "", 0, rw->new_sha1) == 0) {
-			char	**old = NULL;
-
-			renew_event(rw, "renewal_done", rw->new_sha1,
-			    "renewal %lld done: now serving %s",
-			    (long long)rw->id, rw->new_sha1);
-			if (journal_store_add(rw->r->j, rw->new_sha1,
-			    rw->b->name, timeutil_now(), BINDING_KEEP_STORE,
-			    rw->old_sha1, &old) == 0)
-				for (i = 0; old[i] != NULL; i++)
-					issuer_store_remove(rw->r->store,
-					    old[i]);
-			for (i = 0; old != NULL && old[i] != NULL; i++)
-				free(old[i]);
-			free(old);
+		if (renew_enter(rw, RS_DONE, "", 0, rw->new_sha1) == -1) {
+			renew_journal_failed(rw);
+			return;
 		}
+		renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
+		    "done: now serving %s", (long long)rw->id, rw->new_sha1);
+		renew_prune_store(rw);
 		renew_release(rw);
 		renew_schedule(rw->r);
 		return;
@@ -883,10 +921,20 @@ renew_step(struct renew *rw)
 		}
 		if (renew_enter(rw, RS_ROLLED_BACK, NULL, (int64_t)renew_now(
 		    rw->r) + sched_backoff(rw->attempt, (uint64_t)rw->id),
-		    rw->old_sha1) == 0)
-			renew_event(rw, "rolled_back", rw->old_sha1,
-			    "renewal %lld rolled back: serving the previous "
-			    "certificate again", (long long)rw->id);
+		    rw->old_sha1) == -1) {
+			if (rw->unjournaled == 1) {
+				rw->unjournaled = 2;
+				log_warn("renewal %lld (%s): serving the "
+				    "previous certificate without the journal; "
+				    "it will say so once it can be written",
+				    (long long)rw->id, rw->b->name);
+			}
+			renew_journal_failed(rw);
+			return;
+		}
+		renew_event(rw, "rolled_back", rw->old_sha1, "renewal %lld "
+		    "rolled back: serving the previous certificate again",
+		    (long long)rw->id);
 		renew_release(rw);
 		return;
 	case RS_DONE:

@@ -10,6 +10,13 @@
  *                      contains STR (not for malloc)
  *   FAULT_COUNT=FILE   at exit, append "CALL COUNT" (calls seen), so a
  *                      loop knows how far N goes
+ *   FAULT_AFTER=STR    count nothing until a path containing STR has been
+ *                      open()ed (say the issuer's CA key: faults land in
+ *                      a renewal, not in the daemon's start-up)
+ *
+ * The variables and LD_PRELOAD are removed from the environment at load,
+ * so the programs the process spawns (a service's stop and start
+ * commands, nginx) run without faults.
  *
  * Built without sanitizers.  malloc faults need
  * faultinject-malloc.so (this file with -DFAULT_MALLOC), which replaces
@@ -31,14 +38,14 @@
 extern void	*__libc_malloc(size_t);
 #endif
 
-static int		 fi_ready, fi_sticky, fi_errno = EIO;
+static int		 fi_ready, fi_sticky, fi_errno = EIO, fi_armed = 1;
 static long		 fi_n, fi_count;
-static const char	*fi_call = "", *fi_path;
+static const char	*fi_call = "", *fi_path, *fi_after, *fi_count_file;
 
 static void
 fi_report(void)
 {
-	const char	*f = getenv("FAULT_COUNT");
+	const char	*f = fi_count_file;
 	char		 buf[128];
 	int		 fd, n;
 
@@ -67,6 +74,9 @@ fi_init(void)
 		fi_n = atol(e);
 	fi_sticky = getenv("FAULT_STICKY") != NULL;
 	fi_path = getenv("FAULT_PATH");
+	fi_count_file = getenv("FAULT_COUNT");
+	if ((fi_after = getenv("FAULT_AFTER")) != NULL)
+		fi_armed = 0;
 	if ((e = getenv("FAULT_ERRNO")) != NULL) {
 		if (strcmp(e, "ENOSPC") == 0)
 			fi_errno = ENOSPC;
@@ -79,6 +89,24 @@ fi_init(void)
 		fi_errno = ENOMEM;
 	if (*fi_call != '\0')
 		atexit(fi_report);
+}
+
+/*
+ * At load: read the settings, then take them and LD_PRELOAD out of the
+ * environment so that children start clean.  getenv() keeps pointing at
+ * the strings (unsetenv only unlinks them from environ).
+ */
+__attribute__((constructor)) static void
+fi_load(void)
+{
+	static const char	*vars[] = { "LD_PRELOAD", "FAULT_CALL",
+	    "FAULT_N", "FAULT_STICKY", "FAULT_PATH", "FAULT_ERRNO",
+	    "FAULT_COUNT", "FAULT_AFTER" };
+	size_t			 i;
+
+	fi_init();
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
 }
 
 static int
@@ -109,7 +137,7 @@ fi_hit(const char *name, int match)
 	long	c;
 
 	fi_init();
-	if (strcmp(fi_call, name) != 0 || !match)
+	if (!fi_armed || strcmp(fi_call, name) != 0 || !match)
 		return 0;
 	c = __atomic_add_fetch(&fi_count, 1, __ATOMIC_RELAXED);
 	if (fi_n <= 0)
@@ -206,6 +234,8 @@ open(const char *path, int flags, ...)
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
 	}
+	if (!fi_armed && path != NULL && strstr(path, fi_after) != NULL)
+		__atomic_store_n(&fi_armed, 1, __ATOMIC_RELAXED);
 	if ((flags & O_CREAT) && fi_hit("open", fi_path_match(path))) {
 		errno = fi_errno;
 		return -1;
@@ -218,7 +248,7 @@ open(const char *path, int flags, ...)
 void *
 malloc(size_t n)
 {
-	if (fi_ready && fi_hit("malloc", 1)) {
+	if (fi_ready && fi_armed && fi_hit("malloc", 1)) {
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -3,7 +3,7 @@
 # Nth write/fsync/rename/open(O_CREAT)/malloc, for every N, while
 # "certvigil convert X.pfx --to pem" replaces a cert/key pair and while
 # the daemon writes its inventory; then ENOSPC on the state directory.
-# Renewal-time faults come with the renewal engine.
+# Faults during a renewal: tests/renew-faults.sh.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need openssl sqlite3 jq
 FI=$top_builddir/tests/faultinject.so

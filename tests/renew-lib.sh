@@ -6,6 +6,14 @@
 need openssl jq
 [ -x /usr/sbin/nginx ] || skip "nginx not installed (Debian: nginx-light)"
 
+# pid_alive PID: running, and not a zombie (an exited nginx master stays a
+# zombie until PID 1 gets round to reaping it, which can take a second).
+pid_alive() {
+	kill -0 "$1" 2>/dev/null &&
+	    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+_alive="alive() { kill -0 \"\$1\" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' \"/proc/\$1/status\" 2>/dev/null; }"
+
 # renew_setup [MTLS]: CA, first certificate, nginx running.  Sets NGX_PORT.
 renew_setup() {
 	mkdir -p "$T/ca" "$T/live" "$T/nginx/logs" "$T/nginx/tmp" "$T/w"
@@ -51,9 +59,10 @@ EOT
 	# port (bounded).
 	cat > "$T/start.sh" <<EOT
 #!/bin/sh
+$_alive
 if [ -e "$T/hang-start" ]; then rm -f "$T/hang-start"; echo \$\$ > "$T/hang-start.pid"; exec sleep 1000; fi
 if [ -e "$T/fail-start" ]; then rm -f "$T/fail-start"; echo "start refused (test)" >&2; exit 1; fi
-if [ -s "$T/nginx/nginx.pid" ] && kill -0 "\$(cat "$T/nginx/nginx.pid")" 2>/dev/null; then exit 0; fi
+if [ -s "$T/nginx/nginx.pid" ] && alive "\$(cat "$T/nginx/nginx.pid")"; then exit 0; fi
 conf=nginx.conf
 if [ -e "$T/plain-once" ]; then rm -f "$T/plain-once"; conf=nginx-plain.conf; fi
 /usr/sbin/nginx -p "$T/nginx" -c "$T/nginx/\$conf" || exit 1
@@ -68,12 +77,13 @@ EOT
 	# $T/hang-stop exists (its pid in hang-stop.pid).
 	cat > "$T/stop.sh" <<EOT
 #!/bin/sh
+$_alive
 if [ -e "$T/hang-stop" ]; then echo \$\$ > "$T/hang-stop.pid"; exec sleep 1000; fi
 [ -s "$T/nginx/nginx.pid" ] || exit 0
 pid=\$(cat "$T/nginx/nginx.pid")
 kill -QUIT "\$pid" 2>/dev/null || exit 0
 n=0
-while kill -0 "\$pid" 2>/dev/null; do
+while alive "\$pid"; do
 	n=\$((n + 1)); [ \$n -lt 100 ] || { echo "nginx did not stop" >&2; exit 1; }
 	sleep 0.1
 done
@@ -124,7 +134,7 @@ file_sha1() {
 }
 
 nginx_running() {
-	[ -s "$T/nginx/nginx.pid" ] && kill -0 "$(cat "$T/nginx/nginx.pid")" 2>/dev/null
+	[ -s "$T/nginx/nginx.pid" ] && pid_alive "$(cat "$T/nginx/nginx.pid")"
 }
 
 # Stops nginx at the end whatever happened.
