@@ -101,7 +101,10 @@ journal_end(struct journal *j, int ok)
 	if (ok)
 		rc = journal_exec(j, "COMMIT");
 	if (!ok || rc == -1) {
-		journal_exec(j, "ROLLBACK");
+		/* A COMMIT that failed for a full disk or an I/O error has
+		 * already rolled the transaction back. */
+		if (!sqlite3_get_autocommit(j->db))
+			journal_exec(j, "ROLLBACK");
 		rc = -1;
 	}
 	journal_exec(j, "PRAGMA synchronous = NORMAL");
