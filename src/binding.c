@@ -618,11 +618,19 @@ binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
 	return rc;
 }
 
-static int
-binding_write(const struct binding *b, const char *path, const void *data,
-    size_t len, mode_t mode, struct cv_err *err)
+/* Adds one live file to the set binding_bind writes. */
+static void
+binding_file(const struct binding *b, struct fsutil_file *f, size_t *n,
+    const char *path, const void *data, size_t len, mode_t mode)
 {
-	return fsutil_write_atomic(path, data, len, mode, b->uid, b->gid, err);
+	f[*n].path = path;
+	f[*n].data = data;
+	f[*n].len = len;
+	f[*n].mode = mode;
+	f[*n].own = b->uid != (uid_t)-1 || b->gid != (gid_t)-1;
+	f[*n].uid = b->uid;
+	f[*n].gid = b->gid;
+	(*n)++;
 }
 
 int
@@ -631,7 +639,8 @@ binding_bind(const struct binding *b, const char *store, const char *sha1,
 {
 	unsigned char	*cert = NULL, *key = NULL, *chain = NULL;
 	char		*p = NULL, *full = NULL;
-	size_t		 clen = 0, klen = 0, chlen = 0;
+	struct fsutil_file f[4];
+	size_t		 clen = 0, klen = 0, chlen = 0, n = 0;
 	int		 rc = -1;
 
 	xasprintf(&p, "%s/%s.pem", store, sha1);
@@ -646,24 +655,25 @@ binding_bind(const struct binding *b, const char *store, const char *sha1,
 	if (access(p, F_OK) == 0 &&
 	    fsutil_read_file(p, FSUTIL_MAX_FILE, &chain, &chlen, err) == -1)
 		goto out;
-	/* Key first: a service that reads the certificate then its key
-	 * never sees a certificate without its key. */
-	if (binding_write(b, b->key_file, key, klen, b->mode, err) == -1 ||
-	    binding_write(b, b->cert_file, cert, clen, 0644, err) == -1)
-		goto out;
-	if (b->chain_file != NULL && binding_write(b, b->chain_file,
-	    chain ? (void *)chain : (void *)"", chlen, 0644, err) == -1)
-		goto out;
+	/* All files or none (fsutil_write_set stages every one, then
+	 * renames, and undoes the renames done if one fails); the key
+	 * first, so a service reading the certificate then its key never
+	 * sees a certificate without its key. */
+	memset(f, 0, sizeof(f));
+	binding_file(b, f, &n, b->key_file, key, klen, b->mode);
+	binding_file(b, f, &n, b->cert_file, cert, clen, 0644);
+	if (b->chain_file != NULL)
+		binding_file(b, f, &n, b->chain_file, chain ? (void *)chain :
+		    (void *)"", chlen, 0644);
 	if (b->fullchain_file != NULL) {
 		full = xmalloc(clen + chlen + 1);
 		memcpy(full, cert, clen);
 		if (chlen)
 			memcpy(full + clen, chain, chlen);
-		if (binding_write(b, b->fullchain_file, full, clen + chlen,
-		    0644, err) == -1)
-			goto out;
+		binding_file(b, f, &n, b->fullchain_file, full, clen + chlen,
+		    0644);
 	}
-	rc = 0;
+	rc = fsutil_write_set(f, n, err);
 out:
 	free(p);
 	free(full);

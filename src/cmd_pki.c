@@ -843,6 +843,7 @@ cmd_convert(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_err("%s: %s", in, err.msg);
 		goto out;
 	}
+	memset(files, 0, sizeof(files));
 	if (cert_out != NULL) {
 		files[nfiles].path = cert_out;
 		files[nfiles].data = pem[0].data;

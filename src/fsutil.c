@@ -158,7 +158,8 @@ fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
 			    f[i].path, strerror(errno));
 			goto undo;
 		}
-		if (fchmod(fd, f[i].mode) == -1 ||
+		if (fchmod(fd, f[i].mode) == -1 || (f[i].own &&
+		    fchown(fd, f[i].uid, f[i].gid) == -1) ||
 		    fsutil_write_all(fd, f[i].data, f[i].len) == -1 ||
 		    fsync(fd) == -1) {
 			cv_err_set(err, "%s: %s", tmp[i], strerror(errno));

@@ -40,6 +40,9 @@ struct fsutil_file {
 	const void	*data;
 	size_t		 len;
 	mode_t		 mode;
+	int		 own;		/* chown to uid:gid (-1 keeps one) */
+	uid_t		 uid;
+	gid_t		 gid;
 };
 
 int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);

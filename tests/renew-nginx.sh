@@ -6,7 +6,14 @@
 . "$top_srcdir/tests/renew-lib.sh"
 
 renew_setup
-renew_conf
+# The deployed files belong to the service's user when the binding says so.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && getent group nogroup >/dev/null; then
+	renew_conf "owner = nobody" "group = nogroup"
+	owner=nobody:nogroup
+else
+	renew_conf
+	owner=$(id -un):$(id -gn)
+fi
 old=$(file_sha1 "$T/live/web.pem")
 assert_eq "nginx serves the first certificate" "$old" "$(served)"
 
@@ -30,6 +37,8 @@ assert_eq "nginx serves the new certificate" "$new" "$(served)"
 assert_eq "the binding names it" "$new" "$(cv binding show --json | jq -r '.[0].certhash')"
 assert_eq "deployed file" "$new" "$(file_sha1 "$T/live/web.pem")"
 assert_eq "key mode" 600 "$(stat -c %a "$T/live/web.key")"
+assert_eq "key owner" "$owner" "$(stat -c %U:%G "$T/live/web.key")"
+assert_eq "certificate owner" "$owner" "$(stat -c %U:%G "$T/live/web.pem")"
 [ -e "$T/live/web.pem.certvigil-1" ] || fail "the old file was not kept aside"
 ok "old files kept aside"
 [ -e "$D_STATE/store/$new.pem" ] && [ "$(stat -c %a "$D_STATE/store/$new.key")" = 600 ] ||
