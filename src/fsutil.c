@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,20 @@ fsutil_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* A temporary name's random part: from the kernel, so that nobody can
+ * predict and pre-create (or plant a link at) the names we try. */
+static unsigned
+fsutil_tmp_rand(void)
+{
+	unsigned	v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (unsigned)random() ^ (unsigned)getpid();
+	return v;
+}
+
+unsigned	(*fsutil_tmp_rand_fn)(void) = fsutil_tmp_rand;
+
 /* Creates a temp file next to path, O_EXCL|O_NOFOLLOW; *tmp is set. */
 static int
 fsutil_tmp_open(const char *path, const char *tag, char **tmp)
@@ -133,7 +148,7 @@ fsutil_tmp_open(const char *path, const char *tag, char **tmp)
 	for (tries = 0; tries < 16; tries++) {
 		free(*tmp);
 		xasprintf(tmp, "%s.%s.%ld.%x", path, tag, (long)getpid(),
-		    (unsigned)random());
+		    fsutil_tmp_rand_fn());
 		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -238,18 +253,9 @@ fsutil_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)
 {
 	char	*tmp = NULL;
-	int	 fd = -1, rc = -1, tries;
+	int	 fd, rc = -1;
 
-	for (tries = 0; tries < 16; tries++) {
-		free(tmp);
-		xasprintf(&tmp, "%s.cvtmp.%ld.%x", path, (long)getpid(),
-		    (unsigned)random());
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd != -1 || errno != EEXIST)
-			break;
-	}
-	if (fd == -1) {
+	if ((fd = fsutil_tmp_open(path, "cvtmp", &tmp)) == -1) {
 		cv_err_set(err, "%s: create temporary file: %s", path,
 		    strerror(errno));
 		goto out;

@@ -35,6 +35,13 @@ int	fsutil_write_atomic(const char *path, const void *data, size_t len,
  * the set is all old or all new.  Nothing is touched when a temp file
  * cannot be written.
  */
+/*
+ * The random part of temporary names (getrandom()).  Tests replace it
+ * with a seeded one to plant links at the names an attacker would have
+ * to guess.
+ */
+extern unsigned	(*fsutil_tmp_rand_fn)(void);
+
 struct fsutil_file {
 	const char	*path;
 	const void	*data;

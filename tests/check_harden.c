@@ -62,10 +62,18 @@ put(const char *path, const char *s)
 	ck_assert_int_eq(fclose(fp), 0);
 }
 
+/* The names' random part, made predictable for these tests. */
+static unsigned
+seeded_rand(void)
+{
+	return (unsigned)random();
+}
+
 /*
  * Plants a symlink to a victim file at each of the first n temp names
- * fsutil_write_atomic will try (it draws them from random(); seeding it
- * makes them known, as an attacker who guessed the pid would).
+ * fsutil_write_atomic will try: the tests draw them from a seeded
+ * random() (fsutil_tmp_rand_fn), as an attacker able to predict them
+ * would -- the real names come from getrandom().
  */
 static void
 plant_temp_links(const char *target, unsigned seed, int n, char **victims)
@@ -73,6 +81,7 @@ plant_temp_links(const char *target, unsigned seed, int n, char **victims)
 	char	*tmp;
 	int	 i;
 
+	fsutil_tmp_rand_fn = seeded_rand;
 	srandom(seed);
 	for (i = 0; i < n; i++) {
 		xasprintf(&tmp, "%s.cvtmp.%ld.%x", target, (long)getpid(),
