@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,31 +281,78 @@ daemon_events(struct daemon *d, json_t *args)
 	    json_integer_value(limit)));
 }
 
+/*
+ * A watch's backlog, sent a page at a time while the client's queue has
+ * room: a follower of a large inventory gets it all, however slowly it
+ * reads, and a client that reads nothing holds one page and its 4 MiB
+ * queue, never the whole table.  Live events start once it is out (an
+ * event stored meanwhile is in a later page).
+ */
+#define WATCH_PAGE	512
+
+struct watch_cursor {
+	struct daemon	*d;
+	time_t		 since;
+	int64_t		 after;
+};
+
+static void
+daemon_watch_more(struct control_client *cl, void *arg)
+{
+	struct watch_cursor	*wc = arg;
+	json_t			*page, *e, *msg;
+	size_t			 i, n;
+
+	for (;;) {
+		if (control_queued(cl) == SIZE_MAX) {
+			free(wc);
+			return;
+		}
+		if (control_queued(cl) > 256 * 1024) {
+			control_on_drain(cl, daemon_watch_more, wc);
+			return;
+		}
+		page = inventory_events(wc->d->inv, wc->since, wc->after,
+		    WATCH_PAGE);
+		n = json_array_size(page);
+		json_array_foreach(page, i, e) {
+			wc->after = json_integer_value(json_object_get(e,
+			    "id"));
+			msg = proto_event(json_incref(e));
+			control_send(cl, msg);
+			json_decref(msg);
+		}
+		json_decref(page);
+		if (n < WATCH_PAGE) {
+			control_subscribe(cl);
+			free(wc);
+			return;
+		}
+	}
+}
+
 static json_t *
 daemon_watch(struct daemon *d, struct control_client *cl, json_t *args)
 {
-	json_t	*since = json_object_get(args, "since");
-	json_t	*after = json_object_get(args, "after_id");
-	json_t	*backlog, *e, *reply, *msg;
-	size_t	 i;
+	json_t			*since = json_object_get(args, "since");
+	json_t			*after = json_object_get(args, "after_id");
+	json_t			*reply;
+	struct watch_cursor	*wc;
 
 	/* The reply, then the backlog, then live events: nothing is lost
 	 * between an "events" read and the subscription. */
 	reply = proto_reply_ok(json_pack("{s:b}", "watching", 1));
 	control_send(cl, reply);
 	json_decref(reply);
-	if (since != NULL || after != NULL) {
-		backlog = inventory_events(d->inv,
-		    (time_t)json_integer_value(since),
-		    json_integer_value(after), 0);
-		json_array_foreach(backlog, i, e) {
-			msg = proto_event(json_incref(e));
-			control_send(cl, msg);
-			json_decref(msg);
-		}
-		json_decref(backlog);
+	if (since == NULL && after == NULL) {
+		control_subscribe(cl);
+		return NULL;
 	}
-	control_subscribe(cl);
+	wc = xcalloc(1, sizeof(*wc));
+	wc->d = d;
+	wc->since = (time_t)json_integer_value(since);
+	wc->after = json_integer_value(after);
+	daemon_watch_more(cl, wc);
 	return NULL;
 }
 

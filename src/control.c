@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
  * past that the subscriber is dropped.
  */
 #define CONTROL_DEFAULT_MAX_QUEUED	(4u * 1024 * 1024)
+/* A producer waiting for room goes on below this. */
+#define CONTROL_DRAIN_LOW		(256u * 1024)
 
 struct control_client {
 	uv_pipe_t		 h;		/* first: freed in close_cb */
@@ -40,6 +43,8 @@ struct control_client {
 	int			 closing;
 	uv_shutdown_t		 shutdown;
 	int			 handles;
+	control_drain_cb	 drain_cb;	/* once the queue runs low */
+	void			*drain_arg;
 };
 
 struct control {
@@ -100,12 +105,25 @@ control_client_closed(uv_handle_t *h)
 	control_maybe_done(c);
 }
 
+/* Calls the drain callback once (also when the client closes). */
+static void
+control_drained(struct control_client *cl)
+{
+	control_drain_cb	 cb = cl->drain_cb;
+
+	if (cb == NULL)
+		return;
+	cl->drain_cb = NULL;
+	cb(cl, cl->drain_arg);
+}
+
 static void
 control_client_close(struct control_client *cl)
 {
 	if (cl->closing)
 		return;
 	cl->closing = 1;
+	control_drained(cl);
 	*cl->prevp = cl->next;
 	if (cl->next != NULL)
 		cl->next->prevp = cl->prevp;
@@ -133,9 +151,14 @@ control_write_done(uv_write_t *req, int status)
 	}
 	if (cl->closing)
 		return;
-	/* The client reads: it is not idle.  Once all is out, go on with
-	 * the requests it sent meanwhile. */
+	/* The client reads: it is not idle.  A producer waiting for room
+	 * (a watch backlog) goes on; once all is out, so do the requests
+	 * the client sent meanwhile. */
 	control_touch(cl);
+	if (cl->queued <= CONTROL_DRAIN_LOW)
+		control_drained(cl);
+	if (cl->closing)
+		return;
 	if (cl->queued == 0 && !cl->draining) {
 		control_process(cl);
 		if (cl->queued == 0 && !cl->closing)
@@ -207,6 +230,19 @@ control_send_ok_raw(struct control_client *cl, const char *result,
 	memcpy(s + sizeof(head) - 1, result, len);
 	memcpy(s + sizeof(head) - 1 + len, "}\n", 3);
 	control_write(cl, s, sizeof(head) - 1 + len + 2);
+}
+
+size_t
+control_queued(const struct control_client *cl)
+{
+	return cl->closing ? SIZE_MAX : cl->queued;
+}
+
+void
+control_on_drain(struct control_client *cl, control_drain_cb cb, void *arg)
+{
+	cl->drain_cb = cb;
+	cl->drain_arg = arg;
 }
 
 void

@@ -54,6 +54,17 @@ void	 control_send(struct control_client *, const json_t *);
  */
 void	 control_send_ok_raw(struct control_client *, const char *result,
 	    size_t len);
+/*
+ * Bytes queued for a client that its socket has not taken yet; SIZE_MAX
+ * once the client is closing.  A producer of a long stream (a watch
+ * backlog) sends while this is low, and otherwise waits with
+ * control_on_drain: cb runs once, when the queue is down to 256 KiB or
+ * the client closes (then control_queued() is SIZE_MAX: free and stop).
+ */
+typedef void (*control_drain_cb)(struct control_client *, void *arg);
+size_t	 control_queued(const struct control_client *);
+void	 control_on_drain(struct control_client *, control_drain_cb,
+	    void *arg);
 /* Marks a client as subscribed to the event stream. */
 void	 control_subscribe(struct control_client *);
 /* Sends an event to every subscribed client. */

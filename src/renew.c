@@ -287,11 +287,23 @@ renew_release(struct renew *rw)
 	uv_close((uv_handle_t *)&rw->timer, renew_timer_closed);
 }
 
+/*
+ * Whether the renewal has the service stopped or its files changed: then
+ * it finishes (done or rolled back) before the daemon exits, so that a
+ * shutdown never leaves a service down until the next start.
+ */
+static int
+renew_service_down(const struct renew *rw)
+{
+	return (rw->state >= RS_STOPPING && rw->state <= RS_VERIFYING) ||
+	    rw->state == RS_ROLLING_BACK;
+}
+
 static void
 renew_op_done(struct renew *rw)
 {
 	rw->op = OP_DONE;
-	if (rw->r->closing) {
+	if (rw->r->closing && !renew_service_down(rw)) {
 		renew_release(rw);
 		return;
 	}
@@ -391,14 +403,16 @@ static void
 renew_journal_failed(struct renew *rw)
 {
 	uint64_t	ms;
+	int		down;
 
 	rw->jfail++;
-	if (rw->r->closing) {
+	down = rw->state >= RS_STOPPING && rw->state <= RS_STARTING;
+	if (rw->r->closing && !down) {
 		renew_release(rw);
 		return;
 	}
-	if (!rw->unjournaled && rw->jfail >= 3 && rw->state >= RS_STOPPING &&
-	    rw->state <= RS_STARTING) {
+	/* Exiting: no waiting for the disk with the service down. */
+	if (down && (rw->jfail >= 3 || rw->r->closing)) {
 		log_error("renewal %lld (%s): the journal cannot be written "
 		    "with the service down: rolling back without it",
 		    (long long)rw->id, rw->b->name);
@@ -882,6 +896,15 @@ renew_step(struct renew *rw)
 		} else if (rw->op == OP_DONE && rw->op_rc == -1) {
 			int64_t	d = sched_backoff(rw->attempt, (uint64_t)rw->id);
 
+			if (rw->r->closing) {
+				/* Exiting: the next start resumes it. */
+				log_error("renewal %lld (%s): rollback step "
+				    "failed: %s; the next start resumes the "
+				    "rollback", (long long)rw->id, rw->b->name,
+				    rw->op_err.msg);
+				renew_release(rw);
+				return;
+			}
 			renew_event(rw, "rollback_failed", rw->old_sha1,
 			    "%s (trying again)", rw->op_err.msg);
 			log_error("renewal %lld (%s): rollback step failed: %s",
@@ -1618,6 +1641,16 @@ renew_close(struct renewer *r, void (*cb)(void *), void *arg)
 	uv_timer_stop(&r->timer);
 	for (rw = r->active; rw != NULL; rw = next) {
 		next = rw->next;
+		if (renew_service_down(rw)) {
+			/* It finishes first; a wait for a retry ends now. */
+			log_info("renewal %lld (%s): finishing (%s) before "
+			    "exiting", (long long)rw->id, rw->b->name,
+			    renew_state_name(rw->state));
+			if (uv_is_active((uv_handle_t *)&rw->timer))
+				uv_timer_start(&rw->timer, renew_timer_fired,
+				    0, 0);
+			continue;
+		}
 		/* Running work or a command ends on its own, then releases. */
 		if (rw->op != OP_RUNNING || uv_is_active((uv_handle_t *)
 		    &rw->timer))

@@ -2,7 +2,8 @@
 # Hostile socket clients (issue 7): 1,000 connections at once, a 10 MB
 # line, one byte a second, invalid UTF-8, deeply nested JSON, clients that
 # never read -- while a well-behaved client keeps getting "status" answers.
-# Then socket permissions: outside the socket group no connection; inside
+# Then a subscriber that never reads a large backlog; then socket
+# permissions: outside the socket group no connection; inside
 # it, reads but no changing commands.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need python3 jq
@@ -30,6 +31,69 @@ assert_match "slow clients: drop logged" \
     "sent no complete request within 2000ms" "$(cat "$T/daemon.log")"
 assert_match "never-reading clients: drop logged" \
     "read nothing of its reply within 2000ms" "$(cat "$T/daemon.log")"
+daemon_stop
+
+# A "watch" subscriber that never reads, asking for a backlog larger than
+# the 4 MiB a client may have queued: 30,000 unreadable files, one
+# parse_error event each (~7 MB).  The backlog goes out a page at a time
+# while the client's queue has room, so the daemon holds a page, not the
+# table; the client is dropped at client_timeout; a follower that reads
+# gets every event.
+mkdir "$T/junk"
+python3 - "$T/junk" <<'EOT'
+import sys
+d = sys.argv[1]
+for i in range(30000):
+    with open(f"{d}/unreadable-certificate-dropped-here-by-someone-{i:05d}.pem", "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+EOT
+cat > "$T/conf" <<EOT
+[daemon]
+socket_mode = 0600
+client_timeout = 2s
+[watch junk]
+path = $T/junk
+EOT
+: > "$T/daemon.log"
+daemon_start "$T/conf"
+assert_eq "30,000 parse errors recorded" 30000 \
+    "$(cv status --json | jq .files.errors)"
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$D_PID/status"; }
+rss0=$(rss)
+python3 - "$D_SOCK" <<'EOT' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"cmd":"watch","args":{"since":0}}\n')
+time.sleep(120)      # never reads; killed once the daemon has dropped it
+EOT
+NR_PID=$!
+T_PIDS="$T_PIDS $NR_PID"
+timeout "$(slow 60)" tail -n +1 -f "$T/daemon.log" 2>/dev/null |
+    grep -Eq -m 1 "does not read its replies|read nothing of its reply" ||
+    fail "a subscriber that never reads was not dropped"
+ok "a subscriber that never reads its 7 MB backlog: dropped"
+rss1=$(rss)
+echo "# measured: daemon RSS ${rss0} kB before the non-reading subscriber, ${rss1} kB after"
+[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) kB"
+ok "RSS bounded: +$((rss1 - rss0)) kB"
+assert_eq "status still answered" 30000 "$(cv status --json | jq .files.errors)"
+stored=$(cv events --json | wc -l)
+[ "$stored" -ge 30000 ] || fail "only $stored events stored"
+# A follower that reads: the whole backlog, in order, then live events.
+timeout "$(slow 60)" "$CERTVIGIL" -S "$D_SOCK" events --follow --json \
+    > "$T/followed" 2>&1 &
+F_PID=$!
+T_PIDS="$T_PIDS $F_PID"
+timeout "$(slow 60)" tail -n +1 -f "$T/followed" 2>/dev/null |
+    grep -q -m 1 "unreadable-certificate-dropped-here-by-someone-29999" ||
+    fail "the follower did not get the whole backlog"
+kill "$F_PID"
+assert_eq "a reading follower gets every stored event" "$stored" \
+    "$(grep -c '"kind"' "$T/followed")"
+assert_eq "in order" "$(cv events --json | jq -r .id | tr '\n' ' ')" \
+    "$(jq -r .id "$T/followed" | tr '\n' ' ')"
+kill "$NR_PID" 2>/dev/null || true
 daemon_stop
 
 # Permissions: socket group "nogroup", mode 0660, no admin group.

@@ -43,4 +43,38 @@ for state in stopping unbinding binding starting verifying; do
 	assert_eq "$state: still served" "$named" "$(served)"
 	daemon_stop
 done
+# SIGTERM (systemctl stop) while the service is down for a renewal: the
+# daemon finishes the renewal, then exits 0 -- nginx is not left stopped
+# until the next start.  The start command waits for $T/go.
+cat > "$T/start-slow.sh" <<EOT
+#!/bin/sh
+n=0
+while [ ! -e "$T/go" ]; do n=\$((n + 1)); [ \$n -lt 600 ] || exit 1; sleep 0.1; done
+exec "$T/start.sh"
+EOT
+chmod +x "$T/start-slow.sh"
+sed -i "s|^start = .*|start = $T/start-slow.sh|" "$T/conf"
+before=$(served)
+: > "$T/daemon.log"
+daemon_start "$T/conf"
+cv renew web --now >/dev/null
+timeout 60 tail -n +1 -f "$T/daemon.log" | grep -q -m 1 "): starting$" ||
+    fail "SIGTERM: the renewal did not reach starting"
+kill -TERM "$D_PID"
+timeout 30 tail -n +1 -f "$T/daemon.log" | grep -q -m 1 "finishing (starting) before exiting" ||
+    fail "SIGTERM: no word of finishing the renewal"
+nginx_running && fail "SIGTERM: nginx should still be stopped here"
+pid_alive "$D_PID" || fail "SIGTERM: the daemon left with nginx stopped"
+ok "SIGTERM with nginx stopped: the daemon stays to finish"
+touch "$T/go"
+run_status st wait "$D_PID"
+T_PIDS=$(echo "$T_PIDS" | sed "s/ $D_PID//")
+assert_eq "SIGTERM: exit 0 once the renewal is finished" 0 "$st"
+nginx_running || fail "SIGTERM: nginx not running"
+assert_eq "SIGTERM: the renewal was finished" done \
+    "$(sqlite3 "$D_STATE/inventory.db" 'SELECT state FROM renewals ORDER BY id DESC LIMIT 1')"
+new=$(sqlite3 "$D_STATE/inventory.db" 'SELECT new_sha1 FROM renewals ORDER BY id DESC LIMIT 1')
+assert_eq "SIGTERM: nginx serves the new certificate" "$new" "$(served)"
+[ "$new" != "$before" ] || fail "SIGTERM: nothing was renewed"
+rm -f "$D_SOCK"
 echo "renew-crash: $T_COUNT passed, 0 failed"

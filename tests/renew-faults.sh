@@ -228,6 +228,7 @@ case state:disk-full in $ONLY) ;; *) echo "renew-faults: $T_COUNT passed, 0 fail
 count write inventory.db "$FI"
 half=$((total / 2))
 reset_world
+: > "$T/daemon.log"
 daemon_go FAULT_CALL=write FAULT_N=$half FAULT_STICKY=1 FAULT_ERRNO=ENOSPC \
     FAULT_AFTER=ca.key FAULT_PATH=inventory.db LD_PRELOAD="$FI" ||
     fail "disk full: no start"
