@@ -97,20 +97,11 @@ socket_mode = 0600
 [watch w]
 path = $T/w
 EOT
-# daemon_try: like daemon_start, but the daemon may refuse to start.
-daemon_try() {
-	rm -f "$T/ready.fifo"; mkfifo "$T/ready.fifo"
-	env "$@" "$CERTVIGILD" -f -c "$T/conf" -S "$D_SOCK" -d "$D_STATE" \
-	    --ready-fd 3 3>"$T/ready.fifo" 2>>"$T/daemon.log" &
-	D_PID=$!
-	T_PIDS="$T_PIDS $D_PID"
-	[ "$(timeout 60 head -n 1 "$T/ready.fifo" || true)" = READY ]
-}
 dbruns=0 dbstarted=0
 for call in write fsync; do
 	for n in 1 2 3 4 5 6 8 10 13 16 20 25 30 40; do
 		rm -rf "$D_STATE"
-		if daemon_try FAULT_CALL=$call FAULT_N=$n FAULT_PATH=inventory.db \
+		if daemon_try "$T/conf" FAULT_CALL=$call FAULT_N=$n FAULT_PATH=inventory.db \
 		    LD_PRELOAD="$FI"; then
 			dbstarted=$((dbstarted + 1))
 			cv status --json >/dev/null || fail "$call #$n: no status"
@@ -146,11 +137,8 @@ if [ "$(id -u)" = 0 ] && mkdir "$T/small" &&
 		cp "$T/w/c1.pem" "$T/w/more$i.pem"
 	done
 	cv rescan >/dev/null
-	wait_log() {
-		timeout 30 tail -n +1 -f "$T/daemon.log" 2>/dev/null |
-		    grep -Eq -m 1 -- "$1" || fail "log: no /$1/"
-	}
-	wait_log "full|No space|ENOSPC"
+	wait_line "$T/daemon.log" "full|No space|ENOSPC" ||
+	    fail "disk full: nothing in the log"
 	assert_eq "disk full: status still answers" 6 \
 	    "$(cv status --json | jq .certs.total)"
 	assert_match "disk full: list still answers" "c1" "$(cv list)"

@@ -69,8 +69,7 @@ time.sleep(120)      # never reads; killed once the daemon has dropped it
 EOT
 NR_PID=$!
 T_PIDS="$T_PIDS $NR_PID"
-timeout "$(slow 60)" tail -n +1 -f "$T/daemon.log" 2>/dev/null |
-    grep -Eq -m 1 "does not read its replies|read nothing of its reply" ||
+wait_line "$T/daemon.log" "does not read its replies|read nothing of its reply" 60 ||
     fail "a subscriber that never reads was not dropped"
 ok "a subscriber that never reads its 7 MB backlog: dropped"
 rss1=$(rss)
@@ -85,8 +84,7 @@ timeout "$(slow 60)" "$CERTVIGIL" -S "$D_SOCK" events --follow --json \
     > "$T/followed" 2>&1 &
 F_PID=$!
 T_PIDS="$T_PIDS $F_PID"
-timeout "$(slow 60)" tail -n +1 -f "$T/followed" 2>/dev/null |
-    grep -q -m 1 "unreadable-certificate-dropped-here-by-someone-29999" ||
+wait_line "$T/followed" "unreadable-certificate-dropped-here-by-someone-29999" 60 ||
     fail "the follower did not get the whole backlog"
 kill "$F_PID"
 assert_eq "a reading follower gets every stored event" "$stored" \

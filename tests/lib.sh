@@ -117,6 +117,27 @@ daemon_start() {
 	fi
 }
 
+# daemon_try CONF [VAR=VALUE...]: like daemon_start, with VARs in the
+# daemon's environment, but the daemon may fail to get ready: returns 1
+# then (D_PID is still set, to reap).
+daemon_try() {
+	_conf=$1; shift
+	rm -f "$T/ready.fifo"
+	mkfifo "$T/ready.fifo"
+	env "$@" "$CERTVIGILD" -f -c "$_conf" -S "$D_SOCK" -d "$D_STATE" \
+	    --ready-fd 3 3>"$T/ready.fifo" 2>>"$T/daemon.log" &
+	D_PID=$!
+	T_PIDS="$T_PIDS $D_PID"
+	[ "$(timeout "$(slow 60)" head -n 1 "$T/ready.fifo" || true)" = READY ]
+}
+
+# wait_line FILE REGEX [SECONDS]: waits (inotify, via tail -f) until a line
+# of FILE matches REGEX; returns 1 after SECONDS (default 30).
+wait_line() {
+	timeout "$(slow "${3:-30}")" tail -n +1 -f "$1" 2>/dev/null |
+	    grep -Eq -m 1 -- "$2"
+}
+
 # daemon_stop: SIGTERM, and the daemon must exit 0 and remove its socket.
 daemon_stop() {
 	kill -TERM "$D_PID"

@@ -58,10 +58,10 @@ before=$(served)
 : > "$T/daemon.log"
 daemon_start "$T/conf"
 cv renew web --now >/dev/null
-timeout 60 tail -n +1 -f "$T/daemon.log" | grep -q -m 1 "): starting$" ||
+wait_line "$T/daemon.log" "\\): starting$" 60 ||
     fail "SIGTERM: the renewal did not reach starting"
 kill -TERM "$D_PID"
-timeout 30 tail -n +1 -f "$T/daemon.log" | grep -q -m 1 "finishing (starting) before exiting" ||
+wait_line "$T/daemon.log" "finishing \\(starting\\) before exiting" ||
     fail "SIGTERM: no word of finishing the renewal"
 nginx_running && fail "SIGTERM: nginx should still be stopped here"
 pid_alive "$D_PID" || fail "SIGTERM: the daemon left with nginx stopped"

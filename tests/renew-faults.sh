@@ -60,14 +60,7 @@ END='"kind": ?"(renewal_done|rolled_back)"|nothing was touched'
 # daemon_go ENV...: certvigild with ENV (may fail to get ready) and a
 # follower writing $T/ev.  Returns 1 when it did not get ready.
 daemon_go() {
-	rm -f "$T/ready.fifo"; mkfifo "$T/ready.fifo"
-	env "$@" "$CERTVIGILD" -f -c "$T/conf" -S "$D_SOCK" -d "$D_STATE" \
-	    --ready-fd 3 3>"$T/ready.fifo" 2>>"$T/daemon.log" &
-	D_PID=$!
-	T_PIDS="$T_PIDS $D_PID"
-	if [ "$(timeout "$(slow 60)" head -n 1 "$T/ready.fifo" || true)" != READY ]; then
-		return 1
-	fi
+	daemon_try "$T/conf" "$@" || return 1
 	: > "$T/ev"
 	# The follower ends with the daemon; the line after it says so.
 	{ "$CERTVIGIL" -S "$D_SOCK" events --follow --json 2>/dev/null || :
@@ -234,8 +227,7 @@ daemon_go FAULT_CALL=write FAULT_N=$half FAULT_STICKY=1 FAULT_ERRNO=ENOSPC \
     fail "disk full: no start"
 "$CERTVIGIL" -S "$D_SOCK" renew web --now >/dev/null 2>&1 || true
 # The journal cannot say so: the log does.
-timeout "$(slow 120)" tail -n +1 -f "$T/daemon.log" 2>/dev/null |
-    grep -Eq -m 1 "serving the previous certificate without the journal|cannot journal; retrying (due|issuing|issued|verifying|rolling_back) " ||
+wait_line "$T/daemon.log" "serving the previous certificate without the journal|cannot journal; retrying (due|issuing|issued|verifying|rolling_back) " 120 ||
     fail "disk full: nothing in the log"
 assert_match "disk full: the log says why" "No space left|disk is full|disk I/O error" \
     "$(grep -i "journal" "$T/daemon.log" | tail -n 5)"
