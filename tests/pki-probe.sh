@@ -160,6 +160,26 @@ start_server srv_silent
 bad_probe "silent listener" "^certvigil: 127\.0\.0\.1 port $PORT: TLS handshake timed out after 1s$" \
     --timeout 1 127.0.0.1:$PORT
 stop_server
+# ---- IPv6: [::1]:PORT, mTLS enforced, the IP SAN ::1 verified ----
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	srv_ossl_v6() {
+		exec openssl s_server -accept "[::1]:$PORT" -cert server.pem \
+		    -key server.key -CAfile ca.pem -Verify 1 -www
+	}
+	SERVER_HOST=::1
+	start_server srv_ossl_v6
+	SERVER_HOST=
+	probe_json "[::1]:$PORT" --ca-file ca.pem --cert client.pem \
+	    --key client.key >/dev/null
+	assert_eq "IPv6: exit 0" 0 "$st"
+	assert_eq "IPv6: served leaf" "$SHA1" "$(jf '.chain[0].sha1')"
+	assert_eq "IPv6: verified against IP:::1" true "$(jf .verified)"
+	assert_eq "IPv6: mtls enforced" true "$(jf .mtls_enforced)"
+	stop_server
+else
+	echo "# IPv6 part skipped: no ::1 here"
+fi
+
 bad_probe "no port" "expected HOST:PORT" 127.0.0.1
 bad_probe "unknown host" "^certvigil: no-such-host\.invalid port 443: " no-such-host.invalid:443
 bad_probe "client key mismatch" "^certvigil: --key does not match" --cert client.pem --key server.key 127.0.0.1:1

@@ -2,12 +2,16 @@
 # tests/lib.sh).  Servers are started on a free port, waited for by polling
 # the port (never by sleeping a fixed time), and killed by lib.sh's cleanup.
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+# free_port [HOST]: a TCP port on HOST (127.0.0.1; ::1 for IPv6) that
+# nothing listens on right now.
 free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	python3 - "${1:-127.0.0.1}" <<'PY'
+import socket, sys
+h = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET)
+s.bind((h, 0))
+print(s.getsockname()[1])
+PY
 }
 
 # port_open PORT [HOST]: true when a TCP connection to it succeeds.
@@ -25,17 +29,18 @@ PY
 # port, and waits (at most ~10 s) until the port accepts connections.  A
 # server that dies first (the port was taken meanwhile) is retried on
 # another port.  Sets PORT and SERVER_PID; the log is $T/FUNC.log.
+# SERVER_HOST (default 127.0.0.1; ::1 for IPv6) is where FUNC listens.
 start_server() {
 	_fn=$1
 	for _try in 1 2 3 4 5; do
-		PORT=$(free_port)
+		PORT=$(free_port "${SERVER_HOST:-127.0.0.1}")
 		"$_fn" >"$T/$_fn.log" 2>&1 </dev/null &
 		SERVER_PID=$!
 		T_PIDS="$T_PIDS $SERVER_PID"
 		_n=0
 		while [ $_n -lt 100 ]; do
 			kill -0 "$SERVER_PID" 2>/dev/null || break
-			if port_open "$PORT"; then
+			if port_open "$PORT" "${SERVER_HOST:-127.0.0.1}"; then
 				return 0
 			fi
 			_n=$((_n + 1))
