@@ -380,15 +380,26 @@ journal_binding_query(struct journal *j, const char *sql, const char *key,
     struct journal_binding *b)
 {
 	sqlite3_stmt	*st = journal_prep(j, sql);
-	int		 rc = 1;
+	int		 rc;
 
 	memset(b, 0, sizeof(*b));
 	if (st == NULL)
 		return -1;
 	journal_text(st, 1, key);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	/* Not found (1) is not the same as cannot tell (-1): a caller that
+	 * creates missing rows must not overwrite one it failed to read. */
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
 		journal_binding_read(st, b);
 		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		log_error("journal: %s", sqlite3_errmsg(j->db));
+		rc = -1;
+		break;
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -410,9 +421,9 @@ journal_binding_by_endpoint(struct journal *j, const char *ep,
 	    " FROM bindings WHERE endpoint = ?1", ep, b);
 }
 
-int
-journal_binding_put(struct journal *j, const struct journal_binding *b,
-    time_t now)
+static int
+journal_binding_write(struct journal *j, const struct journal_binding *b,
+    time_t now, int replace)
 {
 	sqlite3_stmt	*st;
 	char		*settings = json_dumps(b->settings ? b->settings :
@@ -423,11 +434,15 @@ journal_binding_put(struct journal *j, const struct journal_binding *b,
 		free(settings);
 		return -1;
 	}
-	st = journal_prep(j, "INSERT INTO bindings(name, endpoint, certhash,"
-	    " appid, source, settings, created, updated)"
+	st = journal_prep(j, replace ? "INSERT INTO bindings(name, endpoint,"
+	    " certhash, appid, source, settings, created, updated)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(name) DO"
 	    " UPDATE SET endpoint = ?2, certhash = ?3, appid = ?4,"
-	    " source = ?5, settings = ?6, updated = ?7");
+	    " source = ?5, settings = ?6, updated = ?7" :
+	    "INSERT INTO bindings(name, endpoint, certhash, appid, source,"
+	    " settings, created, updated)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	    " ON CONFLICT(name) DO NOTHING");
 	if (st != NULL) {
 		journal_text(st, 1, b->name);
 		journal_text(st, 2, b->endpoint);
@@ -440,6 +455,20 @@ journal_binding_put(struct journal *j, const struct journal_binding *b,
 	ok = journal_run(j, st) == 0;
 	free(settings);
 	return journal_end(j, ok);
+}
+
+int
+journal_binding_put(struct journal *j, const struct journal_binding *b,
+    time_t now)
+{
+	return journal_binding_write(j, b, now, 1);
+}
+
+int
+journal_binding_add_new(struct journal *j, const struct journal_binding *b,
+    time_t now)
+{
+	return journal_binding_write(j, b, now, 0);
 }
 
 int

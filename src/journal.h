@@ -73,6 +73,10 @@ int	 journal_binding_by_endpoint(struct journal *, const char *endpoint,
 	    struct journal_binding *);
 int	 journal_binding_put(struct journal *, const struct journal_binding *,
 	    time_t now);
+/* Adds the row only if there is none (a binding first seen): never
+ * changes the certhash of one that exists. */
+int	 journal_binding_add_new(struct journal *,
+	    const struct journal_binding *, time_t now);
 int	 journal_binding_delete(struct journal *, const char *name);
 /* All binding names, sorted.  Caller frees each and the array. */
 int	 journal_binding_names(struct journal *, char ***, size_t *);

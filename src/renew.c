@@ -163,7 +163,11 @@ renew_effective(struct renewer *r, const char *name, char certhash[41],
 	int			 rc;
 
 	certhash[0] = '\0';
-	rc = journal_binding_get(r->j, name, &jb);
+	if ((rc = journal_binding_get(r->j, name, &jb)) == -1) {
+		cv_err_set(err, "binding '%s': the journal cannot be read",
+		    name);
+		return NULL;
+	}
 	base = conf_binding(r->cf, name);
 	if (rc != 0 && base == NULL) {
 		cv_err_set(err, "no binding named '%s'", name);
@@ -1115,7 +1119,7 @@ renew_schedule(struct renewer *r)
 	char			**names = NULL, sha1[41], ch[41];
 	size_t			 n = 0, i;
 	time_t			 now, nb, na, m, next = 0;
-	int			 em;
+	int			 em, rc;
 
 	if (r->closing)
 		return;
@@ -1125,10 +1129,10 @@ renew_schedule(struct renewer *r)
 	/* Config bindings get a row, with the deployed thumbprint. */
 	for (i = 0; i < r->cf->nbindings; i++) {
 		b = r->cf->bindings[i];
-		if (journal_binding_get(r->j, b->name, &jb) == 0) {
+		if ((rc = journal_binding_get(r->j, b->name, &jb)) == 0)
 			journal_binding_clear(&jb);
-			continue;
-		}
+		if (rc != 1)
+			continue;	/* there, or the journal cannot tell */
 		memset(&jb, 0, sizeof(jb));
 		jb.name = b->name;
 		jb.endpoint = (char *)binding_endpoint(b);
@@ -1137,7 +1141,7 @@ renew_schedule(struct renewer *r)
 		if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
 			memcpy(jb.certhash, sha1, 41);
 		jb.settings = json_object();
-		journal_binding_put(r->j, &jb, timeutil_now());
+		journal_binding_add_new(r->j, &jb, timeutil_now());
 		json_decref(jb.settings);
 	}
 	journal_binding_names(r->j, &names, &n);
