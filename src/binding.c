@@ -696,6 +696,7 @@ binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 	int		 rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
+		fsutil_clean_stale(f[i]);
 		aside = binding_aside_path(f[i], id);
 		if (lstat(aside, &st) == 0) {
 			if (rename(aside, f[i]) == -1)

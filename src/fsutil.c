@@ -1,8 +1,10 @@
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,50 @@ fsutil_tmp_open(const char *path, const char *tag, char **tmp)
 }
 
 int
+fsutil_clean_stale(const char *path)
+{
+	char		*copy = xstrdup(path), *copy2 = xstrdup(path), *dir,
+			*base, *p, *end, *victim;
+	size_t		 bl;
+	struct dirent	*de;
+	DIR		*d;
+	long		 pid;
+	int		 n = 0;
+
+	dir = dirname(copy);
+	base = basename(copy2);
+	bl = strlen(base);
+	if ((d = opendir(dir)) == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, bl) != 0)
+			continue;
+		p = de->d_name + bl;
+		if (strncmp(p, ".cvtmp.", 7) != 0 &&
+		    strncmp(p, ".cvold.", 7) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(p + 7, &end, 10);
+		if (errno != 0 || end == p + 7 || *end != '.' || pid <= 0)
+			continue;
+		/* Ours (we are not writing this path now) or a dead
+		 * process's; another live writer's stays. */
+		if (pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		xasprintf(&victim, "%s/%s", dir, de->d_name);
+		if (unlink(victim) == 0)
+			n++;
+		free(victim);
+	}
+	closedir(d);
+out:
+	free(copy);
+	free(copy2);
+	return n;
+}
+
+int
 fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
 {
 	char	**tmp = xcalloc(n, sizeof(*tmp)), **bak = xcalloc(n,
@@ -165,6 +211,9 @@ fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
 	size_t	  i, done = 0;
 	int	  fd, rc = -1;
 
+	/* 0. What a writer that died mid-way left next to the targets. */
+	for (i = 0; i < n; i++)
+		fsutil_clean_stale(f[i].path);
 	/* 1. Every new file complete and on disk before any target moves. */
 	for (i = 0; i < n; i++) {
 		fd = fsutil_tmp_open(f[i].path, "cvtmp", &tmp[i]);

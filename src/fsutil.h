@@ -54,6 +54,13 @@ struct fsutil_file {
 
 int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);
 
+/*
+ * Removes PATH.cvtmp.PID.* and PATH.cvold.PID.* that a writer which died
+ * mid-way left (PID gone, or ours: we are not writing PATH now).
+ * fsutil_write_set does it first.  Returns how many it removed.
+ */
+int	fsutil_clean_stale(const char *path);
+
 /* fsyncs the directory holding path (after a rename or unlink). */
 int	fsutil_fsync_dir(const char *path, struct cv_err *);
 

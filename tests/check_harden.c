@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -147,6 +148,47 @@ START_TEST(test_atomic_temp_symlinks)
 }
 END_TEST
 
+/* What a writer that died mid-way left is removed by the next write of
+ * the same set; a live writer's temporary file stays. */
+START_TEST(test_write_set_cleans_stale)
+{
+	char			*target, *dead_tmp, *dead_old, *ours, *live, *s;
+	struct fsutil_file	 f;
+	struct cv_err		 err;
+	pid_t			 dead;
+
+	if ((dead = fork()) == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+	xasprintf(&target, "%s/web.key", dir);
+	xasprintf(&dead_tmp, "%s.cvtmp.%ld.1a2b", target, (long)dead);
+	xasprintf(&dead_old, "%s.cvold.%ld.3c4d", target, (long)dead);
+	xasprintf(&ours, "%s.cvtmp.%ld.5e6f", target, (long)getpid());
+	xasprintf(&live, "%s.cvtmp.%ld.7a8b", target, (long)getppid());
+	put(dead_tmp, "half a key");
+	put(dead_old, "old");
+	put(ours, "left by this pid earlier");
+	put(live, "being written");
+	memset(&f, 0, sizeof(f));
+	f.path = target;
+	f.data = "KEY\n";
+	f.len = 4;
+	f.mode = 0600;
+	ck_assert_int_eq(fsutil_write_set(&f, 1, &err), 0);
+	ck_assert_str_eq(s = slurp(target), "KEY\n");
+	free(s);
+	ck_assert_int_eq(access(dead_tmp, F_OK), -1);
+	ck_assert_int_eq(access(dead_old, F_OK), -1);
+	ck_assert_int_eq(access(ours, F_OK), -1);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	free(target);
+	free(dead_tmp);
+	free(dead_old);
+	free(ours);
+	free(live);
+}
+END_TEST
+
 START_TEST(test_atomic_temp_all_taken)
 {
 	char		*target, *victims[NTRIES], *s;
@@ -224,6 +266,7 @@ harden_suite(void)
 	tcase_add_test(tc, test_atomic_target_symlink);
 	tcase_add_test(tc, test_atomic_temp_symlinks);
 	tcase_add_test(tc, test_atomic_temp_all_taken);
+	tcase_add_test(tc, test_write_set_cleans_stale);
 	tcase_add_test(tc, test_agentcfg_temp_symlink);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
