@@ -13,7 +13,7 @@ cat > "$T/conf" <<EOT
 [daemon]
 socket_mode = 0666
 max_clients = 100
-client_timeout = 2s
+client_timeout = $(slow 2)s
 [watch w]
 path = $T/w
 EOT
@@ -24,13 +24,14 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 export ASAN_OPTIONS
 daemon_start "$T/conf"
 
-python3 "$top_srcdir/tests/hostile-client.py" "$D_SOCK" "$D_PID" 100 2 ||
+HOSTILE_SLOW=$CV_SLOW python3 "$top_srcdir/tests/hostile-client.py" \
+    "$D_SOCK" "$D_PID" 100 "$(slow 2)" ||
     { tail -30 "$T/daemon.log" >&2; fail "hostile clients"; }
 assert_eq "daemon alive" 0 "$(kill -0 "$D_PID"; echo $?)"
 assert_match "slow clients: drop logged" \
-    "sent no complete request within 2000ms" "$(cat "$T/daemon.log")"
+    "sent no complete request within $(slow 2)000ms" "$(cat "$T/daemon.log")"
 assert_match "never-reading clients: drop logged" \
-    "read nothing of its reply within 2000ms" "$(cat "$T/daemon.log")"
+    "read nothing of its reply within $(slow 2)000ms" "$(cat "$T/daemon.log")"
 daemon_stop
 
 # A "watch" subscriber that never reads, asking for a backlog larger than
@@ -50,7 +51,7 @@ EOT
 cat > "$T/conf" <<EOT
 [daemon]
 socket_mode = 0600
-client_timeout = 2s
+client_timeout = $(slow 2)s
 [watch junk]
 path = $T/junk
 EOT
