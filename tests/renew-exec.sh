@@ -31,13 +31,6 @@ old=$(file_sha1 "$T/live/web.pem")
 daemon_start "$T/conf"
 follow_start
 
-renew_and_wait() {
-	cv renew web --now >/dev/null
-	_id=$(cv renewals --json | jq -r '.[-1].id')
-	wait_event "renewal $_id (done|rolled back)|renewal_failed.*nothing was touched" 180
-	R=$(cv renewals --json | jq '.[-1]')
-}
-
 renew_and_wait
 assert_eq "exec issuer: renewal done" done "$(echo "$R" | jq -r .state)"
 assert_eq "exec issuer: steps" \

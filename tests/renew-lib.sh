@@ -121,6 +121,16 @@ EOT
 	for _l in "$@"; do printf '%s\n' "$_l" >> "$T/conf"; done
 }
 
+# renew_and_wait: renew --now (daemon and follow_start running), wait for
+# this renewal's end (done, rolled back, or failed before stopping); sets
+# R to its renewals --json entry.
+renew_and_wait() {
+	cv renew web --now >/dev/null
+	_id=$(cv renewals --json | jq -r '.[-1].id')
+	wait_event "renewal $_id (done|rolled back)|renewal_failed.*nothing was touched" 180
+	R=$(cv renewals --json | jq '.[-1]')
+}
+
 # served: the SHA-1 thumbprint nginx serves now (lowercase).
 served() {
 	echo | timeout 10 openssl s_client -connect "127.0.0.1:$NGX_PORT" \

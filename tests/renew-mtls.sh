@@ -26,13 +26,6 @@ follow_start
 assert_eq "binding show: require_client_cert" true \
     "$(cv binding show --json | jq -r '.[0].require_client_cert')"
 
-renew_and_wait() {
-	cv renew web --now >/dev/null
-	_id=$(cv renewals --json | jq -r '.[-1].id')
-	wait_event "renewal $_id (done|rolled back)|renewal_failed.*nothing was touched" 180
-	R=$(cv renewals --json | jq '.[-1]')
-}
-
 renew_and_wait
 assert_eq "renewal done" done "$(echo "$R" | jq -r .state)"
 new=$(echo "$R" | jq -r .new_sha1)

@@ -12,14 +12,6 @@ old=$(file_sha1 "$T/live/web.pem")
 daemon_start "$T/conf"
 follow_start
 
-# renew_and_wait: renew --now, wait for this renewal's end; sets R.
-renew_and_wait() {
-	cv renew web --now >/dev/null
-	_id=$(cv renewals --json | jq -r '.[-1].id')
-	wait_event "renewal $_id (done|rolled back)|renewal_failed.*nothing was touched" 180
-	R=$(cv renewals --json | jq '.[-1]')
-}
-
 # The stop command hangs (and keeps hanging during the rollback).
 touch "$T/hang-stop"
 t0=$(date +%s)
