@@ -65,9 +65,10 @@ metrics_cn(const char *subject, char *buf, size_t len)
 static const char *metrics_states[] = { "valid", "expiring", "expired",
     "not_yet_valid", "invalid", "superseded" };
 
-char *
-metrics_render(struct inventory *inv, const struct config *cf,
-    const struct scan_progress *p, struct alert *a, size_t *len)
+/* The per-certificate families: notAfter, notBefore, valid (one pass
+ * each, so each family's samples are together); counts by state. */
+static void
+metrics_certs(struct buf *b, sqlite3 *db, const struct config *cf)
 {
 	static const char certs_sql[] = "SELECT c.sha1, c.subject, c.role,"
 	    " c.not_before, c.not_after, min(f.path),"
@@ -79,31 +80,20 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	    "certvigil_cert_not_after_timestamp_seconds",
 	    "certvigil_cert_not_before_timestamp_seconds",
 	    "certvigil_cert_valid" };
-	sqlite3		*db = inventory_db(inv);
+	static const char *const help[] = {
+	    "Certificate notAfter, seconds since the epoch.",
+	    "Certificate notBefore, seconds since the epoch.",
+	    "1 if the certificate is usable now, else 0 with the reason." };
 	sqlite3_stmt	*st;
-	struct buf	 b = { NULL, 0, 0 };
-	struct alert_stats as;
 	int64_t		 counts[6] = { 0 };
 	time_t		 now = timeutil_now();
 	char		 cn[256];
 	const char	*state;
-	json_t		*ac, *v;
-	const char	*k;
 	size_t		 i, pass;
+	int		 ok;
 
-	metrics_head(&b, "certvigil_build_info", "gauge",
-	    "certvigil build; the value is always 1.");
-	buf_add(&b, "certvigil_build_info{", 21);
-	metrics_label(&b, "version", PACKAGE_VERSION, 0);
-	buf_add(&b, "} 1\n", 4);
-
-	/* Three passes over the certificates, one per family. */
 	for (pass = 0; pass < 3; pass++) {
-		metrics_head(&b, series[pass], "gauge", pass == 0 ?
-		    "Certificate notAfter, seconds since the epoch." :
-		    pass == 1 ? "Certificate notBefore, seconds since the "
-		    "epoch." : "1 if the certificate is usable now, else 0 "
-		    "with the reason.");
+		metrics_head(b, series[pass], "gauge", help[pass]);
 		if (sqlite3_prepare_v2(db, certs_sql, -1, &st, NULL) !=
 		    SQLITE_OK)
 			continue;
@@ -113,24 +103,23 @@ metrics_render(struct inventory *inv, const struct config *cf,
 			    sqlite3_column_int64(st, 4), cf->expiring,
 			    sqlite3_column_int(st, 6),
 			    sqlite3_column_int(st, 7));
-			buf_fmt(&b, "%s{", series[pass]);
-			metrics_label(&b, "sha1",
+			buf_fmt(b, "%s{", series[pass]);
+			metrics_label(b, "sha1",
 			    (const char *)sqlite3_column_text(st, 0), 0);
-			metrics_label(&b, "subject_cn", metrics_cn((const char *)
+			metrics_label(b, "subject_cn", metrics_cn((const char *)
 			    sqlite3_column_text(st, 1), cn, sizeof(cn)), 1);
-			metrics_label(&b, "path",
+			metrics_label(b, "path",
 			    (const char *)sqlite3_column_text(st, 5), 1);
-			metrics_label(&b, "role",
+			metrics_label(b, "role",
 			    (const char *)sqlite3_column_text(st, 2), 1);
 			if (pass == 2) {
-				int ok = !strcmp(state, "valid") ||
+				ok = !strcmp(state, "valid") ||
 				    !strcmp(state, "expiring");
-
-				metrics_label(&b, "reason", ok ? "" : state, 1);
-				buf_fmt(&b, "} %d\n", ok);
+				metrics_label(b, "reason", ok ? "" : state, 1);
+				buf_fmt(b, "} %d\n", ok);
 				continue;
 			}
-			buf_fmt(&b, "} %lld\n", (long long)
+			buf_fmt(b, "} %lld\n", (long long)
 			    sqlite3_column_int64(st, pass == 0 ? 4 : 3));
 			if (pass == 0)
 				for (i = 0; i < 6; i++)
@@ -139,41 +128,60 @@ metrics_render(struct inventory *inv, const struct config *cf,
 		}
 		sqlite3_finalize(st);
 	}
-	metrics_head(&b, "certvigil_certs", "gauge",
+	metrics_head(b, "certvigil_certs", "gauge",
 	    "Certificates in the inventory, by state.");
 	for (i = 0; i < 6; i++)
-		buf_fmt(&b, "certvigil_certs{state=\"%s\"} %lld\n",
+		buf_fmt(b, "certvigil_certs{state=\"%s\"} %lld\n",
 		    metrics_states[i], (long long)counts[i]);
+}
 
-	metrics_head(&b, "certvigil_scan_duration_seconds", "gauge",
+static void
+metrics_scan(struct buf *b, const struct scan_progress *p)
+{
+	metrics_head(b, "certvigil_scan_duration_seconds", "gauge",
 	    "Duration of the last full scan.");
-	buf_fmt(&b, "certvigil_scan_duration_seconds %.6f\n",
+	buf_fmt(b, "certvigil_scan_duration_seconds %.6f\n",
 	    p->last_duration);
-	metrics_head(&b, "certvigil_last_scan_timestamp_seconds", "gauge",
+	metrics_head(b, "certvigil_last_scan_timestamp_seconds", "gauge",
 	    "When the last full scan finished, seconds since the epoch.");
-	buf_fmt(&b, "certvigil_last_scan_timestamp_seconds %lld\n",
+	buf_fmt(b, "certvigil_last_scan_timestamp_seconds %lld\n",
 	    (long long)p->last_finished);
+}
 
-	metrics_head(&b, "certvigil_alerts_total", "counter",
+static void
+metrics_alerts(struct buf *b, struct alert *a)
+{
+	struct alert_stats	 as;
+	json_t			*ac, *v;
+	const char		*k;
+
+	metrics_head(b, "certvigil_alerts_total", "counter",
 	    "Alerts sent, by threshold or kind.");
 	ac = alert_counts(a);
 	json_object_foreach(ac, k, v) {
-		buf_add(&b, "certvigil_alerts_total{", 23);
-		metrics_label(&b, "threshold", k, 0);
-		buf_fmt(&b, "} %lld\n", (long long)json_integer_value(v));
+		buf_add(b, "certvigil_alerts_total{", 23);
+		metrics_label(b, "threshold", k, 0);
+		buf_fmt(b, "} %lld\n", (long long)json_integer_value(v));
 	}
 	json_decref(ac);
 	alert_get_stats(a, &as);
-	metrics_head(&b, "certvigil_alert_command_failures_total", "counter",
+	metrics_head(b, "certvigil_alert_command_failures_total", "counter",
 	    "alert_command runs that failed since the daemon started.");
-	buf_fmt(&b, "certvigil_alert_command_failures_total %lld\n",
+	buf_fmt(b, "certvigil_alert_command_failures_total %lld\n",
 	    (long long)as.command_failures);
-	metrics_head(&b, "certvigil_alert_queue", "gauge",
+	metrics_head(b, "certvigil_alert_queue", "gauge",
 	    "alert_command runs waiting to be (re)tried.");
-	buf_fmt(&b, "certvigil_alert_queue %lld\n", (long long)as.queued);
+	buf_fmt(b, "certvigil_alert_queue %lld\n", (long long)as.queued);
+}
 
-	/* Pinned paths: 1 while the file holds another thumbprint. */
-	metrics_head(&b, "certvigil_drift", "gauge",
+/* Pinned paths: 1 while the file holds another thumbprint. */
+static void
+metrics_drift(struct buf *b, sqlite3 *db, const struct config *cf)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	metrics_head(b, "certvigil_drift", "gauge",
 	    "1 if a pinned path (expect_sha1) holds another thumbprint.");
 	for (i = 0; i < cf->nwatches; i++) {
 		if (cf->watches[i].expect_sha1 == NULL)
@@ -185,15 +193,32 @@ metrics_render(struct inventory *inv, const struct config *cf,
 		sqlite3_bind_text(st, 1, cf->watches[i].name, -1,
 		    SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			buf_add(&b, "certvigil_drift{", 16);
-			metrics_label(&b, "path",
+			buf_add(b, "certvigil_drift{", 16);
+			metrics_label(b, "path",
 			    (const char *)sqlite3_column_text(st, 0), 0);
-			metrics_label(&b, "expected", cf->watches[i].expect_sha1,
+			metrics_label(b, "expected", cf->watches[i].expect_sha1,
 			    1);
-			buf_fmt(&b, "} %d\n", sqlite3_column_int(st, 1));
+			buf_fmt(b, "} %d\n", sqlite3_column_int(st, 1));
 		}
 		sqlite3_finalize(st);
 	}
+}
+
+char *
+metrics_render(struct inventory *inv, const struct config *cf,
+    const struct scan_progress *p, struct alert *a, size_t *len)
+{
+	struct buf	 b = { NULL, 0, 0 };
+
+	metrics_head(&b, "certvigil_build_info", "gauge",
+	    "certvigil build; the value is always 1.");
+	buf_add(&b, "certvigil_build_info{", 21);
+	metrics_label(&b, "version", PACKAGE_VERSION, 0);
+	buf_add(&b, "} 1\n", 4);
+	metrics_certs(&b, inventory_db(inv), cf);
+	metrics_scan(&b, p);
+	metrics_alerts(&b, a);
+	metrics_drift(&b, inventory_db(inv), cf);
 	*len = b.len;
 	return b.p;
 }
