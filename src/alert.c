@@ -253,8 +253,9 @@ alert_eval_one(struct alert *a, const struct alert_cert *c, time_t now)
 static void	alert_deadline_fire(uv_timer_t *);
 
 /* Evaluates every certificate marked or due, then re-arms the timer. */
-static void
-alert_evaluate(struct alert *a)
+/* Evaluates the marked or due certificates in one transaction; how many. */
+static int
+alert_evaluate_due(struct alert *a, time_t now)
 {
 	static const char due[] = "SELECT c.sha1, c.subject, c.not_before,"
 	    " c.not_after,"
@@ -277,21 +278,16 @@ alert_evaluate(struct alert *a)
 	    " superseded = ?3 WHERE sha1 = ?1";
 	static const char drop[] = "DELETE FROM alert_queue WHERE"
 	    " json_extract(payload, '$.sha1') = ?1";
-	static const char min[] = "SELECT min(next_alert) FROM certs"
-	    " WHERE next_alert IS NOT NULL";
 	sqlite3_stmt	*st, *up, *dq;
 	struct alert_cert c;
-	time_t		 now = timeutil_now();
-	int64_t		 next, delay;
+	int64_t		 next;
 	int		 n = 0;
 
-	if (a->closing)
-		return;
 	if (sqlite3_prepare_v2(alert_db(a), due, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(alert_db(a), upd, -1, &up, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(alert_db(a), drop, -1, &dq, NULL) != SQLITE_OK) {
 		log_error("alerts: %s", sqlite3_errmsg(alert_db(a)));
-		return;
+		return 0;
 	}
 	inventory_begin(a->inv);
 	sqlite3_bind_int64(st, 1, (int64_t)now);
@@ -330,12 +326,18 @@ alert_evaluate(struct alert *a)
 	sqlite3_finalize(up);
 	sqlite3_finalize(dq);
 	inventory_commit(a->inv);
-	if (n > 0)
-		log_debug("alerts: %d certificates evaluated", n);
-	alert_queue_run(a);
+	return n;
+}
 
-	/* One timer, at the next deadline of any certificate. */
-	next = 0;
+/* One timer, at the next deadline of any certificate. */
+static void
+alert_arm(struct alert *a)
+{
+	static const char min[] = "SELECT min(next_alert) FROM certs"
+	    " WHERE next_alert IS NOT NULL";
+	sqlite3_stmt	*st;
+	int64_t		 next = 0, delay;
+
 	if (sqlite3_prepare_v2(alert_db(a), min, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW &&
 		    sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -358,6 +360,20 @@ alert_evaluate(struct alert *a)
 		delay = ALERT_MAX_DELAY;
 	uv_timer_start(&a->deadline, alert_deadline_fire,
 	    (uint64_t)delay * 1000 + 1, 0);
+}
+
+static void
+alert_evaluate(struct alert *a)
+{
+	int	n;
+
+	if (a->closing)
+		return;
+	n = alert_evaluate_due(a, timeutil_now());
+	if (n > 0)
+		log_debug("alerts: %d certificates evaluated", n);
+	alert_queue_run(a);
+	alert_arm(a);
 }
 
 static void
