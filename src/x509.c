@@ -495,25 +495,22 @@ x509_der_tlv_len(const unsigned char *p, size_t len, size_t *hdr)
 	return (long long)(2 + n) + l;
 }
 
+/*
+ * Which password opens p12's MAC: the given one first, then the two empty
+ * ones ("" from OpenSSL's "pass:", NULL from Windows): a watch's one
+ * password file must not hide an unprotected PFX.  Without a MAC, the
+ * given password or "".
+ */
 static int
-x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
-    const struct x509_load_opts *o, struct cv_err *err)
+x509_p12_password(gnutls_pkcs12_t p12, const struct x509_load_opts *o,
+    const char **pass, struct cv_err *err)
 {
-	gnutls_pkcs12_t		 p12 = NULL;
-	gnutls_pkcs12_bag_t	 bag = NULL;
-	gnutls_datum_t		 data;
-	const char		*pass = o->password;
-	unsigned		 iter = 0, mac, salt_size;
-	unsigned char		 salt[64];
-	char			*mac_oid = NULL;
-	int			 rc, i, j, n, type, ret = -1, have_mac;
+	unsigned	 iter = 0, mac, salt_size;
+	unsigned char	 salt[64];
+	char		*mac_oid = NULL;
+	int		 have_mac;
 
-	if (gnutls_pkcs12_init(&p12) < 0)
-		return cv_err_set(err, "out of memory");
-	if ((rc = gnutls_pkcs12_import(p12, d, GNUTLS_X509_FMT_DER, 0)) < 0) {
-		cv_err_set(err, "PKCS#12: %s", x509_strerror(rc));
-		goto out;
-	}
+	*pass = o->password;
 	salt_size = sizeof(salt);
 	/*
 	 * Ask for the MAC's OID even though we do not use it: with NULL,
@@ -523,32 +520,96 @@ x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
 	have_mac = gnutls_pkcs12_mac_info(p12, &mac, salt, &salt_size, &iter,
 	    &mac_oid) >= 0;
 	gnutls_free(mac_oid);
-	if (have_mac) {
-		if (x509_check_iter(iter, x509_max_iter(o), "PKCS#12 MAC",
-		    err) == -1)
-			goto out;
-		/*
-		 * The given password first, then the two empty ones (""
-		 * from OpenSSL's "pass:", NULL from Windows): a watch's one
-		 * password file must not hide an unprotected PFX.
-		 */
-		if (pass != NULL && gnutls_pkcs12_verify_mac(p12, pass) >= 0)
-			;
-		else if (gnutls_pkcs12_verify_mac(p12, "") >= 0)
-			pass = "";
-		else if (gnutls_pkcs12_verify_mac(p12, NULL) >= 0)
-			pass = NULL;
-		else {
-			cv_err_set(err, "%s", o->password != NULL ?
-			    "wrong PKCS#12 password" : "PKCS#12 is "
-			    "password-protected: no password given (use a "
-			    "password file)");
-			goto out;
-		}
-	} else if (pass == NULL) {
-		pass = "";
+	if (!have_mac) {
+		if (*pass == NULL)
+			*pass = "";
+		return 0;
 	}
+	if (x509_check_iter(iter, x509_max_iter(o), "PKCS#12 MAC", err) == -1)
+		return -1;
+	if (*pass != NULL && gnutls_pkcs12_verify_mac(p12, *pass) >= 0)
+		return 0;
+	if (gnutls_pkcs12_verify_mac(p12, "") >= 0) {
+		*pass = "";
+		return 0;
+	}
+	if (gnutls_pkcs12_verify_mac(p12, NULL) >= 0) {
+		*pass = NULL;
+		return 0;
+	}
+	return cv_err_set(err, "%s", o->password != NULL ?
+	    "wrong PKCS#12 password" : "PKCS#12 is password-protected: no "
+	    "password given (use a password file)");
+}
 
+/* Decrypts bag i if it is encrypted, then adds its certificates and keys
+ * to f. */
+static int
+x509_p12_bag(struct x509_file *f, gnutls_pkcs12_bag_t bag, int i,
+    const char *pass, const struct x509_load_opts *o, struct cv_err *err)
+{
+	gnutls_datum_t	 data;
+	unsigned	 iter = 0, salt_size;
+	unsigned char	 salt[64];
+	int		 rc, j, n, type;
+
+	if (gnutls_pkcs12_bag_get_type(bag, 0) == GNUTLS_BAG_ENCRYPTED) {
+		salt_size = sizeof(salt);
+		if (gnutls_pkcs12_bag_enc_info(bag, NULL, NULL, salt,
+		    &salt_size, &iter, NULL) >= 0 && x509_check_iter(iter,
+		    x509_max_iter(o), "PKCS#12 bag encryption", err) == -1)
+			return -1;
+		if ((rc = gnutls_pkcs12_bag_decrypt(bag, pass)) < 0) {
+			if (rc == GNUTLS_E_DECRYPTION_FAILED)
+				return cv_err_set(err, "wrong PKCS#12 "
+				    "password");
+			return cv_err_set(err, "PKCS#12 bag %d: %s", i,
+			    x509_strerror(rc));
+		}
+	}
+	n = gnutls_pkcs12_bag_get_count(bag);
+	for (j = 0; j < n; j++) {
+		type = gnutls_pkcs12_bag_get_type(bag, (unsigned)j);
+		if (gnutls_pkcs12_bag_get_data(bag, (unsigned)j, &data) < 0)
+			continue;
+		switch (type) {
+		case GNUTLS_BAG_CERTIFICATE:
+			if (x509_add_der_crt(f, &data, GNUTLS_X509_FMT_DER,
+			    err) == -1)
+				return -1;
+			break;
+		case GNUTLS_BAG_PKCS8_KEY:
+		case GNUTLS_BAG_PKCS8_ENCRYPTED_KEY:
+			if (x509_add_key_datum(f, &data, GNUTLS_X509_FMT_DER,
+			    type == GNUTLS_BAG_PKCS8_ENCRYPTED_KEY,
+			    type == GNUTLS_BAG_PKCS8_ENCRYPTED_KEY &&
+			    pass == NULL ? "" : pass, o, err) == -1)
+				return -1;
+			break;
+		default:
+			break;	/* CRLs, secrets: not ours */
+		}
+	}
+	return 0;
+}
+
+static int
+x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
+    const struct x509_load_opts *o, struct cv_err *err)
+{
+	gnutls_pkcs12_t		 p12 = NULL;
+	gnutls_pkcs12_bag_t	 bag = NULL;
+	const char		*pass;
+	int			 rc, i, ret = -1;
+
+	if (gnutls_pkcs12_init(&p12) < 0)
+		return cv_err_set(err, "out of memory");
+	if ((rc = gnutls_pkcs12_import(p12, d, GNUTLS_X509_FMT_DER, 0)) < 0) {
+		cv_err_set(err, "PKCS#12: %s", x509_strerror(rc));
+		goto out;
+	}
+	if (x509_p12_password(p12, o, &pass, err) == -1)
+		goto out;
 	for (i = 0; ; i++) {
 		if (gnutls_pkcs12_bag_init(&bag) < 0) {
 			cv_err_set(err, "out of memory");
@@ -562,49 +623,8 @@ x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
 			    x509_strerror(rc));
 			goto out;
 		}
-		if (gnutls_pkcs12_bag_get_type(bag, 0) == GNUTLS_BAG_ENCRYPTED) {
-			iter = 0;
-			salt_size = sizeof(salt);
-			if (gnutls_pkcs12_bag_enc_info(bag, NULL, NULL, salt,
-			    &salt_size, &iter, NULL) >= 0 &&
-			    x509_check_iter(iter, x509_max_iter(o),
-			    "PKCS#12 bag encryption", err) == -1)
-				goto out;
-			if ((rc = gnutls_pkcs12_bag_decrypt(bag, pass)) < 0) {
-				if (rc == GNUTLS_E_DECRYPTION_FAILED)
-					cv_err_set(err, "wrong PKCS#12 "
-					    "password");
-				else
-					cv_err_set(err, "PKCS#12 bag %d: %s",
-					    i, x509_strerror(rc));
-				goto out;
-			}
-		}
-		n = gnutls_pkcs12_bag_get_count(bag);
-		for (j = 0; j < n; j++) {
-			type = gnutls_pkcs12_bag_get_type(bag, (unsigned)j);
-			if (gnutls_pkcs12_bag_get_data(bag, (unsigned)j,
-			    &data) < 0)
-				continue;
-			switch (type) {
-			case GNUTLS_BAG_CERTIFICATE:
-				if (x509_add_der_crt(f, &data,
-				    GNUTLS_X509_FMT_DER, err) == -1)
-					goto out;
-				break;
-			case GNUTLS_BAG_PKCS8_KEY:
-			case GNUTLS_BAG_PKCS8_ENCRYPTED_KEY:
-				if (x509_add_key_datum(f, &data,
-				    GNUTLS_X509_FMT_DER,
-				    type == GNUTLS_BAG_PKCS8_ENCRYPTED_KEY,
-				    type == GNUTLS_BAG_PKCS8_ENCRYPTED_KEY &&
-				    pass == NULL ? "" : pass, o, err) == -1)
-					goto out;
-				break;
-			default:
-				break;	/* CRLs, secrets: not ours */
-			}
-		}
+		if (x509_p12_bag(f, bag, i, pass, o, err) == -1)
+			goto out;
 		gnutls_pkcs12_bag_deinit(bag);
 		bag = NULL;
 	}
