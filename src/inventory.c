@@ -660,29 +660,16 @@ inventory_drift(struct inventory *inv, int64_t id, const char *path,
 	    actual);
 }
 
-int
-inventory_apply_file(struct inventory *inv, const char *path,
-    const char *watch, enum cert_role role, const struct inv_stat *st,
-    const struct x509_file *f, const char *error, const char *expect_sha1,
-    time_t now)
+/* The files row of a readable file: inserted, or updated with its old
+ * sources deleted (their thumbprints returned in *old).  -1 on error. */
+static int
+inventory_file_put(struct inventory *inv, int64_t *id, const char *path,
+    const char *watch, const struct inv_stat *st, const struct x509_file *f,
+    time_t now, char **old)
 {
 	sqlite3_stmt	*q;
-	int64_t		 id;
-	char		*old = NULL, *new = NULL;
-	const char	*first;
-	size_t		 i;
-	int		 had_error, gone, rc = -1;
 
-	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
-		return -1;
-	if (error != NULL || f == NULL || f->ncerts == 0) {
-		/* Key-only files are not certificates: nothing to record. */
-		if (error == NULL && f != NULL && id == 0)
-			return 0;
-		return inventory_file_error(inv, id, path, watch, st,
-		    error ? error : "no certificate found", had_error, now);
-	}
-	if (id == 0) {
+	if (*id == 0) {
 		q = inventory_stmt(inv, S_FILE_INSERT);
 		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
 		inventory_bind_text(q, 2, watch);
@@ -695,31 +682,40 @@ inventory_apply_file(struct inventory *inv, const char *path,
 		sqlite3_bind_int64(q, 8, (int64_t)now);
 		if (inventory_done(inv, q) == -1)
 			return -1;
-		id = sqlite3_last_insert_rowid(inv->db);
-	} else {
-		old = inventory_file_sha1s(inv, id);
-		q = inventory_stmt(inv, S_FILE_UPDATE);
-		sqlite3_bind_int64(q, 1, id);
-		inventory_bind_text(q, 2, watch);
-		sqlite3_bind_text(q, 3, x509_format_name(f->format), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(q, 4, st->ino);
-		sqlite3_bind_int64(q, 5, st->size);
-		sqlite3_bind_int64(q, 6, st->mtime_ns);
-		sqlite3_bind_int64(q, 7, (int64_t)now);
-		if (inventory_done(inv, q) == -1)
-			goto out;
-		q = inventory_stmt(inv, S_SOURCES_DEL);
-		sqlite3_bind_int64(q, 1, id);
-		if (inventory_done(inv, q) == -1)
-			goto out;
+		*id = sqlite3_last_insert_rowid(inv->db);
+		return 0;
 	}
-	for (i = 0; i < f->ncerts; i++) {
-		const struct x509_cert *c = &f->certs[i];
+	*old = inventory_file_sha1s(inv, *id);
+	q = inventory_stmt(inv, S_FILE_UPDATE);
+	sqlite3_bind_int64(q, 1, *id);
+	inventory_bind_text(q, 2, watch);
+	sqlite3_bind_text(q, 3, x509_format_name(f->format), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, st->ino);
+	sqlite3_bind_int64(q, 5, st->size);
+	sqlite3_bind_int64(q, 6, st->mtime_ns);
+	sqlite3_bind_int64(q, 7, (int64_t)now);
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	q = inventory_stmt(inv, S_SOURCES_DEL);
+	sqlite3_bind_int64(q, 1, *id);
+	return inventory_done(inv, q);
+}
 
+/* Each certificate of f, and a sources row tying it to file id. */
+static int
+inventory_file_certs(struct inventory *inv, int64_t id,
+    const struct x509_file *f, enum cert_role role, time_t now)
+{
+	const struct x509_cert	*c;
+	sqlite3_stmt		*q;
+	size_t			 i;
+
+	for (i = 0; i < f->ncerts; i++) {
+		c = &f->certs[i];
 		if (inventory_put_cert(inv, c, inventory_auto_role(c, role),
 		    now) == -1)
-			goto out;
+			return -1;
 		q = inventory_stmt(inv, S_SOURCE_INSERT);
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int(q, 2, (int)i);
@@ -730,11 +726,60 @@ inventory_apply_file(struct inventory *inv, const char *path,
 		else
 			sqlite3_bind_int(q, 5, c->key_matches);
 		if (inventory_done(inv, q) == -1)
-			goto out;
+			return -1;
 	}
+	return 0;
+}
+
+/* The event that says what happened to a readable file. */
+static int
+inventory_file_event(struct inventory *inv, const char *path,
+    const struct x509_file *f, const char *old, const char *new, int gone,
+    int had_error, time_t now)
+{
+	const char	*first = f->certs[0].sha1;
+
+	if (old == NULL || gone)
+		return inventory_add_event(inv, now, "discovered", path, first,
+		    "%zu certificate%s (%s): %s", f->ncerts,
+		    f->ncerts == 1 ? "" : "s", x509_format_name(f->format),
+		    f->certs[0].subject);
+	if (strcmp(old, new) != 0)
+		return inventory_add_event(inv, now, "thumbprint_changed",
+		    path, first, "thumbprint changed from %s to %s", old, new);
+	if (had_error)
+		return inventory_add_event(inv, now, "recovered", path, first,
+		    "the file reads again");
+	return inventory_add_event(inv, now, "changed", path, first,
+	    "file changed, same certificate%s", f->ncerts == 1 ? "" : "s");
+}
+
+int
+inventory_apply_file(struct inventory *inv, const char *path,
+    const char *watch, enum cert_role role, const struct inv_stat *st,
+    const struct x509_file *f, const char *error, const char *expect_sha1,
+    time_t now)
+{
+	sqlite3_stmt	*q;
+	int64_t		 id;
+	char		*old = NULL, *new = NULL;
+	size_t		 i;
+	int		 had_error, gone, rc = -1;
+
+	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
+		return -1;
+	if (error != NULL || f == NULL || f->ncerts == 0) {
+		/* Key-only files are not certificates: nothing to record. */
+		if (error == NULL && f != NULL && id == 0)
+			return 0;
+		return inventory_file_error(inv, id, path, watch, st,
+		    error ? error : "no certificate found", had_error, now);
+	}
+	if (inventory_file_put(inv, &id, path, watch, st, f, now, &old) == -1 ||
+	    inventory_file_certs(inv, id, f, role, now) == -1)
+		goto out;
 	inv->generation++;
 	new = inventory_x509_sha1s(f);
-	first = f->certs[0].sha1;
 	inventory_mark(inv, old);
 	for (i = 0; i < f->ncerts; i++) {
 		/* A newer certificate for the same name supersedes others. */
@@ -745,21 +790,7 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	}
 	if (inventory_drift(inv, id, path, expect_sha1, old, new, now) == -1)
 		goto out;
-	if (old == NULL || gone)
-		rc = inventory_add_event(inv, now, "discovered", path, first,
-		    "%zu certificate%s (%s): %s", f->ncerts,
-		    f->ncerts == 1 ? "" : "s", x509_format_name(f->format),
-		    f->certs[0].subject);
-	else if (strcmp(old, new) != 0)
-		rc = inventory_add_event(inv, now, "thumbprint_changed", path,
-		    first, "thumbprint changed from %s to %s", old, new);
-	else if (had_error)
-		rc = inventory_add_event(inv, now, "recovered", path, first,
-		    "the file reads again");
-	else
-		rc = inventory_add_event(inv, now, "changed", path, first,
-		    "file changed, same certificate%s",
-		    f->ncerts == 1 ? "" : "s");
+	rc = inventory_file_event(inv, path, f, old, new, gone, had_error, now);
 out:
 	free(old);
 	free(new);
@@ -972,6 +1003,51 @@ inventory_keep(const struct inv_walk *w, const struct inv_cert *c,
 	return 1;
 }
 
+/* "paths": the files that hold c now. */
+static void
+inventory_write_paths(struct buf *b, const struct inv_cert *c)
+{
+	size_t	i;
+	int	n = 0;
+
+	buf_cat(b, ",\"paths\":[");
+	for (i = 0; i < c->nsrc; i++) {
+		if (c->src[i].gone)
+			continue;
+		if (n++)
+			buf_add(b, ",", 1);
+		inv_json_str(b, c->src[i].path);
+	}
+	buf_add(b, "]", 1);
+}
+
+/* "sources": every file c was read from, gone ones included. */
+static void
+inventory_write_sources(struct buf *b, const struct inv_cert *c)
+{
+	const struct inv_src	*s;
+	size_t			 i;
+
+	buf_cat(b, ",\"sources\":[");
+	for (i = 0; i < c->nsrc; i++) {
+		s = &c->src[i];
+		buf_cat(b, i ? ",{\"path\":" : "{\"path\":");
+		inv_json_str(b, s->path);
+		inv_json_key(b, "format");
+		inv_json_str(b, s->format);
+		buf_fmt(b, ",\"index\":%d,\"has_private_key\":%s,"
+		    "\"key_matches\":%s", s->idx, s->has_key ? "true" :
+		    "false", s->key_matches < 0 ? "null" :
+		    s->key_matches ? "true" : "false");
+		inv_json_key(b, "error");
+		inv_json_str(b, s->error);
+		buf_fmt(b, ",\"gone\":%s,\"inode\":%lld,\"size\":%lld}",
+		    s->gone ? "true" : "false", (long long)s->inode,
+		    (long long)s->size);
+	}
+	buf_add(b, "]", 1);
+}
+
 /* Writes one certificate as a JSON object (the list/show shape). */
 static void
 inventory_write_cert(struct buf *b, const struct inv_walk *w,
@@ -981,7 +1057,7 @@ inventory_write_cert(struct buf *b, const struct inv_walk *w,
 	const struct inv_src *lead = NULL, *s;
 	const char	*state;
 	size_t		 i;
-	int		 invalid = 0, haskey = 0, km = -1, n;
+	int		 invalid = 0, haskey = 0, km = -1;
 
 	for (i = 0; i < c->nsrc; i++) {
 		s = &c->src[i];
@@ -1033,36 +1109,11 @@ inventory_write_cert(struct buf *b, const struct inv_walk *w,
 	    "false");
 	inv_json_key(b, "role");
 	inv_json_str(b, c->col[14]);
-	buf_cat(b, ",\"paths\":[");
-	for (i = 0, n = 0; i < c->nsrc; i++) {
-		if (c->src[i].gone)
-			continue;
-		if (n++)
-			buf_add(b, ",", 1);
-		inv_json_str(b, c->src[i].path);
-	}
-	buf_fmt(b, "],\"days_left\":%lld,\"state\":\"%s\"",
+	inventory_write_paths(b, c);
+	buf_fmt(b, ",\"days_left\":%lld,\"state\":\"%s\"",
 	    (long long)timeutil_days_left((time_t)c->na, w->now), state);
-	if (w->with_sources) {
-		buf_cat(b, ",\"sources\":[");
-		for (i = 0; i < c->nsrc; i++) {
-			s = &c->src[i];
-			buf_cat(b, i ? ",{\"path\":" : "{\"path\":");
-			inv_json_str(b, s->path);
-			inv_json_key(b, "format");
-			inv_json_str(b, s->format);
-			buf_fmt(b, ",\"index\":%d,\"has_private_key\":%s,"
-			    "\"key_matches\":%s", s->idx, s->has_key ? "true" :
-			    "false", s->key_matches < 0 ? "null" :
-			    s->key_matches ? "true" : "false");
-			inv_json_key(b, "error");
-			inv_json_str(b, s->error);
-			buf_fmt(b, ",\"gone\":%s,\"inode\":%lld,\"size\":%lld}",
-			    s->gone ? "true" : "false", (long long)s->inode,
-			    (long long)s->size);
-		}
-		buf_add(b, "]", 1);
-	}
+	if (w->with_sources)
+		inventory_write_sources(b, c);
 	buf_add(b, "}", 1);
 }
 
