@@ -240,6 +240,48 @@ pki_dns_ok(const char *v, size_t n)
 	return label > 0 || n > 1;	/* "example.com." is fine */
 }
 
+/* Checks a SAN's value for its type; an IP address is converted into
+ * san->data.  -1 with the reason. */
+static int
+pki_san_value(struct pki_san *san, const char *v, size_t vlen,
+    struct cv_err *err)
+{
+	switch (san->type) {
+	case GNUTLS_SAN_DNSNAME:
+		if (!pki_dns_ok(v, vlen))
+			return cv_err_set(err, "SAN 'DNS:%s': not a host name "
+			    "(letters, digits, '-' and '.', a '*.' prefix at "
+			    "most)", v);
+		break;
+	case GNUTLS_SAN_IPADDRESS:
+		san->data = xmalloc(16);
+		if (inet_pton(AF_INET, v, san->data) == 1)
+			san->len = 4;
+		else if (inet_pton(AF_INET6, v, san->data) == 1)
+			san->len = 16;
+		else {
+			free(san->data);
+			san->data = NULL;
+			return cv_err_set(err, "SAN 'IP:%s': not an IPv4 or "
+			    "IPv6 address", v);
+		}
+		break;
+	case GNUTLS_SAN_RFC822NAME:
+		if (strchr(v, '@') == NULL || v[0] == '@' ||
+		    v[vlen - 1] == '@' || strpbrk(v, " \t") != NULL)
+			return cv_err_set(err, "SAN 'email:%s': not an e-mail "
+			    "address", v);
+		break;
+	case GNUTLS_SAN_URI:
+		if (strchr(v, ':') == NULL || v[0] == ':' ||
+		    strpbrk(v, " \t") != NULL)
+			return cv_err_set(err, "SAN 'URI:%s': not a URI "
+			    "(scheme:...)", v);
+		break;
+	}
+	return 0;
+}
+
 int
 pki_san_add(struct pki_san_list *l, const char *s, size_t n,
     struct cv_err *err)
@@ -280,45 +322,8 @@ pki_san_add(struct pki_san_list *l, const char *s, size_t n,
 		cv_err_set(err, "more than %u SANs", PKI_MAX_SANS);
 		goto out;
 	}
-	switch (san.type) {
-	case GNUTLS_SAN_DNSNAME:
-		if (!pki_dns_ok(v, vlen)) {
-			cv_err_set(err, "SAN 'DNS:%s': not a host name "
-			    "(letters, digits, '-' and '.', a '*.' prefix at "
-			    "most)", v);
-			goto out;
-		}
-		break;
-	case GNUTLS_SAN_IPADDRESS:
-		san.data = xmalloc(16);
-		if (inet_pton(AF_INET, v, san.data) == 1)
-			san.len = 4;
-		else if (inet_pton(AF_INET6, v, san.data) == 1)
-			san.len = 16;
-		else {
-			free(san.data);
-			cv_err_set(err, "SAN 'IP:%s': not an IPv4 or IPv6 "
-			    "address", v);
-			goto out;
-		}
-		break;
-	case GNUTLS_SAN_RFC822NAME:
-		if (strchr(v, '@') == NULL || v[0] == '@' ||
-		    v[vlen - 1] == '@' || strpbrk(v, " \t") != NULL) {
-			cv_err_set(err, "SAN 'email:%s': not an e-mail "
-			    "address", v);
-			goto out;
-		}
-		break;
-	case GNUTLS_SAN_URI:
-		if (strchr(v, ':') == NULL || v[0] == ':' ||
-		    strpbrk(v, " \t") != NULL) {
-			cv_err_set(err, "SAN 'URI:%s': not a URI (scheme:...)",
-			    v);
-			goto out;
-		}
-		break;
-	}
+	if (pki_san_value(&san, v, vlen, err) == -1)
+		goto out;
 	if (san.data == NULL) {
 		san.data = (unsigned char *)v;
 		san.len = vlen;
@@ -821,25 +826,14 @@ pki_crq_has_san(gnutls_x509_crq_t crq)
 	return rc >= 0 || rc == GNUTLS_E_SHORT_MEMORY_BUFFER;
 }
 
-int
-pki_ca_issue(const struct pki_issue *is, gnutls_x509_crt_t *out,
-    struct cv_err *err)
+/* Whether the CA in is can sign a leaf of days days. */
+static int
+pki_ca_usable(const struct pki_issue *is, unsigned days, struct cv_err *err)
 {
-	gnutls_x509_crt_t	 crt = NULL;
-	struct pki_san_list	 cnsan = { NULL, 0 };
-	const struct pki_san_list *san = is->san;
-	unsigned char		 id[64];
-	size_t			 size, i;
-	unsigned		 days = is->days ? is->days : PKI_LEAF_DAYS_DEFAULT;
-	unsigned		 ca = 0, crit, ku = 0, bits;
-	time_t			 ca_end;
-	char			 tb[TIMEUTIL_RFC3339_LEN];
-	int			 rc, ret = -1, pk;
+	unsigned	ca = 0, crit, ku = 0;
+	time_t		ca_end;
+	char		tb[TIMEUTIL_RFC3339_LEN];
 
-	*out = NULL;
-	if (days > PKI_DAYS_MAX)
-		return cv_err_set(err, "--days %u: at most %u", days,
-		    PKI_DAYS_MAX);
 	if (!pki_key_matches(is->ca_key, is->ca_crt))
 		return cv_err_set(err, "the CA key does not match the CA "
 		    "certificate");
@@ -856,7 +850,60 @@ pki_ca_issue(const struct pki_issue *is, gnutls_x509_crt_t *out,
 		return cv_err_set(err, "the CA certificate expires on %s, "
 		    "before the new certificate would (use a smaller --days)",
 		    timeutil_rfc3339(ca_end, tb, sizeof(tb)));
+	return 0;
+}
 
+/* The leaf's SANs: the given ones, else the request's, else its CN. */
+static int
+pki_issue_san(gnutls_x509_crt_t crt, const struct pki_issue *is,
+    struct cv_err *err)
+{
+	struct pki_san_list	 cnsan = { NULL, 0 };
+	const struct pki_san_list *san = is->san;
+	size_t			 i;
+	int			 rc, ret = -1;
+
+	if (san == NULL || san->n == 0) {
+		san = NULL;
+		if (pki_crq_has_san(is->crq)) {
+			if ((rc = gnutls_x509_crt_set_crq_extension_by_oid(crt,
+			    is->crq, GNUTLS_X509EXT_OID_SAN, 0)) < 0)
+				return cv_err_set(err, "copying the request's "
+				    "SANs: %s", x509_strerror(rc));
+		} else if (pki_cn_san(is->crq, &cnsan) == 0)
+			san = &cnsan;
+	}
+	for (i = 0; san != NULL && i < san->n; i++) {
+		if ((rc = gnutls_x509_crt_set_subject_alt_name(crt,
+		    san->v[i].type, san->v[i].data, (unsigned)san->v[i].len,
+		    i == 0 ? GNUTLS_FSAN_SET : GNUTLS_FSAN_APPEND)) < 0) {
+			cv_err_set(err, "SAN: %s", x509_strerror(rc));
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	pki_san_list_free(&cnsan);
+	return ret;
+}
+
+int
+pki_ca_issue(const struct pki_issue *is, gnutls_x509_crt_t *out,
+    struct cv_err *err)
+{
+	gnutls_x509_crt_t	 crt = NULL;
+	unsigned char		 id[64];
+	size_t			 size;
+	unsigned		 days = is->days ? is->days : PKI_LEAF_DAYS_DEFAULT;
+	unsigned		 crit, ku = 0, bits;
+	int			 rc, ret = -1, pk;
+
+	*out = NULL;
+	if (days > PKI_DAYS_MAX)
+		return cv_err_set(err, "--days %u: at most %u", days,
+		    PKI_DAYS_MAX);
+	if (pki_ca_usable(is, days, err) == -1)
+		return -1;
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return cv_err_set(err, "out of memory");
 	if (pki_crt_common(crt, is->crq, days, is->now, err) == -1)
@@ -873,26 +920,8 @@ pki_ca_issue(const struct pki_issue *is, gnutls_x509_crt_t *out,
 		cv_err_set(err, "EKU: %s", x509_strerror(rc));
 		goto out;
 	}
-	if (san == NULL || san->n == 0) {
-		san = NULL;
-		if (pki_crq_has_san(is->crq)) {
-			if ((rc = gnutls_x509_crt_set_crq_extension_by_oid(crt,
-			    is->crq, GNUTLS_X509EXT_OID_SAN, 0)) < 0) {
-				cv_err_set(err, "copying the request's SANs: "
-				    "%s", x509_strerror(rc));
-				goto out;
-			}
-		} else if (pki_cn_san(is->crq, &cnsan) == 0)
-			san = &cnsan;
-	}
-	for (i = 0; san != NULL && i < san->n; i++) {
-		if ((rc = gnutls_x509_crt_set_subject_alt_name(crt,
-		    san->v[i].type, san->v[i].data, (unsigned)san->v[i].len,
-		    i == 0 ? GNUTLS_FSAN_SET : GNUTLS_FSAN_APPEND)) < 0) {
-			cv_err_set(err, "SAN: %s", x509_strerror(rc));
-			goto out;
-		}
-	}
+	if (pki_issue_san(crt, is, err) == -1)
+		goto out;
 	size = sizeof(id);
 	if (gnutls_x509_crt_get_subject_key_id(is->ca_crt, id, &size,
 	    &crit) >= 0)
@@ -908,13 +937,64 @@ pki_ca_issue(const struct pki_issue *is, gnutls_x509_crt_t *out,
 	crt = NULL;
 	ret = 0;
 out:
-	pki_san_list_free(&cnsan);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
 	return ret;
 }
 
 /* ---- PKCS#12 -------------------------------------------------------------- */
+
+/* The certificate bag: the leaf (with localKeyID and friendlyName, as
+ * OpenSSL and Windows pair them), then the chain; encrypted. */
+static int
+pki_p12_crt_bag(gnutls_pkcs12_bag_t cbag, gnutls_x509_crt_t leaf,
+    gnutls_x509_crt_t *chain, size_t nchain, const gnutls_datum_t *keyid,
+    const char *name, const char *password, unsigned flags,
+    struct cv_err *err)
+{
+	size_t	i;
+	int	rc, idx;
+
+	if ((idx = gnutls_pkcs12_bag_set_crt(cbag, leaf)) < 0)
+		return cv_err_set(err, "PKCS#12: %s", x509_strerror(idx));
+	gnutls_pkcs12_bag_set_key_id(cbag, (unsigned)idx, keyid);
+	if (*name != '\0')
+		gnutls_pkcs12_bag_set_friendly_name(cbag, (unsigned)idx, name);
+	for (i = 0; i < nchain; i++)
+		if ((rc = gnutls_pkcs12_bag_set_crt(cbag, chain[i])) < 0)
+			return cv_err_set(err, "PKCS#12: %s",
+			    x509_strerror(rc));
+	if ((rc = gnutls_pkcs12_bag_encrypt(cbag, password, flags)) < 0)
+		return cv_err_set(err, "PKCS#12 encryption: %s",
+		    x509_strerror(rc));
+	return 0;
+}
+
+/* The key bag: the key as encrypted PKCS#8, same localKeyID and name. */
+static int
+pki_p12_key_bag(gnutls_pkcs12_bag_t kbag, gnutls_x509_privkey_t key,
+    const gnutls_datum_t *keyid, const char *name, const char *password,
+    unsigned flags, struct cv_err *err)
+{
+	gnutls_datum_t	kd = { NULL, 0 };
+	int		rc, idx, ret = -1;
+
+	if ((rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER,
+	    password, flags, &kd)) < 0)
+		return cv_err_set(err, "PKCS#12 key: %s", x509_strerror(rc));
+	if ((idx = gnutls_pkcs12_bag_set_data(kbag,
+	    GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &kd)) < 0) {
+		cv_err_set(err, "PKCS#12: %s", x509_strerror(idx));
+		goto out;
+	}
+	gnutls_pkcs12_bag_set_key_id(kbag, (unsigned)idx, keyid);
+	if (*name != '\0')
+		gnutls_pkcs12_bag_set_friendly_name(kbag, (unsigned)idx, name);
+	ret = 0;
+out:
+	gnutls_free(kd.data);
+	return ret;
+}
 
 int
 pki_pkcs12_make(gnutls_x509_crt_t leaf, gnutls_x509_crt_t *chain,
@@ -923,13 +1003,13 @@ pki_pkcs12_make(gnutls_x509_crt_t leaf, gnutls_x509_crt_t *chain,
 {
 	gnutls_pkcs12_t		p12 = NULL;
 	gnutls_pkcs12_bag_t	cbag = NULL, kbag = NULL;
-	gnutls_datum_t		kd = { NULL, 0 }, keyid;
+	gnutls_datum_t		keyid;
 	unsigned char		id[20];
 	char			name[256];
-	size_t			size = sizeof(id), i, nlen = sizeof(name) - 1;
+	size_t			size = sizeof(id), nlen = sizeof(name) - 1;
 	unsigned		flags = legacy ? GNUTLS_PKCS_PKCS12_3DES :
 				    GNUTLS_PKCS_PBES2_AES_256;
-	int			rc, idx, ret = -1;
+	int			rc, ret = -1;
 
 	out->data = NULL;
 	out->size = 0;
@@ -955,36 +1035,10 @@ pki_pkcs12_make(gnutls_x509_crt_t leaf, gnutls_x509_crt_t *chain,
 		cv_err_set(err, "out of memory");
 		goto out;
 	}
-	if ((idx = gnutls_pkcs12_bag_set_crt(cbag, leaf)) < 0) {
-		cv_err_set(err, "PKCS#12: %s", x509_strerror(idx));
+	if (pki_p12_crt_bag(cbag, leaf, chain, nchain, &keyid, name,
+	    password, flags, err) == -1 || pki_p12_key_bag(kbag, key, &keyid,
+	    name, password, flags, err) == -1)
 		goto out;
-	}
-	gnutls_pkcs12_bag_set_key_id(cbag, (unsigned)idx, &keyid);
-	if (nlen > 0)
-		gnutls_pkcs12_bag_set_friendly_name(cbag, (unsigned)idx, name);
-	for (i = 0; i < nchain; i++) {
-		if ((rc = gnutls_pkcs12_bag_set_crt(cbag, chain[i])) < 0) {
-			cv_err_set(err, "PKCS#12: %s", x509_strerror(rc));
-			goto out;
-		}
-	}
-	if ((rc = gnutls_pkcs12_bag_encrypt(cbag, password, flags)) < 0) {
-		cv_err_set(err, "PKCS#12 encryption: %s", x509_strerror(rc));
-		goto out;
-	}
-	if ((rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER,
-	    password, flags, &kd)) < 0) {
-		cv_err_set(err, "PKCS#12 key: %s", x509_strerror(rc));
-		goto out;
-	}
-	if ((idx = gnutls_pkcs12_bag_set_data(kbag,
-	    GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &kd)) < 0) {
-		cv_err_set(err, "PKCS#12: %s", x509_strerror(idx));
-		goto out;
-	}
-	gnutls_pkcs12_bag_set_key_id(kbag, (unsigned)idx, &keyid);
-	if (nlen > 0)
-		gnutls_pkcs12_bag_set_friendly_name(kbag, (unsigned)idx, name);
 	if ((rc = gnutls_pkcs12_set_bag(p12, cbag)) < 0 ||
 	    (rc = gnutls_pkcs12_set_bag(p12, kbag)) < 0) {
 		cv_err_set(err, "PKCS#12: %s", x509_strerror(rc));
@@ -1001,8 +1055,6 @@ pki_pkcs12_make(gnutls_x509_crt_t leaf, gnutls_x509_crt_t *chain,
 	}
 	ret = 0;
 out:
-	if (kd.data != NULL)
-		gnutls_free(kd.data);
 	if (kbag != NULL)
 		gnutls_pkcs12_bag_deinit(kbag);
 	if (cbag != NULL)
