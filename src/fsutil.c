@@ -203,58 +203,69 @@ out:
 	return n;
 }
 
+/* fsutil_write_set's step 1 for one file: its new content in a
+ * temporary beside it (*tmp), mode and owner set, fsynced. */
+static int
+fsutil_set_stage(const struct fsutil_file *f, char **tmp, struct cv_err *err)
+{
+	int	fd;
+
+	if ((fd = fsutil_tmp_open(f->path, "cvtmp", tmp)) == -1)
+		return cv_err_set(err, "%s: create temporary file: %s",
+		    f->path, strerror(errno));
+	if (fchmod(fd, f->mode) == -1 || (f->own && fchown(fd, f->uid,
+	    f->gid) == -1) || fsutil_write_all(fd, f->data, f->len) == -1 ||
+	    fsync(fd) == -1) {
+		cv_err_set(err, "%s: %s", *tmp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1)
+		return cv_err_set(err, "%s: close: %s", *tmp, strerror(errno));
+	return 0;
+}
+
+/* Step 2: the old file, if any, kept as a hard link (*bak) to undo with. */
+static int
+fsutil_set_keep(const char *path, char **bak, struct cv_err *err)
+{
+	char	*b;
+
+	if (fsutil_tmp_open(path, "cvold", &b) == -1) {
+		free(b);
+		return 0;	/* no old file to keep */
+	}
+	unlink(b);
+	if (link(path, b) == 0) {
+		*bak = b;
+		return 0;
+	}
+	free(b);
+	if (errno == ENOENT)
+		return 0;
+	return cv_err_set(err, "%s: keep the old file: %s", path,
+	    strerror(errno));
+}
+
 int
 fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
 {
 	char	**tmp = xcalloc(n, sizeof(*tmp)), **bak = xcalloc(n,
 		    sizeof(*bak));
 	size_t	  i, done = 0;
-	int	  fd, rc = -1;
+	int	  rc = -1;
 
 	/* 0. What a writer that died mid-way left next to the targets. */
 	for (i = 0; i < n; i++)
 		fsutil_clean_stale(f[i].path);
 	/* 1. Every new file complete and on disk before any target moves. */
-	for (i = 0; i < n; i++) {
-		fd = fsutil_tmp_open(f[i].path, "cvtmp", &tmp[i]);
-		if (fd == -1) {
-			cv_err_set(err, "%s: create temporary file: %s",
-			    f[i].path, strerror(errno));
+	for (i = 0; i < n; i++)
+		if (fsutil_set_stage(&f[i], &tmp[i], err) == -1)
 			goto undo;
-		}
-		if (fchmod(fd, f[i].mode) == -1 || (f[i].own &&
-		    fchown(fd, f[i].uid, f[i].gid) == -1) ||
-		    fsutil_write_all(fd, f[i].data, f[i].len) == -1 ||
-		    fsync(fd) == -1) {
-			cv_err_set(err, "%s: %s", tmp[i], strerror(errno));
-			close(fd);
-			goto undo;
-		}
-		if (close(fd) == -1) {
-			cv_err_set(err, "%s: close: %s", tmp[i],
-			    strerror(errno));
-			goto undo;
-		}
-	}
 	/* 2. The old files kept under a second name, to undo with. */
-	for (i = 0; i < n; i++) {
-		char	*b;
-
-		if (fsutil_tmp_open(f[i].path, "cvold", &b) == -1) {
-			free(b);
-			continue;	/* no old file to keep */
-		}
-		unlink(b);
-		if (link(f[i].path, b) == 0)
-			bak[i] = b;
-		else if (errno != ENOENT) {
-			cv_err_set(err, "%s: keep the old file: %s", f[i].path,
-			    strerror(errno));
-			free(b);
+	for (i = 0; i < n; i++)
+		if (fsutil_set_keep(f[i].path, &bak[i], err) == -1)
 			goto undo;
-		} else
-			free(b);
-	}
 	/* 3. The switch. */
 	for (done = 0; done < n; done++) {
 		if (rename(tmp[done], f[done].path) == -1) {
