@@ -283,6 +283,47 @@ probe_settle(gnutls_session_t s, const struct probe_opts *o,
 		    gnutls_strerror((int)rc));
 }
 
+/* Credentials: the trust anchors (ca_file, else the system's) and the
+ * client certificate callback. */
+static int
+probe_cred(const struct probe_opts *o, gnutls_certificate_credentials_t *cred,
+    struct cv_err *err)
+{
+	int	rc;
+
+	if (gnutls_certificate_allocate_credentials(cred) < 0)
+		return cv_err_set(err, "out of memory");
+	if (o->ca_file != NULL) {
+		rc = gnutls_certificate_set_x509_trust_file(*cred, o->ca_file,
+		    GNUTLS_X509_FMT_PEM);
+		if (rc <= 0)
+			return cv_err_set(err, "--ca-file %s: %s", o->ca_file,
+			    rc == 0 ? "no certificate found" :
+			    gnutls_strerror(rc));
+	} else
+		(void)gnutls_certificate_set_x509_system_trust(*cred);
+	gnutls_certificate_set_retrieve_function2(*cred, probe_retrieve);
+	return 0;
+}
+
+/* Why the handshake failed, in the attempt's words. */
+static void
+probe_handshake_error(gnutls_session_t s, int rc, unsigned timeout,
+    struct probe_attempt *a)
+{
+	const char	*alert;
+
+	if (rc == GNUTLS_E_TIMEDOUT)
+		snprintf(a->error, sizeof(a->error), "TLS handshake timed out "
+		    "after %us", (timeout + 999) / 1000);
+	else if ((alert = probe_alert(s, rc)) != NULL)
+		snprintf(a->error, sizeof(a->error), "TLS handshake failed: "
+		    "the server sent alert \"%s\"", alert);
+	else
+		snprintf(a->error, sizeof(a->error), "TLS handshake failed: %s",
+		    gnutls_strerror(rc));
+}
+
 static int
 probe_attempt(const struct probe_opts *o, const struct probe_ident *id,
     struct probe_attempt *a, struct probe_result *r, struct cv_err *err)
@@ -291,7 +332,7 @@ probe_attempt(const struct probe_opts *o, const struct probe_ident *id,
 	gnutls_session_t			 s = NULL;
 	struct probe_ctx			 ctx;
 	struct timeval				 tv;
-	const char				*alert, *sni;
+	const char				*sni;
 	char					*desc, addr[64] = "";
 	unsigned char				 ipbuf[16];
 	unsigned				 timeout;
@@ -301,23 +342,8 @@ probe_attempt(const struct probe_opts *o, const struct probe_ident *id,
 	timeout = o->timeout_ms ? o->timeout_ms : PROBE_TIMEOUT_DEFAULT_MS;
 	deadline = probe_now_ms() + timeout;
 	a->tried = 1;
-	if (gnutls_certificate_allocate_credentials(&cred) < 0) {
-		cv_err_set(err, "out of memory");
+	if (probe_cred(o, &cred, err) == -1)
 		goto out;
-	}
-	if (o->ca_file != NULL) {
-		rc = gnutls_certificate_set_x509_trust_file(cred, o->ca_file,
-		    GNUTLS_X509_FMT_PEM);
-		if (rc <= 0) {
-			cv_err_set(err, "--ca-file %s: %s", o->ca_file,
-			    rc == 0 ? "no certificate found" :
-			    gnutls_strerror(rc));
-			goto out;
-		}
-	} else
-		(void)gnutls_certificate_set_x509_system_trust(cred);
-	gnutls_certificate_set_retrieve_function2(cred, probe_retrieve);
-
 	if ((fd = probe_connect(o, deadline, addr, sizeof(addr), err)) == -1)
 		goto out;
 	a->connected = 1;
@@ -352,15 +378,7 @@ probe_attempt(const struct probe_opts *o, const struct probe_ident *id,
 		a->cert_requested = 1;
 	probe_take_chain(s, o, r);
 	if (rc < 0) {
-		if (rc == GNUTLS_E_TIMEDOUT)
-			snprintf(a->error, sizeof(a->error), "TLS handshake "
-			    "timed out after %us", (timeout + 999) / 1000);
-		else if ((alert = probe_alert(s, rc)) != NULL)
-			snprintf(a->error, sizeof(a->error), "TLS handshake "
-			    "failed: the server sent alert \"%s\"", alert);
-		else
-			snprintf(a->error, sizeof(a->error), "TLS handshake "
-			    "failed: %s", gnutls_strerror(rc));
+		probe_handshake_error(s, rc, timeout, a);
 		ret = 0;
 		goto out;
 	}
