@@ -21,6 +21,7 @@
 #include "renew_int.h"
 #include "schedule.h"
 #include "service.h"
+#include "store.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -158,6 +159,7 @@ renew_free(struct renew *rw)
 			break;
 		}
 	binding_free(rw->b);
+	issuer_reply_clear(&rw->reply);
 	conf_unref(rw->cf);
 	free(rw);
 	renew_maybe_closed(r);
@@ -336,62 +338,43 @@ renew_advance(struct renew *rw, enum renew_state s, const char *detail)
 
 /* ---- thread-pool work ------------------------------------------------ */
 
+/* What the issuer backends are given: the renewal, read-only. */
 static void
-renew_w_issue_local(struct renew *rw)
+renew_issuer_job(struct renew *rw, struct issuer_job *job)
 {
-	rw->op_rc = issuer_local(rw->is, rw->b, rw->r->store, rw->id, rw->now,
-	    rw->op_sha1, &rw->op_err);
-}
-
-static char *
-renew_csr_path(struct renew *rw)
-{
-	char	*p;
-
-	if (rw->is->type == ISSUER_CSR)
-		xasprintf(&p, "%s/%s-%lld.csr", rw->is->outbox, rw->b->name,
-		    (long long)rw->id);
-	else
-		xasprintf(&p, "%s/%lld.csr", rw->r->work_dir,
-		    (long long)rw->id);
-	return p;
-}
-
-static char *
-renew_exec_out(struct renew *rw)
-{
-	char	*p;
-
-	xasprintf(&p, "%s/%lld.crt", rw->r->work_dir, (long long)rw->id);
-	return p;
+	job->is = rw->is;
+	job->b = rw->b;
+	job->st = rw->r->store;
+	job->work_dir = rw->r->work_dir;
+	job->id = rw->id;
+	job->now = rw->now;
 }
 
 static void
 renew_w_request(struct renew *rw)
 {
-	char	*p = renew_csr_path(rw);
+	struct issuer_job	job;
 
-	rw->op_rc = issuer_request(rw->is, rw->b, rw->r->store, rw->id, p,
-	    &rw->op_err);
-	free(p);
+	renew_issuer_job(rw, &job);
+	rw->op_rc = issuer_request(&job, &rw->reply, &rw->op_err);
 }
 
 static void
 renew_w_collect(struct renew *rw)
 {
-	char	*p = rw->is->type == ISSUER_CSR ? xstrdup(rw->is->inbox) :
-	    renew_exec_out(rw);
+	struct issuer_job	job;
 
-	rw->op_rc = issuer_collect(rw->r->store, rw->id, p, rw->op_sha1,
-	    &rw->op_err);
-	free(p);
+	renew_issuer_job(rw, &job);
+	rw->op_rc = issuer_collect(&job, &rw->reply, &rw->op_err);
 }
 
 static void
 renew_w_validate(struct renew *rw)
 {
-	rw->op_rc = issuer_validate(rw->is, rw->b, rw->r->store, rw->new_sha1,
-	    rw->now, &rw->op_err);
+	struct issuer_job	job;
+
+	renew_issuer_job(rw, &job);
+	rw->op_rc = issuer_validate(&job, rw->new_sha1, &rw->op_err);
 }
 
 static void
@@ -542,22 +525,6 @@ renew_w_verify_old(struct renew *rw)
 
 /* ---- the state machine ----------------------------------------------- */
 
-/* After done: the store keeps the newest sets (the old one among them). */
-static void
-renew_prune_store(struct renew *rw)
-{
-	char	**old = NULL;
-	size_t	  i;
-
-	if (journal_store_add(rw->r->j, rw->new_sha1, rw->b->name,
-	    timeutil_now(), BINDING_KEEP_STORE, rw->old_sha1, &old) == 0)
-		for (i = 0; old[i] != NULL; i++)
-			issuer_store_remove(rw->r->store, old[i]);
-	for (i = 0; old != NULL && old[i] != NULL; i++)
-		free(old[i]);
-	free(old);
-}
-
 /* Failure before stopping: nothing was touched; retry with backoff. */
 static void
 renew_fail_early(struct renew *rw, const char *reason)
@@ -599,6 +566,87 @@ renew_fail_late(struct renew *rw, const char *reason)
 	renew_step(rw);
 }
 
+/* An issuer's answer that has the certificate, or awaits it. */
+static void
+renew_issuer_answer(struct renew *rw)
+{
+	if (rw->reply.status == ISSUER_READY) {
+		memcpy(rw->new_sha1, rw->reply.sha1, 41);
+		renew_advance(rw, RS_ISSUED, rw->new_sha1);
+		return;
+	}
+	if (renew_enter(rw, RS_AWAITING, "", 0, rw->reply.detail) == 0) {
+		rw->await_since = renew_now(rw->r);
+		renew_step(rw);
+	} else
+		renew_journal_failed(rw);
+}
+
+/*
+ * issuing: the issuer's request on the pool; its answer has the
+ * certificate (READY), awaits it (PENDING) or asks for a command to be
+ * run first (RUN: the "command" phase, then one collection).
+ */
+static void
+renew_step_issuing(struct renew *rw)
+{
+	if (rw->op == OP_IDLE) {
+		if (rw->is == NULL) {
+			renew_fail_early(rw, "no issuer (set issuer = NAME in "
+			    "the binding)");
+			return;
+		}
+		rw->issue = ISSUE_REQUEST;
+		renew_work(rw, renew_w_request);
+		return;
+	}
+	if (rw->op_rc == -1) {
+		renew_fail_early(rw, rw->op_err.msg);
+		return;
+	}
+	if (rw->issue == ISSUE_COMMAND) {
+		/* The command's exit status and output are the detail. */
+		if (renew_enter(rw, RS_AWAITING, "", 0, rw->op_detail) == 0) {
+			rw->await_since = renew_now(rw->r);
+			renew_step(rw);
+		} else
+			renew_journal_failed(rw);
+		return;
+	}
+	if (rw->reply.status == ISSUER_RUN) {
+		rw->issue = ISSUE_COMMAND;
+		renew_spawn(rw, rw->reply.argv, rw->reply.env,
+		    rw->reply.timeout, "issuer");
+		return;
+	}
+	renew_issuer_answer(rw);
+}
+
+/* awaiting_certificate: collect until READY; renewal_overdue once. */
+static void
+renew_step_awaiting(struct renew *rw)
+{
+	if (rw->op == OP_IDLE) {
+		renew_work(rw, renew_w_collect);
+		return;
+	}
+	if (rw->op_rc == -1) {
+		renew_fail_early(rw, rw->op_err.msg);
+		return;
+	}
+	if (rw->reply.status == ISSUER_READY) {
+		renew_issuer_answer(rw);
+		return;
+	}
+	if (!rw->await_alerted && rw->reply.alert_after > 0 &&
+	    renew_now(rw->r) - rw->await_since >= rw->reply.alert_after) {
+		rw->await_alerted = 1;
+		renew_event(rw, "renewal_overdue", rw->old_sha1, "%s",
+		    rw->reply.detail);
+	}
+	renew_later(rw, rw->reply.retry_ms);
+}
+
 /*
  * The only function that changes a renewal's state.  Called when the
  * state was entered (op idle: start its side effect) and again when that
@@ -607,94 +655,18 @@ renew_fail_late(struct renew *rw, const char *reason)
 void
 renew_step(struct renew *rw)
 {
-	char	*env[6], *csr, *out;
-	size_t	 i;
-
 	if (rw->op == OP_RUNNING || rw->closing)
 		return;
 	switch (rw->state) {
 	case RS_DUE:
-		renew_advance(rw, RS_ISSUING, rw->is ?
-		    issuer_type_name(rw->is->type) : NULL);
+		renew_advance(rw, RS_ISSUING, rw->is ? issuer_type_name(rw->is) :
+		    NULL);
 		return;
 	case RS_ISSUING:
-		if (rw->op == OP_IDLE) {
-			if (rw->is == NULL) {
-				renew_fail_early(rw, "no issuer (set issuer "
-				    "= NAME in the binding)");
-				return;
-			}
-			renew_work(rw, rw->is->type == ISSUER_LOCAL ?
-			    renew_w_issue_local : renew_w_request);
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_early(rw, rw->op_err.msg);
-			return;
-		}
-		if (rw->is->type == ISSUER_LOCAL) {
-			memcpy(rw->new_sha1, rw->op_sha1, 41);
-			renew_advance(rw, RS_ISSUED, rw->new_sha1);
-			return;
-		}
-		if (rw->is->type == ISSUER_EXEC && rw->op_detail[0] == '\0') {
-			/* The request is ready: run the command. */
-			csr = renew_csr_path(rw);
-			out = renew_exec_out(rw);
-			unlink(out);
-			xasprintf(&env[0], "CERTVIGIL_CSR=%s", csr);
-			xasprintf(&env[1], "CERTVIGIL_CERT_OUT=%s", out);
-			xasprintf(&env[2], "CERTVIGIL_BINDING=%s",
-			    rw->b->name);
-			xasprintf(&env[3], "CERTVIGIL_ENDPOINT=%s",
-			    binding_endpoint(rw->b));
-			xasprintf(&env[4], "CERTVIGIL_PURPOSE=%s",
-			    rw->b->is_client ? "client" : "server");
-			env[5] = NULL;
-			free(csr);
-			free(out);
-			renew_spawn(rw, rw->is->command, env, rw->is->timeout,
-			    "issuer");
-			for (i = 0; i < 5; i++)
-				free(env[i]);
-			return;
-		}
-		if (renew_enter(rw, RS_AWAITING, "", 0, rw->op_detail[0] ?
-		    rw->op_detail : "CSR in the outbox") == 0) {
-			rw->await_since = renew_now(rw->r);
-			renew_step(rw);
-		} else
-			renew_journal_failed(rw);
+		renew_step_issuing(rw);
 		return;
 	case RS_AWAITING:
-		if (rw->op == OP_IDLE) {
-			renew_work(rw, renew_w_collect);
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_early(rw, rw->op_err.msg);
-			return;
-		}
-		if (rw->op_rc == 1) {
-			if (rw->is->type == ISSUER_EXEC) {
-				renew_fail_early(rw, "the exec issuer left no "
-				    "certificate for the key at "
-				    "CERTVIGIL_CERT_OUT");
-				return;
-			}
-			if (!rw->await_alerted && renew_now(rw->r) -
-			    rw->await_since >= rw->is->alert_after) {
-				rw->await_alerted = 1;
-				renew_event(rw, "renewal_overdue", rw->old_sha1,
-				    "no signed certificate in %s yet",
-				    rw->is->inbox);
-			}
-			/* The inbox is small; a look every 2 s is cheap. */
-			renew_later(rw, 2000);
-			return;
-		}
-		memcpy(rw->new_sha1, rw->op_sha1, 41);
-		renew_advance(rw, RS_ISSUED, rw->new_sha1);
+		renew_step_awaiting(rw);
 		return;
 	case RS_ISSUED:
 		if (rw->op == OP_IDLE) {
@@ -769,7 +741,10 @@ renew_step(struct renew *rw)
 		}
 		renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
 		    "done: now serving %s", (long long)rw->id, rw->new_sha1);
-		renew_prune_store(rw);
+		/* The store keeps the newest sets (the old one among
+		 * them). */
+		store_keep(rw->r->store, rw->b->name, rw->new_sha1,
+		    rw->old_sha1, BINDING_KEEP_STORE, rw->id, timeutil_now());
 		renew_release(rw);
 		renew_schedule(rw->r);
 		return;
@@ -958,9 +933,6 @@ renew_recover(struct renewer *r)
 		    b->cert_file, *rw->new_sha1 ? rw->new_sha1 : NULL,
 		    "%s: renewal %lld resumed in state %s", b->name,
 		    (long long)rw->id, rows[i].state);
-		if (rw->state == RS_ISSUING && rw->is != NULL &&
-		    rw->is->type == ISSUER_EXEC)
-			rw->op_detail[0] = '\0';
 		renew_step(rw);
 	}
 	journal_rows_free(rows, n);
@@ -972,17 +944,20 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 {
 	struct renewer	*r = xcalloc(1, sizeof(*r));
 	struct cv_err	 e;
+	char		*path;
 
 	r->loop = loop;
 	r->inv = inv;
 	r->cf = conf_ref(cf);
 	r->state_dir = xstrdup(state_dir);
-	xasprintf(&r->store, "%s/store", state_dir);
+	xasprintf(&path, "%s/store", state_dir);
 	xasprintf(&r->work_dir, "%s/work", state_dir);
-	if (fsutil_mkdirs(r->store, 0700, &e) == -1 ||
+	journal_open(inv, &r->j, &e);
+	r->store = store_new(path, r->j);
+	free(path);
+	if (store_mkdir(r->store, &e) == -1 ||
 	    fsutil_mkdirs(r->work_dir, 0700, &e) == -1)
 		log_error("%s", e.msg);
-	journal_open(inv, &r->j, &e);
 	r->drift = json_object();
 	r->cert_files = json_object();
 	uv_timer_init(loop, &r->timer);
@@ -1031,7 +1006,7 @@ renew_free_all(struct renewer *r)
 	json_decref(r->cert_files);
 	conf_unref(r->cf);
 	free(r->state_dir);
-	free(r->store);
+	store_free(r->store);
 	free(r->work_dir);
 	free(r);
 }

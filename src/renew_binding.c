@@ -168,7 +168,7 @@ renew_binding_json(struct renewer *r, const char *name)
 	    json_boolean(b->require_client_cert));
 	is = b->issuer ? conf_issuer(r->cf, b->issuer) : NULL;
 	json_object_set_new(o, "issuer", b->issuer ? json_pack("{s:s, s:s}",
-	    "name", b->issuer, "type", is ? issuer_type_name(is->type) :
+	    "name", b->issuer, "type", is ? issuer_type_name(is) :
 	    "undefined") : json_null());
 	json_object_set_new(o, "window", b->window_str ?
 	    json_string(b->window_str) : json_null());

@@ -47,6 +47,13 @@ enum renew_op {
 	OP_DONE,	/* op_rc / op_err hold its outcome */
 };
 
+/* Phases of issuing: the issuer's request, then (an issuer that answered
+ * ISSUER_RUN) its command. */
+enum renew_issue {
+	ISSUE_REQUEST = 0,
+	ISSUE_COMMAND,
+};
+
 struct renew {
 	struct renewer		*r;
 	struct renew		*next;
@@ -61,7 +68,8 @@ struct renew {
 	char			 op_detail[SERVICE_OUTPUT_MAX + 64];
 	char			 old_sha1[41];
 	char			 new_sha1[41];
-	char			 op_sha1[41];
+	enum renew_issue	 issue;
+	struct issuer_reply	 reply;		/* the issuer's last answer */
 	int			 attempt;
 	int			 rb;		/* rolling back: sub-step */
 	int			 jfail;		/* journal writes failed in a row */
@@ -81,7 +89,7 @@ struct renewer {
 	struct journal		*j;
 	struct config		*cf;
 	char			*state_dir;
-	char			*store;
+	struct store		*store;
 	char			*work_dir;
 	uv_timer_t		 timer;		/* the next scheduled moment */
 	time_t			 armed_for;
