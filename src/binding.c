@@ -13,6 +13,7 @@
 
 #include "binding.h"
 #include "fsutil.h"
+#include "store.h"
 #include "argv.h"
 #include "timeutil.h"
 #include "x509.h"
@@ -45,7 +46,7 @@ binding_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
-static int
+int
 binding_bool(const char *v, int *out)
 {
 	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
@@ -118,7 +119,7 @@ binding_sha1_norm(const char *v)
 	return s;
 }
 
-static int
+int
 binding_path(const char *key, const char *v, char **dst, struct cv_err *err)
 {
 	if (v[0] != '/')
@@ -442,131 +443,6 @@ binding_check_host(const struct binding *b, char *buf, size_t len)
 	return NULL;
 }
 
-/* ---- issuers --------------------------------------------------------- */
-
-static const char *issuer_types[] = { "local", "csr", "exec" };
-
-const char *
-issuer_type_name(enum issuer_type t)
-{
-	return (unsigned)t < 3 ? issuer_types[t] : "?";
-}
-
-struct issuer *
-issuer_new(const char *name, int line)
-{
-	struct issuer	*is = xcalloc(1, sizeof(*is));
-
-	is->name = xstrdup(name);
-	is->line = line;
-	is->alert_after = 3 * 86400;
-	is->timeout = 600;
-	return is;
-}
-
-int
-issuer_set_key(struct issuer *is, const char *k, const char *v,
-    struct cv_err *err)
-{
-	char	*end;
-	long	 n;
-
-	if (!strcmp(k, "type")) {
-		for (n = 0; n < 3; n++)
-			if (!strcmp(v, issuer_types[n]))
-				break;
-		if (n == 3)
-			return cv_err_set(err, "type: '%s' is not one of local, "
-			    "csr, exec", v);
-		is->type = (enum issuer_type)n;
-		is->type_set = 1;
-	} else if (!strcmp(k, "ca_cert") || !strcmp(k, "ca_key") ||
-	    !strcmp(k, "outbox") || !strcmp(k, "inbox") ||
-	    !strcmp(k, "ca_file")) {
-		char	**dst = !strcmp(k, "ca_cert") ? &is->ca_cert :
-		    !strcmp(k, "ca_key") ? &is->ca_key :
-		    !strcmp(k, "outbox") ? &is->outbox :
-		    !strcmp(k, "inbox") ? &is->inbox : &is->ca_file;
-
-		return binding_path(k, v, dst, err);
-	} else if (!strcmp(k, "days")) {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno || end == v || *end || n < 1 || n > PKI_DAYS_MAX)
-			return cv_err_set(err, "days: '%s' is not a number "
-			    "from 1 to %u", v, PKI_DAYS_MAX);
-		is->days = (unsigned)n;
-	} else if (!strcmp(k, "key_type")) {
-		if (pki_key_type_parse(v, &is->key_type, err) == -1) {
-			cv_err_prefix(err, "key_type");
-			return -1;
-		}
-	} else if (!strcmp(k, "bits")) {
-		n = strtol(v, &end, 10);
-		if (end == v || *end || n < 0 || n > 16384)
-			return cv_err_set(err, "bits: '%s' is not a key size",
-			    v);
-		is->bits = (unsigned)n;
-	} else if (!strcmp(k, "reuse_key")) {
-		if (binding_bool(v, &is->reuse_key) == -1)
-			return cv_err_set(err, "reuse_key: '%s' is not yes or "
-			    "no", v);
-	} else if (!strcmp(k, "alert_after") || !strcmp(k, "timeout")) {
-		int64_t	*d = !strcmp(k, "timeout") ? &is->timeout :
-		    &is->alert_after;
-
-		if (timeutil_parse_duration(v, d) == -1 || *d < 1)
-			return cv_err_set(err, "%s: '%s' is not a duration",
-			    k, v);
-	} else if (!strcmp(k, "command")) {
-		argv_free(is->command);
-		is->command = NULL;
-		if (argv_split(v, &is->command, NULL, err) == -1) {
-			cv_err_prefix(err, "command");
-			return -1;
-		}
-	} else {
-		return cv_err_set(err, "unknown key '%s' in [issuer %s]", k,
-		    is->name);
-	}
-	return 0;
-}
-
-int
-issuer_finish(struct issuer *is, struct cv_err *err)
-{
-	if (!is->type_set)
-		return cv_err_set(err, "[issuer %s] needs type = local, csr "
-		    "or exec", is->name);
-	if (is->type == ISSUER_LOCAL && (is->ca_cert == NULL ||
-	    is->ca_key == NULL))
-		return cv_err_set(err, "[issuer %s] (local) needs ca_cert and "
-		    "ca_key", is->name);
-	if (is->type == ISSUER_CSR && (is->outbox == NULL ||
-	    is->inbox == NULL))
-		return cv_err_set(err, "[issuer %s] (csr) needs outbox and "
-		    "inbox", is->name);
-	if (is->type == ISSUER_EXEC && is->command == NULL)
-		return cv_err_set(err, "[issuer %s] (exec) needs command",
-		    is->name);
-	return 0;
-}
-
-void
-issuer_free(struct issuer *is)
-{
-	if (is == NULL)
-		return;
-	free(is->name);
-	free(is->ca_cert);
-	free(is->ca_key);
-	free(is->outbox);
-	free(is->inbox);
-	argv_free(is->command);
-	free(is->ca_file);
-	free(is);
-}
-
 /* ---- deployment ------------------------------------------------------ */
 
 char *
@@ -634,55 +510,38 @@ binding_file(const struct binding *b, struct fsutil_file *f, size_t *n,
 }
 
 int
-binding_bind(const struct binding *b, const char *store, const char *sha1,
-    struct cv_err *err)
+binding_bind(const struct binding *b, const struct store *st,
+    const char *sha1, struct cv_err *err)
 {
-	unsigned char	*cert = NULL, *key = NULL, *chain = NULL;
-	char		*p = NULL, *full = NULL;
+	struct store_set s;
 	struct fsutil_file f[4];
-	size_t		 clen = 0, klen = 0, chlen = 0, n = 0;
-	int		 rc = -1;
+	char		*full = NULL;
+	size_t		 n = 0;
+	int		 rc;
 
-	xasprintf(&p, "%s/%s.pem", store, sha1);
-	if (fsutil_read_file(p, FSUTIL_MAX_FILE, &cert, &clen, err) == -1)
-		goto out;
-	free(p);
-	xasprintf(&p, "%s/%s.key", store, sha1);
-	if (fsutil_read_file(p, FSUTIL_MAX_FILE, &key, &klen, err) == -1)
-		goto out;
-	free(p);
-	xasprintf(&p, "%s/%s.chain.pem", store, sha1);
-	if (access(p, F_OK) == 0 &&
-	    fsutil_read_file(p, FSUTIL_MAX_FILE, &chain, &chlen, err) == -1)
-		goto out;
+	if (store_read(st, sha1, &s, err) == -1)
+		return -1;
 	/* All files or none (fsutil_write_set stages every one, then
 	 * renames, and undoes the renames done if one fails); the key
 	 * first, so a service reading the certificate then its key never
 	 * sees a certificate without its key. */
 	memset(f, 0, sizeof(f));
-	binding_file(b, f, &n, b->key_file, key, klen, b->mode);
-	binding_file(b, f, &n, b->cert_file, cert, clen, 0644);
+	binding_file(b, f, &n, b->key_file, s.key, s.key_len, b->mode);
+	binding_file(b, f, &n, b->cert_file, s.cert, s.cert_len, 0644);
 	if (b->chain_file != NULL)
-		binding_file(b, f, &n, b->chain_file, chain ? (void *)chain :
-		    (void *)"", chlen, 0644);
+		binding_file(b, f, &n, b->chain_file, s.chain ?
+		    (void *)s.chain : (void *)"", s.chain_len, 0644);
 	if (b->fullchain_file != NULL) {
-		full = xmalloc(clen + chlen + 1);
-		memcpy(full, cert, clen);
-		if (chlen)
-			memcpy(full + clen, chain, chlen);
-		binding_file(b, f, &n, b->fullchain_file, full, clen + chlen,
-		    0644);
+		full = xmalloc(s.cert_len + s.chain_len + 1);
+		memcpy(full, s.cert, s.cert_len);
+		if (s.chain_len)
+			memcpy(full + s.cert_len, s.chain, s.chain_len);
+		binding_file(b, f, &n, b->fullchain_file, full, s.cert_len +
+		    s.chain_len, 0644);
 	}
 	rc = fsutil_write_set(f, n, err);
-out:
-	free(p);
 	free(full);
-	free(cert);
-	if (key != NULL) {
-		explicit_bzero(key, klen);
-		free(key);
-	}
-	free(chain);
+	store_set_free(&s);
 	return rc;
 }
 

@@ -1,9 +1,9 @@
 /*
  * Bindings: an endpoint (ipport / hostnameport, as netsh names them) tied
  * to a certificate by thumbprint, with the files and the service that make
- * it real on Linux, and the [issuer NAME] sections that renew them.  The
- * key parsers are shared by the config file and "binding add/update", so
- * a binding set at run time obeys the same rules.  File deployment
+ * it real on Linux.  The key parsers are shared by the config file and
+ * "binding add/update", so a binding set at run time obeys the same
+ * rules; [issuer NAME] sections are issuer.h's.  File deployment
  * (unbind: move aside; bind: atomic write; restore) is blocking: the
  * renewal engine runs it on the thread pool.
  */
@@ -20,34 +20,11 @@
 #include "pki.h"
 #include "schedule.h"
 
+struct store;
+
 #define BINDING_SERVICE_TIMEOUT	60	/* seconds, per command */
 #define BINDING_VERIFY_TIMEOUT	30	/* seconds of probing */
 #define BINDING_KEEP_STORE	5	/* previous certificates kept */
-
-enum issuer_type {
-	ISSUER_LOCAL = 0,
-	ISSUER_CSR,
-	ISSUER_EXEC,
-};
-
-struct issuer {
-	char			*name;
-	int			 line;
-	enum issuer_type	 type;
-	int			 type_set;
-	char			*ca_cert;	/* local */
-	char			*ca_key;
-	unsigned		 days;		/* 0: the toolbox default */
-	enum pki_key_type	 key_type;
-	unsigned		 bits;
-	int			 reuse_key;
-	char			*outbox;	/* csr */
-	char			*inbox;
-	int64_t			 alert_after;	/* csr: seconds */
-	char			**command;	/* exec: argv, NULL-ended */
-	int64_t			 timeout;	/* exec: seconds */
-	char			*ca_file;	/* trust for the chain check */
-};
 
 struct binding {
 	char			*name;
@@ -114,12 +91,11 @@ int	 binding_probe_target(const struct binding *, char *host, size_t,
 /* The host names the new certificate must cover (for the check). */
 const char *binding_check_host(const struct binding *, char *buf, size_t);
 
-struct issuer	*issuer_new(const char *name, int line);
-int	 issuer_set_key(struct issuer *, const char *key, const char *value,
+/* Key parsers the [issuer] sections share: an absolute path (replacing
+ * *dst), a yes/no. */
+int	 binding_path(const char *key, const char *value, char **dst,
 	    struct cv_err *);
-int	 issuer_finish(struct issuer *, struct cv_err *);
-void	 issuer_free(struct issuer *);
-const char *issuer_type_name(enum issuer_type);
+int	 binding_bool(const char *value, int *);
 
 /* ---- deployment (blocking: thread pool) ---- */
 
@@ -127,9 +103,9 @@ const char *issuer_type_name(enum issuer_type);
 char	*binding_aside_path(const char *live, int64_t id);
 /* Moves each live file aside (never deletes).  Doing it twice is a no-op. */
 int	 binding_unbind(const struct binding *, int64_t id, struct cv_err *);
-/* Writes cert, key and chain from the store atomically with owner and
- * mode. */
-int	 binding_bind(const struct binding *, const char *store_dir,
+/* Writes cert, key and chain of the store's set sha1 atomically with
+ * owner and mode. */
+int	 binding_bind(const struct binding *, const struct store *,
 	    const char *sha1, struct cv_err *);
 /* Puts the files moved aside back.  Twice is a no-op. */
 int	 binding_restore(const struct binding *, int64_t id, struct cv_err *);

@@ -13,6 +13,7 @@
 #include "binding.h"
 #include "conf.h"
 #include "fsutil.h"
+#include "issuer.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 

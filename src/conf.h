@@ -64,7 +64,8 @@ struct config {
 	char			*metrics_textfile;
 	struct config_watch	*watches;
 	size_t			 nwatches;
-	/* issue 6: [binding NAME], [client NAME], [issuer NAME] (binding.h) */
+	/* issue 6: [binding NAME], [client NAME], [issuer NAME] (binding.h,
+	 * issuer.h) */
 	struct binding		**bindings;
 	size_t			 nbindings;
 	struct issuer		**issuers;

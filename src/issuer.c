@@ -8,11 +8,284 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "fsutil.h"
 #include "issuer.h"
 #include "pki.h"
+#include "timeutil.h"
 #include "x509.h"
 #include "xmalloc.h"
+
+/*
+ * The issuer types.  Adding one: a file issuer_NAME.c defining
+ * issuer_type_NAME (its keys, finish, request, collect), its line here,
+ * and the file in Makefile.am (HACKING: "Adding an issuer type").
+ */
+extern const struct issuer_type issuer_type_local;
+extern const struct issuer_type issuer_type_csr;
+extern const struct issuer_type issuer_type_exec;
+
+static const struct issuer_type *issuer_types[] = {
+	&issuer_type_local,
+	&issuer_type_csr,
+	&issuer_type_exec,
+};
+#define ISSUER_NTYPES	(sizeof(issuer_types) / sizeof(issuer_types[0]))
+
+/* ---- config ---------------------------------------------------------- */
+
+const char *
+issuer_type_name(const struct issuer *is)
+{
+	return is != NULL && is->type != NULL ? is->type->name : "?";
+}
+
+/* "local, csr, exec" / "local, csr or exec", from the table. */
+static void
+issuer_type_list(char *buf, size_t len, const char *last_sep)
+{
+	size_t	i, l;
+
+	buf[0] = '\0';
+	for (i = 0; i < ISSUER_NTYPES; i++) {
+		l = strlen(buf);
+		snprintf(buf + l, len - l, "%s%s", i == 0 ? "" :
+		    i + 1 == ISSUER_NTYPES ? last_sep : ", ",
+		    issuer_types[i]->name);
+	}
+}
+
+struct issuer *
+issuer_new(const char *name, int line)
+{
+	struct issuer	*is = xcalloc(1, sizeof(*is));
+
+	is->name = xstrdup(name);
+	is->line = line;
+	return is;
+}
+
+int
+issuer_duration(const char *k, const char *v, int64_t *d, struct cv_err *err)
+{
+	if (timeutil_parse_duration(v, d) == -1 || *d < 1)
+		return cv_err_set(err, "%s: '%s' is not a duration", k, v);
+	return 0;
+}
+
+static int
+issuer_unknown(const struct issuer *is, const char *k, struct cv_err *err)
+{
+	return cv_err_set(err, "unknown key '%s' in [issuer %s]", k,
+	    is->name);
+}
+
+/* The keys every type takes: 0 set, -1 bad value, 1 not one of them. */
+static int
+issuer_common_key(struct issuer *is, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	*end;
+	long	 n;
+
+	if (!strcmp(k, "ca_file"))
+		return binding_path(k, v, &is->ca_file, err);
+	if (!strcmp(k, "key_type")) {
+		if (pki_key_type_parse(v, &is->key_type, err) == -1) {
+			cv_err_prefix(err, "key_type");
+			return -1;
+		}
+	} else if (!strcmp(k, "bits")) {
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 0 || n > 16384)
+			return cv_err_set(err, "bits: '%s' is not a key size",
+			    v);
+		is->bits = (unsigned)n;
+	} else if (!strcmp(k, "reuse_key")) {
+		if (binding_bool(v, &is->reuse_key) == -1)
+			return cv_err_set(err, "reuse_key: '%s' is not yes or "
+			    "no", v);
+	} else
+		return 1;
+	return 0;
+}
+
+/*
+ * A type-specific key before "type =": the first type that takes it
+ * checks the value now (so a bad one is reported at its line), and the
+ * key is applied once the type is known.
+ */
+static int
+issuer_early_key(struct issuer *is, const char *k, const char *v,
+    struct cv_err *err)
+{
+	struct issuer	 tmp;
+	size_t		 i;
+	int		 rc = 1;
+
+	for (i = 0; i < ISSUER_NTYPES && rc == 1; i++) {
+		tmp = *is;
+		tmp.type = issuer_types[i];
+		tmp.cfg = tmp.type->cfg_new();
+		rc = tmp.type->set_key(&tmp, k, v, err);
+		tmp.type->cfg_free(tmp.cfg);
+	}
+	if (rc != 0)
+		return rc == 1 ? issuer_unknown(is, k, err) : -1;
+	is->early = xreallocarray(is->early, is->nearly + 2, sizeof(char *));
+	is->early[is->nearly++] = xstrdup(k);
+	is->early[is->nearly++] = xstrdup(v);
+	return 0;
+}
+
+static void
+issuer_early_free(struct issuer *is)
+{
+	size_t	i;
+
+	for (i = 0; i < is->nearly; i++)
+		free(is->early[i]);
+	free(is->early);
+	is->early = NULL;
+	is->nearly = 0;
+}
+
+static int
+issuer_set_type(struct issuer *is, const char *v, struct cv_err *err)
+{
+	char	list[128];
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < ISSUER_NTYPES; i++)
+		if (!strcmp(v, issuer_types[i]->name))
+			break;
+	if (i == ISSUER_NTYPES) {
+		issuer_type_list(list, sizeof(list), ", ");
+		return cv_err_set(err, "type: '%s' is not one of %s", v, list);
+	}
+	if (is->type != NULL)
+		is->type->cfg_free(is->cfg);
+	is->type = issuer_types[i];
+	is->cfg = is->type->cfg_new();
+	/* Keys given before the type: another type's are errors now. */
+	for (i = 0; i + 1 < is->nearly && rc == 0; i += 2)
+		if ((rc = is->type->set_key(is, is->early[i], is->early[i + 1],
+		    err)) == 1)
+			rc = issuer_unknown(is, is->early[i], err);
+	issuer_early_free(is);
+	return rc;
+}
+
+int
+issuer_set_key(struct issuer *is, const char *k, const char *v,
+    struct cv_err *err)
+{
+	int	rc;
+
+	if (!strcmp(k, "type"))
+		return issuer_set_type(is, v, err);
+	if ((rc = issuer_common_key(is, k, v, err)) != 1)
+		return rc;
+	if (is->type == NULL)
+		return issuer_early_key(is, k, v, err);
+	if ((rc = is->type->set_key(is, k, v, err)) == 1)
+		return issuer_unknown(is, k, err);
+	return rc;
+}
+
+int
+issuer_finish(struct issuer *is, struct cv_err *err)
+{
+	char	list[128];
+
+	if (is->type == NULL) {
+		issuer_type_list(list, sizeof(list), " or ");
+		return cv_err_set(err, "[issuer %s] needs type = %s",
+		    is->name, list);
+	}
+	is->trust = is->ca_file;
+	return is->type->finish(is, err);
+}
+
+void
+issuer_free(struct issuer *is)
+{
+	if (is == NULL)
+		return;
+	if (is->type != NULL)
+		is->type->cfg_free(is->cfg);
+	issuer_early_free(is);
+	free(is->name);
+	free(is->ca_file);
+	free(is);
+}
+
+/* ---- the engine's interface ------------------------------------------ */
+
+void
+issuer_reply_clear(struct issuer_reply *r)
+{
+	argv_free(r->argv);
+	argv_free(r->env);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+issuer_ready(struct issuer_reply *r, const char *sha1)
+{
+	r->status = ISSUER_READY;
+	snprintf(r->sha1, sizeof(r->sha1), "%s", sha1);
+	snprintf(r->detail, sizeof(r->detail), "%s", sha1);
+	return 0;
+}
+
+/* The set this renewal already stored (a step run again after a crash)
+ * answers READY; otherwise the type's own step. */
+static int
+issuer_call(const struct issuer_job *job, struct issuer_reply *r,
+    int (*fn)(const struct issuer_job *, struct issuer_reply *,
+    struct cv_err *), struct cv_err *err)
+{
+	char	sha1[41];
+
+	issuer_reply_clear(r);
+	if (store_issued(job->st, job->id, sha1))
+		return issuer_ready(r, sha1);
+	if (fn(job, r, err) == -1) {
+		r->status = ISSUER_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
+int
+issuer_request(const struct issuer_job *job, struct issuer_reply *r,
+    struct cv_err *err)
+{
+	if (job->is == NULL || job->is->type == NULL) {
+		issuer_reply_clear(r);
+		r->status = ISSUER_ERROR;
+		return cv_err_set(err, "no issuer (set issuer = NAME in the "
+		    "binding)");
+	}
+	return issuer_call(job, r, job->is->type->request, err);
+}
+
+int
+issuer_collect(const struct issuer_job *job, struct issuer_reply *r,
+    struct cv_err *err)
+{
+	if (job->is == NULL || job->is->type == NULL) {
+		issuer_reply_clear(r);
+		r->status = ISSUER_ERROR;
+		return cv_err_set(err, "no issuer (set issuer = NAME in the "
+		    "binding)");
+	}
+	return issuer_call(job, r, job->is->type->collect, err);
+}
+
+/* ---- what the types share -------------------------------------------- */
 
 /* "CN=x, O=y, OU=z, L=.., ST=.., C=.." or a bare common name.  Pointers
  * into buf. */
@@ -63,8 +336,8 @@ issuer_subject(const struct binding *b, char *buf, size_t len,
 	}
 }
 
-static int
-issuer_key(const struct issuer *is, const struct binding *b,
+int
+issuer_new_key(const struct issuer *is, const struct binding *b,
     gnutls_x509_privkey_t *key, struct cv_err *err)
 {
 	if (is->reuse_key && access(b->key_file, R_OK) == 0)
@@ -72,8 +345,8 @@ issuer_key(const struct issuer *is, const struct binding *b,
 	return pki_key_generate(is->key_type, is->bits, key, err);
 }
 
-static int
-issuer_csr(const struct binding *b, gnutls_x509_privkey_t key,
+int
+issuer_make_csr(const struct binding *b, gnutls_x509_privkey_t key,
     gnutls_x509_crq_t *crq, struct cv_err *err)
 {
 	struct pki_subject	s;
@@ -90,161 +363,37 @@ issuer_csr(const struct binding *b, gnutls_x509_privkey_t key,
 	return rc;
 }
 
-static void
-issuer_sha1(gnutls_x509_crt_t crt, char sha1[41])
-{
-	unsigned char	md[20];
-	size_t		len = sizeof(md), i;
-
-	sha1[0] = '\0';
-	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, md, &len)
-	    < 0)
-		return;
-	for (i = 0; i < 20; i++)
-		snprintf(sha1 + 2 * i, 3, "%02x", md[i]);
-}
-
-/* Writes the store entry of leaf (with its chain) and key. */
-static int
-issuer_store_put(const char *store, gnutls_x509_crt_t leaf,
-    gnutls_x509_crt_t *chain, size_t nchain, gnutls_x509_privkey_t key,
-    char sha1[41], struct cv_err *err)
-{
-	gnutls_datum_t	d = { NULL, 0 };
-	char		*p = NULL;
-	int		 rc = -1;
-
-	if (fsutil_mkdirs(store, 0700, err) == -1)
-		return -1;
-	issuer_sha1(leaf, sha1);
-	xasprintf(&p, "%s/%s.key", store, sha1);
-	if (pki_key_pem(key, NULL, &d, err) == -1 ||
-	    pki_write(p, &d, 0600, err) == -1)
-		goto out;
-	gnutls_free(d.data);
-	d.data = NULL;
-	free(p);
-	xasprintf(&p, "%s/%s.chain.pem", store, sha1);
-	if (nchain > 0) {
-		if (pki_crts_pem(chain, nchain, &d, err) == -1 ||
-		    pki_write(p, &d, 0644, err) == -1)
-			goto out;
-		gnutls_free(d.data);
-		d.data = NULL;
-	}
-	free(p);
-	/* The leaf last: its presence means the entry is complete. */
-	xasprintf(&p, "%s/%s.pem", store, sha1);
-	if (pki_crts_pem(&leaf, 1, &d, err) == -1 ||
-	    pki_write(p, &d, 0644, err) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (d.data != NULL)
-		gnutls_free(d.data);
-	free(p);
-	return rc;
-}
-
-static gnutls_x509_crt_t
-issuer_load_ca(const char *path, struct cv_err *err)
-{
-	struct x509_load_opts	 o;
-	struct x509_file	*f = NULL;
-	gnutls_x509_crt_t	 crt = NULL;
-	size_t			 i;
-
-	memset(&o, 0, sizeof(o));
-	if (x509_load_file(path, &o, &f, err) == -1)
-		goto out;
-	for (i = 0; i < f->ncerts; i++)
-		if (f->certs[i].is_ca) {
-			crt = f->certs[i].crt;
-			f->certs[i].crt = NULL;
-			goto out;
-		}
-	cv_err_set(err, "%s: no CA certificate in the file", path);
-out:
-	x509_file_free(f);
-	return crt;
-}
-
 int
-issuer_local(const struct issuer *is, const struct binding *b,
-    const char *store, int64_t id, time_t now, char sha1[41],
+issuer_pending_key(const struct issuer_job *job, gnutls_x509_privkey_t *key,
     struct cv_err *err)
 {
-	gnutls_x509_privkey_t	 key = NULL;
-	gnutls_x509_crt_t	 crt = NULL;
-	struct pki_issue	 pi;
-	int			 rc = -1;
+	int	rc;
 
-	(void)id;
-	memset(&pi, 0, sizeof(pi));
-	if (issuer_key(is, b, &key, err) == -1 ||
-	    issuer_csr(b, key, &pi.crq, err) == -1)
-		goto out;
-	if ((pi.ca_crt = issuer_load_ca(is->ca_cert, err)) == NULL)
-		goto out;
-	if (pki_key_load(is->ca_key, NULL, &pi.ca_key, err) == -1) {
-		cv_err_prefix(err, "ca_key");
-		goto out;
+	if ((rc = store_pending_load(job->st, job->id, key, err)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (issuer_new_key(job->is, job->b, key, err) == -1)
+		return -1;
+	if (store_pending_save(job->st, job->id, *key, err) == -1) {
+		gnutls_x509_privkey_deinit(*key);
+		*key = NULL;
+		return -1;
 	}
-	pi.purpose = b->is_client ? PKI_PURPOSE_CLIENT : PKI_PURPOSE_SERVER;
-	pi.days = is->days;
-	pi.now = now;
-	if (pki_ca_issue(&pi, &crt, err) == -1)
-		goto out;
-	rc = issuer_store_put(store, crt, &pi.ca_crt, 1, key, sha1, err);
-out:
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
-	if (pi.crq != NULL)
-		gnutls_x509_crq_deinit(pi.crq);
-	if (pi.ca_crt != NULL)
-		gnutls_x509_crt_deinit(pi.ca_crt);
-	if (pi.ca_key != NULL)
-		gnutls_x509_privkey_deinit(pi.ca_key);
-	if (key != NULL)
-		gnutls_x509_privkey_deinit(key);
-	return rc;
-}
-
-static char *
-issuer_pending_path(const char *store, int64_t id)
-{
-	char	*p;
-
-	xasprintf(&p, "%s/pending-%lld.key", store, (long long)id);
-	return p;
+	return 0;
 }
 
 int
-issuer_request(const struct issuer *is, const struct binding *b,
-    const char *store, int64_t id, const char *csr_path, struct cv_err *err)
+issuer_write_request(const struct issuer_job *job, const char *path,
+    struct cv_err *err)
 {
 	gnutls_x509_privkey_t	 key = NULL;
 	gnutls_x509_crq_t	 crq = NULL;
 	gnutls_datum_t		 d = { NULL, 0 };
-	char			*kp = issuer_pending_path(store, id);
 	int			 rc = -1;
 
-	if (fsutil_mkdirs(store, 0700, err) == -1)
-		goto out;
-	if (access(kp, F_OK) == 0) {
-		if (pki_key_load(kp, NULL, &key, err) == -1)
-			goto out;
-	} else {
-		if (issuer_key(is, b, &key, err) == -1 ||
-		    pki_key_pem(key, NULL, &d, err) == -1 ||
-		    pki_write(kp, &d, 0600, err) == -1)
-			goto out;
-		gnutls_free(d.data);
-		d.data = NULL;
-	}
-	if (issuer_csr(b, key, &crq, err) == -1 ||
+	if (issuer_pending_key(job, &key, err) == -1 ||
+	    issuer_make_csr(job->b, key, &crq, err) == -1 ||
 	    pki_csr_pem(crq, &d, err) == -1 ||
-	    pki_write(csr_path, &d, 0644, err) == -1)
+	    pki_write(path, &d, 0644, err) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -254,7 +403,6 @@ out:
 		gnutls_x509_crq_deinit(crq);
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
-	free(kp);
 	return rc;
 }
 
@@ -270,7 +418,7 @@ issuer_cert_ext(const char *name)
 
 /* Tries one file: 0 found (stored), 1 not in it. */
 static int
-issuer_try_file(const char *store, const char *path,
+issuer_try_file(const struct issuer_job *job, const char *path,
     gnutls_x509_privkey_t key, const unsigned char kid[32], char sha1[41],
     struct cv_err *err)
 {
@@ -297,8 +445,8 @@ issuer_try_file(const char *store, const char *path,
 	for (i = 0; i < f->ncerts; i++)
 		if (i != leaf)
 			chain[n++] = f->certs[i].crt;
-	rc = issuer_store_put(store, f->certs[leaf].crt, chain, n, key, sha1,
-	    err) == -1 ? -1 : 0;
+	rc = store_put(job->st, job->id, f->certs[leaf].crt, chain, n, key,
+	    sha1, err) == -1 ? -1 : 0;
 out:
 	free(chain);
 	x509_file_free(f);
@@ -306,19 +454,24 @@ out:
 }
 
 int
-issuer_collect(const char *store, int64_t id, const char *path,
+issuer_collect_path(const struct issuer_job *job, const char *path,
     char sha1[41], struct cv_err *err)
 {
 	gnutls_x509_privkey_t	 key = NULL;
 	unsigned char		 kid[32];
-	char			*kp = issuer_pending_path(store, id), *fp;
+	char			*fp;
 	struct dirent		*de;
 	DIR			*d = NULL;
 	int			 rc = -1;
 
-	if (pki_key_load(kp, NULL, &key, err) == -1 ||
-	    x509_privkey_id(key, kid) == -1) {
+	if ((rc = store_pending_load(job->st, job->id, &key, err)) == 0) {
+		fp = store_pending_path(job->st, job->id);
+		cv_err_set(err, "%s: %s", fp, strerror(ENOENT));
+		free(fp);
+	}
+	if (rc != 1 || x509_privkey_id(key, kid) == -1) {
 		cv_err_prefix(err, "pending key");
+		rc = -1;
 		goto out;
 	}
 	if ((d = opendir(path)) == NULL) {
@@ -327,7 +480,7 @@ issuer_collect(const char *store, int64_t id, const char *path,
 			    path, strerror(errno));
 			goto out;
 		}
-		rc = issuer_try_file(store, path, key, kid, sha1, err);
+		rc = issuer_try_file(job, path, key, kid, sha1, err);
 		goto out;
 	}
 	rc = 1;
@@ -335,24 +488,22 @@ issuer_collect(const char *store, int64_t id, const char *path,
 		if (de->d_name[0] == '.' || !issuer_cert_ext(de->d_name))
 			continue;
 		xasprintf(&fp, "%s/%s", path, de->d_name);
-		rc = issuer_try_file(store, fp, key, kid, sha1, err);
+		rc = issuer_try_file(job, fp, key, kid, sha1, err);
 		free(fp);
 	}
 out:
-	if (rc == 0)
-		unlink(kp);	/* now STORE/<sha1>.key */
 	if (d != NULL)
 		closedir(d);
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
-	free(kp);
 	return rc;
 }
 
 int
-issuer_validate(const struct issuer *is, const struct binding *b,
-    const char *store, const char *sha1, time_t now, struct cv_err *err)
+issuer_validate(const struct issuer_job *job, const char *sha1,
+    struct cv_err *err)
 {
+	const struct binding	*b = job->b;
 	struct pki_check_opts	 o;
 	struct pki_check_list	 l;
 	struct x509_load_opts	 lo;
@@ -364,31 +515,30 @@ issuer_validate(const struct issuer *is, const struct binding *b,
 
 	memset(&l, 0, sizeof(l));
 	memset(&lo, 0, sizeof(lo));
-	xasprintf(&p, "%s/%s.pem", store, sha1);
+	p = store_path(job->st, sha1, STORE_CERT);
 	if (x509_load_file(p, &lo, &f, err) == -1 || f->ncerts == 0) {
 		if (f != NULL && f->ncerts == 0)
 			cv_err_set(err, "%s: no certificate", p);
 		goto out;
 	}
 	free(p);
-	xasprintf(&p, "%s/%s.key", store, sha1);
+	p = store_path(job->st, sha1, STORE_KEY);
 	if (x509_load_file(p, &lo, &kf, err) == -1 || kf->nkeys == 0) {
 		if (kf != NULL && kf->nkeys == 0)
 			cv_err_set(err, "%s: no key", p);
 		goto out;
 	}
 	free(p);
-	xasprintf(&p, "%s/%s.chain.pem", store, sha1);
+	p = store_path(job->st, sha1, STORE_CHAIN);
 	if (access(p, F_OK) == 0 && x509_load_file(p, &lo, &cf, err) == 0)
 		for (i = 0; i < cf->ncerts && n < 16; i++)
 			chain[n++] = cf->certs[i].crt;
 	memset(&o, 0, sizeof(o));
 	o.host = binding_check_host(b, host, sizeof(host));
 	o.purpose = b->is_client ? PKI_PURPOSE_CLIENT : PKI_PURPOSE_SERVER;
-	o.ca_file = is != NULL && is->ca_file ? is->ca_file :
-	    is != NULL && is->type == ISSUER_LOCAL ? is->ca_cert : NULL;
+	o.ca_file = job->is != NULL ? job->is->trust : NULL;
 	o.min_days = -1;
-	o.now = now;
+	o.now = job->now;
 	if (pki_check(f->certs[0].crt, chain, n, kf->keys[0].key, &o, &l,
 	    err) == -1)
 		goto out;
@@ -412,18 +562,4 @@ out:
 	x509_file_free(cf);
 	free(p);
 	return rc;
-}
-
-void
-issuer_store_remove(const char *store, const char *sha1)
-{
-	static const char	*ext[] = { "pem", "chain.pem", "key" };
-	char			*p;
-	size_t			 i;
-
-	for (i = 0; i < 3; i++) {
-		xasprintf(&p, "%s/%s.%s", store, sha1, ext[i]);
-		unlink(p);
-		free(p);
-	}
 }
