@@ -15,6 +15,7 @@
 #include "issuer.h"
 #include "journal.h"
 #include "log.h"
+#include "pki.h"
 #include "probe.h"
 #include "proto.h"
 #include "renew.h"
@@ -22,6 +23,7 @@
 #include "schedule.h"
 #include "service.h"
 #include "timeutil.h"
+#include "x509.h"
 #include "xmalloc.h"
 
 static const char *renew_state_names[RS__COUNT] = {
@@ -394,10 +396,41 @@ renew_w_validate(struct renew *rw)
 	    rw->now, &rw->op_err);
 }
 
+/* Thumbprint of the leaf in path ("" if none can be read). */
+static void
+renew_file_sha1(const char *path, char sha1[41])
+{
+	struct x509_load_opts	 o;
+	struct x509_file	*f = NULL;
+	struct cv_err		 e;
+	int			 leaf;
+
+	sha1[0] = '\0';
+	memset(&o, 0, sizeof(o));
+	if (path != NULL && x509_load_file(path, &o, &f, &e) == 0 &&
+	    (leaf = pki_file_leaf(f)) != -1)
+		memcpy(sha1, f->certs[leaf].sha1, 41);
+	x509_file_free(f);
+}
+
+/*
+ * Moves the live files aside, then reads what cert_file held from its
+ * aside copy: that, not the journal's old_sha1, is what a rollback puts
+ * back (they differ when the file was replaced by hand).  Read after the
+ * move, so a second run (a crash in between) finds the same answer.
+ */
 static void
 renew_w_unbind(struct renew *rw)
 {
+	char	*aside;
+
+	rw->op_sha1[0] = '\0';
 	rw->op_rc = binding_unbind(rw->b, rw->id, &rw->op_err);
+	if (rw->op_rc == 0 && rw->b->cert_file != NULL) {
+		aside = binding_aside_path(rw->b->cert_file, rw->id);
+		renew_file_sha1(aside, rw->op_sha1);
+		free(aside);
+	}
 	/* Five sets of previous files are kept, as the store keeps five
 	 * certificates; this renewal's set is the newest (rollback needs
 	 * only it). */
@@ -434,10 +467,15 @@ renew_w_bind(struct renew *rw)
 	    &changed, &rw->op_err);
 }
 
+/* Files back; unless unbinding recorded it (a failure before then), what
+ * cert_file holds now is what the rollback verifies. */
 static void
 renew_w_restore(struct renew *rw)
 {
+	rw->op_sha1[0] = '\0';
 	rw->op_rc = binding_restore(rw->b, rw->id, &rw->op_err);
+	if (rw->op_rc == 0 && rw->restored_sha1[0] == '\0')
+		renew_file_sha1(rw->b->cert_file, rw->op_sha1);
 }
 
 /*
@@ -534,10 +572,24 @@ renew_w_verify_new(struct renew *rw)
 	renew_verify(rw, rw->new_sha1);
 }
 
+/* What the rollback put back: the restored files, drifted or not. */
+static const char *
+renew_rollback_sha1(const struct renew *rw)
+{
+	return rw->restored_sha1[0] ? rw->restored_sha1 : rw->old_sha1;
+}
+
+static int
+renew_drifted(const struct renew *rw)
+{
+	return rw->restored_sha1[0] && rw->old_sha1[0] &&
+	    strcmp(rw->restored_sha1, rw->old_sha1) != 0;
+}
+
 static void
 renew_w_verify_old(struct renew *rw)
 {
-	renew_verify(rw, rw->old_sha1);
+	renew_verify(rw, renew_rollback_sha1(rw));
 }
 
 /* ---- the state machine ----------------------------------------------- */
@@ -597,6 +649,30 @@ renew_fail_late(struct renew *rw, const char *reason)
 		return;
 	}
 	renew_step(rw);
+}
+
+/*
+ * Unbinding is done: journal what cert_file held (the rollback restores
+ * and verifies it), say so when it is not the certificate the binding
+ * names, then bind.  A journal that cannot take it repeats unbinding,
+ * which finds the same files aside.
+ */
+static void
+renew_unbound(struct renew *rw)
+{
+	memcpy(rw->restored_sha1, rw->op_sha1, 41);
+	if (journal_set_restored(rw->r->j, rw->id, rw->restored_sha1,
+	    timeutil_now()) == -1) {
+		renew_journal_failed(rw);
+		return;
+	}
+	if (renew_drifted(rw))
+		renew_event(rw, "renewal_drifted", rw->restored_sha1,
+		    "renewal %lld: %s held %s, not %s (the binding had "
+		    "drifted); a rollback would restore %s",
+		    (long long)rw->id, rw->b->cert_file, rw->restored_sha1,
+		    rw->old_sha1, rw->restored_sha1);
+	renew_advance(rw, RS_BINDING, NULL);
 }
 
 /*
@@ -728,7 +804,7 @@ renew_step(struct renew *rw)
 			renew_fail_late(rw, rw->op_err.msg);
 			return;
 		}
-		renew_advance(rw, RS_BINDING, NULL);
+		renew_unbound(rw);
 		return;
 	case RS_BINDING:
 		if (rw->op == OP_IDLE) {
@@ -806,6 +882,15 @@ renew_step(struct renew *rw)
 			renew_later(rw, (uint64_t)(d > 60 ? 60 : d) * 1000);
 			return;
 		}
+		if (rw->op == OP_DONE && rw->rb == 1 &&
+		    rw->restored_sha1[0] == '\0' && rw->op_sha1[0] != '\0') {
+			/* Failed before unbinding recorded it: the files
+			 * restored are the ones that were live. */
+			memcpy(rw->restored_sha1, rw->op_sha1, 41);
+			if (!rw->unjournaled)
+				journal_set_restored(rw->r->j, rw->id,
+				    rw->restored_sha1, timeutil_now());
+		}
 		if (rw->op == OP_DONE)
 			rw->rb++;
 		rw->op = OP_IDLE;
@@ -823,7 +908,8 @@ renew_step(struct renew *rw)
 			    "rollback-start");
 			return;
 		case 3:
-			if (rw->old_sha1[0] == '\0' && !rw->b->is_client) {
+			if (renew_rollback_sha1(rw)[0] == '\0' &&
+			    !rw->b->is_client) {
 				rw->op = OP_DONE;
 				rw->op_rc = 0;
 				renew_step(rw);
@@ -836,7 +922,7 @@ renew_step(struct renew *rw)
 		}
 		if (renew_enter(rw, RS_ROLLED_BACK, NULL, (int64_t)renew_now(
 		    rw->r) + sched_backoff(rw->attempt, (uint64_t)rw->id),
-		    rw->old_sha1) == -1) {
+		    renew_rollback_sha1(rw)) == -1) {
 			if (rw->unjournaled == 1) {
 				rw->unjournaled = 2;
 				log_warn("renewal %lld (%s): serving the "
@@ -847,9 +933,16 @@ renew_step(struct renew *rw)
 			renew_journal_failed(rw);
 			return;
 		}
-		renew_event(rw, "rolled_back", rw->old_sha1, "renewal %lld "
-		    "rolled back: serving the previous certificate again",
-		    (long long)rw->id);
+		if (renew_drifted(rw))
+			renew_event(rw, "rolled_back", rw->restored_sha1,
+			    "renewal %lld rolled back: serving the previous "
+			    "files again, which hold %s: the binding had "
+			    "drifted (it names %s)", (long long)rw->id,
+			    rw->restored_sha1, rw->old_sha1);
+		else
+			renew_event(rw, "rolled_back", rw->old_sha1, "renewal "
+			    "%lld rolled back: serving the previous "
+			    "certificate again", (long long)rw->id);
 		renew_release(rw);
 		return;
 	case RS_DONE:
@@ -952,6 +1045,7 @@ renew_recover(struct renewer *r)
 		rw->await_since = (time_t)rows[i].updated;
 		memcpy(rw->old_sha1, rows[i].old_sha1, 41);
 		memcpy(rw->new_sha1, rows[i].new_sha1, 41);
+		memcpy(rw->restored_sha1, rows[i].restored_sha1, 41);
 		log_warn("renewal %lld (%s) found in state %s: resuming",
 		    (long long)rw->id, b->name, rows[i].state);
 		inventory_add_event(r->inv, timeutil_now(), "renewal_resumed",

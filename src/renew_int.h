@@ -61,6 +61,7 @@ struct renew {
 	char			 op_detail[SERVICE_OUTPUT_MAX + 64];
 	char			 old_sha1[41];
 	char			 new_sha1[41];
+	char			 restored_sha1[41];	/* unbinding found live */
 	char			 op_sha1[41];
 	int			 attempt;
 	int			 rb;		/* rolling back: sub-step */
