@@ -17,23 +17,18 @@ time_t
 renew_when(struct renewer *r, const struct binding *b, const char *certhash,
     time_t nb, time_t na, time_t now, int *emergency)
 {
-	struct journal_row	last;
-	time_t			m;
+	int64_t	next;
+	time_t	m;
 
 	m = sched_moment(&b->window, b->timezone, sched_due(nb, na,
 	    &b->policy), na, b->emergency_before, now, sched_hash(b->name,
 	    certhash), emergency);
-	if (journal_last(r->j, b->name, &last) == 0) {
-		if ((!strcmp(last.state, "failed") ||
-		    !strcmp(last.state, "rolled_back")) &&
-		    !strcmp(last.old_sha1, certhash) && last.next_attempt > m &&
-		    !*emergency)
-			m = sched_moment(&b->window, b->timezone,
-			    (time_t)last.next_attempt, na,
-			    b->emergency_before, now, sched_hash(b->name,
-			    certhash), emergency);
-		journal_row_clear(&last);
-	}
+	/* After a failure: not before its backoff (unless an emergency). */
+	if (renew_last_failed(r, b->name, certhash, NULL, &next) &&
+	    next > m && !*emergency)
+		m = sched_moment(&b->window, b->timezone, (time_t)next, na,
+		    b->emergency_before, now, sched_hash(b->name, certhash),
+		    emergency);
 	return m;
 }
 
