@@ -537,19 +537,6 @@ renew_w_restore(struct renew *rw)
 	}
 }
 
-/*
- * Servers that check client certificates after the handshake answer a
- * refused one over HTTP: nginx with 400 ("The SSL certificate error",
- * its internal 495/496), IIS with 403.7/403.16.  A beacon accepts a
- * client it answers any other way.
- */
-static int
-renew_http_refusal(int status)
-{
-	return status == 400 || status == 403 || status == 495 ||
-	    status == 496;
-}
-
 /* Whether res is what verification waits for; if not, why (op_err). */
 static int
 renew_probe_judge(struct renew *rw, const struct probe_result *res,
@@ -558,14 +545,14 @@ renew_probe_judge(struct renew *rw, const struct probe_result *res,
 	int	ok;
 
 	if (rw->b->is_client)
-		ok = res->with.accepted &&
-		    !renew_http_refusal(res->with.http_status);
+		ok = res->with.accepted;
 	else
 		ok = res->nchain > 0 && want != NULL &&
 		    strcmp(res->chain[0].sha1, want) == 0 &&
 		    (!rw->b->require_client_cert || !res->without.accepted ||
 		    res->without.cert_requested);
-	if (!ok && rw->b->is_client && res->with.accepted)
+	if (!ok && rw->b->is_client &&
+	    probe_refused_after_handshake(res->with.http_status))
 		cv_err_set(&rw->op_err, "%s:%s refuses the client certificate: "
 		    "HTTP %d after the handshake", host, port,
 		    res->with.http_status);
