@@ -81,26 +81,17 @@ renew_file_event(struct renewer *r, const char *path)
 	binding_free(b);
 }
 
-/* Makes sure every binding has its row, checks drift, starts what is
- * due and arms the timer for the rest.  Also maps each binding's
- * cert_file to its name for renew_file_event. */
-void
-renew_schedule(struct renewer *r)
+/* Config bindings get a row, with the deployed thumbprint. */
+static void
+renew_schedule_rows(struct renewer *r)
 {
 	struct journal_binding	 jb;
 	struct binding		*b;
 	struct cv_err		 e;
-	char			**names = NULL, sha1[41], ch[41];
-	size_t			 n = 0, i;
-	time_t			 now, nb, na, m, next = 0;
-	int			 em, rc;
+	char			 sha1[41];
+	size_t			 i;
+	int			 rc;
 
-	if (r->closing)
-		return;
-	now = renew_now(r);
-	r->armed_for = 0;
-	json_object_clear(r->cert_files);
-	/* Config bindings get a row, with the deployed thumbprint. */
 	for (i = 0; i < r->cf->nbindings; i++) {
 		b = r->cf->bindings[i];
 		if ((rc = journal_binding_get(r->j, b->name, &jb)) == 0)
@@ -118,6 +109,27 @@ renew_schedule(struct renewer *r)
 		journal_binding_add_new(r->j, &jb, timeutil_now());
 		json_decref(jb.settings);
 	}
+}
+
+/* Makes sure every binding has its row, checks drift, starts what is
+ * due and arms the timer for the rest.  Also maps each binding's
+ * cert_file to its name for renew_file_event. */
+void
+renew_schedule(struct renewer *r)
+{
+	struct binding		*b;
+	struct cv_err		 e;
+	char			**names = NULL, sha1[41], ch[41];
+	size_t			 n = 0, i;
+	time_t			 now, nb, na, m, next = 0;
+	int			 em;
+
+	if (r->closing)
+		return;
+	now = renew_now(r);
+	r->armed_for = 0;
+	json_object_clear(r->cert_files);
+	renew_schedule_rows(r);
 	journal_binding_names(r->j, &names, &n);
 	for (i = 0; i < n; i++) {
 		if (renew_find(r, names[i]) != NULL)
