@@ -120,6 +120,9 @@ cmd_renewals(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("    old %s -> new %s\n", JS(o, "old_sha1") ?
 		    JS(o, "old_sha1") : "-", JS(o, "new_sha1") ?
 		    JS(o, "new_sha1") : "-");
+		if (json_is_true(json_object_get(o, "drifted")))
+			printf("    drifted: the live files held %s (a "
+			    "rollback restores them)\n", JS(o, "restored_sha1"));
 		steps = json_object_get(o, "steps");
 		json_array_foreach(steps, k, s)
 			printf("    %s  %-21s %s\n", JS(s, "time"),

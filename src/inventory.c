@@ -79,6 +79,9 @@ static const char *inventory_migrations[] = {
 	"  sha1 TEXT PRIMARY KEY, binding TEXT NOT NULL,"
 	"  added INTEGER NOT NULL);"
 	"CREATE INDEX store_binding ON store(binding, added);",
+	/* 2 -> 3: what unbinding found live, which a rollback puts back
+	 * (differs from old_sha1 when the binding had drifted; issue 11) */
+	"ALTER TABLE renewals ADD COLUMN restored_sha1 TEXT;",
 };
 
 #define INV_SCHEMA_VERSION \

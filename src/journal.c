@@ -201,6 +201,26 @@ out:
 	return journal_end(j, ok);
 }
 
+int
+journal_set_restored(struct journal *j, int64_t id, const char *sha1,
+    time_t now)
+{
+	sqlite3_stmt	*st;
+	int		 ok = 0;
+
+	if (journal_begin(j) == -1)
+		return -1;
+	st = journal_prep(j, "UPDATE renewals SET restored_sha1 = ?2,"
+	    " updated = ?3 WHERE id = ?1");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		journal_text(st, 2, sha1 && *sha1 ? sha1 : NULL);
+		sqlite3_bind_int64(st, 3, (int64_t)now);
+		ok = journal_run(j, st) == 0;
+	}
+	return journal_end(j, ok);
+}
+
 static char *
 journal_col(sqlite3_stmt *st, int i)
 {
@@ -218,7 +238,7 @@ journal_col_sha1(sqlite3_stmt *st, int i, char out[41])
 }
 
 #define JOURNAL_ROW_COLS "id, binding, state, old_sha1, new_sha1, attempt," \
-	" reason, error, next_attempt, started, updated"
+	" reason, error, next_attempt, started, updated, restored_sha1"
 
 static void
 journal_row_read(sqlite3_stmt *st, struct journal_row *r)
@@ -235,6 +255,7 @@ journal_row_read(sqlite3_stmt *st, struct journal_row *r)
 	r->next_attempt = sqlite3_column_int64(st, 8);
 	r->started = sqlite3_column_int64(st, 9);
 	r->updated = sqlite3_column_int64(st, 10);
+	journal_col_sha1(st, 11, r->restored_sha1);
 }
 
 void
@@ -318,6 +339,12 @@ journal_list(struct journal *j, const char *binding)
 		    "new_sha1", *r.new_sha1 ? r.new_sha1 : NULL, "attempt",
 		    r.attempt, "reason", r.reason ? r.reason : "", "error",
 		    r.error);
+		/* The rollback restores what unbinding found live; "drifted"
+		 * when that was not the certificate the binding named. */
+		json_object_set_new(o, "restored_sha1", *r.restored_sha1 ?
+		    json_string(r.restored_sha1) : json_null());
+		json_object_set_new(o, "drifted", json_boolean(*r.restored_sha1
+		    && *r.old_sha1 && strcmp(r.restored_sha1, r.old_sha1) != 0));
 		json_object_set_new(o, "started", json_string(timeutil_rfc3339(
 		    (time_t)r.started, ts, sizeof(ts))));
 		json_object_set_new(o, "updated", json_string(timeutil_rfc3339(

@@ -23,6 +23,7 @@ struct journal_row {
 	char	*state;
 	char	 old_sha1[41];
 	char	 new_sha1[41];
+	char	 restored_sha1[41];	/* what unbinding found live ("" unknown) */
 	int	 attempt;
 	char	*reason;
 	char	*error;
@@ -54,6 +55,10 @@ int64_t	 journal_create(struct journal *, const char *binding,
 int	 journal_set_state(struct journal *, int64_t id, const char *state,
 	    const char *new_sha1, const char *error, int64_t next_attempt,
 	    const char *detail, const char *done_certhash, const char *binding,
+	    time_t now);
+/* Records what unbinding found in cert_file: the thumbprint a rollback
+ * restores (and verifies). */
+int	 journal_set_restored(struct journal *, int64_t id, const char *sha1,
 	    time_t now);
 /* Renewals not in a final state (done, failed, rolled_back), oldest
  * first.  Caller frees with journal_rows_free. */

@@ -235,6 +235,20 @@ probe_take_chain(gnutls_session_t s, const struct probe_opts *o,
  * refuses the client (TLS 1.3 "certificate required") answers with an
  * alert; one that accepts answers, closes cleanly, or waits for more.
  */
+
+/*
+ * Servers that check client certificates after the handshake answer a
+ * refused one over HTTP: nginx with 400 ("The SSL certificate error",
+ * its internal 495/496), IIS with 403.7/403.16.  Any other answer from
+ * a server that asked for a certificate accepts the client.
+ */
+int
+probe_refused_after_handshake(int http_status)
+{
+	return http_status == 400 || http_status == 403 ||
+	    http_status == 495 || http_status == 496;
+}
+
 static void
 probe_settle(gnutls_session_t s, const struct probe_opts *o,
     struct probe_attempt *a, int64_t deadline)
@@ -264,14 +278,22 @@ probe_settle(gnutls_session_t s, const struct probe_opts *o,
 	}
 	if (rc >= 0 || rc == GNUTLS_E_TIMEDOUT) {
 		a->accepted = 1;
-		/* nginx refuses a client certificate after the handshake,
-		 * with "400 The SSL certificate error": the caller judges. */
+		/* nginx refuses a client certificate (or its absence)
+		 * after the handshake, with "400 The SSL certificate
+		 * error": not accepted, for the CLI and the daemon alike. */
 		if (rc >= 12 && memcmp(buf, "HTTP/1.", 7) == 0 &&
 		    buf[8] == ' ' && isdigit((unsigned char)buf[9]) &&
 		    isdigit((unsigned char)buf[10]) &&
 		    isdigit((unsigned char)buf[11]))
 			a->http_status = (buf[9] - '0') * 100 +
 			    (buf[10] - '0') * 10 + (buf[11] - '0');
+		if (a->cert_requested &&
+		    probe_refused_after_handshake(a->http_status)) {
+			a->accepted = 0;
+			snprintf(a->error, sizeof(a->error), "HTTP %d after "
+			    "the handshake (a client certificate refused)",
+			    a->http_status);
+		}
 		return;
 	}
 	if ((alert = probe_alert(s, (int)rc)) != NULL)

@@ -69,5 +69,9 @@ struct probe_result {
 int	probe_run(const struct probe_opts *, struct probe_result *,
 	    struct cv_err *);
 void	probe_result_free(struct probe_result *);
+/* HTTP 400, 403, 495 or 496 after the handshake from a server that asked
+ * for a client certificate: the certificate (or its absence) was refused.
+ * probe_run applies it to both attempts (accepted = 0). */
+int	probe_refused_after_handshake(int http_status);
 
 #endif

@@ -15,6 +15,7 @@
 #include "issuer.h"
 #include "journal.h"
 #include "log.h"
+#include "pki.h"
 #include "probe.h"
 #include "proto.h"
 #include "renew.h"
@@ -23,32 +24,10 @@
 #include "service.h"
 #include "store.h"
 #include "timeutil.h"
+#include "x509.h"
 #include "xmalloc.h"
 
-static const char *renew_state_names[RS__COUNT] = {
-	"due", "issuing", "awaiting_certificate", "issued", "stopping",
-	"unbinding", "binding", "starting", "verifying", "done", "failed",
-	"rolling_back", "rolled_back",
-};
-
 /* ---- helpers --------------------------------------------------------- */
-
-const char *
-renew_state_name(enum renew_state s)
-{
-	return (unsigned)s < RS__COUNT ? renew_state_names[s] : "?";
-}
-
-static int
-renew_state_parse(const char *s)
-{
-	int	i;
-
-	for (i = 0; i < RS__COUNT; i++)
-		if (s != NULL && strcmp(renew_state_names[i], s) == 0)
-			return i;
-	return -1;
-}
 
 time_t
 renew_now(struct renewer *r)
@@ -117,6 +96,8 @@ renew_enter(struct renew *rw, enum renew_state s, const char *error,
 	}
 	rw->jfail = 0;
 	rw->state = s;
+	rw->phase = renew_first_phase(s);
+	rw->verify_deadline = 0;
 	rw->op = OP_IDLE;
 	rw->op_err.msg[0] = '\0';
 	rw->op_detail[0] = '\0';
@@ -144,7 +125,10 @@ renew_work_run(uv_work_t *w)
 	struct renew	*rw = w->data;
 
 	rw->op_rc = 0;
+	rw->outcome = RO__COUNT;	/* unset: op_rc says */
 	rw->work_fn(rw);
+	if (rw->outcome == RO__COUNT)
+		rw->outcome = rw->op_rc == 0 ? RO_OK : RO_ERROR;
 }
 
 static void
@@ -158,8 +142,8 @@ renew_free(struct renew *rw)
 			*pp = rw->next;
 			break;
 		}
-	binding_free(rw->b);
 	issuer_reply_clear(&rw->reply);
+	binding_free(rw->b);
 	conf_unref(rw->cf);
 	free(rw);
 	renew_maybe_closed(r);
@@ -210,7 +194,7 @@ renew_work_after(uv_work_t *w, int status)
 	struct renew	*rw = w->data;
 
 	if (status != 0) {
-		rw->op_rc = -1;
+		rw->outcome = RO_ERROR;
 		cv_err_set(&rw->op_err, "cancelled");
 	}
 	renew_op_done(rw);
@@ -232,7 +216,7 @@ renew_spawned(void *arg, int status, const char *detail)
 {
 	struct renew	*rw = arg;
 
-	rw->op_rc = status == 0 ? 0 : -1;
+	rw->outcome = status == 0 ? RO_OK : RO_ERROR;
 	snprintf(rw->op_detail, sizeof(rw->op_detail), "%s", detail);
 	if (status != 0)
 		cv_err_set(&rw->op_err, "%s", detail);
@@ -248,7 +232,7 @@ renew_spawn(struct renew *rw, char *const *argv, char *const *env,
 
 	rw->op = OP_RUNNING;
 	if (argv == NULL) {
-		rw->op_rc = 0;
+		rw->outcome = RO_OK;
 		rw->op = OP_DONE;
 		renew_step(rw);
 		return;
@@ -257,7 +241,7 @@ renew_spawn(struct renew *rw, char *const *argv, char *const *env,
 	    (long long)rw->id, what);
 	if (service_run(rw->r->loop, argv, env, timeout, log_path,
 	    renew_spawned, rw, NULL, err, sizeof(err)) == -1) {
-		rw->op_rc = -1;
+		rw->outcome = RO_ERROR;
 		cv_err_set(&rw->op_err, "%s: %s", what, err);
 		rw->op = OP_DONE;
 		free(log_path);
@@ -312,7 +296,8 @@ renew_journal_failed(struct renew *rw)
 		    (long long)rw->id, rw->b->name);
 		rw->unjournaled = 1;
 		rw->state = RS_ROLLING_BACK;
-		rw->rb = 0;
+		rw->phase = RP_RB_STOP;
+		rw->verify_deadline = 0;
 		rw->op = OP_IDLE;
 		renew_step(rw);
 		return;
@@ -336,7 +321,7 @@ renew_advance(struct renew *rw, enum renew_state s, const char *detail)
 		renew_journal_failed(rw);
 }
 
-/* ---- thread-pool work ------------------------------------------------ */
+/* ---- the issuer (issuer.h's interface; never a type branch here) ---- */
 
 /* What the issuer backends are given: the renewal, read-only. */
 static void
@@ -350,26 +335,55 @@ renew_issuer_job(struct renew *rw, struct issuer_job *job)
 	job->now = rw->now;
 }
 
+/* The issuer's answer as the transition rule's outcome. */
 static void
-renew_w_request(struct renew *rw)
+renew_issuer_outcome(struct renew *rw, int rc)
+{
+	if (rc == -1) {
+		rw->outcome = RO_ERROR;
+		return;
+	}
+	switch (rw->reply.status) {
+	case ISSUER_READY:
+		rw->outcome = RO_READY;
+		break;
+	case ISSUER_PENDING:
+		rw->outcome = RO_PENDING;
+		break;
+	case ISSUER_RUN:
+		rw->outcome = RO_RUN;
+		break;
+	default:
+		rw->outcome = RO_ERROR;
+		break;
+	}
+}
+
+/* issuing: READY (local), PENDING (csr: in the outbox) or RUN (exec). */
+static void
+renew_issue_request(struct renew *rw)
 {
 	struct issuer_job	job;
 
 	renew_issuer_job(rw, &job);
-	rw->op_rc = issuer_request(&job, &rw->reply, &rw->op_err);
+	renew_issuer_outcome(rw, issuer_request(&job, &rw->reply,
+	    &rw->op_err));
 }
 
+/* awaiting_certificate: READY, PENDING (csr inbox) or ERROR. */
 static void
-renew_w_collect(struct renew *rw)
+renew_issue_collect(struct renew *rw)
 {
 	struct issuer_job	job;
 
 	renew_issuer_job(rw, &job);
-	rw->op_rc = issuer_collect(&job, &rw->reply, &rw->op_err);
+	renew_issuer_outcome(rw, issuer_collect(&job, &rw->reply,
+	    &rw->op_err));
 }
 
+/* issued: the new certificate passes the pki_check gate. */
 static void
-renew_w_validate(struct renew *rw)
+renew_issue_validate(struct renew *rw)
 {
 	struct issuer_job	job;
 
@@ -377,10 +391,43 @@ renew_w_validate(struct renew *rw)
 	rw->op_rc = issuer_validate(&job, rw->new_sha1, &rw->op_err);
 }
 
+/* ---- thread-pool work ------------------------------------------------ */
+
+/* Thumbprint of the leaf in path ("" if none can be read). */
+static void
+renew_file_sha1(const char *path, char sha1[41])
+{
+	struct x509_load_opts	 o;
+	struct x509_file	*f = NULL;
+	struct cv_err		 e;
+	int			 leaf;
+
+	sha1[0] = '\0';
+	memset(&o, 0, sizeof(o));
+	if (path != NULL && x509_load_file(path, &o, &f, &e) == 0 &&
+	    (leaf = pki_file_leaf(f)) != -1)
+		memcpy(sha1, f->certs[leaf].sha1, 41);
+	x509_file_free(f);
+}
+
+/*
+ * Moves the live files aside, then reads what cert_file held from its
+ * aside copy: that, not the journal's old_sha1, is what a rollback puts
+ * back (they differ when the file was replaced by hand).  Read after the
+ * move, so a second run (a crash in between) finds the same answer.
+ */
 static void
 renew_w_unbind(struct renew *rw)
 {
+	char	*aside;
+
+	rw->op_sha1[0] = '\0';
 	rw->op_rc = binding_unbind(rw->b, rw->id, &rw->op_err);
+	if (rw->op_rc == 0 && rw->b->cert_file != NULL) {
+		aside = binding_aside_path(rw->b->cert_file, rw->id);
+		renew_file_sha1(aside, rw->op_sha1);
+		free(aside);
+	}
 	/* Five sets of previous files are kept, as the store keeps five
 	 * certificates; this renewal's set is the newest (rollback needs
 	 * only it). */
@@ -417,43 +464,68 @@ renew_w_bind(struct renew *rw)
 	    &changed, &rw->op_err);
 }
 
+/* Files back; unless unbinding recorded it (a failure before then), what
+ * cert_file holds now is what the rollback verifies. */
 static void
 renew_w_restore(struct renew *rw)
 {
 	rw->op_rc = binding_restore(rw->b, rw->id, &rw->op_err);
+	if (rw->op_rc == 0 && rw->restored_sha1[0] == '\0' &&
+	    rw->old_sha1[0] != '\0') {
+		renew_file_sha1(rw->b->cert_file, rw->restored_sha1);
+		rw->restored_new = rw->restored_sha1[0] != '\0';
+	}
 }
 
-/*
- * Servers that check client certificates after the handshake answer a
- * refused one over HTTP: nginx with 400 ("The SSL certificate error",
- * its internal 495/496), IIS with 403.7/403.16.  A beacon accepts a
- * client it answers any other way.
- */
+/* Whether res is what verification waits for; if not, why (op_err). */
 static int
-renew_http_refusal(int status)
+renew_probe_judge(struct renew *rw, const struct probe_result *res,
+    const char *want, const char *host, const char *port)
 {
-	return status == 400 || status == 403 || status == 495 ||
-	    status == 496;
+	int	ok;
+
+	if (rw->b->is_client)
+		ok = res->with.accepted;
+	else
+		ok = res->nchain > 0 && want != NULL &&
+		    strcmp(res->chain[0].sha1, want) == 0 &&
+		    (!rw->b->require_client_cert || !res->without.accepted ||
+		    res->without.cert_requested);
+	if (!ok && rw->b->is_client &&
+	    probe_refused_after_handshake(res->with.http_status))
+		cv_err_set(&rw->op_err, "%s:%s refuses the client certificate: "
+		    "HTTP %d after the handshake", host, port,
+		    res->with.http_status);
+	else if (!ok && rw->b->is_client)
+		cv_err_set(&rw->op_err, "%s:%s refuses the client certificate: "
+		    "%s", host, port, res->with.error);
+	else if (!ok && res->nchain > 0 && want != NULL &&
+	    strcmp(res->chain[0].sha1, want) != 0)
+		cv_err_set(&rw->op_err, "%s:%s serves %s, not %s", host, port,
+		    res->chain[0].sha1, want);
+	else if (!ok)
+		cv_err_set(&rw->op_err, "%s:%s no longer asks for a client "
+		    "certificate (require_client_cert = yes)", host, port);
+	return ok;
 }
 
 /*
- * Probes until the endpoint serves want (and, for require_client_cert,
- * still refuses a client without a certificate); a [client] until the
- * beacon accepts the deployed client certificate.  Bounded by
- * verify_timeout.
+ * One probe: does the endpoint serve want (and, for require_client_cert,
+ * still refuse a client without a certificate); for a [client], does the
+ * beacon accept the deployed client certificate.  Not yet and before
+ * verify_deadline: PENDING, and the renewal's timer spaces the next
+ * attempt -- no pool thread sleeps (they are the scanner's too).
  */
 static void
-renew_verify(struct renew *rw, const char *want)
+renew_probe(struct renew *rw, const char *want)
 {
 	struct probe_opts	o;
 	struct probe_result	res;
 	struct cv_err		e;
-	struct timespec		ts = { 0, 250 * 1000 * 1000 };
 	char			host[256], port[16];
-	time_t			deadline = time(NULL) + rw->b->verify_timeout;
 	int			ok = 0;
 
-	rw->op_rc = -1;
+	rw->outcome = RO_ERROR;
 	if (binding_probe_target(rw->b, host, sizeof(host), port,
 	    sizeof(port)) == -1) {
 		cv_err_set(&rw->op_err, "no address to probe (set probe)");
@@ -470,60 +542,46 @@ renew_verify(struct renew *rw, const char *want)
 		o.key_file = rw->b->key_file;
 		o.ca_file = rw->b->ca_file;
 	}
-	snprintf(rw->op_err.msg, sizeof(rw->op_err.msg), "nothing probed");
-	do {
-		if (probe_run(&o, &res, &e) == -1) {
-			cv_err_set(&rw->op_err, "probe %s:%s: %s", host, port,
-			    e.msg);
-		} else {
-			if (rw->b->is_client)
-				ok = res.with.accepted &&
-				    !renew_http_refusal(res.with.http_status);
-			else
-				ok = res.nchain > 0 && want != NULL &&
-				    strcmp(res.chain[0].sha1, want) == 0 &&
-				    (!rw->b->require_client_cert ||
-				    !res.without.accepted ||
-				    res.without.cert_requested);
-			if (!ok && rw->b->is_client && res.with.accepted)
-				cv_err_set(&rw->op_err, "%s:%s refuses the "
-				    "client certificate: HTTP %d after the "
-				    "handshake", host, port,
-				    res.with.http_status);
-			else if (!ok && rw->b->is_client)
-				cv_err_set(&rw->op_err, "%s:%s refuses the "
-				    "client certificate: %s", host, port,
-				    res.with.error);
-			else if (!ok && res.nchain > 0 && want != NULL &&
-			    strcmp(res.chain[0].sha1, want) != 0)
-				cv_err_set(&rw->op_err, "%s:%s serves %s, not "
-				    "%s", host, port, res.chain[0].sha1, want);
-			else if (!ok)
-				cv_err_set(&rw->op_err, "%s:%s no longer asks "
-				    "for a client certificate "
-				    "(require_client_cert = yes)", host, port);
-			probe_result_free(&res);
-		}
-		if (ok)
-			break;
-		nanosleep(&ts, NULL);
-	} while (time(NULL) < deadline);
-	rw->op_rc = ok ? 0 : -1;
+	if (probe_run(&o, &res, &e) == -1)
+		cv_err_set(&rw->op_err, "probe %s:%s: %s", host, port, e.msg);
+	else {
+		ok = renew_probe_judge(rw, &res, want, host, port);
+		probe_result_free(&res);
+	}
+	if (ok)
+		rw->outcome = RO_OK;
+	else if (time(NULL) < rw->verify_deadline)
+		rw->outcome = RO_PENDING;
 }
 
 static void
 renew_w_verify_new(struct renew *rw)
 {
-	renew_verify(rw, rw->new_sha1);
+	renew_probe(rw, rw->new_sha1);
+}
+
+/* What the rollback put back: the restored files, drifted or not. */
+static const char *
+renew_rollback_sha1(const struct renew *rw)
+{
+	return rw->restored_sha1[0] ? rw->restored_sha1 : rw->old_sha1;
+}
+
+static int
+renew_drifted(const struct renew *rw)
+{
+	return rw->restored_sha1[0] && rw->old_sha1[0] &&
+	    strcmp(rw->restored_sha1, rw->old_sha1) != 0;
 }
 
 static void
 renew_w_verify_old(struct renew *rw)
 {
-	renew_verify(rw, rw->old_sha1);
+	renew_probe(rw, renew_rollback_sha1(rw));
 }
 
 /* ---- the state machine ----------------------------------------------- */
+
 
 /* Failure before stopping: nothing was touched; retry with backoff. */
 static void
@@ -558,7 +616,6 @@ renew_fail_late(struct renew *rw, const char *reason)
 	snprintf(why, sizeof(why), "%s", reason);
 	renew_event(rw, "renewal_failed", rw->new_sha1, "%s (rolling back)",
 	    why);
-	rw->rb = 0;
 	if (renew_enter(rw, RS_ROLLING_BACK, why, 0, why) == -1) {
 		renew_journal_failed(rw);
 		return;
@@ -566,271 +623,370 @@ renew_fail_late(struct renew *rw, const char *reason)
 	renew_step(rw);
 }
 
-/* An issuer's answer that has the certificate, or awaits it. */
-static void
-renew_issuer_answer(struct renew *rw)
-{
-	if (rw->reply.status == ISSUER_READY) {
-		memcpy(rw->new_sha1, rw->reply.sha1, 41);
-		renew_advance(rw, RS_ISSUED, rw->new_sha1);
-		return;
-	}
-	if (renew_enter(rw, RS_AWAITING, "", 0, rw->reply.detail) == 0) {
-		rw->await_since = renew_now(rw->r);
-		renew_step(rw);
-	} else
-		renew_journal_failed(rw);
-}
-
 /*
- * issuing: the issuer's request on the pool; its answer has the
- * certificate (READY), awaits it (PENDING) or asks for a command to be
- * run first (RUN: the "command" phase, then one collection).
+ * Unbinding is done: journal what cert_file held (the rollback restores
+ * and verifies it), say so when it is not the certificate the binding
+ * names, then bind.  A journal that cannot take it repeats unbinding,
+ * which finds the same files aside.
  */
 static void
-renew_step_issuing(struct renew *rw)
+renew_unbound(struct renew *rw)
 {
-	if (rw->op == OP_IDLE) {
-		if (rw->is == NULL) {
-			renew_fail_early(rw, "no issuer (set issuer = NAME in "
-			    "the binding)");
-			return;
-		}
-		rw->issue = ISSUE_REQUEST;
-		renew_work(rw, renew_w_request);
+	memcpy(rw->restored_sha1, rw->op_sha1, 41);
+	if (journal_set_restored(rw->r->j, rw->id, rw->restored_sha1,
+	    timeutil_now()) == -1) {
+		renew_journal_failed(rw);
 		return;
 	}
-	if (rw->op_rc == -1) {
-		renew_fail_early(rw, rw->op_err.msg);
-		return;
-	}
-	if (rw->issue == ISSUE_COMMAND) {
-		/* The command's exit status and output are the detail. */
-		if (renew_enter(rw, RS_AWAITING, "", 0, rw->op_detail) == 0) {
-			rw->await_since = renew_now(rw->r);
-			renew_step(rw);
-		} else
-			renew_journal_failed(rw);
-		return;
-	}
-	if (rw->reply.status == ISSUER_RUN) {
-		rw->issue = ISSUE_COMMAND;
-		renew_spawn(rw, rw->reply.argv, rw->reply.env,
-		    rw->reply.timeout, "issuer");
-		return;
-	}
-	renew_issuer_answer(rw);
+	if (renew_drifted(rw))
+		renew_event(rw, "renewal_drifted", rw->restored_sha1,
+		    "renewal %lld: %s held %s, not %s (the binding had "
+		    "drifted); a rollback would restore %s",
+		    (long long)rw->id, rw->b->cert_file, rw->restored_sha1,
+		    rw->old_sha1, rw->restored_sha1);
+	renew_advance(rw, RS_BINDING, NULL);
 }
 
-/* awaiting_certificate: collect until READY; renewal_overdue once. */
+/* Done: the binding names the new certificate (same transaction). */
 static void
-renew_step_awaiting(struct renew *rw)
+renew_done(struct renew *rw)
 {
-	if (rw->op == OP_IDLE) {
-		renew_work(rw, renew_w_collect);
+	if (renew_enter(rw, RS_DONE, "", 0, rw->new_sha1) == -1) {
+		renew_journal_failed(rw);
 		return;
 	}
-	if (rw->op_rc == -1) {
-		renew_fail_early(rw, rw->op_err.msg);
+	renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
+	    "done: now serving %s", (long long)rw->id, rw->new_sha1);
+	/* The store keeps the newest sets (the old one among them). */
+	store_keep(rw->r->store, rw->b->name, rw->new_sha1, rw->old_sha1,
+	    BINDING_KEEP_STORE, rw->id, timeutil_now());
+	renew_release(rw);
+	renew_schedule(rw->r);
+}
+
+/* Rolled back: serving what was live before (drifted or not) again. */
+static void
+renew_rolled_back(struct renew *rw)
+{
+	if (rw->restored_new && !rw->unjournaled &&
+	    journal_set_restored(rw->r->j, rw->id, rw->restored_sha1,
+	    timeutil_now()) == 0)
+		rw->restored_new = 0;
+	if (renew_enter(rw, RS_ROLLED_BACK, NULL, (int64_t)renew_now(
+	    rw->r) + sched_backoff(rw->attempt, (uint64_t)rw->id),
+	    renew_rollback_sha1(rw)) == -1) {
+		if (rw->unjournaled == 1) {
+			rw->unjournaled = 2;
+			log_warn("renewal %lld (%s): serving the previous "
+			    "certificate without the journal; it will say so "
+			    "once it can be written", (long long)rw->id,
+			    rw->b->name);
+		}
+		renew_journal_failed(rw);
 		return;
 	}
-	if (rw->reply.status == ISSUER_READY) {
-		renew_issuer_answer(rw);
+	if (renew_drifted(rw))
+		renew_event(rw, "rolled_back", rw->restored_sha1, "renewal "
+		    "%lld rolled back: serving the previous files again, "
+		    "which hold %s: the binding had drifted (it names %s)",
+		    (long long)rw->id, rw->restored_sha1, rw->old_sha1);
+	else
+		renew_event(rw, "rolled_back", rw->old_sha1, "renewal %lld "
+		    "rolled back: serving the previous certificate again",
+		    (long long)rw->id);
+	renew_release(rw);
+}
+
+/* A failed (or hung and killed) rollback stop does not hold the rollback
+ * up: the files go back and the idempotent start and the probe decide. */
+static void
+renew_rollback_stop_failed(struct renew *rw)
+{
+	renew_event(rw, "rollback_stop_failed", rw->old_sha1,
+	    "%s (putting the files back anyway)", rw->op_err.msg);
+	log_warn("renewal %lld (%s): rollback stop failed: %s",
+	    (long long)rw->id, rw->b->name, rw->op_err.msg);
+}
+
+/* Any other rollback sub-step failed: the rollback starts over later. */
+static void
+renew_rollback_retry(struct renew *rw)
+{
+	int64_t	d = sched_backoff(rw->attempt, (uint64_t)rw->id);
+
+	if (rw->r->closing) {
+		/* Exiting: the next start resumes it. */
+		log_error("renewal %lld (%s): rollback step failed: %s; the "
+		    "next start resumes the rollback", (long long)rw->id,
+		    rw->b->name, rw->op_err.msg);
+		renew_release(rw);
 		return;
 	}
-	if (!rw->await_alerted && rw->reply.alert_after > 0 &&
-	    renew_now(rw->r) - rw->await_since >= rw->reply.alert_after) {
-		rw->await_alerted = 1;
-		renew_event(rw, "renewal_overdue", rw->old_sha1, "%s",
-		    rw->reply.detail);
+	renew_event(rw, "rollback_failed", rw->old_sha1,
+	    "%s (trying again)", rw->op_err.msg);
+	log_error("renewal %lld (%s): rollback step failed: %s",
+	    (long long)rw->id, rw->b->name, rw->op_err.msg);
+	rw->phase = RP_RB_STOP;
+	rw->verify_deadline = 0;
+	rw->attempt++;
+	renew_later(rw, (uint64_t)(d > 60 ? 60 : d) * 1000);
+}
+
+/* Still pending: once past alert_after, renewal_overdue (once). */
+static void
+renew_wait(struct renew *rw)
+{
+	uint64_t	ms = 250;	/* between probes */
+
+	if (rw->state == RS_AWAITING) {
+		if (!rw->await_alerted && rw->reply.alert_after > 0 &&
+		    renew_now(rw->r) - rw->await_since >=
+		    rw->reply.alert_after) {
+			rw->await_alerted = 1;
+			renew_event(rw, "renewal_overdue", rw->old_sha1, "%s",
+			    rw->reply.detail);
+		}
+		ms = rw->reply.retry_ms > 0 ? rw->reply.retry_ms : 2000;
 	}
-	renew_later(rw, rw->reply.retry_ms);
+	renew_later(rw, ms);
+}
+
+/* ---- side effects, one per state and phase --------------------------- */
+
+/* The outcome is known at once (nothing to do). */
+static void
+renew_now_done(struct renew *rw, enum renew_outcome o)
+{
+	rw->op = OP_DONE;
+	rw->outcome = o;
+	renew_step(rw);
+}
+
+static void
+renew_do_nothing(struct renew *rw)
+{
+	renew_now_done(rw, RO_OK);
+}
+
+/* A binding without an issuer (or one a reload removed) fails early. */
+static int
+renew_no_issuer(struct renew *rw)
+{
+	if (rw->is != NULL)
+		return 0;
+	cv_err_set(&rw->op_err, "no issuer (set issuer = NAME in the "
+	    "binding)");
+	renew_now_done(rw, RO_ERROR);
+	return 1;
+}
+
+static void
+renew_do_request(struct renew *rw)
+{
+	if (!renew_no_issuer(rw))
+		renew_work(rw, renew_issue_request);
+}
+
+static void
+renew_do_command(struct renew *rw)
+{
+	renew_spawn(rw, rw->reply.argv, rw->reply.env, rw->reply.timeout,
+	    "issuer");
+}
+
+static void
+renew_do_collect(struct renew *rw)
+{
+	if (!renew_no_issuer(rw))
+		renew_work(rw, renew_issue_collect);
+}
+
+static void
+renew_do_validate(struct renew *rw)
+{
+	if (!renew_no_issuer(rw))
+		renew_work(rw, renew_issue_validate);
+}
+
+static void
+renew_do_stop(struct renew *rw)
+{
+	renew_spawn(rw, rw->b->stop, NULL, rw->b->service_timeout,
+	    rw->state == RS_ROLLING_BACK ? "rollback-stop" : "stop");
+}
+
+static void
+renew_do_unbind(struct renew *rw)
+{
+	renew_work(rw, renew_w_unbind);
+}
+
+static void
+renew_do_bind(struct renew *rw)
+{
+	renew_work(rw, renew_w_bind);
+}
+
+static void
+renew_do_restore(struct renew *rw)
+{
+	renew_work(rw, renew_w_restore);
+}
+
+static void
+renew_do_start(struct renew *rw)
+{
+	renew_spawn(rw, rw->b->reload ? rw->b->reload : rw->b->start, NULL,
+	    rw->b->service_timeout, rw->state == RS_ROLLING_BACK ?
+	    "rollback-start" : rw->b->reload ? "reload" : "start");
+}
+
+static void
+renew_do_verify(struct renew *rw)
+{
+	/* Not for a rollback with nothing to compare (no old file). */
+	if (rw->state == RS_ROLLING_BACK &&
+	    renew_rollback_sha1(rw)[0] == '\0' && !rw->b->is_client) {
+		renew_now_done(rw, RO_OK);
+		return;
+	}
+	if (rw->verify_deadline == 0)
+		rw->verify_deadline = time(NULL) + rw->b->verify_timeout;
+	renew_work(rw, rw->state == RS_ROLLING_BACK ? renew_w_verify_old :
+	    renew_w_verify_new);
+}
+
+static const struct {
+	enum renew_state	 state;
+	enum renew_phase	 phase;
+	void			(*start)(struct renew *);
+} renew_effects[] = {
+	{ RS_DUE,		RP_NONE,		renew_do_nothing },
+	{ RS_ISSUING,		RP_ISSUE_REQUEST,	renew_do_request },
+	{ RS_ISSUING,		RP_ISSUE_COMMAND,	renew_do_command },
+	{ RS_AWAITING,		RP_NONE,		renew_do_collect },
+	{ RS_ISSUED,		RP_NONE,		renew_do_validate },
+	{ RS_STOPPING,		RP_NONE,		renew_do_stop },
+	{ RS_UNBINDING,		RP_NONE,		renew_do_unbind },
+	{ RS_BINDING,		RP_NONE,		renew_do_bind },
+	{ RS_STARTING,		RP_NONE,		renew_do_start },
+	{ RS_VERIFYING,		RP_NONE,		renew_do_verify },
+	{ RS_ROLLING_BACK,	RP_RB_STOP,		renew_do_stop },
+	{ RS_ROLLING_BACK,	RP_RB_RESTORE,		renew_do_restore },
+	{ RS_ROLLING_BACK,	RP_RB_START,		renew_do_start },
+	{ RS_ROLLING_BACK,	RP_RB_VERIFY,		renew_do_verify },
+};
+
+/* Starts the side effect of the renewal's state and phase; final states
+ * (and a phase without one) have none: renew_next ends them. */
+static void
+renew_effect(struct renew *rw)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(renew_effects) / sizeof(renew_effects[0]); i++)
+		if (renew_effects[i].state == rw->state &&
+		    renew_effects[i].phase == rw->phase) {
+			renew_effects[i].start(rw);
+			return;
+		}
+	cv_err_set(&rw->op_err, "no side effect for %s/%s",
+	    renew_state_name(rw->state), renew_phase_name(rw->phase));
+	renew_now_done(rw, renew_state_final(rw->state) ? RO_OK : RO_ERROR);
+}
+
+/* What the journal says about entering s, from what led there. */
+static const char *
+renew_enter_detail(struct renew *rw, enum renew_state s)
+{
+	switch (s) {
+	case RS_ISSUING:
+		return rw->is ? issuer_type_name(rw->is) : NULL;
+	case RS_AWAITING:
+		/* After a command: its output; after a request: the reply's. */
+		return rw->op_detail[0] ? rw->op_detail : rw->reply.detail[0] ?
+		    rw->reply.detail : "CSR in the outbox";
+	case RS_ISSUED:
+		return rw->new_sha1;
+	case RS_UNBINDING:
+	case RS_VERIFYING:
+		return rw->op_detail;	/* the stop / start output */
+	default:
+		return NULL;
+	}
+}
+
+/* Enters s (journaled) and goes on with it. */
+static void
+renew_go(struct renew *rw, enum renew_state s)
+{
+	if (s == RS_DONE) {
+		renew_done(rw);
+		return;
+	}
+	if (s == RS_ROLLED_BACK) {
+		renew_rolled_back(rw);
+		return;
+	}
+	if (s == RS_BINDING && rw->state == RS_UNBINDING) {
+		renew_unbound(rw);
+		return;
+	}
+	if (s == RS_ISSUED && rw->reply.sha1[0] != '\0')
+		memcpy(rw->new_sha1, rw->reply.sha1, 41);
+	if (renew_enter(rw, s, "", 0, renew_enter_detail(rw, s)) == -1) {
+		renew_journal_failed(rw);
+		return;
+	}
+	if (s == RS_AWAITING)
+		rw->await_since = renew_now(rw->r);
+	renew_step(rw);
 }
 
 /*
  * The only function that changes a renewal's state.  Called when the
- * state was entered (op idle: start its side effect) and again when that
- * side effect completes (op done: decide the next state).
+ * state (or phase) was entered (op idle: start its side effect) and
+ * again when that side effect completes (op done: renew_next says what
+ * follows; this carries it out).
  */
 void
 renew_step(struct renew *rw)
 {
+	struct renew_move	m;
+
 	if (rw->op == OP_RUNNING || rw->closing)
 		return;
-	switch (rw->state) {
-	case RS_DUE:
-		renew_advance(rw, RS_ISSUING, rw->is ? issuer_type_name(rw->is) :
-		    NULL);
+	if (rw->op == OP_IDLE) {
+		renew_effect(rw);
 		return;
-	case RS_ISSUING:
-		renew_step_issuing(rw);
+	}
+	m = renew_next(rw->state, rw->phase, rw->outcome);
+	switch (m.action) {
+	case RA_ENTER:
+		renew_go(rw, m.state);
 		return;
-	case RS_AWAITING:
-		renew_step_awaiting(rw);
-		return;
-	case RS_ISSUED:
-		if (rw->op == OP_IDLE) {
-			renew_work(rw, renew_w_validate);
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_early(rw, rw->op_err.msg);
-			return;
-		}
-		renew_advance(rw, RS_STOPPING, NULL);
-		return;
-	case RS_STOPPING:
-		if (rw->op == OP_IDLE) {
-			renew_spawn(rw, rw->b->stop, NULL,
-			    rw->b->service_timeout, "stop");
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_late(rw, rw->op_err.msg);
-			return;
-		}
-		renew_advance(rw, RS_UNBINDING, rw->op_detail);
-		return;
-	case RS_UNBINDING:
-		if (rw->op == OP_IDLE) {
-			renew_work(rw, renew_w_unbind);
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_late(rw, rw->op_err.msg);
-			return;
-		}
-		renew_advance(rw, RS_BINDING, NULL);
-		return;
-	case RS_BINDING:
-		if (rw->op == OP_IDLE) {
-			renew_work(rw, renew_w_bind);
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_late(rw, rw->op_err.msg);
-			return;
-		}
-		renew_advance(rw, RS_STARTING, NULL);
-		return;
-	case RS_STARTING:
-		if (rw->op == OP_IDLE) {
-			renew_spawn(rw, rw->b->reload ? rw->b->reload :
-			    rw->b->start, NULL, rw->b->service_timeout,
-			    rw->b->reload ? "reload" : "start");
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_late(rw, rw->op_err.msg);
-			return;
-		}
-		renew_advance(rw, RS_VERIFYING, rw->op_detail);
-		return;
-	case RS_VERIFYING:
-		if (rw->op == OP_IDLE) {
-			renew_work(rw, renew_w_verify_new);
-			return;
-		}
-		if (rw->op_rc == -1) {
-			renew_fail_late(rw, rw->op_err.msg);
-			return;
-		}
-		if (renew_enter(rw, RS_DONE, "", 0, rw->new_sha1) == -1) {
-			renew_journal_failed(rw);
-			return;
-		}
-		renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
-		    "done: now serving %s", (long long)rw->id, rw->new_sha1);
-		/* The store keeps the newest sets (the old one among
-		 * them). */
-		store_keep(rw->r->store, rw->b->name, rw->new_sha1,
-		    rw->old_sha1, BINDING_KEEP_STORE, rw->id, timeutil_now());
-		renew_release(rw);
-		renew_schedule(rw->r);
-		return;
-	case RS_ROLLING_BACK:
-		/* Sub-steps, each safe to repeat: stop, files back, start,
-		 * the old thumbprint on the wire.  A failed (or hung and
-		 * killed) stop does not hold the rollback up: the files go
-		 * back and the idempotent start and the probe decide; any
-		 * other failed sub-step starts the rollback over later. */
-		if (rw->op == OP_DONE && rw->op_rc == -1 && rw->rb == 0) {
-			renew_event(rw, "rollback_stop_failed", rw->old_sha1,
-			    "%s (putting the files back anyway)",
-			    rw->op_err.msg);
-			log_warn("renewal %lld (%s): rollback stop failed: %s",
-			    (long long)rw->id, rw->b->name, rw->op_err.msg);
-		} else if (rw->op == OP_DONE && rw->op_rc == -1) {
-			int64_t	d = sched_backoff(rw->attempt, (uint64_t)rw->id);
-
-			if (rw->r->closing) {
-				/* Exiting: the next start resumes it. */
-				log_error("renewal %lld (%s): rollback step "
-				    "failed: %s; the next start resumes the "
-				    "rollback", (long long)rw->id, rw->b->name,
-				    rw->op_err.msg);
-				renew_release(rw);
-				return;
-			}
-			renew_event(rw, "rollback_failed", rw->old_sha1,
-			    "%s (trying again)", rw->op_err.msg);
-			log_error("renewal %lld (%s): rollback step failed: %s",
-			    (long long)rw->id, rw->b->name, rw->op_err.msg);
-			rw->rb = 0;
-			rw->attempt++;
-			renew_later(rw, (uint64_t)(d > 60 ? 60 : d) * 1000);
-			return;
-		}
-		if (rw->op == OP_DONE)
-			rw->rb++;
+	case RA_PASS_OVER:
+		renew_rollback_stop_failed(rw);
+		/* FALLTHROUGH */
+	case RA_RUN:
+		rw->phase = m.phase;
+		rw->verify_deadline = 0;
 		rw->op = OP_IDLE;
-		switch (rw->rb) {
-		case 0:
-			renew_spawn(rw, rw->b->stop, NULL,
-			    rw->b->service_timeout, "rollback-stop");
-			return;
-		case 1:
-			renew_work(rw, renew_w_restore);
-			return;
-		case 2:
-			renew_spawn(rw, rw->b->reload ? rw->b->reload :
-			    rw->b->start, NULL, rw->b->service_timeout,
-			    "rollback-start");
-			return;
-		case 3:
-			if (rw->old_sha1[0] == '\0' && !rw->b->is_client) {
-				rw->op = OP_DONE;
-				rw->op_rc = 0;
-				renew_step(rw);
-				return;
-			}
-			renew_work(rw, renew_w_verify_old);
-			return;
-		default:
-			break;
-		}
-		if (renew_enter(rw, RS_ROLLED_BACK, NULL, (int64_t)renew_now(
-		    rw->r) + sched_backoff(rw->attempt, (uint64_t)rw->id),
-		    rw->old_sha1) == -1) {
-			if (rw->unjournaled == 1) {
-				rw->unjournaled = 2;
-				log_warn("renewal %lld (%s): serving the "
-				    "previous certificate without the journal; "
-				    "it will say so once it can be written",
-				    (long long)rw->id, rw->b->name);
-			}
-			renew_journal_failed(rw);
-			return;
-		}
-		renew_event(rw, "rolled_back", rw->old_sha1, "renewal %lld "
-		    "rolled back: serving the previous certificate again",
-		    (long long)rw->id);
-		renew_release(rw);
+		renew_step(rw);
 		return;
-	case RS_DONE:
-	case RS_FAILED:
-	case RS_ROLLED_BACK:
-	case RS__COUNT:
+	case RA_WAIT:
+		renew_wait(rw);
+		return;
+	case RA_FAIL_EARLY:
+		renew_fail_early(rw, rw->op_err.msg);
+		return;
+	case RA_ROLLBACK:
+		renew_fail_late(rw, rw->op_err.msg);
+		return;
+	case RA_RETRY:
+		renew_rollback_retry(rw);
+		return;
+	case RA_END:
 		renew_release(rw);
 		return;
 	}
@@ -847,6 +1003,33 @@ renew_find(struct renewer *r, const char *name)
 		if (strcmp(rw->b->name, name) == 0 && !rw->closing)
 			return rw;
 	return NULL;
+}
+
+/*
+ * Whether the binding's newest renewal failed (or rolled back) for this
+ * certhash: then the next one is its attempt + 1 and waits for its
+ * next_attempt.  Any other outcome, or another certhash, starts afresh.
+ */
+int
+renew_last_failed(struct renewer *r, const char *name, const char *certhash,
+    int *attempt, int64_t *next_attempt)
+{
+	struct journal_row	last;
+	int			failed = 0;
+
+	if (journal_last(r->j, name, &last) != 0)
+		return 0;
+	if ((!strcmp(last.state, "failed") ||
+	    !strcmp(last.state, "rolled_back")) &&
+	    !strcmp(last.old_sha1, certhash)) {
+		failed = 1;
+		if (attempt != NULL)
+			*attempt = last.attempt;
+		if (next_attempt != NULL)
+			*next_attempt = last.next_attempt;
+	}
+	journal_row_clear(&last);
+	return failed;
 }
 
 static struct renew *
@@ -869,17 +1052,11 @@ int
 renew_start(struct renewer *r, struct binding *b, const char *certhash,
     const char *reason, struct cv_err *err)
 {
-	struct journal_row	 last;
 	struct renew		*rw;
-	int			 attempt = 1;
+	int			 attempt = 1, last;
 
-	if (journal_last(r->j, b->name, &last) == 0) {
-		if ((!strcmp(last.state, "failed") ||
-		    !strcmp(last.state, "rolled_back")) &&
-		    !strcmp(last.old_sha1, certhash))
-			attempt = last.attempt + 1;
-		journal_row_clear(&last);
-	}
+	if (renew_last_failed(r, b->name, certhash, &last, NULL))
+		attempt = last + 1;
 	rw = renew_alloc(r, b);
 	snprintf(rw->old_sha1, sizeof(rw->old_sha1), "%s", certhash);
 	rw->attempt = attempt;
@@ -927,12 +1104,16 @@ renew_recover(struct renewer *r)
 		rw->await_since = (time_t)rows[i].updated;
 		memcpy(rw->old_sha1, rows[i].old_sha1, 41);
 		memcpy(rw->new_sha1, rows[i].new_sha1, 41);
+		memcpy(rw->restored_sha1, rows[i].restored_sha1, 41);
 		log_warn("renewal %lld (%s) found in state %s: resuming",
 		    (long long)rw->id, b->name, rows[i].state);
 		inventory_add_event(r->inv, timeutil_now(), "renewal_resumed",
 		    b->cert_file, *rw->new_sha1 ? rw->new_sha1 : NULL,
 		    "%s: renewal %lld resumed in state %s", b->name,
 		    (long long)rw->id, rows[i].state);
+		/* issuing asks the issuer again (its request is
+		 * idempotent); rolling_back starts over from its stop. */
+		rw->phase = renew_first_phase(rw->state);
 		renew_step(rw);
 	}
 	journal_rows_free(rows, n);

@@ -197,6 +197,155 @@ renew_binding_endpoint_arg(json_t *args)
 	return ep ? ep : renew_arg(args, "hostnameport");
 }
 
+/* binding show [ipport= | hostnameport= | name=]. */
+static json_t *
+renew_binding_show(struct renewer *r, const char *ep, const char *name,
+    const char **code, struct cv_err *err)
+{
+	json_t	*v, *arr = json_array();
+	char	**names;
+	size_t	 i, n;
+
+	journal_binding_names(r->j, &names, &n);
+	for (i = 0; i < n; i++) {
+		v = renew_binding_json(r, names[i]);
+		if (v != NULL && ep != NULL && strcmp(ep,
+		    json_string_value(json_object_get(v,
+		    json_object_get(v, "ipport") ? "ipport" :
+		    "hostnameport"))) != 0) {
+			json_decref(v);
+			v = NULL;
+		}
+		if (v != NULL && name != NULL && strcmp(name, names[i]) != 0) {
+			json_decref(v);
+			v = NULL;
+		}
+		if (v != NULL)
+			json_array_append_new(arr, v);
+		free(names[i]);
+	}
+	free(names);
+	if ((ep != NULL || name != NULL) && json_array_size(arr) == 0) {
+		json_decref(arr);
+		*code = PROTO_E_NOT_FOUND;
+		cv_err_set(err, "no binding for %s", ep ? ep : name);
+		return NULL;
+	}
+	return arr;
+}
+
+/*
+ * A certhash given to add / update must be a certificate the inventory
+ * knows, with its key (seen in a watched file, or key_file matching the
+ * deployed cert_file).
+ */
+static int
+renew_binding_certhash(struct renewer *r, const struct binding *b,
+    const char *certhash, struct cv_err *err)
+{
+	int	known, has_key;
+
+	known = journal_cert_known(r->j, certhash, &has_key);
+	if (known <= 0) {
+		cv_err_set(err, "certhash %s is not in the inventory "
+		    "(watch the directory that holds it, or add it to "
+		    "a watched path)", certhash);
+		return -1;
+	}
+	if (!has_key && b->cert_file && b->key_file) {
+		char		 s1[41];
+		struct cv_err	 e;
+		gnutls_x509_privkey_t key = NULL;
+		struct x509_load_opts lo;
+		struct x509_file *f = NULL;
+
+		memset(&lo, 0, sizeof(lo));
+		if (binding_deployed_sha1(b, s1, NULL, NULL, &e) == 0 &&
+		    !strcmp(s1, certhash) &&
+		    pki_key_load(b->key_file, NULL, &key, &e) == 0 &&
+		    x509_load_file(b->cert_file, &lo, &f, &e) == 0 &&
+		    f->ncerts > 0 && pki_key_matches(key,
+		    f->certs[pki_file_leaf(f)].crt))
+			has_key = 1;
+		if (key != NULL)
+			gnutls_x509_privkey_deinit(key);
+		x509_file_free(f);
+	}
+	if (!has_key) {
+		cv_err_set(err, "certhash %s: the private key of this "
+		    "certificate is not known (no watched file holds "
+		    "it with its key, and key_file does not match)",
+		    certhash);
+		return -1;
+	}
+	return 0;
+}
+
+/* binding add: refused when bound already, incomplete or declared in
+ * the config; otherwise jb is the new runtime row. */
+static int
+renew_binding_add(struct renewer *r, json_t *args, const char *ep,
+    const char *name, int rc, struct journal_binding *jb, struct cv_err *err)
+{
+	if (rc == 0)
+		return cv_err_set(err, "%s is already bound (binding %s); "
+		    "use binding update", jb->endpoint, jb->name);
+	if (ep == NULL || renew_arg(args, "certhash") == NULL ||
+	    renew_arg(args, "appid") == NULL)
+		return cv_err_set(err, "binding add needs ipport= (or "
+		    "hostnameport=), certhash= and appid=");
+	if (name == NULL)
+		name = ep;
+	if (conf_binding(r->cf, name) != NULL)
+		return cv_err_set(err, "binding %s is declared in %s", name,
+		    r->cf->file);
+	jb->name = xstrdup(name);
+	jb->source = xstrdup("runtime");
+	jb->settings = json_object();
+	return 0;
+}
+
+/* binding delete: runtime bindings only, and not while renewed. */
+static json_t *
+renew_binding_delete(struct renewer *r, const struct journal_binding *jb,
+    const char **code, struct cv_err *err)
+{
+	if (strcmp(jb->source, "config") == 0 &&
+	    conf_binding(r->cf, jb->name) != NULL) {
+		cv_err_set(err, "binding %s is declared in %s: remove it there "
+		    "and reload", jb->name, r->cf->file);
+		return NULL;
+	}
+	if (renew_find(r, jb->name) != NULL) {
+		*code = PROTO_E_BUSY;
+		cv_err_set(err, "binding %s is being renewed", jb->name);
+		return NULL;
+	}
+	journal_binding_delete(r->j, jb->name);
+	return json_pack("{s:s, s:b}", "name", jb->name, "deleted", 1);
+}
+
+/* add / update: every given key but name and certhash lands in the
+ * settings; what is not given stays as it was. */
+static json_t *
+renew_binding_settings(json_t *old, json_t *args, struct cv_err *err)
+{
+	json_t		*settings = json_deep_copy(old), *v;
+	const char	*k;
+
+	json_object_foreach(args, k, v) {
+		if (!strcmp(k, "name") || !strcmp(k, "certhash"))
+			continue;
+		if (!json_is_string(v)) {
+			cv_err_set(err, "%s: a string is expected", k);
+			json_decref(settings);
+			return NULL;
+		}
+		json_object_set(settings, k, v);
+	}
+	return settings;
+}
+
 json_t *
 renew_binding(struct renewer *r, const char *op, json_t *args,
     const char **code, struct cv_err *err)
@@ -204,44 +353,15 @@ renew_binding(struct renewer *r, const char *op, json_t *args,
 	struct journal_binding	 jb;
 	struct binding		*b = NULL, *base;
 	const char		*ep = renew_binding_endpoint_arg(args);
-	const char		*name = renew_arg(args, "name"), *k;
-	json_t			*v, *arr, *settings = NULL, *res = NULL;
-	char			**names, *certhash = NULL;
-	size_t			 i, n;
-	int			 rc, known, has_key;
+	const char		*name = renew_arg(args, "name");
+	json_t			*settings = NULL, *res = NULL;
+	char			*certhash = NULL;
+	int			 rc;
 
 	*code = PROTO_E_BAD_REQUEST;
 	memset(&jb, 0, sizeof(jb));
-	if (strcmp(op, "show") == 0) {
-		arr = json_array();
-		journal_binding_names(r->j, &names, &n);
-		for (i = 0; i < n; i++) {
-			v = renew_binding_json(r, names[i]);
-			if (v != NULL && ep != NULL && strcmp(ep,
-			    json_string_value(json_object_get(v,
-			    json_object_get(v, "ipport") ? "ipport" :
-			    "hostnameport"))) != 0) {
-				json_decref(v);
-				v = NULL;
-			}
-			if (v != NULL && name != NULL && strcmp(name,
-			    names[i]) != 0) {
-				json_decref(v);
-				v = NULL;
-			}
-			if (v != NULL)
-				json_array_append_new(arr, v);
-			free(names[i]);
-		}
-		free(names);
-		if ((ep != NULL || name != NULL) && json_array_size(arr) == 0) {
-			json_decref(arr);
-			*code = PROTO_E_NOT_FOUND;
-			cv_err_set(err, "no binding for %s", ep ? ep : name);
-			return NULL;
-		}
-		return arr;
-	}
+	if (strcmp(op, "show") == 0)
+		return renew_binding_show(r, ep, name, code, err);
 	if (ep == NULL && name == NULL) {
 		cv_err_set(err, "ipport=, hostnameport= or name= is required");
 		return NULL;
@@ -249,63 +369,23 @@ renew_binding(struct renewer *r, const char *op, json_t *args,
 	rc = ep != NULL ? journal_binding_by_endpoint(r->j, ep, &jb) :
 	    journal_binding_get(r->j, name, &jb);
 	if (strcmp(op, "add") == 0) {
-		if (rc == 0) {
-			cv_err_set(err, "%s is already bound (binding %s); "
-			    "use binding update", jb.endpoint, jb.name);
+		if (renew_binding_add(r, args, ep, name, rc, &jb, err) == -1)
 			goto out;
-		}
-		if (ep == NULL || renew_arg(args, "certhash") == NULL ||
-		    renew_arg(args, "appid") == NULL) {
-			cv_err_set(err, "binding add needs ipport= (or "
-			    "hostnameport=), certhash= and appid=");
-			goto out;
-		}
-		if (name == NULL)
-			name = ep;
-		if (conf_binding(r->cf, name) != NULL) {
-			cv_err_set(err, "binding %s is declared in %s", name,
-			    r->cf->file);
-			goto out;
-		}
-		jb.name = xstrdup(name);
-		jb.source = xstrdup("runtime");
-		jb.settings = json_object();
 	} else if (rc != 0) {
 		*code = PROTO_E_NOT_FOUND;
 		cv_err_set(err, "no binding for %s", ep ? ep : name);
 		goto out;
 	} else if (strcmp(op, "delete") == 0) {
-		if (strcmp(jb.source, "config") == 0 &&
-		    conf_binding(r->cf, jb.name) != NULL) {
-			cv_err_set(err, "binding %s is declared in %s: remove "
-			    "it there and reload", jb.name, r->cf->file);
-			goto out;
-		}
-		if (renew_find(r, jb.name) != NULL) {
-			*code = PROTO_E_BUSY;
-			cv_err_set(err, "binding %s is being renewed", jb.name);
-			goto out;
-		}
-		journal_binding_delete(r->j, jb.name);
-		res = json_pack("{s:s, s:b}", "name", jb.name, "deleted", 1);
+		res = renew_binding_delete(r, &jb, code, err);
 		goto out;
 	} else if (strcmp(op, "update") != 0) {
 		cv_err_set(err, "binding: '%s' is not add, update, delete or "
 		    "show", op);
 		goto out;
 	}
-	/* add / update: every given key but name and certhash lands in the
-	 * settings; what is not given stays as it was. */
-	settings = json_deep_copy(jb.settings);
-	json_object_foreach(args, k, v) {
-		if (!strcmp(k, "name") || !strcmp(k, "certhash"))
-			continue;
-		if (!json_is_string(v)) {
-			cv_err_set(err, "%s: a string is expected", k);
-			goto out;
-		}
-		json_object_set(settings, k, v);
-	}
+	if ((settings = renew_binding_settings(jb.settings, args, err)) ==
+	    NULL)
+		goto out;
 	base = conf_binding(r->cf, jb.name);
 	if (base == NULL)
 		base = b = binding_new(jb.name, 0, 0);
@@ -319,39 +399,8 @@ renew_binding(struct renewer *r, const char *op, json_t *args,
 		    err) == -1)
 			goto out;
 		certhash = xstrdup(b->certhash);
-		known = journal_cert_known(r->j, certhash, &has_key);
-		if (known <= 0) {
-			cv_err_set(err, "certhash %s is not in the inventory "
-			    "(watch the directory that holds it, or add it to "
-			    "a watched path)", certhash);
+		if (renew_binding_certhash(r, b, certhash, err) == -1)
 			goto out;
-		}
-		if (!has_key && b->cert_file && b->key_file) {
-			char		 s1[41];
-			struct cv_err	 e;
-			gnutls_x509_privkey_t key = NULL;
-			struct x509_load_opts lo;
-			struct x509_file *f = NULL;
-
-			memset(&lo, 0, sizeof(lo));
-			if (binding_deployed_sha1(b, s1, NULL, NULL, &e) == 0 &&
-			    !strcmp(s1, certhash) &&
-			    pki_key_load(b->key_file, NULL, &key, &e) == 0 &&
-			    x509_load_file(b->cert_file, &lo, &f, &e) == 0 &&
-			    f->ncerts > 0 && pki_key_matches(key,
-			    f->certs[pki_file_leaf(f)].crt))
-				has_key = 1;
-			if (key != NULL)
-				gnutls_x509_privkey_deinit(key);
-			x509_file_free(f);
-		}
-		if (!has_key) {
-			cv_err_set(err, "certhash %s: the private key of this "
-			    "certificate is not known (no watched file holds "
-			    "it with its key, and key_file does not match)",
-			    certhash);
-			goto out;
-		}
 		snprintf(jb.certhash, sizeof(jb.certhash), "%s", certhash);
 	}
 	free(jb.endpoint);

@@ -8,6 +8,7 @@
 #ifndef CV_RENEW_INT_H
 #define CV_RENEW_INT_H
 
+#include <stdint.h>
 #include <time.h>
 #include <uv.h>
 
@@ -17,41 +18,14 @@
 #include "issuer.h"
 #include "journal.h"
 #include "renew.h"
+#include "renew_fsm.h"
 #include "service.h"
 
-/*
- * The renewal states, in journal order.  Each is committed before its
- * side effect starts, so a crash leaves a state whose side effect may or
- * may not have happened: every side effect can run twice.
- */
-enum renew_state {
-	RS_DUE = 0,	/* decided; nothing done */
-	RS_ISSUING,	/* key and certificate (or CSR) being made */
-	RS_AWAITING,	/* csr issuer: waiting for the inbox */
-	RS_ISSUED,	/* new key + cert in the store; checked here */
-	RS_STOPPING,	/* stop command (skipped with reload) */
-	RS_UNBINDING,	/* live files moved aside */
-	RS_BINDING,	/* new files written atomically */
-	RS_STARTING,	/* start (or reload) command */
-	RS_VERIFYING,	/* probing until the new thumbprint is served */
-	RS_DONE,	/* final: the binding names the new certificate */
-	RS_FAILED,	/* final: failed before stopping, nothing touched */
-	RS_ROLLING_BACK, /* old files back, service started, old verified */
-	RS_ROLLED_BACK,	/* final: serving the old certificate again */
-	RS__COUNT
-};
-
+/* Where the current phase's side effect is. */
 enum renew_op {
-	OP_IDLE = 0,	/* the state's side effect has not started */
-	OP_RUNNING,
-	OP_DONE,	/* op_rc / op_err hold its outcome */
-};
-
-/* Phases of issuing: the issuer's request, then (an issuer that answered
- * ISSUER_RUN) its command. */
-enum renew_issue {
-	ISSUE_REQUEST = 0,
-	ISSUE_COMMAND,
+	OP_IDLE = 0,	/* not started */
+	OP_RUNNING,	/* work, a command or a timer is out */
+	OP_DONE,	/* outcome / op_err hold how it ended */
 };
 
 struct renew {
@@ -62,16 +36,21 @@ struct renew {
 	struct config		*cf;		/* ref: the issuer lives here */
 	const struct issuer	*is;
 	enum renew_state	 state;
+	enum renew_phase	 phase;		/* within state; not journaled */
 	enum renew_op		 op;
-	int			 op_rc;
+	int			 op_rc;		/* work: 0 or -1 (outcome) */
+	enum renew_outcome	 outcome;	/* op done: how */
+	struct issuer_reply	 reply;		/* the issuer's last answer */
 	struct cv_err		 op_err;
 	char			 op_detail[SERVICE_OUTPUT_MAX + 64];
 	char			 old_sha1[41];
 	char			 new_sha1[41];
-	enum renew_issue	 issue;
-	struct issuer_reply	 reply;		/* the issuer's last answer */
+	char			 restored_sha1[41];	/* unbinding found live */
+	char			 op_sha1[41];
 	int			 attempt;
-	int			 rb;		/* rolling back: sub-step */
+	int			 restored_new;	/* restored_sha1 learnt rolling
+						 * back: to journal */
+	time_t			 verify_deadline; /* probes until (real clock) */
 	int			 jfail;		/* journal writes failed in a row */
 	int			 unjournaled;	/* rolling back without it */
 	int			 await_alerted;
@@ -102,12 +81,14 @@ struct renewer {
 };
 
 /* renew.c */
-const char	*renew_state_name(enum renew_state);
 time_t		 renew_now(struct renewer *);
 void		 renew_step(struct renew *);
 struct renew	*renew_find(struct renewer *, const char *name);
 int		 renew_start(struct renewer *, struct binding *,
 		    const char *certhash, const char *reason, struct cv_err *);
+/* The binding's newest renewal failed or rolled back on certhash? */
+int		 renew_last_failed(struct renewer *, const char *name,
+		    const char *certhash, int *attempt, int64_t *next_attempt);
 
 /* renew_sched.c */
 void		 renew_schedule(struct renewer *);

@@ -17,23 +17,18 @@ time_t
 renew_when(struct renewer *r, const struct binding *b, const char *certhash,
     time_t nb, time_t na, time_t now, int *emergency)
 {
-	struct journal_row	last;
-	time_t			m;
+	int64_t	next;
+	time_t	m;
 
 	m = sched_moment(&b->window, b->timezone, sched_due(nb, na,
 	    &b->policy), na, b->emergency_before, now, sched_hash(b->name,
 	    certhash), emergency);
-	if (journal_last(r->j, b->name, &last) == 0) {
-		if ((!strcmp(last.state, "failed") ||
-		    !strcmp(last.state, "rolled_back")) &&
-		    !strcmp(last.old_sha1, certhash) && last.next_attempt > m &&
-		    !*emergency)
-			m = sched_moment(&b->window, b->timezone,
-			    (time_t)last.next_attempt, na,
-			    b->emergency_before, now, sched_hash(b->name,
-			    certhash), emergency);
-		journal_row_clear(&last);
-	}
+	/* After a failure: not before its backoff (unless an emergency). */
+	if (renew_last_failed(r, b->name, certhash, NULL, &next) &&
+	    next > m && !*emergency)
+		m = sched_moment(&b->window, b->timezone, (time_t)next, na,
+		    b->emergency_before, now, sched_hash(b->name, certhash),
+		    emergency);
 	return m;
 }
 
@@ -86,26 +81,17 @@ renew_file_event(struct renewer *r, const char *path)
 	binding_free(b);
 }
 
-/* Makes sure every binding has its row, checks drift, starts what is
- * due and arms the timer for the rest.  Also maps each binding's
- * cert_file to its name for renew_file_event. */
-void
-renew_schedule(struct renewer *r)
+/* Config bindings get a row, with the deployed thumbprint. */
+static void
+renew_schedule_rows(struct renewer *r)
 {
 	struct journal_binding	 jb;
 	struct binding		*b;
 	struct cv_err		 e;
-	char			**names = NULL, sha1[41], ch[41];
-	size_t			 n = 0, i;
-	time_t			 now, nb, na, m, next = 0;
-	int			 em, rc;
+	char			 sha1[41];
+	size_t			 i;
+	int			 rc;
 
-	if (r->closing)
-		return;
-	now = renew_now(r);
-	r->armed_for = 0;
-	json_object_clear(r->cert_files);
-	/* Config bindings get a row, with the deployed thumbprint. */
 	for (i = 0; i < r->cf->nbindings; i++) {
 		b = r->cf->bindings[i];
 		if ((rc = journal_binding_get(r->j, b->name, &jb)) == 0)
@@ -123,6 +109,27 @@ renew_schedule(struct renewer *r)
 		journal_binding_add_new(r->j, &jb, timeutil_now());
 		json_decref(jb.settings);
 	}
+}
+
+/* Makes sure every binding has its row, checks drift, starts what is
+ * due and arms the timer for the rest.  Also maps each binding's
+ * cert_file to its name for renew_file_event. */
+void
+renew_schedule(struct renewer *r)
+{
+	struct binding		*b;
+	struct cv_err		 e;
+	char			**names = NULL, sha1[41], ch[41];
+	size_t			 n = 0, i;
+	time_t			 now, nb, na, m, next = 0;
+	int			 em;
+
+	if (r->closing)
+		return;
+	now = renew_now(r);
+	r->armed_for = 0;
+	json_object_clear(r->cert_files);
+	renew_schedule_rows(r);
 	journal_binding_names(r->j, &names, &n);
 	for (i = 0; i < n; i++) {
 		if (renew_find(r, names[i]) != NULL)

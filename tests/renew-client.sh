@@ -93,5 +93,33 @@ assert_eq "the beacon still accepts it" 200 \
     "$(beacon_status "$T/dev/client.pem" "$T/dev/client.key")"
 cp "$T/ca/ca.pem.good" "$T/ca/ca.pem"; cp "$T/ca/ca.key.good" "$T/ca/ca.key"
 
+# certvigil probe --cert judges the beacon's answer as the daemon does:
+# nginx's HTTP 400 after the handshake is a refused client certificate.
+"$CERTVIGIL" ca issue --ca-cert "$T/ca/other.pem" --ca-key "$T/ca/other.key" \
+    --cn stranger --purpose client --days 30 --out-key "$T/dev/stranger.key" \
+    --out-cert "$T/dev/stranger.pem" >/dev/null
+assert_eq "beacon answers the stranger with 400" 400 \
+    "$(beacon_status "$T/dev/stranger.pem" "$T/dev/stranger.key")"
+run_status st "$CERTVIGIL" probe "127.0.0.1:$NGX_PORT" --json --timeout 5 \
+    --ca-file "$T/ca/ca.pem" --cert "$T/dev/stranger.pem" \
+    --key "$T/dev/stranger.key" >"$T/probe.json" 2>/dev/null
+assert_eq "probe --cert, refused certificate: exit 1" 1 "$st"
+assert_eq "probe --cert: HTTP 400 seen" 400 \
+    "$(jq -r .with_client_cert.http_status "$T/probe.json")"
+assert_eq "probe --cert: refused, as the daemon judges it" false \
+    "$(jq -r .with_client_cert.accepted "$T/probe.json")"
+assert_match "probe --cert: why" "HTTP 400 after the handshake" \
+    "$(jq -r .with_client_cert.error "$T/probe.json")"
+run_status st "$CERTVIGIL" probe "127.0.0.1:$NGX_PORT" --json --timeout 5 \
+    --ca-file "$T/ca/ca.pem" --cert "$T/dev/client.pem" \
+    --key "$T/dev/client.key" >"$T/probe.json" 2>/dev/null
+assert_eq "probe --cert, trusted certificate: accepted" true \
+    "$(jq -r .with_client_cert.accepted "$T/probe.json")"
+assert_eq "probe --cert: without a certificate, refused (400)" false \
+    "$(jq -r .without_client_cert.accepted "$T/probe.json")"
+assert_eq "probe --cert: mTLS enforced" true \
+    "$(jq -r .mtls_enforced "$T/probe.json")"
+assert_eq "probe --cert, trusted certificate: exit 0" 0 "$st"
+
 daemon_stop
 echo "renew-client: $T_COUNT passed, 0 failed"
