@@ -1115,7 +1115,6 @@ cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pki_cli_set	 set;
-	struct agentcfg_kv	 kv[3];
 	struct cv_err		 err;
 	gnutls_datum_t		 cd = { NULL, 0 }, kd = { NULL, 0 };
 	const char		*pfx = NULL, *cert = NULL, *keyf = NULL;
@@ -1168,10 +1167,6 @@ cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = CMD_EXIT_USAGE;
 		goto out;
 	}
-	if (nsections == 0) {
-		sections = xreallocarray(NULL, 1, sizeof(*sections));
-		sections[nsections++] = AGENTCFG_COMMON_SECTION;
-	}
 	/* A missing config.ini fails before anything is written. */
 	if (agent != NULL && access(agent, R_OK | W_OK) == -1) {
 		cmd_err("%s: %s", agent, strerror(errno));
@@ -1199,14 +1194,8 @@ cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
 	if (agent != NULL) {
 		acert = pki_cli_abspath(cert_path);
 		akey = pki_cli_abspath(key_path);
-		kv[0].key = "AddClientCertificateAndKey";
-		kv[0].value = "True";
-		kv[1].key = "SSLClientCertificateFile";
-		kv[1].value = acert;
-		kv[2].key = "SSLClientPrivateKeyFile";
-		kv[2].value = akey;
-		if (agentcfg_update_file(agent, sections, nsections, kv, 3,
-		    &ccfg, &err) == -1) {
+		if (agentcfg_set_client_cert(agent, sections, nsections,
+		    acert, akey, &ccfg, &err) == -1) {
 			cmd_err("%s", err.msg);
 			goto out;
 		}
