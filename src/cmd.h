@@ -69,6 +69,8 @@ extern const struct cmd_entry cmd_binding_entry;
  * exit status; error replies are printed.  cmd_daemon.c.
  */
 struct json_t;
+/* Indented JSON on stdout, keys in their order, and a newline. */
+void	cmd_print_json(const struct json_t *);
 int	cmd_request(struct cmd_ctx *, const char *request, struct json_t *args,
 	    struct json_t **result);
 

@@ -155,8 +155,8 @@ client_once(struct cmd_ctx *ctx, const char *cmd, json_t *args,
 	return rc;
 }
 
-static void
-print_json(const json_t *j)
+void
+cmd_print_json(const json_t *j)
 {
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
@@ -195,23 +195,36 @@ simple_opts(struct cmd_ctx *ctx, int argc, char **argv, int nargs,
 #define JI(o, ...)	json_integer_value(json_object_get(o, __VA_ARGS__))
 #define JS(o, k)	json_string_value(json_object_get(o, k))
 
+/*
+ * The commands that take --json and no operand: one request, its result
+ * printed as JSON or by print.
+ */
 static int
-cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_simple(struct cmd_ctx *ctx, int argc, char **argv,
+    void (*print)(json_t *))
 {
-	json_t	*r, *c, *f, *s, *w, *x;
-	char	 dur[64];
-	size_t	 i;
+	json_t	*r;
 	int	 json, rc;
 
 	if (simple_opts(ctx, argc, argv, 0, &json) == -1)
 		return ctx->opt.exit;
 	if ((rc = cmd_request(ctx, NULL, NULL, &r)) != CMD_EXIT_OK)
 		return rc;
-	if (json) {
-		print_json(r);
-		json_decref(r);
-		return CMD_EXIT_OK;
-	}
+	if (json)
+		cmd_print_json(r);
+	else
+		print(r);
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+static void
+status_print(json_t *r)
+{
+	json_t	*c, *f, *s, *w, *x;
+	char	 dur[64];
+	size_t	 i;
+
 	c = json_object_get(r, "certs");
 	f = json_object_get(r, "files");
 	s = json_object_get(r, "scan");
@@ -243,8 +256,12 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	x = json_object_get(r, "database");
 	printf("database: %s, %.1f KiB\n", JS(x, "path"),
 	    (double)JI(x, "size") / 1024.0);
-	json_decref(r);
-	return CMD_EXIT_OK;
+}
+
+static int
+cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, status_print);
 }
 
 const struct cmd_entry cmd_status_entry = {
@@ -401,7 +418,7 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	    &r)) != CMD_EXIT_OK)
 		return rc;
 	if (json) {
-		print_json(r);
+		cmd_print_json(r);
 		json_decref(r);
 		return CMD_EXIT_OK;
 	}
@@ -549,22 +566,17 @@ const struct cmd_entry cmd_events_entry = {
 	"what the daemon saw happen", NULL, events_opts, cmd_events
 };
 
+static void
+rescan_print(json_t *r)
+{
+	(void)r;
+	printf("rescan started\n");
+}
+
 static int
 cmd_rescan(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	json_t	*r;
-	int	 json, rc;
-
-	if (simple_opts(ctx, argc, argv, 0, &json) == -1)
-		return ctx->opt.exit;
-	if ((rc = cmd_request(ctx, NULL, NULL, &r)) != CMD_EXIT_OK)
-		return rc;
-	if (json)
-		print_json(r);
-	else
-		printf("rescan started\n");
-	json_decref(r);
-	return CMD_EXIT_OK;
+	return cmd_simple(ctx, argc, argv, rescan_print);
 }
 
 const struct cmd_entry cmd_rescan_entry = {
@@ -572,22 +584,16 @@ const struct cmd_entry cmd_rescan_entry = {
 	"walk every watched path again (root)", NULL, json_opts, cmd_rescan
 };
 
+static void
+reload_print(json_t *r)
+{
+	printf("configuration reloaded from %s\n", JS(r, "config"));
+}
+
 static int
 cmd_reload(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	json_t	*r;
-	int	 json, rc;
-
-	if (simple_opts(ctx, argc, argv, 0, &json) == -1)
-		return ctx->opt.exit;
-	if ((rc = cmd_request(ctx, NULL, NULL, &r)) != CMD_EXIT_OK)
-		return rc;
-	if (json)
-		print_json(r);
-	else
-		printf("configuration reloaded from %s\n", JS(r, "config"));
-	json_decref(r);
-	return CMD_EXIT_OK;
+	return cmd_simple(ctx, argc, argv, reload_print);
 }
 
 const struct cmd_entry cmd_reload_entry = {

@@ -16,13 +16,6 @@
 
 #define JS(o, k)	json_string_value(json_object_get(o, k))
 
-static void
-renew_print_json(const json_t *j)
-{
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-}
-
 static const struct cmdopt renew_opts[] = {
 	{ "now",	'n', NULL, "renew now, even if not due or outside "
 	    "the window" },
@@ -55,7 +48,7 @@ cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (json)
-		renew_print_json(r);
+		cmd_print_json(r);
 	else if (json_is_true(json_object_get(r, "started")))
 		printf("%s: renewal %lld started (%s); follow it with "
 		    "certvigil renewals\n", argv[optind], (long long)
@@ -107,7 +100,7 @@ cmd_renewals(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (json) {
-		renew_print_json(r);
+		cmd_print_json(r);
 		json_decref(r);
 		return CMD_EXIT_OK;
 	}
@@ -222,7 +215,7 @@ cmd_binding(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (json)
-		renew_print_json(r);
+		cmd_print_json(r);
 	else if (!strcmp(op, "show")) {
 		printf("\nSSL Certificate bindings:\n"
 		    "-------------------------\n\n");
