@@ -306,3 +306,25 @@ out:
 	free(real);
 	return rc;
 }
+
+int
+agentcfg_set_client_cert(const char *path, const char *const *sections,
+    size_t nsections, const char *cert, const char *key, int *changed,
+    struct cv_err *err)
+{
+	static const char *const common[] = { AGENTCFG_COMMON_SECTION };
+	struct agentcfg_kv	 kv[3];
+
+	kv[0].key = "AddClientCertificateAndKey";
+	kv[0].value = "True";
+	kv[1].key = "SSLClientCertificateFile";
+	kv[1].value = cert;
+	kv[2].key = "SSLClientPrivateKeyFile";
+	kv[2].value = key;
+	if (nsections == 0) {
+		sections = common;
+		nsections = 1;
+	}
+	return agentcfg_update_file(path, sections, nsections, kv, 3, changed,
+	    err);
+}

@@ -44,4 +44,16 @@ int	agentcfg_update_file(const char *path, const char *const *sections,
 	    size_t nsections, const struct agentcfg_kv *, size_t nkv,
 	    int *changed, struct cv_err *);
 
+/*
+ * The agent's client-certificate preferences (AddClientCertificateAndKey,
+ * SSLClientCertificateFile, SSLClientPrivateKeyFile) set in the file at
+ * path, in the given sections or, with nsections 0, in the common
+ * section.  cert and key are written as given: the agent reads them from
+ * its own working directory, so callers pass absolute paths.  The one
+ * writer of these keys (deploy-client and the renewal engine).
+ */
+int	agentcfg_set_client_cert(const char *path,
+	    const char *const *sections, size_t nsections, const char *cert,
+	    const char *key, int *changed, struct cv_err *);
+
 #endif

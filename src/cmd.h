@@ -1,9 +1,14 @@
 /*
  * The certvigil command table.  Each command is either an offline action
- * (runs here, no daemon) or one protocol request to certvigild.
+ * (runs here, no daemon) or one protocol request to certvigild.  Every
+ * command file defines its struct cmd_entry (name, usage, options, exec)
+ * next to its code; certvigil.c lists them (cmd_table), as tmux's
+ * cmd-*.c files do.
  */
 #ifndef CV_CMD_H
 #define CV_CMD_H
+
+#include "cmdopt.h"
 
 /* Exit statuses shared by every command (certvigil(1) EXIT STATUS). */
 #define CMD_EXIT_OK		0
@@ -12,46 +17,61 @@
 #define CMD_EXIT_UNREACHABLE	3	/* the daemon's socket did not answer */
 
 struct cmd_ctx {
-	const char	*socket_path;	/* -S, $CERTVIGIL_SOCKET or default */
+	const char		*socket_path;	/* -S, $CERTVIGIL_SOCKET or
+						 * default */
+	const struct cmd_entry	*cmd;		/* the command running */
+	struct cmdopt_state	 opt;		/* cmdopt_next's */
 };
 
 struct cmd_entry {
-	const char	*name;
-	const char	*usage;		/* arguments after the name */
-	const char	*summary;
-	int		(*exec)(struct cmd_ctx *, int argc, char **argv);
+	const char		*name;
+	const char		*request;	/* the daemon request it sends
+						 * (PROTO_CMD_*), or NULL:
+						 * offline */
+	const char		*usage;		/* arguments after the name */
+	const char		*summary;	/* one line, for certvigil --help */
+	const char		*help;		/* more for CMD --help, or NULL */
+	const struct cmdopt	*opts;		/* CMDOPT_END-terminated, or NULL */
+	int			(*exec)(struct cmd_ctx *, int argc, char **argv);
 };
 
 /* Prints "usage: certvigil NAME USAGE" to stderr and returns 2. */
 int	cmd_usage(const struct cmd_entry *);
-/* Finds an entry by name (for --help of one command). */
-const struct cmd_entry *cmd_find(const char *);
 /* Error line in the contract's form: "certvigil: what: why". */
 void	cmd_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-int	cmd_inspect(struct cmd_ctx *, int, char **);
-int	cmd_status(struct cmd_ctx *, int, char **);
-int	cmd_list(struct cmd_ctx *, int, char **);
-int	cmd_show(struct cmd_ctx *, int, char **);
-int	cmd_events(struct cmd_ctx *, int, char **);
-int	cmd_rescan(struct cmd_ctx *, int, char **);
-int	cmd_reload(struct cmd_ctx *, int, char **);
-int	cmd_metrics(struct cmd_ctx *, int, char **);
-/* PKI toolbox */
-int	cmd_csr(struct cmd_ctx *, int, char **);
-int	cmd_ca(struct cmd_ctx *, int, char **);
-int	cmd_convert(struct cmd_ctx *, int, char **);
-int	cmd_check(struct cmd_ctx *, int, char **);
-int	cmd_probe(struct cmd_ctx *, int, char **);
-int	cmd_deploy_client(struct cmd_ctx *, int, char **);
-/* Renewal engine (cmd_renew.c) */
-int	cmd_renew(struct cmd_ctx *, int, char **);
-int	cmd_renewals(struct cmd_ctx *, int, char **);
-int	cmd_binding(struct cmd_ctx *, int, char **);
-/* One request to certvigild (cmd_daemon.c); args are stolen, *result is
- * the caller's.  Returns an exit status; error replies are printed. */
+/* cmd_daemon.c */
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_events_entry;
+extern const struct cmd_entry cmd_metrics_entry;
+extern const struct cmd_entry cmd_rescan_entry;
+extern const struct cmd_entry cmd_reload_entry;
+/* cmd_inspect.c */
+extern const struct cmd_entry cmd_inspect_entry;
+/* PKI toolbox: cmd_csr.c, cmd_ca.c, cmd_convert.c, cmd_check.c,
+ * cmd_probe.c, cmd_deploy.c */
+extern const struct cmd_entry cmd_csr_entry;
+extern const struct cmd_entry cmd_ca_entry;
+extern const struct cmd_entry cmd_convert_entry;
+extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_probe_entry;
+extern const struct cmd_entry cmd_deploy_client_entry;
+/* Renewal engine: cmd_renew.c */
+extern const struct cmd_entry cmd_renew_entry;
+extern const struct cmd_entry cmd_renewals_entry;
+extern const struct cmd_entry cmd_binding_entry;
+
+/*
+ * The running command's request to certvigild (ctx->cmd->request), or
+ * the named one; args are stolen, *result is the caller's.  Returns an
+ * exit status; error replies are printed.  cmd_daemon.c.
+ */
 struct json_t;
-int	cmd_request(struct cmd_ctx *, const char *cmd, struct json_t *args,
+/* Indented JSON on stdout, keys in their order, and a newline. */
+void	cmd_print_json(const struct json_t *);
+int	cmd_request(struct cmd_ctx *, const char *request, struct json_t *args,
 	    struct json_t **result);
 
 #endif

@@ -155,37 +155,39 @@ client_once(struct cmd_ctx *ctx, const char *cmd, json_t *args,
 	return rc;
 }
 
-static void
-print_json(const json_t *j)
+void
+cmd_print_json(const json_t *j)
 {
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 }
 
-/* Parses argv for commands whose only options are --json and --help. */
+/* The option of the commands whose only option is --json. */
+static const struct cmdopt json_opts[] = {
+	{ "json", 'j', NULL, "print the daemon's reply as JSON" },
+	CMDOPT_END
+};
+
+/*
+ * Parses argv for those commands: sets *json; returns -1 when the
+ * command is done (--help or a bad option: ctx->opt.exit says how) or
+ * nargs operands are not what remains.
+ */
 static int
-simple_opts(const char *name, int argc, char **argv, int *json)
+simple_opts(struct cmd_ctx *ctx, int argc, char **argv, int nargs,
+    int *json)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'j' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cmd_entry	*e = cmd_find(name);
-	int			 ch;
+	int	ch;
 
 	*json = 0;
-	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			*json = 1;
-			break;
-		case 'h':
-			printf("usage: certvigil %s %s\n", e->name, e->usage);
-			return -CMD_EXIT_OK - 1;
-		default:
-			return -cmd_usage(e) - 1;
-		}
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
+		if (ch != 'j')
+			return -1;
+		*json = 1;
+	}
+	if (optind + nargs != argc) {
+		ctx->opt.exit = cmd_usage(ctx->cmd);
+		return -1;
 	}
 	return 0;
 }
@@ -193,25 +195,36 @@ simple_opts(const char *name, int argc, char **argv, int *json)
 #define JI(o, ...)	json_integer_value(json_object_get(o, __VA_ARGS__))
 #define JS(o, k)	json_string_value(json_object_get(o, k))
 
-int
-cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+/*
+ * The commands that take --json and no operand: one request, its result
+ * printed as JSON or by print.
+ */
+static int
+cmd_simple(struct cmd_ctx *ctx, int argc, char **argv,
+    void (*print)(json_t *))
 {
-	json_t	*r, *c, *f, *s, *w, *x;
-	char	 dur[64];
-	size_t	 i;
+	json_t	*r;
 	int	 json, rc;
 
-	if ((rc = simple_opts("status", argc, argv, &json)) < 0)
-		return -rc - 1;
-	if (optind != argc)
-		return cmd_usage(cmd_find("status"));
-	if ((rc = client_once(ctx, "status", NULL, &r)) != CMD_EXIT_OK)
+	if (simple_opts(ctx, argc, argv, 0, &json) == -1)
+		return ctx->opt.exit;
+	if ((rc = cmd_request(ctx, NULL, NULL, &r)) != CMD_EXIT_OK)
 		return rc;
-	if (json) {
-		print_json(r);
-		json_decref(r);
-		return CMD_EXIT_OK;
-	}
+	if (json)
+		cmd_print_json(r);
+	else
+		print(r);
+	json_decref(r);
+	return CMD_EXIT_OK;
+}
+
+static void
+status_print(json_t *r)
+{
+	json_t	*c, *f, *s, *w, *x;
+	char	 dur[64];
+	size_t	 i;
+
 	c = json_object_get(r, "certs");
 	f = json_object_get(r, "files");
 	s = json_object_get(r, "scan");
@@ -243,9 +256,19 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	x = json_object_get(r, "database");
 	printf("database: %s, %.1f KiB\n", JS(x, "path"),
 	    (double)JI(x, "size") / 1024.0);
-	json_decref(r);
-	return CMD_EXIT_OK;
 }
+
+static int
+cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, status_print);
+}
+
+const struct cmd_entry cmd_status_entry = {
+	"status", PROTO_CMD_STATUS, "[--json]",
+	"the daemon's state: counts, last scan, watches", NULL, json_opts,
+	cmd_status
+};
 
 /* The CN of an RFC 4514 subject, or the whole subject. */
 static char *
@@ -282,29 +305,27 @@ print_cert_row(json_t *o)
 	    JS(o, "path") ? JS(o, "path") : "-");
 }
 
-int
+static const struct cmdopt list_opts[] = {
+	{ "json",	'j', NULL, "print the list as JSON" },
+	{ "expiring",	'e', "DURATION", "expiring within DURATION (30d, 2w)" },
+	{ "expired",	'x', NULL, "expired certificates only" },
+	{ "invalid",	'i', NULL, "certificates with a problem" },
+	{ "drift",	'D', NULL, "deployed files that differ from a binding" },
+	{ "role",	'r', "ROLE", "server, client or ca" },
+	{ "path",	'p', "GLOB", "sources whose path matches GLOB" },
+	{ "all",	'a', NULL, "include superseded certificates" },
+	CMDOPT_END
+};
+
+static int
 cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "expiring",	required_argument,	NULL, 'e' },
-		{ "expired",	no_argument,		NULL, 'x' },
-		{ "invalid",	no_argument,		NULL, 'i' },
-		{ "drift",	no_argument,		NULL, 'D' },
-		{ "role",	required_argument,	NULL, 'r' },
-		{ "path",	required_argument,	NULL, 'p' },
-		{ "all",	no_argument,		NULL, 'a' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cmd_entry	*e = cmd_find("list");
 	json_t			*args = json_object(), *r, *o;
 	int64_t			 secs;
 	size_t			 i;
 	int			 ch, json = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "je:xiDr:p:ah", longopts, NULL))
-	    != -1) {
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -344,20 +365,16 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'a':
 			json_object_set_new(args, "all", json_true());
 			break;
-		case 'h':
-			printf("usage: certvigil %s %s\n", e->name, e->usage);
+		default:	/* CMDOPT_STOP */
 			json_decref(args);
-			return CMD_EXIT_OK;
-		default:
-			json_decref(args);
-			return cmd_usage(e);
+			return ctx->opt.exit;
 		}
 	}
 	if (optind != argc) {
 		json_decref(args);
-		return cmd_usage(e);
+		return cmd_usage(ctx->cmd);
 	}
-	if ((rc = client_once(ctx, "list", args, &r)) != CMD_EXIT_OK)
+	if ((rc = cmd_request(ctx, NULL, args, &r)) != CMD_EXIT_OK)
 		return rc;
 	if (json) {
 		json_dumpf(r, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -372,7 +389,13 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_EXIT_OK;
 }
 
-int
+const struct cmd_entry cmd_list_entry = {
+	"list", PROTO_CMD_LIST, "[--json] [--expiring DURATION] [--expired] "
+	"[--invalid] [--drift] [--role server|client|ca] [--path GLOB] [--all]",
+	"the inventory, soonest expiry first", NULL, list_opts, cmd_list
+};
+
+static int
 cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	json_t	*r, *v, *x;
@@ -380,10 +403,8 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t	 i;
 	int	 json, rc;
 
-	if ((rc = simple_opts("show", argc, argv, &json)) < 0)
-		return -rc - 1;
-	if (optind + 1 != argc)
-		return cmd_usage(cmd_find("show"));
+	if (simple_opts(ctx, argc, argv, 1, &json) == -1)
+		return ctx->opt.exit;
 	key = argv[optind];
 	/* A relative path names a file here, not in the daemon's cwd. */
 	if (strchr(key, '/') != NULL && key[0] != '/') {
@@ -393,11 +414,11 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		key = abs;
 	}
-	if ((rc = client_once(ctx, "show", json_pack("{s:s}", "key", key),
+	if ((rc = cmd_request(ctx, NULL, json_pack("{s:s}", "key", key),
 	    &r)) != CMD_EXIT_OK)
 		return rc;
 	if (json) {
-		print_json(r);
+		cmd_print_json(r);
 		json_decref(r);
 		return CMD_EXIT_OK;
 	}
@@ -437,6 +458,12 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_EXIT_OK;
 }
 
+const struct cmd_entry cmd_show_entry = {
+	"show", PROTO_CMD_SHOW, "[--json] SHA1-PREFIX|PATH",
+	"one certificate with its sources and events", NULL, json_opts,
+	cmd_show
+};
+
 static void
 print_event(json_t *e, int json)
 {
@@ -450,18 +477,18 @@ print_event(json_t *e, int json)
 	fflush(stdout);
 }
 
-int
+static const struct cmdopt events_opts[] = {
+	{ "json",	'j', NULL, "one JSON object a line" },
+	{ "since",	's', "DURATION|TIME", "events since 1h ago, or since "
+	    "2026-11-22T08:00:00Z" },
+	{ "limit",	'n', "N", "at most N events" },
+	{ "follow",	'f', NULL, "then wait for new events, as they happen" },
+	CMDOPT_END
+};
+
+static int
 cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "since",	required_argument,	NULL, 's' },
-		{ "follow",	no_argument,		NULL, 'f' },
-		{ "limit",	required_argument,	NULL, 'n' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cmd_entry	*e = cmd_find("events");
 	struct client		 c;
 	json_t			*args = json_object(), *r, *m, *ev;
 	time_t			 t;
@@ -469,8 +496,7 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t			 i;
 	int			 ch, json = 0, follow = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "js:fn:h", longopts, NULL))
-	    != -1) {
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -494,25 +520,22 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 			json_object_set_new(args, "limit",
 			    json_integer(strtoll(optarg, NULL, 10)));
 			break;
-		case 'h':
-			printf("usage: certvigil %s %s\n", e->name, e->usage);
+		default:	/* CMDOPT_STOP */
 			json_decref(args);
-			return CMD_EXIT_OK;
-		default:
-			json_decref(args);
-			return cmd_usage(e);
+			return ctx->opt.exit;
 		}
 	}
 	if (optind != argc) {
 		json_decref(args);
-		return cmd_usage(e);
+		return cmd_usage(ctx->cmd);
 	}
 	if ((rc = client_open(ctx, &c)) != CMD_EXIT_OK) {
 		json_decref(args);
 		return rc;
 	}
 	if (!follow) {
-		if ((rc = client_call(&c, "events", args, &r)) == CMD_EXIT_OK) {
+		if ((rc = client_call(&c, ctx->cmd->request, args, &r)) ==
+		    CMD_EXIT_OK) {
 			json_array_foreach(r, i, ev)
 				print_event(ev, json);
 			json_decref(r);
@@ -523,7 +546,7 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	/* watch sends the backlog then live events on one connection. */
 	if (json_object_get(args, "since") == NULL)
 		json_object_set_new(args, "since", json_integer(0));
-	if ((rc = client_call(&c, "watch", args, &r)) != CMD_EXIT_OK) {
+	if ((rc = client_call(&c, PROTO_CMD_WATCH, args, &r)) != CMD_EXIT_OK) {
 		client_close(&c);
 		return rc;
 	}
@@ -537,62 +560,81 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int
-cmd_simple_admin(struct cmd_ctx *ctx, const char *name, int argc,
-    char **argv)
-{
-	json_t	*r;
-	int	 json, rc;
+const struct cmd_entry cmd_events_entry = {
+	"events", PROTO_CMD_EVENTS,
+	"[--json] [--since DURATION|TIME] [--limit N] [--follow]",
+	"what the daemon saw happen", NULL, events_opts, cmd_events
+};
 
-	if ((rc = simple_opts(name, argc, argv, &json)) < 0)
-		return -rc - 1;
-	if (optind != argc)
-		return cmd_usage(cmd_find(name));
-	if ((rc = client_once(ctx, name, NULL, &r)) != CMD_EXIT_OK)
-		return rc;
-	if (json)
-		print_json(r);
-	else if (strcmp(name, "rescan") == 0)
-		printf("rescan started\n");
-	else
-		printf("configuration reloaded from %s\n", JS(r, "config"));
-	json_decref(r);
-	return CMD_EXIT_OK;
+static void
+rescan_print(json_t *r)
+{
+	(void)r;
+	printf("rescan started\n");
 }
 
-int
+static int
 cmd_rescan(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	return cmd_simple_admin(ctx, "rescan", argc, argv);
+	return cmd_simple(ctx, argc, argv, rescan_print);
 }
 
-int
+const struct cmd_entry cmd_rescan_entry = {
+	"rescan", PROTO_CMD_RESCAN, "[--json]",
+	"walk every watched path again (root)", NULL, json_opts, cmd_rescan
+};
+
+static void
+reload_print(json_t *r)
+{
+	printf("configuration reloaded from %s\n", JS(r, "config"));
+}
+
+static int
 cmd_reload(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	return cmd_simple_admin(ctx, "reload", argc, argv);
+	return cmd_simple(ctx, argc, argv, reload_print);
 }
 
-int
+const struct cmd_entry cmd_reload_entry = {
+	"reload", PROTO_CMD_RELOAD, "[--json]",
+	"re-read the config file (root)", NULL, json_opts, cmd_reload
+};
+
+static int
 cmd_metrics(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	json_t	*r;
 	int	 json, rc;
 
-	if ((rc = simple_opts("metrics", argc, argv, &json)) < 0)
-		return -rc - 1;
-	if (optind != argc || json)
-		return cmd_usage(cmd_find("metrics"));
-	if ((rc = client_once(ctx, "metrics", NULL, &r)) != CMD_EXIT_OK)
+	if (simple_opts(ctx, argc, argv, 0, &json) == -1)
+		return ctx->opt.exit;
+	if (json)	/* the exposition is text, never JSON */
+		return cmd_usage(ctx->cmd);
+	if ((rc = cmd_request(ctx, NULL, NULL, &r)) != CMD_EXIT_OK)
 		return rc;
 	fwrite(json_string_value(r), 1, json_string_length(r), stdout);
 	json_decref(r);
 	return CMD_EXIT_OK;
 }
 
-/* One request for commands in other files (cmd_renew.c); args stolen. */
+/* Parsed as the --json commands are, so "metrics --json" is refused
+ * with the usage, as it always was; --help does not offer it. */
+static const struct cmdopt metrics_opts[] = {
+	{ "json", 'j', NULL, NULL },
+	CMDOPT_END
+};
+
+const struct cmd_entry cmd_metrics_entry = {
+	"metrics", PROTO_CMD_METRICS, "",
+	"the Prometheus text exposition of the inventory", NULL, metrics_opts,
+	cmd_metrics
+};
+
 int
-cmd_request(struct cmd_ctx *ctx, const char *cmd, json_t *args,
+cmd_request(struct cmd_ctx *ctx, const char *request, json_t *args,
     json_t **result)
 {
-	return client_once(ctx, cmd, args, result);
+	return client_once(ctx, request != NULL ? request : ctx->cmd->request,
+	    args, result);
 }

@@ -66,16 +66,16 @@ inspect_print_text(const struct x509_file *f, const struct x509_cert *c,
 	    c->key_matches == 1 ? "yes, matches" : "yes, DOES NOT MATCH");
 }
 
-int
+static const struct cmdopt inspect_opts[] = {
+	{ "json",		'j', NULL, "print the certificates as JSON" },
+	{ "password-file",	'p', "FILE|-", "the PKCS#12 or key password "
+	    "(- reads standard input)" },
+	CMDOPT_END
+};
+
+static int
 cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json",		no_argument,		NULL, 'j' },
-		{ "password-file",	required_argument,	NULL, 'p' },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cmd_entry	*e = cmd_find("inspect");
 	struct x509_load_opts	 opts;
 	struct x509_file	*f;
 	struct cv_err		 err;
@@ -86,8 +86,7 @@ cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t			 i;
 	int			 ch, json = 0, rc = CMD_EXIT_OK, first = 1;
 
-	(void)ctx;
-	while ((ch = getopt_long(argc, argv, "jp:h", longopts, NULL)) != -1) {
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -95,17 +94,14 @@ cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'p':
 			pwfile = optarg;
 			break;
-		case 'h':
-			printf("usage: certvigil %s %s\n", e->name, e->usage);
-			return CMD_EXIT_OK;
-		default:
-			return cmd_usage(e);
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		return cmd_usage(e);
+		return cmd_usage(ctx->cmd);
 	memset(&opts, 0, sizeof(opts));
 	if (pwfile != NULL) {
 		if (fsutil_read_password(pwfile, &password, &err) == -1) {
@@ -149,3 +145,10 @@ cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 	freezero_str(password);
 	return rc;
 }
+
+const struct cmd_entry cmd_inspect_entry = {
+	"inspect", NULL, "[--json] [--password-file FILE|-] FILE...",
+	"show every certificate and key in files (PEM, DER, PKCS#12)",
+	"Offline: the files are read here, without the daemon.",
+	inspect_opts, cmd_inspect
+};

@@ -18,7 +18,7 @@
 enum {
 	PROBE_OPT_SNI = 256, PROBE_OPT_CERT, PROBE_OPT_KEY, PROBE_OPT_CA_FILE,
 	PROBE_OPT_EXPECT, PROBE_OPT_TIMEOUT, PROBE_OPT_JSON,
-	PROBE_OPT_PASSWORD_FILE, PROBE_OPT_HELP,
+	PROBE_OPT_PASSWORD_FILE,
 };
 
 /*
@@ -148,24 +148,27 @@ probe_cli_text(const struct probe_opts *o, const struct probe_result *r)
 	printf("%s\n", r->ok ? "OK" : "FAILED");
 }
 
-int
+static const struct cmdopt probe_cli_opts[] = {
+	{ "sni",		PROBE_OPT_SNI, "NAME", "the server name to ask for "
+	    "(default: HOST)" },
+	{ "cert",		PROBE_OPT_CERT, "C", "offer this client "
+	    "certificate too (mTLS)" },
+	{ "key",		PROBE_OPT_KEY, "K", "its key, if not in C" },
+	{ "ca-file",		PROBE_OPT_CA_FILE, "BUNDLE", "trust these CAs "
+	    "(default: the system's)" },
+	{ "expect-thumbprint",	PROBE_OPT_EXPECT, "SHA1", "the leaf must be "
+	    "this one (replaces trust)" },
+	{ "timeout",		PROBE_OPT_TIMEOUT, "S", "give up after S "
+	    "seconds (1 to 3600)" },
+	{ "json",		PROBE_OPT_JSON, NULL, "print the result as JSON" },
+	{ "password-file",	PROBE_OPT_PASSWORD_FILE, "FILE|-", "the "
+	    "password of C or K (- reads standard input)" },
+	CMDOPT_END
+};
+
+static int
 cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "sni",	required_argument,	NULL, PROBE_OPT_SNI },
-		{ "cert",	required_argument,	NULL, PROBE_OPT_CERT },
-		{ "key",	required_argument,	NULL, PROBE_OPT_KEY },
-		{ "ca-file",	required_argument,	NULL, PROBE_OPT_CA_FILE },
-		{ "expect-thumbprint", required_argument, NULL,
-		    PROBE_OPT_EXPECT },
-		{ "timeout",	required_argument,	NULL, PROBE_OPT_TIMEOUT },
-		{ "json",	no_argument,		NULL, PROBE_OPT_JSON },
-		{ "password-file", required_argument,	NULL,
-		    PROBE_OPT_PASSWORD_FILE },
-		{ "help",	no_argument,		NULL, PROBE_OPT_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cmd_entry	*e = cmd_find("probe");
 	struct probe_opts	 o;
 	struct probe_result	 r;
 	struct cv_err		 err;
@@ -175,9 +178,8 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t			 n;
 	int			 ch, json = 0, rc = CMD_EXIT_FAIL;
 
-	(void)ctx;
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case PROBE_OPT_SNI:		o.sni = optarg; break;
 		case PROBE_OPT_CERT:		o.cert_file = optarg; break;
@@ -196,15 +198,12 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 			}
 			o.timeout_ms = (unsigned)t * 1000;
 			break;
-		case PROBE_OPT_HELP:
-			printf("usage: certvigil %s %s\n", e->name, e->usage);
-			return CMD_EXIT_OK;
-		default:
-			return cmd_usage(e);
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
 		}
 	}
 	if (optind + 1 != argc || (o.key_file != NULL && o.cert_file == NULL))
-		return cmd_usage(e);
+		return cmd_usage(ctx->cmd);
 	if (probe_cli_split(argv[optind], &buf, &o.host, &o.port) == -1) {
 		cmd_err("%s: expected HOST:PORT (or [IPv6]:PORT)",
 		    argv[optind]);
@@ -246,3 +245,12 @@ out:
 	free(buf);
 	return rc;
 }
+
+const struct cmd_entry cmd_probe_entry = {
+	"probe", NULL, "[--sni NAME] [--cert C [--key K]] [--ca-file BUNDLE] "
+	"[--expect-thumbprint SHA1] [--timeout S] [--password-file FILE|-] "
+	"[--json] HOST:PORT",
+	"probe a TLS port: served chain, protocol, mTLS enforcement",
+	"Offline: the port is probed from here, not by the daemon.",
+	probe_cli_opts, cmd_probe
+};

@@ -11,30 +11,25 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "proto.h"
 #include "x509.h"
 
 #define JS(o, k)	json_string_value(json_object_get(o, k))
 
-static void
-renew_print_json(const json_t *j)
-{
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-}
+static const struct cmdopt renew_opts[] = {
+	{ "now",	'n', NULL, "renew now, even if not due or outside "
+	    "the window" },
+	{ "json",	'j', NULL, "print the daemon's reply as JSON" },
+	CMDOPT_END
+};
 
-int
+static int
 cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "now",	no_argument,	NULL, 'n' },
-		{ "json",	no_argument,	NULL, 'j' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	json_t	*r;
 	int	 ch, now = 0, json = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "njh", longopts, NULL)) != -1) {
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case 'n':
 			now = 1;
@@ -42,22 +37,18 @@ cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'h':
-			printf("usage: certvigil renew %s\n",
-			    cmd_find("renew")->usage);
-			return CMD_EXIT_OK;
-		default:
-			return cmd_usage(cmd_find("renew"));
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
 		}
 	}
 	if (optind + 1 != argc)
-		return cmd_usage(cmd_find("renew"));
-	rc = cmd_request(ctx, "renew", json_pack("{s:s, s:b}", "name",
+		return cmd_usage(ctx->cmd);
+	rc = cmd_request(ctx, NULL, json_pack("{s:s, s:b}", "name",
 	    argv[optind], "now", now), &r);
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (json)
-		renew_print_json(r);
+		cmd_print_json(r);
 	else if (json_is_true(json_object_get(r, "started")))
 		printf("%s: renewal %lld started (%s); follow it with "
 		    "certvigil renewals\n", argv[optind], (long long)
@@ -70,21 +61,27 @@ cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_EXIT_OK;
 }
 
-int
+const struct cmd_entry cmd_renew_entry = {
+	"renew", PROTO_CMD_RENEW, "[--now] [--json] NAME",
+	"renew a binding now or say when it will be (root)", NULL, renew_opts,
+	cmd_renew
+};
+
+static const struct cmdopt renewals_opts[] = {
+	{ "json",	'j', NULL, "print the journal as JSON" },
+	{ "binding",	'b', "NAME", "one binding's renewals only" },
+	CMDOPT_END
+};
+
+static int
 cmd_renewals(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "binding",	required_argument,	NULL, 'b' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	json_t		*r, *o, *steps, *s;
 	const char	*binding = NULL;
 	size_t		 i, k;
 	int		 ch, json = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "jb:h", longopts, NULL)) != -1) {
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -92,22 +89,18 @@ cmd_renewals(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'b':
 			binding = optarg;
 			break;
-		case 'h':
-			printf("usage: certvigil renewals %s\n",
-			    cmd_find("renewals")->usage);
-			return CMD_EXIT_OK;
-		default:
-			return cmd_usage(cmd_find("renewals"));
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
 		}
 	}
 	if (optind != argc)
-		return cmd_usage(cmd_find("renewals"));
-	rc = cmd_request(ctx, "renewals", binding ? json_pack("{s:s}",
+		return cmd_usage(ctx->cmd);
+	rc = cmd_request(ctx, NULL, binding ? json_pack("{s:s}",
 	    "binding", binding) : NULL, &r);
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (json) {
-		renew_print_json(r);
+		cmd_print_json(r);
 		json_decref(r);
 		return CMD_EXIT_OK;
 	}
@@ -134,6 +127,11 @@ cmd_renewals(struct cmd_ctx *ctx, int argc, char **argv)
 	json_decref(r);
 	return CMD_EXIT_OK;
 }
+
+const struct cmd_entry cmd_renewals_entry = {
+	"renewals", PROTO_CMD_RENEWALS, "[--json] [--binding NAME]",
+	"the renewal journal, oldest first", NULL, renewals_opts, cmd_renewals
+};
 
 static void
 binding_print(json_t *b)
@@ -176,7 +174,7 @@ binding_print(json_t *b)
 	printf("\n");
 }
 
-int
+static int
 cmd_binding(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	json_t		*args, *r, *b;
@@ -186,17 +184,14 @@ cmd_binding(struct cmd_ctx *ctx, int argc, char **argv)
 	int		 k, json = 0, rc;
 
 	if (argc < 2)
-		return cmd_usage(cmd_find("binding"));
+		return cmd_usage(ctx->cmd);
 	op = argv[1];
-	if (!strcmp(op, "--help") || !strcmp(op, "-h")) {
-		printf("usage: certvigil binding %s\n",
-		    cmd_find("binding")->usage);
-		return CMD_EXIT_OK;
-	}
+	if (!strcmp(op, "--help") || !strcmp(op, "-h"))
+		return cmdopt_help(ctx->cmd, stdout);
 	if (strcmp(op, "add") && strcmp(op, "update") && strcmp(op, "delete")
 	    && strcmp(op, "show")) {
 		cmd_err("binding: '%s' is not add, update, delete or show", op);
-		return cmd_usage(cmd_find("binding"));
+		return cmd_usage(ctx->cmd);
 	}
 	args = json_object();
 	for (k = 2; k < argc; k++) {
@@ -218,12 +213,12 @@ cmd_binding(struct cmd_ctx *ctx, int argc, char **argv)
 		json_object_set_new(args, argv[k], json_string(eq + 1));
 		*eq = '=';
 	}
-	rc = cmd_request(ctx, "binding", json_pack("{s:s, s:o}", "op", op,
+	rc = cmd_request(ctx, NULL, json_pack("{s:s, s:o}", "op", op,
 	    "args", args), &r);
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (json)
-		renew_print_json(r);
+		cmd_print_json(r);
 	else if (!strcmp(op, "show")) {
 		printf("\nSSL Certificate bindings:\n"
 		    "-------------------------\n\n");
@@ -239,3 +234,22 @@ cmd_binding(struct cmd_ctx *ctx, int argc, char **argv)
 	json_decref(r);
 	return CMD_EXIT_OK;
 }
+
+/* KEY=VALUE words, as netsh takes them; --json is the one option. */
+static const struct cmdopt binding_opts[] = {
+	{ "json", 0, NULL, "print the daemon's reply as JSON" },
+	CMDOPT_END
+};
+
+const struct cmd_entry cmd_binding_entry = {
+	"binding", PROTO_CMD_BINDING,
+	"add ipport=IP:PORT|hostnameport=HOST:PORT certhash=SHA1 "
+	"appid={GUID} [name=NAME] [KEY=VALUE...]\n"
+	"       certvigil binding update ipport=...|name=... KEY=VALUE...\n"
+	"       certvigil binding delete ipport=...|name=...\n"
+	"       certvigil binding show [ipport=...|name=...] [--json]",
+	"bindings, with netsh's words (add, update, delete: root)",
+	"KEY=VALUE words are the [binding] keys of certvigild.conf(5); key "
+	"names are\ncase-insensitive, as netsh's are.",
+	binding_opts, cmd_binding
+};

@@ -51,7 +51,8 @@ struct control {
 	uv_pipe_t		 server;
 	uv_loop_t		*loop;
 	char			*path;
-	control_handler		 handler;
+	const struct control_cmd *cmds;
+	size_t			 ncmds;
 	void			*arg;
 	struct control_client	*clients;
 	int			 nclients;
@@ -322,28 +323,41 @@ control_reply_err(struct control_client *cl, const char *code,
 	json_decref(r);
 }
 
+const struct control_cmd *
+control_cmd_find(const struct control_cmd *cmds, size_t ncmds,
+    const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ncmds; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
 static void
 control_handle_line(struct control_client *cl, char *line, size_t len)
 {
-	struct control	*c = cl->c;
-	const char	*cmd, *code;
-	json_t		*req, *args, *reply;
-	char		 msg[256];
+	struct control		*c = cl->c;
+	const struct control_cmd *cc;
+	const char		*cmd, *code;
+	json_t			*req, *args, *reply;
+	char			 msg[256];
 
 	if (proto_parse_request(line, len, &req, &cmd, &args, &code, msg,
 	    sizeof(msg)) == -1) {
 		control_reply_err(cl, code, msg);
 		return;
 	}
-	if (!proto_cmd_known(cmd)) {
+	if ((cc = control_cmd_find(c->cmds, c->ncmds, cmd)) == NULL) {
 		snprintf(msg, sizeof(msg), "unknown command '%.64s'", cmd);
 		control_reply_err(cl, PROTO_E_UNKNOWN_CMD, msg);
-	} else if (proto_cmd_is_admin(cmd) && !cl->peer.admin) {
+	} else if (cc->admin && !cl->peer.admin) {
 		snprintf(msg, sizeof(msg), "'%s' changes the daemon's state: "
 		    "root or the admin group only", cmd);
 		control_reply_err(cl, PROTO_E_DENIED, msg);
 	} else {
-		reply = c->handler(c->arg, cl, &cl->peer, cmd, args);
+		reply = cc->handler(c->arg, cl, &cl->peer, args);
 		if (reply != NULL) {
 			control_send(cl, reply);
 			json_decref(reply);
@@ -555,8 +569,8 @@ control_update(struct control *c, const struct control_opts *o)
 
 int
 control_open(uv_loop_t *loop, const struct control_opts *o,
-    control_handler handler, void *arg, struct control **out,
-    struct cv_err *err)
+    const struct control_cmd *cmds, size_t ncmds, void *arg,
+    struct control **out, struct cv_err *err)
 {
 	struct control	*c;
 	struct group	*gr = NULL;
@@ -574,7 +588,8 @@ control_open(uv_loop_t *loop, const struct control_opts *o,
 	c = xcalloc(1, sizeof(*c));
 	c->loop = loop;
 	c->path = xstrdup(o->path);
-	c->handler = handler;
+	c->cmds = cmds;
+	c->ncmds = ncmds;
 	c->arg = arg;
 	control_update(c, o);
 	uv_pipe_init(loop, &c->server, 0);

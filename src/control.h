@@ -28,7 +28,23 @@ struct control_peer {
  * and frees it), or NULL when the handler already answered (watch).
  */
 typedef json_t *(*control_handler)(void *arg, struct control_client *,
-    const struct control_peer *, const char *cmd, json_t *args);
+    const struct control_peer *, json_t *args);
+
+/*
+ * The daemon's command table, one row per request: its name (proto.h's
+ * PROTO_CMD_*), whether it changes state (root or the admin group only;
+ * checked here, before the handler runs) and its handler.  A name not in
+ * the table gets unknown_command.
+ */
+struct control_cmd {
+	const char	*name;
+	int		 admin;
+	control_handler	 handler;
+};
+
+/* The row for name, or NULL. */
+const struct control_cmd *control_cmd_find(const struct control_cmd *,
+	    size_t ncmds, const char *name);
 
 struct control_opts {
 	const char	*path;
@@ -42,8 +58,10 @@ struct control_opts {
 					 * does not read; 0: 4 MiB */
 };
 
+/* cmds (ncmds rows) must outlive the control; arg goes to every handler. */
 int	 control_open(uv_loop_t *, const struct control_opts *,
-	    control_handler, void *arg, struct control **, struct cv_err *);
+	    const struct control_cmd *cmds, size_t ncmds, void *arg,
+	    struct control **, struct cv_err *);
 /* Applies new limits and groups (SIGHUP); the socket stays. */
 void	 control_update(struct control *, const struct control_opts *);
 /* Sends one message (reply or event) to a client. */

@@ -8,51 +8,6 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-static const struct {
-	const char	*name;
-	int		 admin;
-} proto_cmds[] = {
-	{ "status",	0 },
-	{ "list",	0 },
-	{ "show",	0 },
-	{ "events",	0 },
-	{ "watch",	0 },
-	{ "metrics",	0 },
-	{ "rescan",	1 },
-	{ "reload",	1 },
-	/* issue 6: renewals and bindings.  "binding" is readable for its
-	 * "show" op; add/update/delete are checked in the daemon. */
-	{ "renew",	1 },
-	{ "renewals",	0 },
-	{ "binding",	0 },
-};
-
-static int
-proto_cmd_index(const char *cmd)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(proto_cmds) / sizeof(proto_cmds[0]); i++)
-		if (strcmp(proto_cmds[i].name, cmd) == 0)
-			return (int)i;
-	return -1;
-}
-
-int
-proto_cmd_known(const char *cmd)
-{
-	return proto_cmd_index(cmd) >= 0;
-}
-
-int
-proto_cmd_is_admin(const char *cmd)
-{
-	int	i = proto_cmd_index(cmd);
-
-	/* Unknown commands are treated as changing ones: deny by default. */
-	return i < 0 ? 1 : proto_cmds[i].admin;
-}
-
 int
 proto_parse_request(const char *line, size_t len, json_t **req,
     const char **cmd, json_t **args, const char **code, char *msg,

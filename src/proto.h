@@ -32,10 +32,22 @@
 #define PROTO_E_BUSY		"busy"
 #define PROTO_E_INTERNAL	"internal"
 
-/* Whether a command changes state (root or admin group only). */
-int	 proto_cmd_is_admin(const char *cmd);
-/* Whether cmd is a command the daemon knows. */
-int	 proto_cmd_known(const char *cmd);
+/*
+ * Request names: the protocol's vocabulary, which both sides' command
+ * tables refer to (certvigild.c daemon_cmds, the CLI's cmd_entry
+ * .request).  Who may send which is the daemon's table's business.
+ */
+#define PROTO_CMD_STATUS	"status"
+#define PROTO_CMD_LIST		"list"
+#define PROTO_CMD_SHOW		"show"
+#define PROTO_CMD_EVENTS	"events"
+#define PROTO_CMD_WATCH		"watch"
+#define PROTO_CMD_METRICS	"metrics"
+#define PROTO_CMD_RESCAN	"rescan"
+#define PROTO_CMD_RELOAD	"reload"
+#define PROTO_CMD_RENEW		"renew"
+#define PROTO_CMD_RENEWALS	"renewals"
+#define PROTO_CMD_BINDING	"binding"
 
 /*
  * Parses one request line.  On success *cmd points into *req (which the

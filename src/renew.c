@@ -438,10 +438,7 @@ renew_w_unbind(struct renew *rw)
 static void
 renew_w_bind(struct renew *rw)
 {
-	struct agentcfg_kv	 kv[3];
-	const char		*sec[16];
-	size_t			 i, n;
-	int			 changed;
+	int	changed;
 
 	rw->op_rc = binding_bind(rw->b, rw->r->store, rw->new_sha1,
 	    &rw->op_err);
@@ -449,18 +446,9 @@ renew_w_bind(struct renew *rw)
 	    NULL)
 		return;
 	/* The agent reads its client certificate from these preferences. */
-	kv[0].key = "AddClientCertificateAndKey";
-	kv[0].value = "True";
-	kv[1].key = "SSLClientCertificateFile";
-	kv[1].value = rw->b->cert_file;
-	kv[2].key = "SSLClientPrivateKeyFile";
-	kv[2].value = rw->b->key_file;
-	n = 0;
-	for (i = 0; i < rw->b->nagent_sections && n < 16; i++)
-		sec[n++] = rw->b->agent_sections[i];
-	if (n == 0)
-		sec[n++] = AGENTCFG_COMMON_SECTION;
-	rw->op_rc = agentcfg_update_file(rw->b->agent_config, sec, n, kv, 3,
+	rw->op_rc = agentcfg_set_client_cert(rw->b->agent_config,
+	    (const char *const *)rw->b->agent_sections,
+	    rw->b->nagent_sections, rw->b->cert_file, rw->b->key_file,
 	    &changed, &rw->op_err);
 }
 

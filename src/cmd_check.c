@@ -1,0 +1,156 @@
+/*
+ * certvigil check: a certificate against the deployment rules (pki_check).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "cmd_pki.h"
+#include "pki.h"
+#include "timeutil.h"
+#include "x509.h"
+#include "xmalloc.h"
+
+static const struct cmdopt check_opts[] = {
+	{ "key", OPT_KEY, "KEY",
+	    "an existing private key" },
+	{ "host", OPT_HOST, "NAME",
+	    "the name clients connect to" },
+	{ "purpose", OPT_PURPOSE, "server|client",
+	    "the certificate's use" },
+	{ "ca-file", OPT_CA_FILE, "BUNDLE",
+	    "trust anchors for the chain check" },
+	{ "min-days", OPT_MIN_DAYS, "N",
+	    "fail under N days left (default: warn under 30)" },
+	{ "json", OPT_JSON, NULL,
+	    "print the result as JSON" },
+	{ "password-file", OPT_PASSWORD_FILE, "FILE|-",
+	    "the password (- reads standard input)" },
+	CMDOPT_END
+};
+
+static int
+cmd_check(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct pki_check_opts	 o;
+	struct pki_check_list	 l;
+	struct pki_cli_set	 set;
+	struct x509_file	*f = NULL, *kf = NULL;
+	struct x509_cert	*c;
+	struct cv_err		 err;
+	gnutls_x509_privkey_t	 key = NULL;
+	const char		*keyf = NULL, *pwfile = NULL;
+	char			*pw = NULL, up[41];
+	json_t			*j, *arr;
+	unsigned		 days;
+	size_t			 i;
+	int			 ch, json = 0, leaf, k, rc = CMD_EXIT_FAIL;
+
+	memset(&o, 0, sizeof(o));
+	memset(&l, 0, sizeof(l));
+	memset(&set, 0, sizeof(set));
+	o.min_days = -1;
+	o.purpose = PKI_PURPOSE_SERVER;
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_KEY:		keyf = optarg; break;
+		case OPT_HOST:		o.host = optarg; break;
+		case OPT_CA_FILE:	o.ca_file = optarg; break;
+		case OPT_JSON:		json = 1; break;
+		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
+		case OPT_PURPOSE:
+			if (pki_purpose_parse(optarg, &o.purpose, &err) == -1) {
+				cmd_err("%s", err.msg);
+				return CMD_EXIT_USAGE;
+			}
+			break;
+		case OPT_MIN_DAYS:
+			if (pki_cli_unsigned("--min-days", optarg, 36500,
+			    &days) == -1)
+				return CMD_EXIT_USAGE;
+			o.min_days = days;
+			break;
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
+		}
+	}
+	if (optind + 1 != argc)
+		return cmd_usage(ctx->cmd);
+	if (pki_cli_password(pwfile, &pw) == -1)
+		return CMD_EXIT_USAGE;
+	if ((f = pki_cli_set_load(&set, "", argv[optind], pw)) == NULL)
+		goto out;
+	if ((leaf = pki_file_leaf(f)) == -1) {
+		cmd_err("%s: no certificate found", argv[optind]);
+		goto out;
+	}
+	pki_cli_set_chain(&set, f, leaf);
+	if (keyf != NULL) {
+		if ((kf = pki_cli_set_load(&set, "--key ", keyf, pw)) == NULL)
+			goto out;
+		if (kf->nkeys == 0) {
+			cmd_err("--key %s: no private key in the file", keyf);
+			goto out;
+		}
+		key = kf->keys[0].key;
+	} else if ((k = pki_file_key_of(f, (size_t)leaf)) != -1)
+		key = f->keys[k].key;
+	else if (f->nkeys > 0)
+		key = f->keys[0].key;
+	o.now = timeutil_now();
+	if (pki_check(f->certs[leaf].crt, set.chain, set.nchain, key, &o, &l,
+	    &err) == -1) {
+		cmd_err("%s", err.msg);
+		goto out;
+	}
+	c = &f->certs[leaf];
+	if (json) {
+		j = json_object();
+		json_object_set_new(j, "path", json_string(f->path));
+		json_object_set_new(j, "sha1", json_string(c->sha1));
+		json_object_set_new(j, "subject", json_string(c->subject));
+		json_object_set_new(j, "ok", json_boolean(l.nfail == 0));
+		arr = json_array();
+		for (i = 0; i < l.n; i++)
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
+			    "rule", l.v[i].rule, "status",
+			    pki_check_status_name(l.v[i].status), "detail",
+			    l.v[i].detail));
+		json_object_set_new(j, "results", arr);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+		json_decref(j);
+	} else {
+		printf("%s: %s (thumbprint %s)\n", f->path, c->subject,
+		    x509_sha1_upper(c->sha1, up));
+		for (i = 0; i < l.n; i++)
+			printf("%s  %-10s %s\n",
+			    pki_check_status_name(l.v[i].status), l.v[i].rule,
+			    l.v[i].detail);
+		printf("%s: %u failed, %u warning%s\n", l.nfail ? "FAILED" :
+		    "OK", l.nfail, l.nwarn, l.nwarn == 1 ? "" : "s");
+	}
+	rc = l.nfail == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+out:
+	pki_check_list_free(&l);
+	pki_cli_set_free(&set);
+	freezero_str(pw);
+	return rc;
+}
+
+
+const struct cmd_entry cmd_check_entry = {
+	"check", NULL, "[--key KEY] [--host NAME] [--purpose server|client] "
+	"[--ca-file BUNDLE] [--min-days N] [--password-file FILE|-] "
+	"[--json] FILE",
+	"check a certificate against the deployment rules",
+	"Exit 0 when no rule failed (warnings allowed), 1 otherwise.",
+	check_opts, cmd_check
+};

@@ -1,0 +1,262 @@
+/*
+ * certvigil deploy-client: install a client certificate and key where
+ * the inventory agent reads them, and set its preferences (agentcfg).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "cmd_pki.h"
+#include "agentcfg.h"
+#include "fsutil.h"
+#include "pki.h"
+#include "xmalloc.h"
+
+#define DEPLOY_CERT_PATH	"/var/opt/managesoft/etc/ssl/client/client_cert.pem"
+#define DEPLOY_KEY_PATH	\
+	"/var/opt/managesoft/etc/ssl/client/private/client_key.pem"
+
+/* An absolute form of path for config.ini, which the agent reads from
+ * elsewhere.  Caller frees. */
+static char *
+pki_cli_abspath(const char *path)
+{
+	char	cwd[PATH_MAX], *s;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	xasprintf(&s, "%s/%s", cwd, path);
+	return s;
+}
+
+/*
+ * Writes data to path unless it already holds exactly that with that
+ * mode.  Sets *changed.
+ */
+static int
+pki_cli_deploy_file(const char *path, const gnutls_datum_t *d, mode_t mode,
+    int *changed)
+{
+	struct stat	 st;
+	struct cv_err	 err;
+	unsigned char	*old = NULL;
+	size_t		 len = 0;
+	int		 same = 0;
+
+	*changed = 0;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 07777) == mode &&
+	    fsutil_read_file(path, FSUTIL_MAX_FILE, &old, &len, &err) == 0) {
+		same = len == d->size && memcmp(old, d->data, len) == 0;
+		explicit_bzero(old, len);
+		free(old);
+	}
+	if (same)
+		return 0;
+	if (pki_write(path, d, mode, &err) == -1) {
+		cmd_err("%s", err.msg);
+		return -1;
+	}
+	*changed = 1;
+	return 0;
+}
+
+/* Creates the parent of path: ancestors 0755, the parent itself mode. */
+static int
+pki_cli_mkparent(const char *path, mode_t mode)
+{
+	struct cv_err	 err;
+	struct stat	 st;
+	char		*copy = xstrdup(path), *dir, *up;
+	int		 rc = -1;
+
+	dir = dirname(copy);
+	if (stat(dir, &st) == 0) {
+		rc = 0;
+		goto out;
+	}
+	up = xstrdup(dir);
+	if (fsutil_mkdirs(dirname(up), 0755, &err) == -1) {
+		free(up);
+		cmd_err("%s", err.msg);
+		goto out;
+	}
+	free(up);
+	/* The umask must not loosen nor tighten what was asked for. */
+	if ((mkdir(dir, mode) == -1 && errno != EEXIST) ||
+	    chmod(dir, mode) == -1) {
+		cmd_err("mkdir %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static const struct cmdopt deploy_opts[] = {
+	{ "pfx", OPT_PFX, "X.pfx",
+	    "a PKCS#12 with certificate and key" },
+	{ "cert", OPT_CERT, "FILE",
+	    "the certificate" },
+	{ "key", OPT_KEY, "KEY",
+	    "an existing private key" },
+	{ "cert-path", OPT_CERT_PATH, "P",
+	    "where the agent reads the certificate" },
+	{ "key-path", OPT_KEY_PATH, "P",
+	    "where the agent reads the key" },
+	{ "agent-config", OPT_AGENT_CONFIG, "config.ini",
+	    "the agent's preferences file" },
+	{ "agent-section", OPT_AGENT_SECTION, "S",
+	    "a section to set (default ManageSoft\\Common); repeatable" },
+	{ "password-file", OPT_PASSWORD_FILE, "FILE|-",
+	    "the password (- reads standard input)" },
+	{ "json", OPT_JSON, NULL,
+	    "print the result as JSON" },
+	CMDOPT_END
+};
+
+static int
+cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct pki_cli_set	 set;
+	struct cv_err		 err;
+	gnutls_datum_t		 cd = { NULL, 0 }, kd = { NULL, 0 };
+	const char		*pfx = NULL, *cert = NULL, *keyf = NULL;
+	const char		*cert_path = DEPLOY_CERT_PATH;
+	const char		*key_path = DEPLOY_KEY_PATH;
+	const char		*agent = NULL, *pwfile = NULL;
+	const char		**sections = NULL;
+	char			*pw = NULL, *acert = NULL, *akey = NULL;
+	json_t			*j = NULL;
+	size_t			 nsections = 0;
+	int			 ch, json = 0, ccert, ckey, ccfg = 0;
+	int			 rc = CMD_EXIT_FAIL;
+
+	memset(&set, 0, sizeof(set));
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_PFX:		pfx = optarg; break;
+		case OPT_CERT:		cert = optarg; break;
+		case OPT_KEY:		keyf = optarg; break;
+		case OPT_CERT_PATH:	cert_path = optarg; break;
+		case OPT_KEY_PATH:	key_path = optarg; break;
+		case OPT_AGENT_CONFIG:	agent = optarg; break;
+		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
+		case OPT_JSON:		json = 1; break;
+		case OPT_AGENT_SECTION:
+			sections = xreallocarray(sections, nsections + 1,
+			    sizeof(*sections));
+			sections[nsections++] = optarg;
+			break;
+		default:	/* CMDOPT_STOP */
+			rc = ctx->opt.exit;
+			goto out;
+		}
+	}
+	if (optind != argc || (pfx == NULL) == (cert == NULL) ||
+	    (pfx != NULL && keyf != NULL) || (nsections > 0 && !agent)) {
+		if (optind == argc)
+			cmd_err("give --pfx FILE, or --cert FILE [--key FILE]"
+			    "%s", nsections > 0 && !agent ? "; "
+			    "--agent-section needs --agent-config" : "");
+		rc = cmd_usage(ctx->cmd);
+		goto out;
+	}
+	if (strcmp(cert_path, key_path) == 0) {
+		cmd_err("--cert-path and --key-path are the same file");
+		rc = CMD_EXIT_USAGE;
+		goto out;
+	}
+	/* A missing config.ini fails before anything is written. */
+	if (agent != NULL && access(agent, R_OK | W_OK) == -1) {
+		cmd_err("%s: %s", agent, strerror(errno));
+		goto out;
+	}
+	if (pki_cli_password(pwfile, &pw) == -1)
+		goto out;
+	if (pki_cli_gather(&set, pfx, cert, keyf, NULL, pw) == -1)
+		goto out;
+	if (set.key == NULL) {
+		cmd_err("%s: no private key (give --key)", pfx ? pfx : cert);
+		goto out;
+	}
+	if (pki_crts_pem(&set.leaf, 1, &cd, &err) == -1 ||
+	    pki_key_pem(set.key, NULL, &kd, &err) == -1) {
+		cmd_err("%s", err.msg);
+		goto out;
+	}
+	if (pki_cli_mkparent(cert_path, 0755) == -1 ||
+	    pki_cli_mkparent(key_path, 0700) == -1)
+		goto out;
+	if (pki_cli_deploy_file(cert_path, &cd, 0644, &ccert) == -1 ||
+	    pki_cli_deploy_file(key_path, &kd, 0600, &ckey) == -1)
+		goto out;
+	if (agent != NULL) {
+		acert = pki_cli_abspath(cert_path);
+		akey = pki_cli_abspath(key_path);
+		if (agentcfg_set_client_cert(agent, sections, nsections,
+		    acert, akey, &ccfg, &err) == -1) {
+			cmd_err("%s", err.msg);
+			goto out;
+		}
+	}
+	if (json) {
+		j = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}",
+		    "cert", "path", cert_path, "status",
+		    ccert ? "written" : "unchanged",
+		    "key", "path", key_path, "status",
+		    ckey ? "written" : "unchanged");
+		if (agent != NULL)
+			json_object_set_new(j, "agent_config", json_pack(
+			    "{s:s,s:s}", "path", agent, "status", ccfg ?
+			    "updated" : "unchanged"));
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+		json_decref(j);
+	} else {
+		printf("cert: %s: %s\n", cert_path, ccert ? "written" :
+		    "unchanged");
+		printf("key: %s: %s\n", key_path, ckey ? "written" :
+		    "unchanged");
+		if (agent != NULL)
+			printf("agent config: %s: %s\n", agent, ccfg ?
+			    "updated" : "unchanged");
+	}
+	rc = CMD_EXIT_OK;
+out:
+	if (kd.data != NULL) {
+		explicit_bzero(kd.data, kd.size);
+		gnutls_free(kd.data);
+	}
+	if (cd.data != NULL)
+		gnutls_free(cd.data);
+	free(acert);
+	free(akey);
+	free(sections);
+	pki_cli_set_free(&set);
+	freezero_str(pw);
+	return rc;
+}
+
+const struct cmd_entry cmd_deploy_client_entry = {
+	"deploy-client", NULL, "(--pfx X.pfx | --cert C [--key K]) "
+	"[--cert-path P] [--key-path P] [--agent-config config.ini "
+	"[--agent-section S]...] [--password-file FILE|-] [--json]",
+	"install a client certificate and key and set agent preferences",
+	"Files already holding the same bytes are left alone; config.ini gets "
+	"absolute paths.", deploy_opts, cmd_deploy_client
+};

@@ -1,0 +1,120 @@
+/*
+ * The CLI's option helper and the lines every command prints the same
+ * way: usage, help, "certvigil: what: why".
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "cmdopt.h"
+
+#define CMDOPT_HELP	0x7fff	/* --help, which every command has */
+
+static int
+cmdopt_is_short(int val)
+{
+	return val > 0 && val < 128 && isalnum(val);
+}
+
+/* getopt_long's long and short tables for opts, plus --help and -h. */
+static void
+cmdopt_build(struct cmdopt_state *st, const struct cmdopt *opts)
+{
+	size_t	i, n = 0, s = 0;
+
+	memset(st->lo, 0, sizeof(st->lo));
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++) {
+		if (i == CMDOPT_MAX)
+			abort();	/* a table too long: a programming error */
+		st->lo[n].name = opts[i].name;
+		st->lo[n].has_arg = opts[i].arg != NULL ? required_argument :
+		    no_argument;
+		st->lo[n++].val = opts[i].val;
+		if (!cmdopt_is_short(opts[i].val))
+			continue;
+		st->so[s++] = (char)opts[i].val;
+		if (opts[i].arg != NULL)
+			st->so[s++] = ':';
+	}
+	st->lo[n].name = "help";
+	st->lo[n].has_arg = no_argument;
+	st->lo[n].val = CMDOPT_HELP;
+	st->so[s++] = 'h';
+	st->so[s] = '\0';
+	st->opts = opts;
+}
+
+int
+cmdopt_next(struct cmd_ctx *ctx, const struct cmdopt *opts, int argc,
+    char **argv)
+{
+	struct cmdopt_state	*st = &ctx->opt;
+	int			 ch;
+
+	if (opts == NULL)
+		opts = ctx->cmd->opts;
+	if (st->opts != opts || st->lo[0].name == NULL)
+		cmdopt_build(st, opts);
+	ch = getopt_long(argc, argv, st->so, st->lo, NULL);
+	if (ch == CMDOPT_HELP || ch == 'h') {
+		st->exit = cmdopt_help(ctx->cmd, stdout);
+		return CMDOPT_STOP;
+	}
+	if (ch == '?' || ch == ':') {
+		st->exit = cmd_usage(ctx->cmd);
+		return CMDOPT_STOP;
+	}
+	return ch;
+}
+
+int
+cmdopt_help(const struct cmd_entry *e, FILE *fp)
+{
+	const struct cmdopt	*o;
+	char			 left[64];
+
+	fprintf(fp, "usage: certvigil %s %s\n%s\n", e->name, e->usage,
+	    e->summary);
+	if (e->help != NULL)
+		fprintf(fp, "\n%s\n", e->help);
+	fprintf(fp, "\noptions:\n");
+	for (o = e->opts; o != NULL && o->name != NULL; o++) {
+		if (o->help == NULL)
+			continue;	/* kept for compatibility, not offered */
+		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
+		    cmdopt_is_short(o->val) ? "-" : " ",
+		    cmdopt_is_short(o->val) ? o->val : ' ',
+		    cmdopt_is_short(o->val) ? ", " : "  ", o->name,
+		    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+		if (strlen(left) > 26)	/* the help on a line of its own */
+			fprintf(fp, "  %s\n  %-26s %s\n", left, "", o->help);
+		else
+			fprintf(fp, "  %-26s %s\n", left, o->help);
+	}
+	fprintf(fp, "  %-26s %s\n", "-h, --help", "this help");
+	return CMD_EXIT_OK;
+}
+
+int
+cmd_usage(const struct cmd_entry *e)
+{
+	fprintf(stderr, "usage: certvigil %s %s\n", e->name, e->usage);
+	return CMD_EXIT_USAGE;
+}
+
+void
+cmd_err(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("certvigil: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
