@@ -252,9 +252,14 @@ binding_set(struct binding *b, const char *k, const char *v,
 			return cv_err_set(err, "window: %s", e);
 		binding_str(&b->window_str, v);
 	} else if (!strcmp(k, "timezone")) {
-		if (!sched_tz_valid(v))
-			return cv_err_set(err, "timezone: '%s' is not a zone "
-			    "(Area/City, as in /usr/share/zoneinfo)", v);
+		struct sched_zone	*z;
+
+		/* Read once here, never around each conversion. */
+		if (sched_zone_load(v, &z, e, sizeof(e)) == -1)
+			return cv_err_set(err, "timezone: %s (Area/City, as "
+			    "in /usr/share/zoneinfo)", e);
+		sched_zone_free(b->zone);
+		b->zone = z;
 		binding_str(&b->timezone, v);
 	} else if (!strcmp(k, "emergency_before") ||
 	    !strcmp(k, "service_timeout") || !strcmp(k, "verify_timeout")) {
@@ -349,6 +354,7 @@ binding_free(struct binding *b)
 	free(b->renew_before);
 	free(b->window_str);
 	free(b->timezone);
+	sched_zone_free(b->zone);
 	free(b->agent_config);
 	for (i = 0; i < b->nagent_sections; i++)
 		free(b->agent_sections[i]);

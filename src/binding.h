@@ -79,6 +79,7 @@ struct binding {
 	char			*window_str;
 	struct sched_window	 window;
 	char			*timezone;
+	struct sched_zone	*zone;		/* NULL: local time */
 	int64_t			 emergency_before;
 	int64_t			 service_timeout;
 	int64_t			 verify_timeout;
