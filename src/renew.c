@@ -18,32 +18,11 @@
 #include "probe.h"
 #include "proto.h"
 #include "renew.h"
+#include "renew_int.h"
 #include "schedule.h"
 #include "service.h"
 #include "timeutil.h"
 #include "xmalloc.h"
-
-/*
- * The renewal states, in journal order.  Each is committed before its
- * side effect starts, so a crash leaves a state whose side effect may or
- * may not have happened: every side effect can run twice.
- */
-enum renew_state {
-	RS_DUE = 0,	/* decided; nothing done */
-	RS_ISSUING,	/* key and certificate (or CSR) being made */
-	RS_AWAITING,	/* csr issuer: waiting for the inbox */
-	RS_ISSUED,	/* new key + cert in the store; checked here */
-	RS_STOPPING,	/* stop command (skipped with reload) */
-	RS_UNBINDING,	/* live files moved aside */
-	RS_BINDING,	/* new files written atomically */
-	RS_STARTING,	/* start (or reload) command */
-	RS_VERIFYING,	/* probing until the new thumbprint is served */
-	RS_DONE,	/* final: the binding names the new certificate */
-	RS_FAILED,	/* final: failed before stopping, nothing touched */
-	RS_ROLLING_BACK, /* old files back, service started, old verified */
-	RS_ROLLED_BACK,	/* final: serving the old certificate again */
-	RS__COUNT
-};
 
 static const char *renew_state_names[RS__COUNT] = {
 	"due", "issuing", "awaiting_certificate", "issued", "stopping",
@@ -51,66 +30,9 @@ static const char *renew_state_names[RS__COUNT] = {
 	"rolling_back", "rolled_back",
 };
 
-enum renew_op {
-	OP_IDLE = 0,	/* the state's side effect has not started */
-	OP_RUNNING,
-	OP_DONE,	/* op_rc / op_err hold its outcome */
-};
-
-struct renewer;
-
-struct renew {
-	struct renewer		*r;
-	struct renew		*next;
-	int64_t			 id;
-	struct binding		*b;		/* effective; owned */
-	struct config		*cf;		/* ref: the issuer lives here */
-	const struct issuer	*is;
-	enum renew_state	 state;
-	enum renew_op		 op;
-	int			 op_rc;
-	struct cv_err		 op_err;
-	char			 op_detail[SERVICE_OUTPUT_MAX + 64];
-	char			 old_sha1[41];
-	char			 new_sha1[41];
-	char			 op_sha1[41];
-	int			 attempt;
-	int			 rb;		/* rolling back: sub-step */
-	int			 jfail;		/* journal writes failed in a row */
-	int			 unjournaled;	/* rolling back without it */
-	int			 await_alerted;
-	time_t			 await_since;
-	time_t			 now;		/* for the worker */
-	uv_work_t		 work;
-	void			(*work_fn)(struct renew *);
-	uv_timer_t		 timer;		/* polls and retries */
-	int			 closing;
-};
-
-struct renewer {
-	uv_loop_t		*loop;
-	struct inventory	*inv;
-	struct journal		*j;
-	struct config		*cf;
-	char			*state_dir;
-	char			*store;
-	char			*work_dir;
-	uv_timer_t		 timer;		/* the next scheduled moment */
-	time_t			 armed_for;
-	struct renew		*active;
-	json_t			*drift;		/* binding -> reported sha1 */
-	json_t			*cert_files;	/* cert_file -> binding */
-	int			 closing;
-	void			(*close_cb)(void *);
-	void			*close_arg;
-};
-
-static void	renew_step(struct renew *);
-static void	renew_schedule(struct renewer *);
-
 /* ---- helpers --------------------------------------------------------- */
 
-static const char *
+const char *
 renew_state_name(enum renew_state s)
 {
 	return (unsigned)s < RS__COUNT ? renew_state_names[s] : "?";
@@ -127,7 +49,7 @@ renew_state_parse(const char *s)
 	return -1;
 }
 
-static time_t
+time_t
 renew_now(struct renewer *r)
 {
 	time_t	now = timeutil_now();
@@ -151,40 +73,6 @@ renew_maybe_closed(struct renewer *r)
 		return;
 	if (!uv_is_closing((uv_handle_t *)&r->timer))
 		uv_close((uv_handle_t *)&r->timer, renew_closed);
-}
-
-/* The binding as it stands: config keys, then run-time changes. */
-static struct binding *
-renew_effective(struct renewer *r, const char *name, char certhash[41],
-    struct cv_err *err)
-{
-	struct journal_binding	 jb;
-	struct binding		*base, *b = NULL;
-	int			 rc;
-
-	certhash[0] = '\0';
-	if ((rc = journal_binding_get(r->j, name, &jb)) == -1) {
-		cv_err_set(err, "binding '%s': the journal cannot be read",
-		    name);
-		return NULL;
-	}
-	base = conf_binding(r->cf, name);
-	if (rc != 0 && base == NULL) {
-		cv_err_set(err, "no binding named '%s'", name);
-		return NULL;
-	}
-	if (base != NULL)
-		b = binding_rebuild(base, rc == 0 ? jb.settings : NULL, err);
-	else {
-		base = binding_new(name, 0, 0);
-		b = binding_rebuild(base, jb.settings, err);
-		binding_free(base);
-	}
-	if (rc == 0) {
-		snprintf(certhash, 41, "%s", jb.certhash);
-		journal_binding_clear(&jb);
-	}
-	return b;
 }
 
 static void
@@ -716,7 +604,7 @@ renew_fail_late(struct renew *rw, const char *reason)
  * state was entered (op idle: start its side effect) and again when that
  * side effect completes (op done: decide the next state).
  */
-static void
+void
 renew_step(struct renew *rw)
 {
 	char	*env[6], *csr, *out;
@@ -975,7 +863,7 @@ renew_step(struct renew *rw)
 
 /* ---- starting renewals ----------------------------------------------- */
 
-static struct renew *
+struct renew *
 renew_find(struct renewer *r, const char *name)
 {
 	struct renew	*rw;
@@ -1002,7 +890,7 @@ renew_alloc(struct renewer *r, struct binding *b)
 	return rw;
 }
 
-static int
+int
 renew_start(struct renewer *r, struct binding *b, const char *certhash,
     const char *reason, struct cv_err *err)
 {
@@ -1031,167 +919,6 @@ renew_start(struct renewer *r, struct binding *b, const char *certhash,
 	    b->name, (long long)rw->id, reason);
 	renew_step(rw);
 	return 0;
-}
-
-/* When b renews next; sets *emergency. */
-static time_t
-renew_when(struct renewer *r, const struct binding *b, const char *certhash,
-    time_t nb, time_t na, time_t now, int *emergency)
-{
-	struct journal_row	last;
-	time_t			m;
-
-	m = sched_moment(&b->window, b->timezone, sched_due(nb, na,
-	    &b->policy), na, b->emergency_before, now, sched_hash(b->name,
-	    certhash), emergency);
-	if (journal_last(r->j, b->name, &last) == 0) {
-		if ((!strcmp(last.state, "failed") ||
-		    !strcmp(last.state, "rolled_back")) &&
-		    !strcmp(last.old_sha1, certhash) && last.next_attempt > m &&
-		    !*emergency)
-			m = sched_moment(&b->window, b->timezone,
-			    (time_t)last.next_attempt, na,
-			    b->emergency_before, now, sched_hash(b->name,
-			    certhash), emergency);
-		journal_row_clear(&last);
-	}
-	return m;
-}
-
-static void
-renew_timer_cb(uv_timer_t *t)
-{
-	struct renewer	*r = t->data;
-
-	renew_schedule(r);
-}
-
-/*
- * Drift: the deployed file (holding sha1) is not what the binding names
- * (certhash).  One event per new thumbprint found; cleared when the file
- * matches again.
- */
-static void
-renew_drift(struct renewer *r, const struct binding *b, const char *certhash,
-    const char *sha1)
-{
-	json_t	*rep = json_object_get(r->drift, b->name);
-
-	if (*certhash && *sha1 && strcmp(sha1, certhash) != 0) {
-		if (rep != NULL && strcmp(json_string_value(rep), sha1) == 0)
-			return;
-		inventory_add_event(r->inv, timeutil_now(), "drift",
-		    b->cert_file, sha1, "%s: %s holds %s, the binding names %s",
-		    b->name, b->cert_file, sha1, certhash);
-		json_object_set_new(r->drift, b->name, json_string(sha1));
-	} else if (rep != NULL)
-		json_object_del(r->drift, b->name);
-}
-
-void
-renew_file_event(struct renewer *r, const char *path)
-{
-	struct binding	*b;
-	struct cv_err	 e;
-	const char	*name;
-	char		 ch[41], sha1[41];
-
-	if (r == NULL || r->closing || path == NULL ||
-	    (name = json_string_value(json_object_get(r->cert_files,
-	    path))) == NULL || renew_find(r, name) != NULL)
-		return;
-	if ((b = renew_effective(r, name, ch, &e)) == NULL)
-		return;
-	if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
-		renew_drift(r, b, ch, sha1);
-	binding_free(b);
-}
-
-/* Makes sure every binding has its row, checks drift, starts what is
- * due and arms the timer for the rest.  Also maps each binding's
- * cert_file to its name for renew_file_event. */
-static void
-renew_schedule(struct renewer *r)
-{
-	struct journal_binding	 jb;
-	struct binding		*b;
-	struct cv_err		 e;
-	char			**names = NULL, sha1[41], ch[41];
-	size_t			 n = 0, i;
-	time_t			 now, nb, na, m, next = 0;
-	int			 em, rc;
-
-	if (r->closing)
-		return;
-	now = renew_now(r);
-	r->armed_for = 0;
-	json_object_clear(r->cert_files);
-	/* Config bindings get a row, with the deployed thumbprint. */
-	for (i = 0; i < r->cf->nbindings; i++) {
-		b = r->cf->bindings[i];
-		if ((rc = journal_binding_get(r->j, b->name, &jb)) == 0)
-			journal_binding_clear(&jb);
-		if (rc != 1)
-			continue;	/* there, or the journal cannot tell */
-		memset(&jb, 0, sizeof(jb));
-		jb.name = b->name;
-		jb.endpoint = (char *)binding_endpoint(b);
-		jb.appid = b->appid;
-		jb.source = (char *)"config";
-		if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
-			memcpy(jb.certhash, sha1, 41);
-		jb.settings = json_object();
-		journal_binding_add_new(r->j, &jb, timeutil_now());
-		json_decref(jb.settings);
-	}
-	journal_binding_names(r->j, &names, &n);
-	for (i = 0; i < n; i++) {
-		if (renew_find(r, names[i]) != NULL)
-			continue;
-		if ((b = renew_effective(r, names[i], ch, &e)) == NULL)
-			continue;
-		if (b->cert_file != NULL)
-			json_object_set_new(r->cert_files, b->cert_file,
-			    json_string(b->name));
-		if (binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1) {
-			binding_free(b);
-			continue;
-		}
-		renew_drift(r, b, ch, sha1);
-		if (b->issuer == NULL) {
-			binding_free(b);
-			continue;
-		}
-		m = renew_when(r, b, ch, nb, na, now, &em);
-		if (m <= now) {
-			if (em)
-				inventory_add_event(r->inv, timeutil_now(),
-				    "renewal_emergency", b->cert_file, ch,
-				    "%s: expires before the next window "
-				    "opens; renewing now", b->name);
-			if (renew_start(r, b, ch, em ? "emergency" : "due",
-			    &e) == -1)
-				log_error("%s: %s", b->name, e.msg);
-			continue;	/* b is the renewal's now */
-		}
-		if (next == 0 || m < next)
-			next = m;
-		binding_free(b);
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	if (next != 0) {
-		/* At most an hour: clock changes and reloads are noticed. */
-		int64_t	d = (int64_t)next - (int64_t)now;
-
-		if (d > 3600)
-			d = 3600;
-		else
-			r->armed_for = next;
-		uv_timer_start(&r->timer, renew_timer_cb, (uint64_t)d * 1000,
-		    0);
-	}
 }
 
 /* Renewals found mid-way: finished (from stopping on, or re-run before
@@ -1263,375 +990,6 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 	renew_recover(r);
 	renew_set_config(r, cf);
 	return r;
-}
-
-/* Reports windows that cannot open before the certificate expires. */
-static void
-renew_check_windows(struct renewer *r)
-{
-	struct binding	*b;
-	struct cv_err	 e;
-	char		 sha1[41], ts[TIMEUTIL_RFC3339_LEN];
-	time_t		 nb, na, o, c, now = timeutil_now();
-	size_t		 i;
-
-	for (i = 0; i < r->cf->nbindings; i++) {
-		b = r->cf->bindings[i];
-		if (b->window.n == 0 ||
-		    binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1)
-			continue;
-		if (sched_next_window(&b->window, b->timezone, sched_due(nb,
-		    na, &b->policy) > now ? sched_due(nb, na, &b->policy) :
-		    now, &o, &c) == -1 || o >= na) {
-			log_error("%s:%d: [binding %s]: window '%s' does not "
-			    "open before %s expires (%s); it will be renewed "
-			    "outside the window", r->cf->file, b->line,
-			    b->name, b->window_str, b->cert_file,
-			    timeutil_rfc3339(na, ts, sizeof(ts)));
-			inventory_add_event(r->inv, now, "window_unreachable",
-			    b->cert_file, sha1, "%s: window '%s' does not open "
-			    "before expiry", b->name, b->window_str);
-		}
-	}
-}
-
-void
-renew_set_config(struct renewer *r, struct config *cf)
-{
-	if (cf != r->cf) {
-		conf_unref(r->cf);
-		r->cf = conf_ref(cf);
-	}
-	renew_check_windows(r);
-	renew_schedule(r);
-}
-
-json_t *
-renew_request(struct renewer *r, const char *name, int now,
-    const char **code, struct cv_err *err)
-{
-	struct binding	*b;
-	struct renew	*rw;
-	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN];
-	time_t		 nb, na, m;
-	int		 em;
-
-	if ((rw = renew_find(r, name)) != NULL) {
-		*code = PROTO_E_BUSY;
-		cv_err_set(err, "%s: renewal %lld is already in state %s",
-		    name, (long long)rw->id, renew_state_name(rw->state));
-		return NULL;
-	}
-	if ((b = renew_effective(r, name, ch, err)) == NULL) {
-		*code = PROTO_E_NOT_FOUND;
-		return NULL;
-	}
-	if (b->issuer == NULL || conf_issuer(r->cf, b->issuer) == NULL) {
-		*code = PROTO_E_BAD_REQUEST;
-		cv_err_set(err, "%s: no issuer (set issuer = NAME)", name);
-		binding_free(b);
-		return NULL;
-	}
-	if (!now) {
-		if (binding_deployed_sha1(b, sha1, &nb, &na, err) == -1) {
-			*code = PROTO_E_BAD_REQUEST;
-			binding_free(b);
-			return NULL;
-		}
-		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
-		if (m > renew_now(r)) {
-			binding_free(b);
-			return json_pack("{s:s, s:b, s:s}", "binding", name,
-			    "started", 0, "next_renewal",
-			    timeutil_rfc3339(m, ts, sizeof(ts)));
-		}
-	}
-	if (renew_start(r, b, ch, now ? "forced" : "due", err) == -1) {
-		*code = PROTO_E_INTERNAL;
-		return NULL;
-	}
-	rw = renew_find(r, name);
-	return json_pack("{s:s, s:b, s:I, s:s}", "binding", name, "started", 1,
-	    "id", (json_int_t)(rw ? rw->id : 0), "state", rw ?
-	    renew_state_name(rw->state) : "done");
-}
-
-json_t *
-renew_list(struct renewer *r, const char *binding)
-{
-	return journal_list(r->j, binding);
-}
-
-/* ---- binding add / update / delete / show ---------------------------- */
-
-static const char *
-renew_arg(json_t *args, const char *k)
-{
-	return json_string_value(json_object_get(args, k));
-}
-
-static json_t *
-renew_binding_json(struct renewer *r, const char *name)
-{
-	struct binding	*b;
-	struct cv_err	 e;
-	struct journal_binding jb;
-	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN], *s;
-	time_t		 nb, na, m;
-	int		 em;
-	json_t		*o;
-	struct issuer	*is;
-
-	if ((b = renew_effective(r, name, ch, &e)) == NULL)
-		return NULL;
-	o = json_object();
-	json_object_set_new(o, "name", json_string(b->name));
-	json_object_set_new(o, b->hostnameport ? "hostnameport" : "ipport",
-	    json_string(binding_endpoint(b)));
-	json_object_set_new(o, "certhash", *ch ? json_string(ch) :
-	    json_null());
-	json_object_set_new(o, "appid", b->appid ? json_string(b->appid) :
-	    json_null());
-	if (journal_binding_get(r->j, name, &jb) == 0) {
-		json_object_set_new(o, "source", json_string(jb.source));
-		journal_binding_clear(&jb);
-	}
-	json_object_set_new(o, "client", json_boolean(b->is_client));
-	json_object_set_new(o, "cert_file", json_string(b->cert_file ?
-	    b->cert_file : ""));
-	json_object_set_new(o, "key_file", json_string(b->key_file ?
-	    b->key_file : ""));
-	if (b->chain_file)
-		json_object_set_new(o, "chain_file",
-		    json_string(b->chain_file));
-	if (b->fullchain_file)
-		json_object_set_new(o, "fullchain_file",
-		    json_string(b->fullchain_file));
-	if (b->cert_file && binding_deployed_sha1(b, sha1, &nb, &na, &e) == 0)
-		json_object_set_new(o, "deployed_sha1", json_string(sha1));
-	else
-		sha1[0] = '\0';
-	json_object_set_new(o, "drift", json_boolean(*sha1 && *ch &&
-	    strcmp(sha1, ch) != 0));
-	s = binding_argv_str(b->stop);
-	json_object_set_new(o, "stop", json_string(s));
-	free(s);
-	s = binding_argv_str(b->start);
-	json_object_set_new(o, "start", json_string(s));
-	free(s);
-	s = binding_argv_str(b->reload);
-	json_object_set_new(o, "reload", json_string(s));
-	free(s);
-	json_object_set_new(o, "require_client_cert",
-	    json_boolean(b->require_client_cert));
-	is = b->issuer ? conf_issuer(r->cf, b->issuer) : NULL;
-	json_object_set_new(o, "issuer", b->issuer ? json_pack("{s:s, s:s}",
-	    "name", b->issuer, "type", is ? issuer_type_name(is->type) :
-	    "undefined") : json_null());
-	json_object_set_new(o, "window", b->window_str ?
-	    json_string(b->window_str) : json_null());
-	json_object_set_new(o, "timezone", json_string(b->timezone ?
-	    b->timezone : "local"));
-	json_object_set_new(o, "renew_before", json_string(b->renew_before ?
-	    b->renew_before : "1/3"));
-	if (*sha1 && b->issuer != NULL) {
-		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
-		json_object_set_new(o, "not_after", json_string(
-		    timeutil_rfc3339(na, ts, sizeof(ts))));
-		json_object_set_new(o, "next_renewal", json_string(
-		    timeutil_rfc3339(m, ts, sizeof(ts))));
-		json_object_set_new(o, "emergency", json_boolean(em));
-	} else
-		json_object_set_new(o, "next_renewal", json_null());
-	binding_free(b);
-	return o;
-}
-
-static const char *
-renew_binding_endpoint_arg(json_t *args)
-{
-	const char	*ep = renew_arg(args, "ipport");
-
-	return ep ? ep : renew_arg(args, "hostnameport");
-}
-
-json_t *
-renew_binding(struct renewer *r, const char *op, json_t *args,
-    const char **code, struct cv_err *err)
-{
-	struct journal_binding	 jb;
-	struct binding		*b = NULL, *base;
-	const char		*ep = renew_binding_endpoint_arg(args);
-	const char		*name = renew_arg(args, "name"), *k;
-	json_t			*v, *arr, *settings = NULL, *res = NULL;
-	char			**names, *certhash = NULL;
-	size_t			 i, n;
-	int			 rc, known, has_key;
-
-	*code = PROTO_E_BAD_REQUEST;
-	memset(&jb, 0, sizeof(jb));
-	if (strcmp(op, "show") == 0) {
-		arr = json_array();
-		journal_binding_names(r->j, &names, &n);
-		for (i = 0; i < n; i++) {
-			v = renew_binding_json(r, names[i]);
-			if (v != NULL && ep != NULL && strcmp(ep,
-			    json_string_value(json_object_get(v,
-			    json_object_get(v, "ipport") ? "ipport" :
-			    "hostnameport"))) != 0) {
-				json_decref(v);
-				v = NULL;
-			}
-			if (v != NULL && name != NULL && strcmp(name,
-			    names[i]) != 0) {
-				json_decref(v);
-				v = NULL;
-			}
-			if (v != NULL)
-				json_array_append_new(arr, v);
-			free(names[i]);
-		}
-		free(names);
-		if ((ep != NULL || name != NULL) && json_array_size(arr) == 0) {
-			json_decref(arr);
-			*code = PROTO_E_NOT_FOUND;
-			cv_err_set(err, "no binding for %s", ep ? ep : name);
-			return NULL;
-		}
-		return arr;
-	}
-	if (ep == NULL && name == NULL) {
-		cv_err_set(err, "ipport=, hostnameport= or name= is required");
-		return NULL;
-	}
-	rc = ep != NULL ? journal_binding_by_endpoint(r->j, ep, &jb) :
-	    journal_binding_get(r->j, name, &jb);
-	if (strcmp(op, "add") == 0) {
-		if (rc == 0) {
-			cv_err_set(err, "%s is already bound (binding %s); "
-			    "use binding update", jb.endpoint, jb.name);
-			goto out;
-		}
-		if (ep == NULL || renew_arg(args, "certhash") == NULL ||
-		    renew_arg(args, "appid") == NULL) {
-			cv_err_set(err, "binding add needs ipport= (or "
-			    "hostnameport=), certhash= and appid=");
-			goto out;
-		}
-		if (name == NULL)
-			name = ep;
-		if (conf_binding(r->cf, name) != NULL) {
-			cv_err_set(err, "binding %s is declared in %s", name,
-			    r->cf->file);
-			goto out;
-		}
-		jb.name = xstrdup(name);
-		jb.source = xstrdup("runtime");
-		jb.settings = json_object();
-	} else if (rc != 0) {
-		*code = PROTO_E_NOT_FOUND;
-		cv_err_set(err, "no binding for %s", ep ? ep : name);
-		goto out;
-	} else if (strcmp(op, "delete") == 0) {
-		if (strcmp(jb.source, "config") == 0 &&
-		    conf_binding(r->cf, jb.name) != NULL) {
-			cv_err_set(err, "binding %s is declared in %s: remove "
-			    "it there and reload", jb.name, r->cf->file);
-			goto out;
-		}
-		if (renew_find(r, jb.name) != NULL) {
-			*code = PROTO_E_BUSY;
-			cv_err_set(err, "binding %s is being renewed", jb.name);
-			goto out;
-		}
-		journal_binding_delete(r->j, jb.name);
-		res = json_pack("{s:s, s:b}", "name", jb.name, "deleted", 1);
-		goto out;
-	} else if (strcmp(op, "update") != 0) {
-		cv_err_set(err, "binding: '%s' is not add, update, delete or "
-		    "show", op);
-		goto out;
-	}
-	/* add / update: every given key but name and certhash lands in the
-	 * settings; what is not given stays as it was. */
-	settings = json_deep_copy(jb.settings);
-	json_object_foreach(args, k, v) {
-		if (!strcmp(k, "name") || !strcmp(k, "certhash"))
-			continue;
-		if (!json_is_string(v)) {
-			cv_err_set(err, "%s: a string is expected", k);
-			goto out;
-		}
-		json_object_set(settings, k, v);
-	}
-	base = conf_binding(r->cf, jb.name);
-	if (base == NULL)
-		base = b = binding_new(jb.name, 0, 0);
-	b = binding_rebuild(base, settings, err);
-	if (base != conf_binding(r->cf, jb.name))
-		binding_free(base);
-	if (b == NULL)
-		goto out;
-	if (renew_arg(args, "certhash") != NULL) {
-		if (binding_set_key(b, "certhash", renew_arg(args, "certhash"),
-		    err) == -1)
-			goto out;
-		certhash = xstrdup(b->certhash);
-		known = journal_cert_known(r->j, certhash, &has_key);
-		if (known <= 0) {
-			cv_err_set(err, "certhash %s is not in the inventory "
-			    "(watch the directory that holds it, or add it to "
-			    "a watched path)", certhash);
-			goto out;
-		}
-		if (!has_key && b->cert_file && b->key_file) {
-			char		 s1[41];
-			struct cv_err	 e;
-			gnutls_x509_privkey_t key = NULL;
-			struct x509_load_opts lo;
-			struct x509_file *f = NULL;
-
-			memset(&lo, 0, sizeof(lo));
-			if (binding_deployed_sha1(b, s1, NULL, NULL, &e) == 0 &&
-			    !strcmp(s1, certhash) &&
-			    pki_key_load(b->key_file, NULL, &key, &e) == 0 &&
-			    x509_load_file(b->cert_file, &lo, &f, &e) == 0 &&
-			    f->ncerts > 0 && pki_key_matches(key,
-			    f->certs[pki_file_leaf(f)].crt))
-				has_key = 1;
-			if (key != NULL)
-				gnutls_x509_privkey_deinit(key);
-			x509_file_free(f);
-		}
-		if (!has_key) {
-			cv_err_set(err, "certhash %s: the private key of this "
-			    "certificate is not known (no watched file holds "
-			    "it with its key, and key_file does not match)",
-			    certhash);
-			goto out;
-		}
-		snprintf(jb.certhash, sizeof(jb.certhash), "%s", certhash);
-	}
-	free(jb.endpoint);
-	jb.endpoint = xstrdup(binding_endpoint(b));
-	free(jb.appid);
-	jb.appid = b->appid ? xstrdup(b->appid) : NULL;
-	json_decref(jb.settings);
-	jb.settings = settings;
-	settings = NULL;
-	if (journal_binding_put(r->j, &jb, timeutil_now()) == -1) {
-		*code = PROTO_E_INTERNAL;
-		cv_err_set(err, "cannot write the binding");
-		goto out;
-	}
-	res = renew_binding_json(r, jb.name);
-	renew_schedule(r);
-out:
-	free(certhash);
-	binding_free(b);
-	json_decref(settings);
-	journal_binding_clear(&jb);
-	return res;
 }
 
 void

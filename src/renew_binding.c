@@ -1,0 +1,377 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "binding.h"
+#include "issuer.h"
+#include "journal.h"
+#include "proto.h"
+#include "renew.h"
+#include "renew_int.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/* The binding as it stands: config keys, then run-time changes. */
+struct binding *
+renew_effective(struct renewer *r, const char *name, char certhash[41],
+    struct cv_err *err)
+{
+	struct journal_binding	 jb;
+	struct binding		*base, *b = NULL;
+	int			 rc;
+
+	certhash[0] = '\0';
+	if ((rc = journal_binding_get(r->j, name, &jb)) == -1) {
+		cv_err_set(err, "binding '%s': the journal cannot be read",
+		    name);
+		return NULL;
+	}
+	base = conf_binding(r->cf, name);
+	if (rc != 0 && base == NULL) {
+		cv_err_set(err, "no binding named '%s'", name);
+		return NULL;
+	}
+	if (base != NULL)
+		b = binding_rebuild(base, rc == 0 ? jb.settings : NULL, err);
+	else {
+		base = binding_new(name, 0, 0);
+		b = binding_rebuild(base, jb.settings, err);
+		binding_free(base);
+	}
+	if (rc == 0) {
+		snprintf(certhash, 41, "%s", jb.certhash);
+		journal_binding_clear(&jb);
+	}
+	return b;
+}
+
+json_t *
+renew_request(struct renewer *r, const char *name, int now,
+    const char **code, struct cv_err *err)
+{
+	struct binding	*b;
+	struct renew	*rw;
+	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN];
+	time_t		 nb, na, m;
+	int		 em;
+
+	if ((rw = renew_find(r, name)) != NULL) {
+		*code = PROTO_E_BUSY;
+		cv_err_set(err, "%s: renewal %lld is already in state %s",
+		    name, (long long)rw->id, renew_state_name(rw->state));
+		return NULL;
+	}
+	if ((b = renew_effective(r, name, ch, err)) == NULL) {
+		*code = PROTO_E_NOT_FOUND;
+		return NULL;
+	}
+	if (b->issuer == NULL || conf_issuer(r->cf, b->issuer) == NULL) {
+		*code = PROTO_E_BAD_REQUEST;
+		cv_err_set(err, "%s: no issuer (set issuer = NAME)", name);
+		binding_free(b);
+		return NULL;
+	}
+	if (!now) {
+		if (binding_deployed_sha1(b, sha1, &nb, &na, err) == -1) {
+			*code = PROTO_E_BAD_REQUEST;
+			binding_free(b);
+			return NULL;
+		}
+		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
+		if (m > renew_now(r)) {
+			binding_free(b);
+			return json_pack("{s:s, s:b, s:s}", "binding", name,
+			    "started", 0, "next_renewal",
+			    timeutil_rfc3339(m, ts, sizeof(ts)));
+		}
+	}
+	if (renew_start(r, b, ch, now ? "forced" : "due", err) == -1) {
+		*code = PROTO_E_INTERNAL;
+		return NULL;
+	}
+	rw = renew_find(r, name);
+	return json_pack("{s:s, s:b, s:I, s:s}", "binding", name, "started", 1,
+	    "id", (json_int_t)(rw ? rw->id : 0), "state", rw ?
+	    renew_state_name(rw->state) : "done");
+}
+
+json_t *
+renew_list(struct renewer *r, const char *binding)
+{
+	return journal_list(r->j, binding);
+}
+
+/* ---- binding add / update / delete / show ---------------------------- */
+
+static const char *
+renew_arg(json_t *args, const char *k)
+{
+	return json_string_value(json_object_get(args, k));
+}
+
+static json_t *
+renew_binding_json(struct renewer *r, const char *name)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	struct journal_binding jb;
+	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN], *s;
+	time_t		 nb, na, m;
+	int		 em;
+	json_t		*o;
+	struct issuer	*is;
+
+	if ((b = renew_effective(r, name, ch, &e)) == NULL)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "name", json_string(b->name));
+	json_object_set_new(o, b->hostnameport ? "hostnameport" : "ipport",
+	    json_string(binding_endpoint(b)));
+	json_object_set_new(o, "certhash", *ch ? json_string(ch) :
+	    json_null());
+	json_object_set_new(o, "appid", b->appid ? json_string(b->appid) :
+	    json_null());
+	if (journal_binding_get(r->j, name, &jb) == 0) {
+		json_object_set_new(o, "source", json_string(jb.source));
+		journal_binding_clear(&jb);
+	}
+	json_object_set_new(o, "client", json_boolean(b->is_client));
+	json_object_set_new(o, "cert_file", json_string(b->cert_file ?
+	    b->cert_file : ""));
+	json_object_set_new(o, "key_file", json_string(b->key_file ?
+	    b->key_file : ""));
+	if (b->chain_file)
+		json_object_set_new(o, "chain_file",
+		    json_string(b->chain_file));
+	if (b->fullchain_file)
+		json_object_set_new(o, "fullchain_file",
+		    json_string(b->fullchain_file));
+	if (b->cert_file && binding_deployed_sha1(b, sha1, &nb, &na, &e) == 0)
+		json_object_set_new(o, "deployed_sha1", json_string(sha1));
+	else
+		sha1[0] = '\0';
+	json_object_set_new(o, "drift", json_boolean(*sha1 && *ch &&
+	    strcmp(sha1, ch) != 0));
+	s = binding_argv_str(b->stop);
+	json_object_set_new(o, "stop", json_string(s));
+	free(s);
+	s = binding_argv_str(b->start);
+	json_object_set_new(o, "start", json_string(s));
+	free(s);
+	s = binding_argv_str(b->reload);
+	json_object_set_new(o, "reload", json_string(s));
+	free(s);
+	json_object_set_new(o, "require_client_cert",
+	    json_boolean(b->require_client_cert));
+	is = b->issuer ? conf_issuer(r->cf, b->issuer) : NULL;
+	json_object_set_new(o, "issuer", b->issuer ? json_pack("{s:s, s:s}",
+	    "name", b->issuer, "type", is ? issuer_type_name(is->type) :
+	    "undefined") : json_null());
+	json_object_set_new(o, "window", b->window_str ?
+	    json_string(b->window_str) : json_null());
+	json_object_set_new(o, "timezone", json_string(b->timezone ?
+	    b->timezone : "local"));
+	json_object_set_new(o, "renew_before", json_string(b->renew_before ?
+	    b->renew_before : "1/3"));
+	if (*sha1 && b->issuer != NULL) {
+		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
+		json_object_set_new(o, "not_after", json_string(
+		    timeutil_rfc3339(na, ts, sizeof(ts))));
+		json_object_set_new(o, "next_renewal", json_string(
+		    timeutil_rfc3339(m, ts, sizeof(ts))));
+		json_object_set_new(o, "emergency", json_boolean(em));
+	} else
+		json_object_set_new(o, "next_renewal", json_null());
+	binding_free(b);
+	return o;
+}
+
+static const char *
+renew_binding_endpoint_arg(json_t *args)
+{
+	const char	*ep = renew_arg(args, "ipport");
+
+	return ep ? ep : renew_arg(args, "hostnameport");
+}
+
+json_t *
+renew_binding(struct renewer *r, const char *op, json_t *args,
+    const char **code, struct cv_err *err)
+{
+	struct journal_binding	 jb;
+	struct binding		*b = NULL, *base;
+	const char		*ep = renew_binding_endpoint_arg(args);
+	const char		*name = renew_arg(args, "name"), *k;
+	json_t			*v, *arr, *settings = NULL, *res = NULL;
+	char			**names, *certhash = NULL;
+	size_t			 i, n;
+	int			 rc, known, has_key;
+
+	*code = PROTO_E_BAD_REQUEST;
+	memset(&jb, 0, sizeof(jb));
+	if (strcmp(op, "show") == 0) {
+		arr = json_array();
+		journal_binding_names(r->j, &names, &n);
+		for (i = 0; i < n; i++) {
+			v = renew_binding_json(r, names[i]);
+			if (v != NULL && ep != NULL && strcmp(ep,
+			    json_string_value(json_object_get(v,
+			    json_object_get(v, "ipport") ? "ipport" :
+			    "hostnameport"))) != 0) {
+				json_decref(v);
+				v = NULL;
+			}
+			if (v != NULL && name != NULL && strcmp(name,
+			    names[i]) != 0) {
+				json_decref(v);
+				v = NULL;
+			}
+			if (v != NULL)
+				json_array_append_new(arr, v);
+			free(names[i]);
+		}
+		free(names);
+		if ((ep != NULL || name != NULL) && json_array_size(arr) == 0) {
+			json_decref(arr);
+			*code = PROTO_E_NOT_FOUND;
+			cv_err_set(err, "no binding for %s", ep ? ep : name);
+			return NULL;
+		}
+		return arr;
+	}
+	if (ep == NULL && name == NULL) {
+		cv_err_set(err, "ipport=, hostnameport= or name= is required");
+		return NULL;
+	}
+	rc = ep != NULL ? journal_binding_by_endpoint(r->j, ep, &jb) :
+	    journal_binding_get(r->j, name, &jb);
+	if (strcmp(op, "add") == 0) {
+		if (rc == 0) {
+			cv_err_set(err, "%s is already bound (binding %s); "
+			    "use binding update", jb.endpoint, jb.name);
+			goto out;
+		}
+		if (ep == NULL || renew_arg(args, "certhash") == NULL ||
+		    renew_arg(args, "appid") == NULL) {
+			cv_err_set(err, "binding add needs ipport= (or "
+			    "hostnameport=), certhash= and appid=");
+			goto out;
+		}
+		if (name == NULL)
+			name = ep;
+		if (conf_binding(r->cf, name) != NULL) {
+			cv_err_set(err, "binding %s is declared in %s", name,
+			    r->cf->file);
+			goto out;
+		}
+		jb.name = xstrdup(name);
+		jb.source = xstrdup("runtime");
+		jb.settings = json_object();
+	} else if (rc != 0) {
+		*code = PROTO_E_NOT_FOUND;
+		cv_err_set(err, "no binding for %s", ep ? ep : name);
+		goto out;
+	} else if (strcmp(op, "delete") == 0) {
+		if (strcmp(jb.source, "config") == 0 &&
+		    conf_binding(r->cf, jb.name) != NULL) {
+			cv_err_set(err, "binding %s is declared in %s: remove "
+			    "it there and reload", jb.name, r->cf->file);
+			goto out;
+		}
+		if (renew_find(r, jb.name) != NULL) {
+			*code = PROTO_E_BUSY;
+			cv_err_set(err, "binding %s is being renewed", jb.name);
+			goto out;
+		}
+		journal_binding_delete(r->j, jb.name);
+		res = json_pack("{s:s, s:b}", "name", jb.name, "deleted", 1);
+		goto out;
+	} else if (strcmp(op, "update") != 0) {
+		cv_err_set(err, "binding: '%s' is not add, update, delete or "
+		    "show", op);
+		goto out;
+	}
+	/* add / update: every given key but name and certhash lands in the
+	 * settings; what is not given stays as it was. */
+	settings = json_deep_copy(jb.settings);
+	json_object_foreach(args, k, v) {
+		if (!strcmp(k, "name") || !strcmp(k, "certhash"))
+			continue;
+		if (!json_is_string(v)) {
+			cv_err_set(err, "%s: a string is expected", k);
+			goto out;
+		}
+		json_object_set(settings, k, v);
+	}
+	base = conf_binding(r->cf, jb.name);
+	if (base == NULL)
+		base = b = binding_new(jb.name, 0, 0);
+	b = binding_rebuild(base, settings, err);
+	if (base != conf_binding(r->cf, jb.name))
+		binding_free(base);
+	if (b == NULL)
+		goto out;
+	if (renew_arg(args, "certhash") != NULL) {
+		if (binding_set_key(b, "certhash", renew_arg(args, "certhash"),
+		    err) == -1)
+			goto out;
+		certhash = xstrdup(b->certhash);
+		known = journal_cert_known(r->j, certhash, &has_key);
+		if (known <= 0) {
+			cv_err_set(err, "certhash %s is not in the inventory "
+			    "(watch the directory that holds it, or add it to "
+			    "a watched path)", certhash);
+			goto out;
+		}
+		if (!has_key && b->cert_file && b->key_file) {
+			char		 s1[41];
+			struct cv_err	 e;
+			gnutls_x509_privkey_t key = NULL;
+			struct x509_load_opts lo;
+			struct x509_file *f = NULL;
+
+			memset(&lo, 0, sizeof(lo));
+			if (binding_deployed_sha1(b, s1, NULL, NULL, &e) == 0 &&
+			    !strcmp(s1, certhash) &&
+			    pki_key_load(b->key_file, NULL, &key, &e) == 0 &&
+			    x509_load_file(b->cert_file, &lo, &f, &e) == 0 &&
+			    f->ncerts > 0 && pki_key_matches(key,
+			    f->certs[pki_file_leaf(f)].crt))
+				has_key = 1;
+			if (key != NULL)
+				gnutls_x509_privkey_deinit(key);
+			x509_file_free(f);
+		}
+		if (!has_key) {
+			cv_err_set(err, "certhash %s: the private key of this "
+			    "certificate is not known (no watched file holds "
+			    "it with its key, and key_file does not match)",
+			    certhash);
+			goto out;
+		}
+		snprintf(jb.certhash, sizeof(jb.certhash), "%s", certhash);
+	}
+	free(jb.endpoint);
+	jb.endpoint = xstrdup(binding_endpoint(b));
+	free(jb.appid);
+	jb.appid = b->appid ? xstrdup(b->appid) : NULL;
+	json_decref(jb.settings);
+	jb.settings = settings;
+	settings = NULL;
+	if (journal_binding_put(r->j, &jb, timeutil_now()) == -1) {
+		*code = PROTO_E_INTERNAL;
+		cv_err_set(err, "cannot write the binding");
+		goto out;
+	}
+	res = renew_binding_json(r, jb.name);
+	renew_schedule(r);
+out:
+	free(certhash);
+	binding_free(b);
+	json_decref(settings);
+	journal_binding_clear(&jb);
+	return res;
+}

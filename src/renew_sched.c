@@ -1,0 +1,215 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "binding.h"
+#include "journal.h"
+#include "log.h"
+#include "renew.h"
+#include "renew_int.h"
+#include "schedule.h"
+#include "timeutil.h"
+
+/* When b renews next; sets *emergency. */
+time_t
+renew_when(struct renewer *r, const struct binding *b, const char *certhash,
+    time_t nb, time_t na, time_t now, int *emergency)
+{
+	struct journal_row	last;
+	time_t			m;
+
+	m = sched_moment(&b->window, b->timezone, sched_due(nb, na,
+	    &b->policy), na, b->emergency_before, now, sched_hash(b->name,
+	    certhash), emergency);
+	if (journal_last(r->j, b->name, &last) == 0) {
+		if ((!strcmp(last.state, "failed") ||
+		    !strcmp(last.state, "rolled_back")) &&
+		    !strcmp(last.old_sha1, certhash) && last.next_attempt > m &&
+		    !*emergency)
+			m = sched_moment(&b->window, b->timezone,
+			    (time_t)last.next_attempt, na,
+			    b->emergency_before, now, sched_hash(b->name,
+			    certhash), emergency);
+		journal_row_clear(&last);
+	}
+	return m;
+}
+
+static void
+renew_timer_cb(uv_timer_t *t)
+{
+	struct renewer	*r = t->data;
+
+	renew_schedule(r);
+}
+
+/*
+ * Drift: the deployed file (holding sha1) is not what the binding names
+ * (certhash).  One event per new thumbprint found; cleared when the file
+ * matches again.
+ */
+static void
+renew_drift(struct renewer *r, const struct binding *b, const char *certhash,
+    const char *sha1)
+{
+	json_t	*rep = json_object_get(r->drift, b->name);
+
+	if (*certhash && *sha1 && strcmp(sha1, certhash) != 0) {
+		if (rep != NULL && strcmp(json_string_value(rep), sha1) == 0)
+			return;
+		inventory_add_event(r->inv, timeutil_now(), "drift",
+		    b->cert_file, sha1, "%s: %s holds %s, the binding names %s",
+		    b->name, b->cert_file, sha1, certhash);
+		json_object_set_new(r->drift, b->name, json_string(sha1));
+	} else if (rep != NULL)
+		json_object_del(r->drift, b->name);
+}
+
+void
+renew_file_event(struct renewer *r, const char *path)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	const char	*name;
+	char		 ch[41], sha1[41];
+
+	if (r == NULL || r->closing || path == NULL ||
+	    (name = json_string_value(json_object_get(r->cert_files,
+	    path))) == NULL || renew_find(r, name) != NULL)
+		return;
+	if ((b = renew_effective(r, name, ch, &e)) == NULL)
+		return;
+	if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
+		renew_drift(r, b, ch, sha1);
+	binding_free(b);
+}
+
+/* Makes sure every binding has its row, checks drift, starts what is
+ * due and arms the timer for the rest.  Also maps each binding's
+ * cert_file to its name for renew_file_event. */
+void
+renew_schedule(struct renewer *r)
+{
+	struct journal_binding	 jb;
+	struct binding		*b;
+	struct cv_err		 e;
+	char			**names = NULL, sha1[41], ch[41];
+	size_t			 n = 0, i;
+	time_t			 now, nb, na, m, next = 0;
+	int			 em, rc;
+
+	if (r->closing)
+		return;
+	now = renew_now(r);
+	r->armed_for = 0;
+	json_object_clear(r->cert_files);
+	/* Config bindings get a row, with the deployed thumbprint. */
+	for (i = 0; i < r->cf->nbindings; i++) {
+		b = r->cf->bindings[i];
+		if ((rc = journal_binding_get(r->j, b->name, &jb)) == 0)
+			journal_binding_clear(&jb);
+		if (rc != 1)
+			continue;	/* there, or the journal cannot tell */
+		memset(&jb, 0, sizeof(jb));
+		jb.name = b->name;
+		jb.endpoint = (char *)binding_endpoint(b);
+		jb.appid = b->appid;
+		jb.source = (char *)"config";
+		if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
+			memcpy(jb.certhash, sha1, 41);
+		jb.settings = json_object();
+		journal_binding_add_new(r->j, &jb, timeutil_now());
+		json_decref(jb.settings);
+	}
+	journal_binding_names(r->j, &names, &n);
+	for (i = 0; i < n; i++) {
+		if (renew_find(r, names[i]) != NULL)
+			continue;
+		if ((b = renew_effective(r, names[i], ch, &e)) == NULL)
+			continue;
+		if (b->cert_file != NULL)
+			json_object_set_new(r->cert_files, b->cert_file,
+			    json_string(b->name));
+		if (binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1) {
+			binding_free(b);
+			continue;
+		}
+		renew_drift(r, b, ch, sha1);
+		if (b->issuer == NULL) {
+			binding_free(b);
+			continue;
+		}
+		m = renew_when(r, b, ch, nb, na, now, &em);
+		if (m <= now) {
+			if (em)
+				inventory_add_event(r->inv, timeutil_now(),
+				    "renewal_emergency", b->cert_file, ch,
+				    "%s: expires before the next window "
+				    "opens; renewing now", b->name);
+			if (renew_start(r, b, ch, em ? "emergency" : "due",
+			    &e) == -1)
+				log_error("%s: %s", b->name, e.msg);
+			continue;	/* b is the renewal's now */
+		}
+		if (next == 0 || m < next)
+			next = m;
+		binding_free(b);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (next != 0) {
+		/* At most an hour: clock changes and reloads are noticed. */
+		int64_t	d = (int64_t)next - (int64_t)now;
+
+		if (d > 3600)
+			d = 3600;
+		else
+			r->armed_for = next;
+		uv_timer_start(&r->timer, renew_timer_cb, (uint64_t)d * 1000,
+		    0);
+	}
+}
+
+/* Reports windows that cannot open before the certificate expires. */
+static void
+renew_check_windows(struct renewer *r)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	char		 sha1[41], ts[TIMEUTIL_RFC3339_LEN];
+	time_t		 nb, na, o, c, now = timeutil_now();
+	size_t		 i;
+
+	for (i = 0; i < r->cf->nbindings; i++) {
+		b = r->cf->bindings[i];
+		if (b->window.n == 0 ||
+		    binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1)
+			continue;
+		if (sched_next_window(&b->window, b->timezone, sched_due(nb,
+		    na, &b->policy) > now ? sched_due(nb, na, &b->policy) :
+		    now, &o, &c) == -1 || o >= na) {
+			log_error("%s:%d: [binding %s]: window '%s' does not "
+			    "open before %s expires (%s); it will be renewed "
+			    "outside the window", r->cf->file, b->line,
+			    b->name, b->window_str, b->cert_file,
+			    timeutil_rfc3339(na, ts, sizeof(ts)));
+			inventory_add_event(r->inv, now, "window_unreachable",
+			    b->cert_file, sha1, "%s: window '%s' does not open "
+			    "before expiry", b->name, b->window_str);
+		}
+	}
+}
+
+void
+renew_set_config(struct renewer *r, struct config *cf)
+{
+	if (cf != r->cf) {
+		conf_unref(r->cf);
+		r->cf = conf_ref(cf);
+	}
+	renew_check_windows(r);
+	renew_schedule(r);
+}
