@@ -985,6 +985,8 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 	journal_open(inv, &r->j, &e);
 	r->drift = json_object();
 	r->cert_files = json_object();
+	r->windows_done = json_object();
+	r->dep = deployed_new(loop, inv, renew_deployed_ready, r);
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	renew_recover(r);
@@ -1029,6 +1031,8 @@ renew_free_all(struct renewer *r)
 	journal_close(r->j);
 	json_decref(r->drift);
 	json_decref(r->cert_files);
+	json_decref(r->windows_done);
+	deployed_free(r->dep);
 	conf_unref(r->cf);
 	free(r->state_dir);
 	free(r->store);

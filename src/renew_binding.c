@@ -52,11 +52,12 @@ json_t *
 renew_request(struct renewer *r, const char *name, int now,
     const char **code, struct cv_err *err)
 {
-	struct binding	*b;
-	struct renew	*rw;
-	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN];
-	time_t		 nb, na, m;
-	int		 em;
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct renew		*rw;
+	char			 ch[41], ts[TIMEUTIL_RFC3339_LEN];
+	time_t			 m;
+	int			 em, rc;
 
 	if ((rw = renew_find(r, name)) != NULL) {
 		*code = PROTO_E_BUSY;
@@ -75,12 +76,18 @@ renew_request(struct renewer *r, const char *name, int now,
 		return NULL;
 	}
 	if (!now) {
-		if (binding_deployed_sha1(b, sha1, &nb, &na, err) == -1) {
-			*code = PROTO_E_BAD_REQUEST;
+		/* The loop does not read files: an unwatched cert_file
+		 * being read now means "ask again". */
+		if ((rc = renew_deployed(r, b, &l, err)) != 0) {
+			*code = rc == -1 ? PROTO_E_BAD_REQUEST : PROTO_E_BUSY;
+			if (rc == DEPLOYED_PENDING)
+				cv_err_set(err, "%s: %s is being read; ask "
+				    "again in a moment", name, b->cert_file);
 			binding_free(b);
 			return NULL;
 		}
-		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
+		m = renew_when(r, b, ch, l.not_before, l.not_after,
+		    renew_now(r), &em);
 		if (m > renew_now(r)) {
 			binding_free(b);
 			return json_pack("{s:s, s:b, s:s}", "binding", name,
@@ -115,12 +122,13 @@ renew_arg(json_t *args, const char *k)
 static json_t *
 renew_binding_json(struct renewer *r, const char *name)
 {
+	struct deployed_leaf	 l;
 	struct binding	*b;
 	struct cv_err	 e;
 	struct journal_binding jb;
 	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN], *s;
-	time_t		 nb, na, m;
-	int		 em;
+	time_t		 nb = 0, na = 0, m;
+	int		 em, rc;
 	json_t		*o;
 	struct issuer	*is;
 
@@ -149,10 +157,19 @@ renew_binding_json(struct renewer *r, const char *name)
 	if (b->fullchain_file)
 		json_object_set_new(o, "fullchain_file",
 		    json_string(b->fullchain_file));
-	if (b->cert_file && binding_deployed_sha1(b, sha1, &nb, &na, &e) == 0)
+	/* Not known yet (an unwatched file being read on the pool): no
+	 * deployed_sha1, no next_renewal, "deployed": "reading". */
+	if ((rc = renew_deployed(r, b, &l, &e)) == 0) {
+		memcpy(sha1, l.sha1, sizeof(sha1));
+		nb = l.not_before;
+		na = l.not_after;
 		json_object_set_new(o, "deployed_sha1", json_string(sha1));
-	else
+	} else {
 		sha1[0] = '\0';
+		if (rc == DEPLOYED_PENDING)
+			json_object_set_new(o, "deployed",
+			    json_string("reading"));
+	}
 	json_object_set_new(o, "drift", json_boolean(*sha1 && *ch &&
 	    strcmp(sha1, ch) != 0));
 	s = binding_argv_str(b->stop);

@@ -8,6 +8,7 @@
 #ifndef CV_RENEW_INT_H
 #define CV_RENEW_INT_H
 
+#include "deployed.h"
 #include <time.h>
 #include <uv.h>
 
@@ -88,6 +89,9 @@ struct renewer {
 	struct renew		*active;
 	json_t			*drift;		/* binding -> reported sha1 */
 	json_t			*cert_files;	/* cert_file -> binding */
+	struct deployed		*dep;		/* what cert_files hold */
+	int			 dep_pending;	/* a read is out: redo */
+	json_t			*windows_done;	/* bindings window-checked */
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
@@ -103,6 +107,12 @@ int		 renew_start(struct renewer *, struct binding *,
 
 /* renew_sched.c */
 void		 renew_schedule(struct renewer *);
+void		 renew_check_windows(struct renewer *);
+/* deployed_get() for b's cert_file; a pending read is noted, and the
+ * schedule runs again when it is done (renew_deployed_ready). */
+int		 renew_deployed(struct renewer *, const struct binding *,
+		    struct deployed_leaf *, struct cv_err *);
+void		 renew_deployed_ready(void *renewer);
 time_t		 renew_when(struct renewer *, const struct binding *,
 		    const char *certhash, time_t nb, time_t na, time_t now,
 		    int *emergency);
