@@ -133,6 +133,7 @@ binding_new(const char *name, int is_client, int line)
 {
 	struct binding	*b = xcalloc(1, sizeof(*b));
 
+	b->refs = 1;
 	b->name = xstrdup(name);
 	b->is_client = is_client;
 	b->line = line;
@@ -331,7 +332,7 @@ binding_free(struct binding *b)
 {
 	size_t	i;
 
-	if (b == NULL)
+	if (b == NULL || --b->refs > 0)
 		return;
 	free(b->name);
 	free(b->ipport);
@@ -364,6 +365,13 @@ binding_free(struct binding *b)
 		free(b->kv[i]);
 	free(b->kv);
 	free(b);
+}
+
+struct binding *
+binding_ref(struct binding *b)
+{
+	b->refs++;
+	return b;
 }
 
 struct binding *

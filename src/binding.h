@@ -50,6 +50,7 @@ struct issuer {
 };
 
 struct binding {
+	int			 refs;		/* binding_ref / binding_free */
 	char			*name;
 	int			 line;		/* 0: made at run time */
 	int			 is_client;	/* [client NAME] */
@@ -101,7 +102,10 @@ int	 binding_set_key(struct binding *, const char *key, const char *value,
 	    struct cv_err *);
 /* Checks what only the whole section can tell. */
 int	 binding_finish(struct binding *, struct cv_err *);
+/* Drops a reference; the last one frees.  Effective bindings are
+ * shared (the renewer's cache and each renewal) and never changed. */
 void	 binding_free(struct binding *);
+struct binding	*binding_ref(struct binding *);
 /* A new binding from b's keys with the pairs of overlay (a JSON object of
  * strings) applied after them. */
 struct binding	*binding_rebuild(const struct binding *b, json_t *overlay,

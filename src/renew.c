@@ -1032,6 +1032,7 @@ renew_free_all(struct renewer *r)
 	json_decref(r->drift);
 	json_decref(r->cert_files);
 	json_decref(r->windows_done);
+	renew_eff_clear(r);
 	deployed_free(r->dep);
 	conf_unref(r->cf);
 	free(r->state_dir);

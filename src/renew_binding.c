@@ -14,7 +14,85 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-/* The binding as it stands: config keys, then run-time changes. */
+/*
+ * Effective bindings are built once per configuration and journal
+ * settings: building one parses every key again and resolves owner and
+ * group (getpwnam, getgrnam: the name service, maybe LDAP).  An entry is
+ * valid while the configuration is the same (renew_set_config clears the
+ * cache) and the journal's settings for the name are equal to its own
+ * (binding add/update change them).
+ */
+struct renew_eff {
+	char		*name;
+	json_t		*settings;	/* NULL: no journal row */
+	struct binding	*b;		/* one reference */
+};
+
+/* Names remembered at most; past this the cache starts over. */
+#define RENEW_MAX_EFF	4096
+
+void
+renew_eff_clear(struct renewer *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->neff; i++) {
+		free(r->eff[i].name);
+		json_decref(r->eff[i].settings);
+		binding_free(r->eff[i].b);
+	}
+	free(r->eff);
+	r->eff = NULL;
+	r->neff = 0;
+}
+
+static struct renew_eff *
+renew_eff_find(struct renewer *r, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < r->neff; i++)
+		if (strcmp(r->eff[i].name, name) == 0)
+			return &r->eff[i];
+	return NULL;
+}
+
+static struct binding *
+renew_eff_build(struct renewer *r, const char *name, struct binding *base,
+    json_t *settings, struct cv_err *err)
+{
+	struct renew_eff	*e = renew_eff_find(r, name);
+	struct binding		*b;
+
+	if (e != NULL && (settings == NULL ? e->settings == NULL :
+	    e->settings != NULL && json_equal(settings, e->settings)))
+		return binding_ref(e->b);
+	if (base != NULL)
+		b = binding_rebuild(base, settings, err);
+	else {
+		base = binding_new(name, 0, 0);
+		b = binding_rebuild(base, settings, err);
+		binding_free(base);
+	}
+	if (b == NULL)
+		return NULL;
+	if (e == NULL) {
+		if (r->neff == RENEW_MAX_EFF)
+			renew_eff_clear(r);
+		r->eff = xreallocarray(r->eff, r->neff + 1, sizeof(*r->eff));
+		e = &r->eff[r->neff++];
+		e->name = xstrdup(name);
+	} else {
+		json_decref(e->settings);
+		binding_free(e->b);
+	}
+	e->settings = settings ? json_deep_copy(settings) : NULL;
+	e->b = binding_ref(b);
+	return b;
+}
+
+/* The binding as it stands: config keys, then run-time changes.  The
+ * caller owns a reference (binding_free) and does not change it. */
 struct binding *
 renew_effective(struct renewer *r, const char *name, char certhash[41],
     struct cv_err *err)
@@ -34,13 +112,7 @@ renew_effective(struct renewer *r, const char *name, char certhash[41],
 		cv_err_set(err, "no binding named '%s'", name);
 		return NULL;
 	}
-	if (base != NULL)
-		b = binding_rebuild(base, rc == 0 ? jb.settings : NULL, err);
-	else {
-		base = binding_new(name, 0, 0);
-		b = binding_rebuild(base, jb.settings, err);
-		binding_free(base);
-	}
+	b = renew_eff_build(r, name, base, rc == 0 ? jb.settings : NULL, err);
 	if (rc == 0) {
 		snprintf(certhash, 41, "%s", jb.certhash);
 		journal_binding_clear(&jb);

@@ -92,6 +92,8 @@ struct renewer {
 	struct deployed		*dep;		/* what cert_files hold */
 	int			 dep_pending;	/* a read is out: redo */
 	json_t			*windows_done;	/* bindings window-checked */
+	struct renew_eff	*eff;		/* effective bindings */
+	size_t			 neff;
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
@@ -118,6 +120,8 @@ time_t		 renew_when(struct renewer *, const struct binding *,
 		    int *emergency);
 
 /* renew_binding.c */
+/* Forgets the effective bindings (a new configuration). */
+void		 renew_eff_clear(struct renewer *);
 struct binding	*renew_effective(struct renewer *, const char *name,
 		    char certhash[41], struct cv_err *);
 

@@ -263,6 +263,7 @@ renew_set_config(struct renewer *r, struct config *cf)
 		r->cf = conf_ref(cf);
 	}
 	json_object_clear(r->windows_done);
+	renew_eff_clear(r);
 	renew_check_windows(r);
 	renew_schedule(r);
 }
