@@ -81,11 +81,15 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_log REGEX [SECONDS]: the first line of the daemon's log that
-# matches, from the start of the log (tail -F follows it: no polling).
-wait_log() {
-	timeout "${2:-120}" sh -c 'tail -n +1 -F "$1" 2>/dev/null | grep -E -m1 "$2"' \
-	    sh "$LOG" "$1" || die "no '$1' in the daemon's log"
+# log_nth N REGEX [SECONDS]: waits for the N-th line of the daemon's log
+# matching REGEX and prints it.  tail -F follows the log (no polling) and
+# is killed once the line is there: the daemon may log nothing more.
+log_nth() {
+	timeout "${3:-300}" sh -c '
+	    { tail -n +1 -F "$1" 2>/dev/null & echo $! >"$1.tail"; wait; } |
+	    grep -E --line-buffered -- "$3" |
+	    { sed -n "$2{p;q}"; kill "$(cat "$1.tail")" 2>/dev/null; }' \
+	    sh "$LOG" "$1" "$2"
 }
 
 echo "certvigil loop-stall benchmark: N=$N, $(nproc) CPUs, in $T"
@@ -187,10 +191,9 @@ measure() {
 	TPID=$!
 	"$CERTVIGIL" -S "$SOCK" reload >/dev/null || die "reload failed"
 	# The scan after this reload is the (nscan + 1)-th.
-	timeout 300 sh -c 'tail -n +1 -F "$1" 2>/dev/null |
-	    grep --line-buffered "scan finished" | sed -n "$2{p;q}"' \
-	    sh "$LOG" $((nscan + 1)) >"$T/$name.scan" ||
-		die "$name: the scan did not finish"
+	log_nth $((nscan + 1)) 'scan finished' "${BENCH_SCAN_TIMEOUT:-300}" \
+	    >"$T/$name.scan"
+	[ -s "$T/$name.scan" ] || die "$name: the scan did not finish"
 	touch "$T/scan-done"
 	wait "$TPID" || die "$name: bench-client failed"
 	TPID=
@@ -200,7 +203,7 @@ measure() {
 	NREQ=$status_n
 	files=$(sed -n 's/.*scan finished: \([0-9]*\) files read in \([0-9.]*\)s.*/\1 \2/p' \
 	    "$T/$name.scan")
-	RATE=$(echo "$files" | awk '{ printf "%.0f", $2 > 0 ? $1 / $2 : 0 }')
+	RATE=$(echo "$files" | awk '{ printf "%.0f", ($2 > 0) ? $1 / $2 : 0 }')
 	printf '  %-40s p50 %8s us  p99 %8s us  (%s requests)\n' \
 	    "$name: status" "$P50" "$P99" "$NREQ"
 	printf '  %-40s %8s certs/s (%s)\n' "$name: scan" "$RATE" \
@@ -214,7 +217,8 @@ B_RATE=$RATE
 
 echo "== 2. scan of $N while a renewal verifies (verify_timeout 100s)"
 "$CERTVIGIL" -S "$SOCK" renew web --now >/dev/null || die "renew failed"
-wait_log 'renewal [0-9]+ \(web\): verifying' 120 >/dev/null
+log_nth 1 'renewal [0-9]+ \(web\): verifying' 120 | grep -q . ||
+	die "the renewal did not reach verifying"
 t_verify=$(date +%s)
 measure renewal a b
 R_P99=$P99

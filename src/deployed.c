@@ -157,6 +157,8 @@ deployed_done(uv_work_t *req, int status)
 		en->leaf = jb->leaf;
 		en->err = jb->err;
 	}
+	log_debug("%s: read on the pool: %s", jb->path, jb->rc == 0 ?
+	    jb->leaf.sha1 : jb->err.msg);
 	free(jb->path);
 	free(jb);
 	if (d->freed) {
