@@ -6,6 +6,10 @@
  *	COUNT status requests one after the other; prints round-trip
  *	percentiles in microseconds (and the daemon's CPU per request when
  *	-p names its pid).
+ *   bench-client [-p PID] SOCKET status-until FILE MAX
+ *	The same until FILE exists (looked for every 32 requests) or MAX
+ *	requests: round trips over a period another process ends
+ *	(bench/loop-stall.sh: while a scan runs).
  *   bench-client [-p PID] SOCKET list COUNT
  *	COUNT full list requests; prints the fastest and median time to
  *	the end of the reply, its size and the number of certificates.
@@ -229,7 +233,7 @@ bc_pct(const uint64_t *v, size_t n, double p)
 }
 
 static int
-bc_status(struct bc_conn *c, unsigned count)
+bc_status(struct bc_conn *c, unsigned count, const char *until)
 {
 	uint64_t	*t, t0, cpu0, cpu, sum = 0;
 	unsigned	 i;
@@ -245,12 +249,16 @@ bc_status(struct bc_conn *c, unsigned count)
 	t = xcalloc(count, sizeof(*t));
 	cpu0 = bc_cpu_ns();
 	for (i = 0; i < count; i++) {
+		if (until != NULL && i % 32 == 0 && i > 0 &&
+		    access(until, F_OK) == 0)
+			break;
 		t0 = bc_now_ns();
 		bc_send(c, bc_status_req, sizeof(bc_status_req) - 1);
 		bc_recv(c);
 		t[i] = bc_now_ns() - t0;
 		sum += t[i];
 	}
+	count = i;
 	cpu = bc_cpu_ns() - cpu0;
 	o = bc_parse_ok(c->buf);
 	json_decref(o);
@@ -361,6 +369,7 @@ bc_usage(void)
 {
 	fprintf(stderr,
 	    "usage: bench-client [-p PID] SOCKET status|list COUNT\n"
+	    "       bench-client [-p PID] SOCKET status-until FILE MAX\n"
 	    "       bench-client [-p PID] SOCKET change SRC DST SHA1 REQUEST "
 	    "[TIMEOUT_MS]\n"
 	    "       bench-client SOCKET request LINE\n");
@@ -406,7 +415,9 @@ main(int argc, char **argv)
 
 	bc_connect(&c, argv[0]);
 	if (strcmp(cmd, "status") == 0 && argc == 3)
-		rc = bc_status(&c, bc_number(argv[2]));
+		rc = bc_status(&c, bc_number(argv[2]), NULL);
+	else if (strcmp(cmd, "status-until") == 0 && argc == 4)
+		rc = bc_status(&c, bc_number(argv[3]), argv[2]);
 	else if (strcmp(cmd, "list") == 0 && argc == 3)
 		rc = bc_list(&c, bc_number(argv[2]));
 	else if (strcmp(cmd, "change") == 0 && (argc == 6 || argc == 7))

@@ -134,6 +134,7 @@ binding_new(const char *name, int is_client, int line)
 {
 	struct binding	*b = xcalloc(1, sizeof(*b));
 
+	b->refs = 1;
 	b->name = xstrdup(name);
 	b->is_client = is_client;
 	b->line = line;
@@ -253,9 +254,14 @@ binding_set(struct binding *b, const char *k, const char *v,
 			return cv_err_set(err, "window: %s", e);
 		binding_str(&b->window_str, v);
 	} else if (!strcmp(k, "timezone")) {
-		if (!sched_tz_valid(v))
-			return cv_err_set(err, "timezone: '%s' is not a zone "
-			    "(Area/City, as in /usr/share/zoneinfo)", v);
+		struct sched_zone	*z;
+
+		/* Read once here, never around each conversion. */
+		if (sched_zone_load(v, &z, e, sizeof(e)) == -1)
+			return cv_err_set(err, "timezone: %s (Area/City, as "
+			    "in /usr/share/zoneinfo)", e);
+		sched_zone_free(b->zone);
+		b->zone = z;
 		binding_str(&b->timezone, v);
 	} else if (!strcmp(k, "emergency_before") ||
 	    !strcmp(k, "service_timeout") || !strcmp(k, "verify_timeout")) {
@@ -327,7 +333,7 @@ binding_free(struct binding *b)
 {
 	size_t	i;
 
-	if (b == NULL)
+	if (b == NULL || --b->refs > 0)
 		return;
 	free(b->name);
 	free(b->ipport);
@@ -350,6 +356,7 @@ binding_free(struct binding *b)
 	free(b->renew_before);
 	free(b->window_str);
 	free(b->timezone);
+	sched_zone_free(b->zone);
 	free(b->agent_config);
 	for (i = 0; i < b->nagent_sections; i++)
 		free(b->agent_sections[i]);
@@ -359,6 +366,13 @@ binding_free(struct binding *b)
 		free(b->kv[i]);
 	free(b->kv);
 	free(b);
+}
+
+struct binding *
+binding_ref(struct binding *b)
+{
+	b->refs++;
+	return b;
 }
 
 struct binding *

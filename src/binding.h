@@ -27,6 +27,7 @@ struct store;
 #define BINDING_KEEP_STORE	5	/* previous certificates kept */
 
 struct binding {
+	int			 refs;		/* binding_ref / binding_free */
 	char			*name;
 	int			 line;		/* 0: made at run time */
 	int			 is_client;	/* [client NAME] */
@@ -56,6 +57,7 @@ struct binding {
 	char			*window_str;
 	struct sched_window	 window;
 	char			*timezone;
+	struct sched_zone	*zone;		/* NULL: local time */
 	int64_t			 emergency_before;
 	int64_t			 service_timeout;
 	int64_t			 verify_timeout;
@@ -77,7 +79,10 @@ int	 binding_set_key(struct binding *, const char *key, const char *value,
 	    struct cv_err *);
 /* Checks what only the whole section can tell. */
 int	 binding_finish(struct binding *, struct cv_err *);
+/* Drops a reference; the last one frees.  Effective bindings are
+ * shared (the renewer's cache and each renewal) and never changed. */
 void	 binding_free(struct binding *);
+struct binding	*binding_ref(struct binding *);
 /* A new binding from b's keys with the pairs of overlay (a JSON object of
  * strings) applied after them. */
 struct binding	*binding_rebuild(const struct binding *b, json_t *overlay,

@@ -61,11 +61,26 @@ struct control {
 	size_t			 max_request;
 	size_t			 max_queued;
 	char			*admin_group;
+	/* admin_group resolved once per configuration (getgrnam at
+	 * control_update), and each peer uid's membership once: name
+	 * service lookups (LDAP) stay off the accept path. */
+	int			 admin_gid_ok;
+	gid_t			 admin_gid;
+	struct control_member	*members;
+	size_t			 nmembers;
 	int			 closing;
 	int			 pending;	/* handles not yet closed */
 	void			(*close_cb)(void *);
 	void			*close_arg;
 };
+
+struct control_member {
+	uid_t	uid;
+	int	admin;
+};
+
+/* Peers remembered per configuration; past this the list starts over. */
+#define CONTROL_MAX_MEMBERS	1024
 
 struct control_write {
 	uv_write_t		 req;
@@ -87,6 +102,7 @@ control_maybe_done(struct control *c)
 			log_warn("%s: unlink: %s", c->path, strerror(errno));
 		free(c->path);
 		free(c->admin_group);
+		free(c->members);
 		c->close_cb(c->close_arg);
 		free(c);
 	}
@@ -453,25 +469,32 @@ control_read_on(struct control_client *cl)
 }
 
 static int
-control_in_group(uid_t uid, gid_t gid, const char *group)
+control_in_group(struct control *c, uid_t uid, gid_t gid)
 {
 	struct passwd	*pw;
-	struct group	*gr;
 	gid_t		 groups[256];
-	int		 n = 256, i;
+	size_t		 k;
+	int		 n = 256, i, admin = 0;
 
-	if (group == NULL || (gr = getgrnam(group)) == NULL)
+	if (!c->admin_gid_ok)
 		return 0;
-	if (gid == gr->gr_gid)
+	if (gid == c->admin_gid)
 		return 1;
-	if ((pw = getpwuid(uid)) == NULL)
-		return 0;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (groups[i] == gr->gr_gid)
-			return 1;
-	return 0;
+	for (k = 0; k < c->nmembers; k++)
+		if (c->members[k].uid == uid)
+			return c->members[k].admin;
+	if ((pw = getpwuid(uid)) != NULL &&
+	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) != -1)
+		for (i = 0; i < n; i++)
+			if (groups[i] == c->admin_gid)
+				admin = 1;
+	if (c->nmembers == CONTROL_MAX_MEMBERS)
+		c->nmembers = 0;
+	c->members = xreallocarray(c->members, c->nmembers + 1,
+	    sizeof(*c->members));
+	c->members[c->nmembers].uid = uid;
+	c->members[c->nmembers++].admin = admin;
+	return admin;
 }
 
 static void
@@ -512,7 +535,7 @@ control_accept(uv_stream_t *server, int status)
 	cl->peer.gid = cred.gid;
 	cl->peer.pid = cred.pid;
 	cl->peer.admin = cred.uid == 0 ||
-	    control_in_group(cred.uid, cred.gid, c->admin_group);
+	    control_in_group(c, cred.uid, cred.gid);
 	if (c->nclients > c->max_clients) {
 		control_reply_err(cl, PROTO_E_BUSY, "too many clients; try "
 		    "again later");
@@ -558,6 +581,8 @@ control_clear_stale(const char *path, struct cv_err *err)
 void
 control_update(struct control *c, const struct control_opts *o)
 {
+	struct group	*gr;
+
 	c->max_clients = o->max_clients;
 	c->idle_ms = o->idle_timeout_ms;
 	c->max_request = o->max_request;
@@ -565,6 +590,13 @@ control_update(struct control *c, const struct control_opts *o)
 	    CONTROL_DEFAULT_MAX_QUEUED;
 	free(c->admin_group);
 	c->admin_group = o->admin_group ? xstrdup(o->admin_group) : NULL;
+	/* Membership is read again after each reload (SIGHUP). */
+	c->nmembers = 0;
+	c->admin_gid_ok = 0;
+	if (c->admin_group != NULL && (gr = getgrnam(c->admin_group)) != NULL) {
+		c->admin_gid = gr->gr_gid;
+		c->admin_gid_ok = 1;
+	}
 }
 
 int
@@ -612,6 +644,7 @@ control_open(uv_loop_t *loop, const struct control_opts *o,
 		uv_run(loop, UV_RUN_NOWAIT);
 		free(c->path);
 		free(c->admin_group);
+		free(c->members);
 		free(c);
 		return -1;
 	}

@@ -103,6 +103,7 @@ enum inv_stmt {
 	S_MARK_SHA1,
 	S_MARK_SUBJECT,
 	S_FILE_DRIFT,
+	S_FILE_LEAF,
 	S__COUNT
 };
 
@@ -136,6 +137,12 @@ static const char *inventory_sql[S__COUNT] = {
 	[S_MARK_SHA1] = "UPDATE certs SET next_alert = 0 WHERE sha1 = ?1",
 	[S_MARK_SUBJECT] = "UPDATE certs SET next_alert = 0 WHERE subject = ?1",
 	[S_FILE_DRIFT] = "UPDATE files SET drift = ?2 WHERE id = ?1",
+	/* The leaf as pki_file_leaf() picks it, if the row is current. */
+	[S_FILE_LEAF] = "SELECT c.sha1, c.not_before, c.not_after FROM files f"
+	    " JOIN sources s ON s.file_id = f.id JOIN certs c ON c.sha1 = s.sha1"
+	    " WHERE f.path = ?1 AND f.gone = 0 AND f.error IS NULL"
+	    " AND f.inode = ?2 AND f.size = ?3 AND f.mtime_ns = ?4"
+	    " ORDER BY c.is_ca, s.has_key DESC, s.idx LIMIT 1",
 	[S_STAT_CACHE] = "SELECT path, inode, size, mtime_ns,"
 	    " error IS NOT NULL FROM files WHERE gone = 0 ORDER BY path",
 };
@@ -1429,4 +1436,30 @@ inventory_db_size(struct inventory *inv)
 		n += st.st_size;
 	free(wal);
 	return n;
+}
+
+int
+inventory_file_leaf(struct inventory *inv, const struct inv_stat *st,
+    char sha1[41], int64_t *nb, int64_t *na)
+{
+	sqlite3_stmt	*q = inventory_stmt(inv, S_FILE_LEAF);
+	const char	*s;
+	int		 rc;
+
+	sqlite3_bind_text(q, 1, st->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, st->ino);
+	sqlite3_bind_int64(q, 3, st->size);
+	sqlite3_bind_int64(q, 4, st->mtime_ns);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return rc == SQLITE_DONE ? 1 : -1;
+	}
+	s = (const char *)sqlite3_column_text(q, 0);
+	snprintf(sha1, 41, "%s", s ? s : "");
+	*nb = sqlite3_column_int64(q, 1);
+	*na = sqlite3_column_int64(q, 2);
+	sqlite3_reset(q);
+	return 0;
 }

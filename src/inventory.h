@@ -85,6 +85,14 @@ int64_t	 inventory_db_size(struct inventory *);
 /* valid, expiring, expired, not_yet_valid, invalid or superseded. */
 const char *inventory_state(time_t now, int64_t nb, int64_t na,
 	    int64_t expiring, int invalid, int superseded);
+/*
+ * The leaf certificate of the file st->path as the scanner last read it,
+ * only if the file still has st's inode, size and mtime: 0, 1 when the
+ * inventory cannot tell (not watched, changed since, unreadable), -1 on
+ * a database error.
+ */
+int	 inventory_file_leaf(struct inventory *, const struct inv_stat *st,
+	    char sha1[41], int64_t *not_before, int64_t *not_after);
 /* The connection, for subsystems with tables of their own (alerts). */
 struct sqlite3	*inventory_db(struct inventory *);
 int64_t	 inventory_generation(struct inventory *);

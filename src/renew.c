@@ -1129,6 +1129,8 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 		log_error("%s", e.msg);
 	r->drift = json_object();
 	r->cert_files = json_object();
+	r->windows_done = json_object();
+	r->dep = deployed_new(loop, inv, renew_deployed_ready, r);
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	renew_recover(r);
@@ -1173,6 +1175,9 @@ renew_free_all(struct renewer *r)
 	journal_close(r->j);
 	json_decref(r->drift);
 	json_decref(r->cert_files);
+	json_decref(r->windows_done);
+	renew_eff_clear(r);
+	deployed_free(r->dep);
 	conf_unref(r->cf);
 	free(r->state_dir);
 	store_free(r->store);

@@ -14,7 +14,85 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-/* The binding as it stands: config keys, then run-time changes. */
+/*
+ * Effective bindings are built once per configuration and journal
+ * settings: building one parses every key again and resolves owner and
+ * group (getpwnam, getgrnam: the name service, maybe LDAP).  An entry is
+ * valid while the configuration is the same (renew_set_config clears the
+ * cache) and the journal's settings for the name are equal to its own
+ * (binding add/update change them).
+ */
+struct renew_eff {
+	char		*name;
+	json_t		*settings;	/* NULL: no journal row */
+	struct binding	*b;		/* one reference */
+};
+
+/* Names remembered at most; past this the cache starts over. */
+#define RENEW_MAX_EFF	4096
+
+void
+renew_eff_clear(struct renewer *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->neff; i++) {
+		free(r->eff[i].name);
+		json_decref(r->eff[i].settings);
+		binding_free(r->eff[i].b);
+	}
+	free(r->eff);
+	r->eff = NULL;
+	r->neff = 0;
+}
+
+static struct renew_eff *
+renew_eff_find(struct renewer *r, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < r->neff; i++)
+		if (strcmp(r->eff[i].name, name) == 0)
+			return &r->eff[i];
+	return NULL;
+}
+
+static struct binding *
+renew_eff_build(struct renewer *r, const char *name, struct binding *base,
+    json_t *settings, struct cv_err *err)
+{
+	struct renew_eff	*e = renew_eff_find(r, name);
+	struct binding		*b;
+
+	if (e != NULL && (settings == NULL ? e->settings == NULL :
+	    e->settings != NULL && json_equal(settings, e->settings)))
+		return binding_ref(e->b);
+	if (base != NULL)
+		b = binding_rebuild(base, settings, err);
+	else {
+		base = binding_new(name, 0, 0);
+		b = binding_rebuild(base, settings, err);
+		binding_free(base);
+	}
+	if (b == NULL)
+		return NULL;
+	if (e == NULL) {
+		if (r->neff == RENEW_MAX_EFF)
+			renew_eff_clear(r);
+		r->eff = xreallocarray(r->eff, r->neff + 1, sizeof(*r->eff));
+		e = &r->eff[r->neff++];
+		e->name = xstrdup(name);
+	} else {
+		json_decref(e->settings);
+		binding_free(e->b);
+	}
+	e->settings = settings ? json_deep_copy(settings) : NULL;
+	e->b = binding_ref(b);
+	return b;
+}
+
+/* The binding as it stands: config keys, then run-time changes.  The
+ * caller owns a reference (binding_free) and does not change it. */
 struct binding *
 renew_effective(struct renewer *r, const char *name, char certhash[41],
     struct cv_err *err)
@@ -34,13 +112,7 @@ renew_effective(struct renewer *r, const char *name, char certhash[41],
 		cv_err_set(err, "no binding named '%s'", name);
 		return NULL;
 	}
-	if (base != NULL)
-		b = binding_rebuild(base, rc == 0 ? jb.settings : NULL, err);
-	else {
-		base = binding_new(name, 0, 0);
-		b = binding_rebuild(base, jb.settings, err);
-		binding_free(base);
-	}
+	b = renew_eff_build(r, name, base, rc == 0 ? jb.settings : NULL, err);
 	if (rc == 0) {
 		snprintf(certhash, 41, "%s", jb.certhash);
 		journal_binding_clear(&jb);
@@ -52,11 +124,12 @@ json_t *
 renew_request(struct renewer *r, const char *name, int now,
     const char **code, struct cv_err *err)
 {
-	struct binding	*b;
-	struct renew	*rw;
-	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN];
-	time_t		 nb, na, m;
-	int		 em;
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct renew		*rw;
+	char			 ch[41], ts[TIMEUTIL_RFC3339_LEN];
+	time_t			 m;
+	int			 em, rc;
 
 	if ((rw = renew_find(r, name)) != NULL) {
 		*code = PROTO_E_BUSY;
@@ -75,12 +148,18 @@ renew_request(struct renewer *r, const char *name, int now,
 		return NULL;
 	}
 	if (!now) {
-		if (binding_deployed_sha1(b, sha1, &nb, &na, err) == -1) {
-			*code = PROTO_E_BAD_REQUEST;
+		/* The loop does not read files: an unwatched cert_file
+		 * being read now means "ask again". */
+		if ((rc = renew_deployed(r, b, &l, err)) != 0) {
+			*code = rc == -1 ? PROTO_E_BAD_REQUEST : PROTO_E_BUSY;
+			if (rc == DEPLOYED_PENDING)
+				cv_err_set(err, "%s: %s is being read; ask "
+				    "again in a moment", name, b->cert_file);
 			binding_free(b);
 			return NULL;
 		}
-		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
+		m = renew_when(r, b, ch, l.not_before, l.not_after,
+		    renew_now(r), &em);
 		if (m > renew_now(r)) {
 			binding_free(b);
 			return json_pack("{s:s, s:b, s:s}", "binding", name,
@@ -115,12 +194,13 @@ renew_arg(json_t *args, const char *k)
 static json_t *
 renew_binding_json(struct renewer *r, const char *name)
 {
+	struct deployed_leaf	 l;
 	struct binding	*b;
 	struct cv_err	 e;
 	struct journal_binding jb;
 	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN], *s;
-	time_t		 nb, na, m;
-	int		 em;
+	time_t		 nb = 0, na = 0, m;
+	int		 em, rc;
 	json_t		*o;
 	struct issuer	*is;
 
@@ -149,10 +229,19 @@ renew_binding_json(struct renewer *r, const char *name)
 	if (b->fullchain_file)
 		json_object_set_new(o, "fullchain_file",
 		    json_string(b->fullchain_file));
-	if (b->cert_file && binding_deployed_sha1(b, sha1, &nb, &na, &e) == 0)
+	/* Not known yet (an unwatched file being read on the pool): no
+	 * deployed_sha1, no next_renewal, "deployed": "reading". */
+	if ((rc = renew_deployed(r, b, &l, &e)) == 0) {
+		memcpy(sha1, l.sha1, sizeof(sha1));
+		nb = l.not_before;
+		na = l.not_after;
 		json_object_set_new(o, "deployed_sha1", json_string(sha1));
-	else
+	} else {
 		sha1[0] = '\0';
+		if (rc == DEPLOYED_PENDING)
+			json_object_set_new(o, "deployed",
+			    json_string("reading"));
+	}
 	json_object_set_new(o, "drift", json_boolean(*sha1 && *ch &&
 	    strcmp(sha1, ch) != 0));
 	s = binding_argv_str(b->stop);

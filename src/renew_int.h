@@ -12,6 +12,8 @@
 #include <time.h>
 #include <uv.h>
 
+#include "deployed.h"
+
 #include "binding.h"
 #include "conf.h"
 #include "cverr.h"
@@ -75,6 +77,11 @@ struct renewer {
 	struct renew		*active;
 	json_t			*drift;		/* binding -> reported sha1 */
 	json_t			*cert_files;	/* cert_file -> binding */
+	struct deployed		*dep;		/* what cert_files hold */
+	int			 dep_pending;	/* a read is out: redo */
+	json_t			*windows_done;	/* bindings window-checked */
+	struct renew_eff	*eff;		/* effective bindings */
+	size_t			 neff;
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
@@ -92,11 +99,19 @@ int		 renew_last_failed(struct renewer *, const char *name,
 
 /* renew_sched.c */
 void		 renew_schedule(struct renewer *);
+void		 renew_check_windows(struct renewer *);
+/* deployed_get() for b's cert_file; a pending read is noted, and the
+ * schedule runs again when it is done (renew_deployed_ready). */
+int		 renew_deployed(struct renewer *, const struct binding *,
+		    struct deployed_leaf *, struct cv_err *);
+void		 renew_deployed_ready(void *renewer);
 time_t		 renew_when(struct renewer *, const struct binding *,
 		    const char *certhash, time_t nb, time_t na, time_t now,
 		    int *emergency);
 
 /* renew_binding.c */
+/* Forgets the effective bindings (a new configuration). */
+void		 renew_eff_clear(struct renewer *);
 struct binding	*renew_effective(struct renewer *, const char *name,
 		    char certhash[41], struct cv_err *);
 

@@ -20,13 +20,13 @@ renew_when(struct renewer *r, const struct binding *b, const char *certhash,
 	int64_t	next;
 	time_t	m;
 
-	m = sched_moment(&b->window, b->timezone, sched_due(nb, na,
+	m = sched_moment_in(&b->window, b->zone, sched_due(nb, na,
 	    &b->policy), na, b->emergency_before, now, sched_hash(b->name,
 	    certhash), emergency);
 	/* After a failure: not before its backoff (unless an emergency). */
 	if (renew_last_failed(r, b->name, certhash, NULL, &next) &&
 	    next > m && !*emergency)
-		m = sched_moment(&b->window, b->timezone, (time_t)next, na,
+		m = sched_moment_in(&b->window, b->zone, (time_t)next, na,
 		    b->emergency_before, now, sched_hash(b->name, certhash),
 		    emergency);
 	return m;
@@ -37,6 +37,33 @@ renew_timer_cb(uv_timer_t *t)
 {
 	struct renewer	*r = t->data;
 
+	renew_schedule(r);
+}
+
+int
+renew_deployed(struct renewer *r, const struct binding *b,
+    struct deployed_leaf *l, struct cv_err *err)
+{
+	int	rc;
+
+	memset(l, 0, sizeof(*l));
+	if (b->cert_file == NULL)
+		return cv_err_set(err, "%s: no cert_file", b->name);
+	if ((rc = deployed_get(r->dep, b->cert_file, l, err)) ==
+	    DEPLOYED_PENDING)
+		r->dep_pending = 1;
+	return rc;
+}
+
+/* A cert_file read on the pool came back: what waited on it runs. */
+void
+renew_deployed_ready(void *arg)
+{
+	struct renewer	*r = arg;
+
+	if (r->closing || !r->dep_pending)
+		return;
+	renew_check_windows(r);
 	renew_schedule(r);
 }
 
@@ -65,30 +92,41 @@ renew_drift(struct renewer *r, const struct binding *b, const char *certhash,
 void
 renew_file_event(struct renewer *r, const char *path)
 {
-	struct binding	*b;
-	struct cv_err	 e;
-	const char	*name;
-	char		 ch[41], sha1[41];
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct cv_err		 e;
+	const char		*name;
+	char			 ch[41];
 
-	if (r == NULL || r->closing || path == NULL ||
+	if (r == NULL || r->closing || path == NULL)
+		return;
+	/*
+	 * A binding still waiting for its first read has no row yet: the
+	 * scanner has just read the file, so schedule again -- from the
+	 * timer, not inside the scanner's transaction.
+	 */
+	if (r->dep_pending && !uv_is_active((uv_handle_t *)&r->timer))
+		uv_timer_start(&r->timer, renew_timer_cb, 0, 0);
+	if (
 	    (name = json_string_value(json_object_get(r->cert_files,
 	    path))) == NULL || renew_find(r, name) != NULL)
 		return;
 	if ((b = renew_effective(r, name, ch, &e)) == NULL)
 		return;
-	if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
-		renew_drift(r, b, ch, sha1);
+	if (renew_deployed(r, b, &l, &e) == 0)
+		renew_drift(r, b, ch, l.sha1);
 	binding_free(b);
 }
 
-/* Config bindings get a row, with the deployed thumbprint. */
+/* Config bindings get a row, with the deployed thumbprint (once it is
+ * known: a file still being read gets its row when the read ends). */
 static void
 renew_schedule_rows(struct renewer *r)
 {
 	struct journal_binding	 jb;
+	struct deployed_leaf	 l;
 	struct binding		*b;
 	struct cv_err		 e;
-	char			 sha1[41];
 	size_t			 i;
 	int			 rc;
 
@@ -103,8 +141,11 @@ renew_schedule_rows(struct renewer *r)
 		jb.endpoint = (char *)binding_endpoint(b);
 		jb.appid = b->appid;
 		jb.source = (char *)"config";
-		if (binding_deployed_sha1(b, sha1, NULL, NULL, &e) == 0)
-			memcpy(jb.certhash, sha1, 41);
+		/* Its certhash is what the file holds: wait for it. */
+		if ((rc = renew_deployed(r, b, &l, &e)) == DEPLOYED_PENDING)
+			continue;
+		if (rc == 0)
+			memcpy(jb.certhash, l.sha1, 41);
 		jb.settings = json_object();
 		journal_binding_add_new(r->j, &jb, timeutil_now());
 		json_decref(jb.settings);
@@ -117,17 +158,19 @@ renew_schedule_rows(struct renewer *r)
 void
 renew_schedule(struct renewer *r)
 {
+	struct deployed_leaf	 l;
 	struct binding		*b;
 	struct cv_err		 e;
-	char			**names = NULL, sha1[41], ch[41];
+	char			**names = NULL, ch[41];
 	size_t			 n = 0, i;
-	time_t			 now, nb, na, m, next = 0;
+	time_t			 now, m, next = 0;
 	int			 em;
 
 	if (r->closing)
 		return;
 	now = renew_now(r);
 	r->armed_for = 0;
+	r->dep_pending = 0;
 	json_object_clear(r->cert_files);
 	renew_schedule_rows(r);
 	journal_binding_names(r->j, &names, &n);
@@ -139,16 +182,16 @@ renew_schedule(struct renewer *r)
 		if (b->cert_file != NULL)
 			json_object_set_new(r->cert_files, b->cert_file,
 			    json_string(b->name));
-		if (binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1) {
+		if (renew_deployed(r, b, &l, &e) != 0) {
 			binding_free(b);
 			continue;
 		}
-		renew_drift(r, b, ch, sha1);
+		renew_drift(r, b, ch, l.sha1);
 		if (b->issuer == NULL) {
 			binding_free(b);
 			continue;
 		}
-		m = renew_when(r, b, ch, nb, na, now, &em);
+		m = renew_when(r, b, ch, l.not_before, l.not_after, now, &em);
 		if (m <= now) {
 			if (em)
 				inventory_add_event(r->inv, timeutil_now(),
@@ -180,22 +223,32 @@ renew_schedule(struct renewer *r)
 	}
 }
 
-/* Reports windows that cannot open before the certificate expires. */
-static void
+/* Reports windows that cannot open before the certificate expires,
+ * once per binding and configuration (a pending read: when it is in). */
+void
 renew_check_windows(struct renewer *r)
 {
-	struct binding	*b;
-	struct cv_err	 e;
-	char		 sha1[41], ts[TIMEUTIL_RFC3339_LEN];
-	time_t		 nb, na, o, c, now = timeutil_now();
-	size_t		 i;
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct cv_err		 e;
+	char			 ts[TIMEUTIL_RFC3339_LEN];
+	time_t			 nb, na, o, c, now = timeutil_now();
+	size_t			 i;
+	int			 rc;
 
 	for (i = 0; i < r->cf->nbindings; i++) {
 		b = r->cf->bindings[i];
-		if (b->window.n == 0 ||
-		    binding_deployed_sha1(b, sha1, &nb, &na, &e) == -1)
+		if (b->window.n == 0 || json_object_get(r->windows_done,
+		    b->name) != NULL)
 			continue;
-		if (sched_next_window(&b->window, b->timezone, sched_due(nb,
+		if ((rc = renew_deployed(r, b, &l, &e)) == DEPLOYED_PENDING)
+			continue;
+		json_object_set_new(r->windows_done, b->name, json_true());
+		if (rc == -1)
+			continue;
+		nb = l.not_before;
+		na = l.not_after;
+		if (sched_next_window_in(&b->window, b->zone, sched_due(nb,
 		    na, &b->policy) > now ? sched_due(nb, na, &b->policy) :
 		    now, &o, &c) == -1 || o >= na) {
 			log_error("%s:%d: [binding %s]: window '%s' does not "
@@ -204,7 +257,7 @@ renew_check_windows(struct renewer *r)
 			    b->name, b->window_str, b->cert_file,
 			    timeutil_rfc3339(na, ts, sizeof(ts)));
 			inventory_add_event(r->inv, now, "window_unreachable",
-			    b->cert_file, sha1, "%s: window '%s' does not open "
+			    b->cert_file, l.sha1, "%s: window '%s' does not open "
 			    "before expiry", b->name, b->window_str);
 		}
 	}
@@ -217,6 +270,8 @@ renew_set_config(struct renewer *r, struct config *cf)
 		conf_unref(r->cf);
 		r->cf = conf_ref(cf);
 	}
+	json_object_clear(r->windows_done);
+	renew_eff_clear(r);
 	renew_check_windows(r);
 	renew_schedule(r);
 }

@@ -1,9 +1,10 @@
 /*
  * When to renew: pure functions of a policy, a window, a time zone and a
- * clock.  Nothing here reads the clock, the disk or global state other
- * than the C library's time-zone data (TZ is set around each conversion:
- * call from the loop thread only).  Unit-tested with fixed clocks in
- * tests/check_schedule.c.
+ * clock.  Nothing here reads the clock or changes global state; a named
+ * zone is read from its TZif file by sched_zone_load() (config load) and
+ * converted without the C library (no TZ, no tzset: safe on any thread).
+ * The daemon's own local time (no zone) is localtime_r's.  Unit-tested
+ * with fixed clocks in tests/check_schedule.c.
  */
 #ifndef CV_SCHEDULE_H
 #define CV_SCHEDULE_H
@@ -49,8 +50,19 @@ int	 sched_window_parse(const char *, struct sched_window *, char *err,
 /* "30d", "1/3".  Returns 0 or -1. */
 int	 sched_policy_parse(const char *, struct sched_policy *, char *err,
 	    size_t errlen);
-/* Whether tz names a zone the C library knows (NULL/"": local time). */
+/* Whether tz names a readable zone (NULL/"": local time). */
 int	 sched_tz_valid(const char *tz);
+
+/* A zone read from /usr/share/zoneinfo (transitions and footer rule). */
+struct sched_zone;
+/* Reads zone tz ("Europe/Berlin"): 0 with *z set (NULL for NULL or "":
+ * the daemon's local time), or -1 with the reason in err.  Reads a small
+ * file: call at config load, not per conversion. */
+int	 sched_zone_load(const char *tz, struct sched_zone **z, char *err,
+	    size_t errlen);
+void	 sched_zone_free(struct sched_zone *);
+/* Seconds east of UTC at t in z (NULL: the daemon's local time). */
+int32_t	 sched_zone_utcoff(const struct sched_zone *, time_t t);
 
 /* The moment a certificate valid from nb to na becomes due. */
 time_t	 sched_due(time_t nb, time_t na, const struct sched_policy *);
@@ -62,6 +74,9 @@ time_t	 sched_due(time_t nb, time_t na, const struct sched_policy *);
  * Returns -1 if no span opens in the next eight days (cannot happen with
  * a parsed window).
  */
+int	 sched_next_window_in(const struct sched_window *,
+	    const struct sched_zone *, time_t t, time_t *open, time_t *close);
+/* The same with the zone named (loaded for this call: tests, tools). */
 int	 sched_next_window(const struct sched_window *, const char *tz,
 	    time_t t, time_t *open, time_t *close);
 
@@ -73,6 +88,11 @@ int	 sched_next_window(const struct sched_window *, const char *tz,
  * opens plus emergency_before: the moment is then max(due, now) (renew
  * now, and alert).
  */
+time_t	 sched_moment_in(const struct sched_window *,
+	    const struct sched_zone *, time_t due, time_t not_after,
+	    int64_t emergency_before, time_t now, uint64_t rnd,
+	    int *emergency);
+/* The same with the zone named (loaded for this call: tests, tools). */
 time_t	 sched_moment(const struct sched_window *, const char *tz,
 	    time_t due, time_t not_after, int64_t emergency_before,
 	    time_t now, uint64_t rnd, int *emergency);

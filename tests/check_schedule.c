@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schedule.h"
 #include "timeutil.h"
@@ -123,6 +124,89 @@ START_TEST(window_dst_berlin)
 	    "2025-03-09T07:00:00Z");
 	/* The zone is restored afterwards. */
 	ck_assert_ptr_null(getenv("TZ"));
+}
+END_TEST
+
+/* Past the zone file's last transition (2037): the footer's POSIX rule. */
+START_TEST(window_dst_rule)
+{
+	expect_window("Sun 01:00-05:00", "Europe/Berlin",
+	    "2040-03-24T12:00:00Z", "2040-03-25T00:00:00Z",
+	    "2040-03-25T03:00:00Z");
+	expect_window("Sun 01:00-05:00", "Europe/Berlin",
+	    "2040-10-27T12:00:00Z", "2040-10-27T23:00:00Z",
+	    "2040-10-28T04:00:00Z");
+	/* Southern hemisphere: daylight time spans the new year. */
+	expect_window("Sun 01:00-05:00", "Australia/Sydney",
+	    "2045-04-01T00:00:00Z", "2045-04-01T14:00:00Z",
+	    "2045-04-01T19:00:00Z");
+	expect_window("Sun 01:00-05:00", "Australia/Sydney",
+	    "2045-09-30T00:00:00Z", "2045-09-30T15:00:00Z",
+	    "2045-09-30T18:00:00Z");
+	/* New York's autumn: 01:30 happens twice; the first one. */
+	expect_window("Sun 01:30-03:00", "America/New_York",
+	    "2025-11-01T12:00:00Z", "2025-11-02T05:30:00Z",
+	    "2025-11-02T08:00:00Z");
+	ck_assert_ptr_null(getenv("TZ"));
+}
+END_TEST
+
+/*
+ * The zone reader against the C library's, hour by hour around each
+ * change and every 7 hours 13 minutes from 1900 to 2100.  TZ is set here
+ * only to ask libc (the test is one thread).
+ */
+static void
+expect_offsets(const char *tz)
+{
+	struct sched_zone	*z;
+	struct tm		 tm;
+	char			 err[256];
+	time_t			 t;
+	int32_t			 a;
+
+	ck_assert_msg(sched_zone_load(tz, &z, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_ptr_nonnull(z);
+	setenv("TZ", tz, 1);
+	tzset();
+	for (t = T("1900-01-01T00:00:00Z"); t < T("2100-01-01T00:00:00Z");
+	    t += 7 * 3600 + 13 * 60) {
+		localtime_r(&t, &tm);
+		a = sched_zone_utcoff(z, t);
+		ck_assert_msg(a == tm.tm_gmtoff, "%s at %lld: %d, libc %ld",
+		    tz, (long long)t, (int)a, (long)tm.tm_gmtoff);
+	}
+	unsetenv("TZ");
+	tzset();
+	sched_zone_free(z);
+}
+
+START_TEST(zone_offsets)
+{
+	struct sched_zone	*z;
+	char			 err[256];
+
+	expect_offsets("Europe/Berlin");
+	expect_offsets("America/New_York");
+	expect_offsets("Australia/Sydney");
+	expect_offsets("Asia/Kolkata");
+	expect_offsets("America/St_Johns");
+	expect_offsets("Pacific/Chatham");
+	expect_offsets("Africa/Casablanca");
+	/* Local time and refusals. */
+	ck_assert_int_eq(sched_zone_load(NULL, &z, err, sizeof(err)), 0);
+	ck_assert_ptr_null(z);
+	ck_assert_int_eq(sched_zone_load("Europe/Nowhere", &z, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(sched_zone_load("Europe/../../etc/passwd", &z, err,
+	    sizeof(err)), -1);
+	/* A file that is not TZif (tzdata ships it). */
+	if (access("/usr/share/zoneinfo/leapseconds", R_OK) == 0) {
+		ck_assert_int_eq(sched_zone_load("leapseconds", &z, err,
+		    sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "TZif"));
+	}
 }
 END_TEST
 
@@ -255,6 +339,8 @@ main(void)
 	tcase_add_test(tc, window_weekend_utc);
 	tcase_add_test(tc, window_midnight);
 	tcase_add_test(tc, window_dst_berlin);
+	tcase_add_test(tc, window_dst_rule);
+	tcase_add_test(tc, zone_offsets);
 	tcase_add_test(tc, tz_valid);
 	tcase_add_test(tc, policy_due);
 	tcase_add_test(tc, moment_in_window);

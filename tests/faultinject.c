@@ -10,6 +10,9 @@
  *                      contains STR (not for malloc)
  *   FAULT_COUNT=FILE   at exit, append "CALL COUNT" (calls seen), so a
  *                      loop knows how far N goes
+ *   FAULT_DELAY_MS=N   no failure: every open() (without O_CREAT) of a
+ *                      path containing FAULT_PATH first sleeps N ms (a
+ *                      slow disk or NFS; tests/renew-deployed.sh)
  *   FAULT_AFTER=STR    count nothing until a path containing STR has been
  *                      open()ed (say the issuer's CA key: faults land in
  *                      a renewal, not in the daemon's start-up)
@@ -41,6 +44,7 @@ extern void	*__libc_malloc(size_t);
 static int		 fi_ready, fi_sticky, fi_errno = EIO, fi_armed = 1;
 static long		 fi_n, fi_count;
 static const char	*fi_call = "", *fi_path, *fi_after, *fi_count_file;
+static long		 fi_delay_ms;
 
 static void
 fi_report(void)
@@ -74,6 +78,8 @@ fi_init(void)
 		fi_n = atol(e);
 	fi_sticky = getenv("FAULT_STICKY") != NULL;
 	fi_path = getenv("FAULT_PATH");
+	if ((e = getenv("FAULT_DELAY_MS")) != NULL)
+		fi_delay_ms = atol(e);
 	fi_count_file = getenv("FAULT_COUNT");
 	if ((fi_after = getenv("FAULT_AFTER")) != NULL)
 		fi_armed = 0;
@@ -101,7 +107,7 @@ fi_load(void)
 {
 	static const char	*vars[] = { "LD_PRELOAD", "FAULT_CALL",
 	    "FAULT_N", "FAULT_STICKY", "FAULT_PATH", "FAULT_ERRNO",
-	    "FAULT_COUNT", "FAULT_AFTER" };
+	    "FAULT_COUNT", "FAULT_AFTER", "FAULT_DELAY_MS" };
 	size_t			 i;
 
 	fi_init();
@@ -236,6 +242,10 @@ open(const char *path, int flags, ...)
 	}
 	if (!fi_armed && path != NULL && strstr(path, fi_after) != NULL)
 		__atomic_store_n(&fi_armed, 1, __ATOMIC_RELAXED);
+	fi_init();
+	if (fi_delay_ms > 0 && fi_path != NULL && !(flags & O_CREAT) &&
+	    fi_path_match(path))
+		usleep((useconds_t)(fi_delay_ms * 1000));
 	if ((flags & O_CREAT) && fi_hit("open", fi_path_match(path))) {
 		errno = fi_errno;
 		return -1;
