@@ -241,15 +241,22 @@ issuer_ready(struct issuer_reply *r, const char *sha1)
 }
 
 /* The set this renewal already stored (a step run again after a crash)
- * answers READY; otherwise the type's own step. */
+ * answers READY; otherwise the type's own step (request or collect). */
 static int
 issuer_call(const struct issuer_job *job, struct issuer_reply *r,
-    int (*fn)(const struct issuer_job *, struct issuer_reply *,
-    struct cv_err *), struct cv_err *err)
+    int collect, struct cv_err *err)
 {
+	int	(*fn)(const struct issuer_job *, struct issuer_reply *,
+		    struct cv_err *);
 	char	sha1[41];
 
 	issuer_reply_clear(r);
+	if (job->is == NULL || job->is->type == NULL) {
+		r->status = ISSUER_ERROR;
+		return cv_err_set(err, "no issuer (set issuer = NAME in the "
+		    "binding)");
+	}
+	fn = collect ? job->is->type->collect : job->is->type->request;
 	if (store_issued(job->st, job->id, sha1))
 		return issuer_ready(r, sha1);
 	if (fn(job, r, err) == -1) {
@@ -263,26 +270,14 @@ int
 issuer_request(const struct issuer_job *job, struct issuer_reply *r,
     struct cv_err *err)
 {
-	if (job->is == NULL || job->is->type == NULL) {
-		issuer_reply_clear(r);
-		r->status = ISSUER_ERROR;
-		return cv_err_set(err, "no issuer (set issuer = NAME in the "
-		    "binding)");
-	}
-	return issuer_call(job, r, job->is->type->request, err);
+	return issuer_call(job, r, 0, err);
 }
 
 int
 issuer_collect(const struct issuer_job *job, struct issuer_reply *r,
     struct cv_err *err)
 {
-	if (job->is == NULL || job->is->type == NULL) {
-		issuer_reply_clear(r);
-		r->status = ISSUER_ERROR;
-		return cv_err_set(err, "no issuer (set issuer = NAME in the "
-		    "binding)");
-	}
-	return issuer_call(job, r, job->is->type->collect, err);
+	return issuer_call(job, r, 1, err);
 }
 
 /* ---- what the types share -------------------------------------------- */
