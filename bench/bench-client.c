@@ -6,10 +6,13 @@
  *	COUNT status requests one after the other; prints round-trip
  *	percentiles in microseconds (and the daemon's CPU per request when
  *	-p names its pid).
- *   bench-client [-p PID] SOCKET status-until FILE MAX
+ *   bench-client [-p PID] [-r FD] SOCKET status-until FILE MAX
  *	The same until FILE exists (looked for every 32 requests) or MAX
  *	requests: round trips over a period another process ends
- *	(bench/loop-stall.sh: while a scan runs).
+ *	(bench/loop-stall.sh: while a scan runs).  With -r, "READY" is
+ *	written to FD once the warm-up is done, so that the period starts
+ *	after it: warm-up requests are not counted, and ones that overlap
+ *	the period would hide its slowest replies.
  *   bench-client [-p PID] SOCKET list COUNT
  *	COUNT full list requests; prints the fastest and median time to
  *	the end of the reply, its size and the number of certificates.
@@ -62,6 +65,7 @@ struct bc_conn {
 };
 
 static int	bc_pid;
+static int	bc_ready_fd = -1;	/* -r: told when the warm-up is done */
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 bc_fatal(const char *fmt, ...)
@@ -235,19 +239,29 @@ bc_pct(const uint64_t *v, size_t n, double p)
 static int
 bc_status(struct bc_conn *c, unsigned count, const char *until)
 {
-	uint64_t	*t, t0, cpu0, cpu, sum = 0;
+	uint64_t	*t, t0, cpu0, cpu, sum = 0, warm, start;
+	uint64_t	 max = 0, max_at = 0;
 	unsigned	 i;
 	json_t		*o;
 
 	/* Warm up the daemon's and our caches; not counted. */
+	warm = bc_now_ns();
 	for (i = 0; i < 100; i++) {
 		bc_send(c, bc_status_req, sizeof(bc_status_req) - 1);
 		bc_recv(c);
 	}
 	json_decref(bc_parse_ok(c->buf));
+	warm = bc_now_ns() - warm;
+	if (bc_ready_fd >= 0) {
+		if (write(bc_ready_fd, "READY\n", 6) != 6)
+			bc_fatal("-r %d: %s", bc_ready_fd, strerror(errno));
+		close(bc_ready_fd);
+		bc_ready_fd = -1;
+	}
 
 	t = xcalloc(count, sizeof(*t));
 	cpu0 = bc_cpu_ns();
+	start = bc_now_ns();
 	for (i = 0; i < count; i++) {
 		if (until != NULL && i % 32 == 0 && i > 0 &&
 		    access(until, F_OK) == 0)
@@ -257,6 +271,10 @@ bc_status(struct bc_conn *c, unsigned count, const char *until)
 		bc_recv(c);
 		t[i] = bc_now_ns() - t0;
 		sum += t[i];
+		if (t[i] > max) {
+			max = t[i];
+			max_at = t0 - start;
+		}
 	}
 	count = i;
 	cpu = bc_cpu_ns() - cpu0;
@@ -265,10 +283,13 @@ bc_status(struct bc_conn *c, unsigned count, const char *until)
 
 	qsort(t, count, sizeof(*t), bc_cmp_u64);
 	printf("status_n=%u\n", count);
+	printf("status_warmup_ms=%.1f\n", warm / 1e6);
 	printf("status_p50_us=%.1f\n", bc_pct(t, count, 50) / 1e3);
 	printf("status_p99_us=%.1f\n", bc_pct(t, count, 99) / 1e3);
 	printf("status_max_us=%.1f\n", t[count - 1] / 1e3);
 	printf("status_mean_us=%.1f\n", sum / 1e3 / count);
+	/* When the slowest one was sent, from the first: a stall's place. */
+	printf("status_max_at_ms=%.1f\n", max_at / 1e6);
 	if (bc_pid > 0)
 		printf("status_cpu_us=%.1f\n", cpu / 1e3 / count);
 	free(t);
@@ -369,7 +390,8 @@ bc_usage(void)
 {
 	fprintf(stderr,
 	    "usage: bench-client [-p PID] SOCKET status|list COUNT\n"
-	    "       bench-client [-p PID] SOCKET status-until FILE MAX\n"
+	    "       bench-client [-p PID] [-r FD] SOCKET status-until FILE "
+	    "MAX\n"
 	    "       bench-client [-p PID] SOCKET change SRC DST SHA1 REQUEST "
 	    "[TIMEOUT_MS]\n"
 	    "       bench-client SOCKET request LINE\n");
@@ -398,10 +420,13 @@ main(int argc, char **argv)
 	char		*line;
 	int		 ch, rc = 2;
 
-	while ((ch = getopt(argc, argv, "p:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:r:")) != -1) {
 		switch (ch) {
 		case 'p':
 			bc_pid = bc_number(optarg);
+			break;
+		case 'r':
+			bc_ready_fd = bc_number(optarg);
 			break;
 		default:
 			bc_usage();

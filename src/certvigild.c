@@ -813,8 +813,9 @@ daemon_detach(int *ready_fd)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* The command line into d: -1 to go on, or the exit status. */
+static int
+daemon_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "foreground",	no_argument,		NULL, 'f' },
@@ -827,38 +828,32 @@ main(int argc, char **argv)
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon		 d;
-	struct control_opts	 co;
-	struct cv_err		 err;
-	char			*end;
-	int			 ch, rc;
+	char	*end;
+	int	 ch;
 
-	memset(&d, 0, sizeof(d));
-	d.conf_path = CONF_DEFAULT_FILE;
-	d.ready_fd = -1;
 	while ((ch = getopt_long(argc, argv, "fc:S:d:hV", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'f':
-			d.foreground = 1;
+			d->foreground = 1;
 			break;
 		case 'c':
-			d.conf_path = optarg;
-			d.conf_given = 1;
+			d->conf_path = optarg;
+			d->conf_given = 1;
 			break;
 		case 'S':
-			d.opt_socket = optarg;
+			d->opt_socket = optarg;
 			break;
 		case 'd':
-			d.opt_state = optarg;
+			d->opt_state = optarg;
 			break;
 		case 'p':
-			d.opt_pidfile = optarg;
+			d->opt_pidfile = optarg;
 			break;
 		case 'r':
-			d.ready_fd = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || d.ready_fd < 0 ||
-			    fcntl(d.ready_fd, F_GETFD) == -1) {
+			d->ready_fd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || d->ready_fd < 0 ||
+			    fcntl(d->ready_fd, F_GETFD) == -1) {
 				fprintf(stderr, "certvigild: --ready-fd: '%s' "
 				    "is not an open file descriptor\n", optarg);
 				return 2;
@@ -883,6 +878,137 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* The socket's directory: 0750, as systemd's RuntimeDirectory. */
+static int
+daemon_mksockdir(const char *socket_path)
+{
+	struct cv_err	 err;
+	char		*sockdir = xstrdup(socket_path), *slash;
+	int		 rc = -1;
+
+	if ((slash = strrchr(sockdir, '/')) != NULL && slash != sockdir) {
+		*slash = '\0';
+		if (access(sockdir, F_OK) == -1 &&
+		    fsutil_mkdirs(sockdir, 0750, &err) == -1) {
+			log_error("socket directory: %s", err.msg);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(sockdir);
+	return rc;
+}
+
+/*
+ * Directories, the inventory, then into the background: what can fail
+ * before the loop exists.  On failure d->inv is closed again.
+ */
+static int
+daemon_prepare(struct daemon *d)
+{
+	struct cv_err	err;
+
+	if (fsutil_mkdirs(d->cf->state_dir, 0700, &err) == -1) {
+		log_error("state_dir: %s", err.msg);
+		return -1;
+	}
+	if (daemon_mksockdir(d->cf->socket_path) == -1)
+		return -1;
+	xasprintf(&d->db_path, "%s/inventory.db", d->cf->state_dir);
+	if (inventory_open(d->db_path, &d->inv, &err) == -1) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	if (!d->foreground) {
+		d->pid_file = xstrdup(d->cf->pid_file);
+		if (daemon_detach(&d->ready_fd) == -1) {
+			log_error("detach: %s", strerror(errno));
+			inventory_close(d->inv);
+			return -1;
+		}
+	} else if (d->opt_pidfile != NULL)
+		d->pid_file = xstrdup(d->opt_pidfile);
+	return 0;
+}
+
+/* The loop, the control socket, signals and the subsystems. */
+static int
+daemon_start(struct daemon *d)
+{
+	struct control_opts	 co;
+	struct cv_err		 err;
+
+	uv_loop_init(&d->loop);
+	d->started_ms = uv_now(&d->loop);
+	inventory_set_event_cb(d->inv, daemon_event, d);
+	daemon_control_opts(d->cf, &co);
+	if (control_open(&d->loop, &co, daemon_cmds, sizeof(daemon_cmds) /
+	    sizeof(daemon_cmds[0]), d, &d->control, &err) == -1) {
+		log_error("control socket: %s", err.msg);
+		inventory_close(d->inv);
+		uv_loop_close(&d->loop);
+		return -1;
+	}
+	daemon_write_pidfile(d);
+	uv_signal_init(&d->loop, &d->sighup);
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_signal_init(&d->loop, &d->sigint);
+	d->sighup.data = d->sigterm.data = d->sigint.data = d;
+	uv_signal_start(&d->sighup, daemon_signal, SIGHUP);
+	uv_signal_start(&d->sigterm, daemon_signal, SIGTERM);
+	uv_signal_start(&d->sigint, daemon_signal, SIGINT);
+	uv_timer_init(&d->loop, &d->textfile_timer);
+	d->textfile_timer.data = d;
+	d->alert = alert_new(&d->loop, d->inv, d->cf);
+	d->scan = scan_new(&d->loop, d->inv, d->cf, daemon_scan_done, d);
+	log_info("certvigild %s starting: %zu watch%s, socket %s",
+	    PACKAGE_VERSION, d->cf->nwatches, d->cf->nwatches == 1 ? "" :
+	    "es", d->cf->socket_path);
+	scan_full(d->scan);
+	d->renew = renew_new(&d->loop, d->inv, d->cf, d->cf->state_dir);
+	d->renew_open = 1;
+	return 0;
+}
+
+/* After the loop has stopped: the exit status. */
+static int
+daemon_finish(struct daemon *d)
+{
+	int	rc;
+
+	renew_free_all(d->renew);
+	d->renew = NULL;
+	inventory_close(d->inv);
+	rc = uv_loop_close(&d->loop);
+	if (rc != 0)
+		log_error("loop close: %s (a handle leaked)", uv_strerror(rc));
+	if (d->pid_file != NULL)
+		unlink(d->pid_file);
+	free(d->pid_file);
+	free(d->db_path);
+	free(d->status_text);
+	conf_unref(d->cf);
+	gnutls_global_deinit();
+	log_info("stopped");
+	return rc == 0 ? d->exit_code : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon		 d;
+	struct cv_err		 err;
+	int			 rc;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = CONF_DEFAULT_FILE;
+	d.ready_fd = -1;
+	if ((rc = daemon_args(&d, argc, argv)) != -1)
+		return rc;
 	if (conf_load(d.conf_path, d.conf_given, &d.cf, &err) == -1) {
 		fprintf(stderr, "certvigild: %s\n", err.msg);
 		return 1;
@@ -896,86 +1022,12 @@ main(int argc, char **argv)
 		conf_unref(d.cf);
 		return 1;
 	}
-	if (fsutil_mkdirs(d.cf->state_dir, 0700, &err) == -1) {
-		log_error("state_dir: %s", err.msg);
+	if (daemon_prepare(&d) == -1 || daemon_start(&d) == -1)
 		goto fail;
-	}
-	/* The socket's directory: 0750, as systemd's RuntimeDirectory. */
-	{
-		char	*sockdir = xstrdup(d.cf->socket_path), *slash;
-
-		if ((slash = strrchr(sockdir, '/')) != NULL && slash != sockdir) {
-			*slash = '\0';
-			if (access(sockdir, F_OK) == -1 &&
-			    fsutil_mkdirs(sockdir, 0750, &err) == -1) {
-				log_error("socket directory: %s", err.msg);
-				free(sockdir);
-				goto fail;
-			}
-		}
-		free(sockdir);
-	}
-	xasprintf(&d.db_path, "%s/inventory.db", d.cf->state_dir);
-	if (inventory_open(d.db_path, &d.inv, &err) == -1) {
-		log_error("%s", err.msg);
-		goto fail;
-	}
-	if (!d.foreground) {
-		d.pid_file = xstrdup(d.cf->pid_file);
-		if (daemon_detach(&d.ready_fd) == -1) {
-			log_error("detach: %s", strerror(errno));
-			inventory_close(d.inv);
-			goto fail;
-		}
-	} else if (d.opt_pidfile != NULL)
-		d.pid_file = xstrdup(d.opt_pidfile);
-	uv_loop_init(&d.loop);
-	d.started_ms = uv_now(&d.loop);
-	inventory_set_event_cb(d.inv, daemon_event, &d);
-	daemon_control_opts(d.cf, &co);
-	if (control_open(&d.loop, &co, daemon_cmds, sizeof(daemon_cmds) /
-	    sizeof(daemon_cmds[0]), &d, &d.control, &err) == -1) {
-		log_error("control socket: %s", err.msg);
-		inventory_close(d.inv);
-		uv_loop_close(&d.loop);
-		goto fail;
-	}
-	daemon_write_pidfile(&d);
-	uv_signal_init(&d.loop, &d.sighup);
-	uv_signal_init(&d.loop, &d.sigterm);
-	uv_signal_init(&d.loop, &d.sigint);
-	d.sighup.data = d.sigterm.data = d.sigint.data = &d;
-	uv_signal_start(&d.sighup, daemon_signal, SIGHUP);
-	uv_signal_start(&d.sigterm, daemon_signal, SIGTERM);
-	uv_signal_start(&d.sigint, daemon_signal, SIGINT);
-	uv_timer_init(&d.loop, &d.textfile_timer);
-	d.textfile_timer.data = &d;
-	d.alert = alert_new(&d.loop, d.inv, d.cf);
-	d.scan = scan_new(&d.loop, d.inv, d.cf, daemon_scan_done, &d);
-	log_info("certvigild %s starting: %zu watch%s, socket %s",
-	    PACKAGE_VERSION, d.cf->nwatches, d.cf->nwatches == 1 ? "" : "es",
-	    d.cf->socket_path);
-	scan_full(d.scan);
-	d.renew = renew_new(&d.loop, d.inv, d.cf, d.cf->state_dir);
-	d.renew_open = 1;
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
-	renew_free_all(d.renew);
-	d.renew = NULL;
-	inventory_close(d.inv);
-	rc = uv_loop_close(&d.loop);
-	if (rc != 0)
-		log_error("loop close: %s (a handle leaked)", uv_strerror(rc));
-	if (d.pid_file != NULL)
-		unlink(d.pid_file);
-	free(d.pid_file);
-	free(d.db_path);
-	free(d.status_text);
-	conf_unref(d.cf);
-	gnutls_global_deinit();
-	log_info("stopped");
-	return rc == 0 ? d.exit_code : 1;
+	return daemon_finish(&d);
 fail:
 	/* Nothing started yet: free what was taken, say nothing more. */
 	free(d.pid_file);

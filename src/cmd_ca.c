@@ -52,10 +52,7 @@ out:
 
 static const struct cmdopt ca_init_opts[] = {
 	PKI_CLI_SUBJECT_OPTS,
-	{ "key-type", OPT_KEY_TYPE, "rsa|ec|ed25519",
-	    "the new key's type (default rsa)" },
-	{ "bits", OPT_BITS, "N",
-	    "RSA key size (default 2048)" },
+	PKI_CLI_KEYGEN_OPTS,
 	{ "days", OPT_DAYS, "N",
 	    "validity in days" },
 	{ "out-cert", OPT_OUT_CERT, "CERT",
@@ -69,30 +66,24 @@ static int
 cmd_ca_init(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct pki_subject	 subj;
-	enum pki_key_type	 kt = PKI_KEY_RSA;
+	struct pki_cli_keygen	 kg = PKI_CLI_KEYGEN_INIT;
 	gnutls_x509_privkey_t	 key = NULL;
 	gnutls_x509_crt_t	 crt = NULL;
 	struct cv_err		 err;
 	const char		*out_cert = NULL, *out_key = NULL;
-	unsigned		 bits = 0, days = 0;
-	int			 ch, rc = CMD_EXIT_FAIL;
+	unsigned		 days = 0;
+	int			 ch, r, rc = CMD_EXIT_FAIL;
 
 	memset(&subj, 0, sizeof(subj));
 	while ((ch = cmdopt_next(ctx, ca_init_opts, argc, argv)) != -1) {
 		if (pki_cli_subject_opt(ch, &subj))
 			continue;
+		if ((r = pki_cli_keygen_opt(ch, &kg)) != 0) {
+			if (r == -1)
+				return CMD_EXIT_USAGE;
+			continue;
+		}
 		switch (ch) {
-		case OPT_KEY_TYPE:
-			if (pki_key_type_parse(optarg, &kt, &err) == -1) {
-				cmd_err("%s", err.msg);
-				return CMD_EXIT_USAGE;
-			}
-			break;
-		case OPT_BITS:
-			if (pki_cli_unsigned("--bits", optarg, 65536,
-			    &bits) == -1)
-				return CMD_EXIT_USAGE;
-			break;
 		case OPT_DAYS:
 			if (pki_cli_unsigned("--days", optarg, PKI_DAYS_MAX,
 			    &days) == -1)
@@ -112,7 +103,7 @@ cmd_ca_init(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (pki_cli_refuse_existing(out_key, "") == -1)
 		return CMD_EXIT_FAIL;
-	if (pki_key_generate(kt, bits, &key, &err) == -1 ||
+	if (pki_key_generate(kg.type, kg.bits, &key, &err) == -1 ||
 	    pki_ca_init(&subj, days, key, timeutil_now(), &crt, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
@@ -145,10 +136,7 @@ static const struct cmdopt ca_issue_opts[] = {
 	    "the certificate's use" },
 	{ "days", OPT_DAYS, "N",
 	    "validity in days" },
-	{ "key-type", OPT_KEY_TYPE, "rsa|ec|ed25519",
-	    "the new key's type (default rsa)" },
-	{ "bits", OPT_BITS, "N",
-	    "RSA key size (default 2048)" },
+	PKI_CLI_KEYGEN_OPTS,
 	{ "out-cert", OPT_OUT_CERT, "CERT",
 	    "write the certificate here" },
 	{ "out-key", OPT_KEY_OUT, "KEY",
@@ -158,136 +146,181 @@ static const struct cmdopt ca_issue_opts[] = {
 	CMDOPT_END
 };
 
+/* What ca issue's command line asks for; san is the caller's to free. */
+struct ca_issue_args {
+	struct pki_subject	 subj;
+	struct pki_san_list	 san;
+	struct pki_cli_keygen	 kg;
+	enum pki_purpose	 purpose;
+	int			 has_purpose;
+	unsigned		 days;
+	const char		*ca_cert, *ca_key, *csr;
+	const char		*out_cert, *out_key, *pwfile;
+};
+
+/* One option with a value to check: 0, or the exit status. */
+static int
+ca_issue_opt(int ch, struct ca_issue_args *a)
+{
+	struct cv_err	err;
+	int		r;
+
+	if ((r = pki_cli_keygen_opt(ch, &a->kg)) != 0)
+		return r == -1 ? CMD_EXIT_USAGE : 0;
+	switch (ch) {
+	case OPT_SAN:
+		if (pki_san_parse(optarg, &a->san, &err) == -1) {
+			cmd_err("%s", err.msg);
+			return CMD_EXIT_FAIL;
+		}
+		return 0;
+	case OPT_PURPOSE:
+		if (pki_purpose_parse(optarg, &a->purpose, &err) == -1) {
+			cmd_err("%s", err.msg);
+			return CMD_EXIT_USAGE;
+		}
+		a->has_purpose = 1;
+		return 0;
+	case OPT_DAYS:
+		if (pki_cli_unsigned("--days", optarg, PKI_DAYS_MAX,
+		    &a->days) == -1)
+			return CMD_EXIT_USAGE;
+		return 0;
+	}
+	return -1;
+}
+
+/* Which options go together: -1 to go on, or the exit status. */
+static int
+ca_issue_check(struct cmd_ctx *ctx, int argc, struct ca_issue_args *a)
+{
+	const struct pki_subject	*s = &a->subj;
+
+	if (optind != argc || a->ca_cert == NULL || a->ca_key == NULL ||
+	    a->out_cert == NULL || !a->has_purpose ||
+	    (a->csr == NULL) == (s->cn == NULL)) {
+		if (optind == argc && !a->has_purpose)
+			cmd_err("--purpose server or --purpose client is "
+			    "required");
+		else if (optind == argc && (a->csr == NULL) == (s->cn == NULL))
+			cmd_err("give exactly one of --csr (a request) and "
+			    "--cn (a new key and certificate)");
+		return cmd_usage(ctx->cmd);
+	}
+	if (a->csr != NULL && (a->out_key != NULL || s->o || s->ou || s->l ||
+	    s->st || s->c)) {
+		cmd_err("--csr carries the subject and key: --out-key and "
+		    "subject options go with --cn");
+		return CMD_EXIT_USAGE;
+	}
+	if (a->csr == NULL && a->out_key == NULL) {
+		cmd_err("--cn makes a new key: --out-key is required");
+		return CMD_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* -1 to go on, or the exit status (help, usage, a bad value). */
+static int
+ca_issue_parse(struct cmd_ctx *ctx, int argc, char **argv,
+    struct ca_issue_args *a)
+{
+	int	ch, r;
+
+	while ((ch = cmdopt_next(ctx, ca_issue_opts, argc, argv)) != -1) {
+		if (pki_cli_subject_opt(ch, &a->subj))
+			continue;
+		if ((r = ca_issue_opt(ch, a)) != -1) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		switch (ch) {
+		case OPT_CA_CERT:	a->ca_cert = optarg; break;
+		case OPT_CA_KEY:	a->ca_key = optarg; break;
+		case OPT_CSR:		a->csr = optarg; break;
+		case OPT_OUT_CERT:	a->out_cert = optarg; break;
+		case OPT_KEY_OUT:	a->out_key = optarg; break;
+		case OPT_PASSWORD_FILE:	a->pwfile = optarg; break;
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
+		}
+	}
+	return ca_issue_check(ctx, argc, a);
+}
+
+/*
+ * The CA, its key and the request (--csr, or a new key for --cn) into
+ * is; *key is the new key or NULL.
+ */
+static int
+ca_issue_load(const struct ca_issue_args *a, const char *pw,
+    struct pki_issue *is, gnutls_x509_privkey_t *key)
+{
+	struct cv_err	err;
+
+	if (pki_cli_load_ca(a->ca_cert, pw, &is->ca_crt) == -1)
+		return -1;
+	if (pki_key_load(a->ca_key, pw, &is->ca_key, &err) == -1) {
+		cmd_err("--ca-key %s", err.msg);
+		return -1;
+	}
+	if (a->csr != NULL) {
+		if (pki_csr_load(a->csr, &is->crq, &err) == -1) {
+			cmd_err("--csr %s", err.msg);
+			return -1;
+		}
+	} else if (pki_key_generate(a->kg.type, a->kg.bits, key,
+	    &err) == -1 ||
+	    pki_csr_make(&a->subj, NULL, *key, &is->crq, &err) == -1) {
+		cmd_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_ca_issue(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct pki_subject	 subj;
-	struct pki_san_list	 san = { NULL, 0 };
+	struct ca_issue_args	 a = { .kg = PKI_CLI_KEYGEN_INIT };
 	struct pki_issue	 is;
-	enum pki_key_type	 kt = PKI_KEY_RSA;
 	gnutls_x509_privkey_t	 key = NULL;
 	gnutls_x509_crt_t	 crt = NULL;
 	struct cv_err		 err;
-	const char		*ca_cert = NULL, *ca_key = NULL, *csr = NULL;
-	const char		*out_cert = NULL, *out_key = NULL;
-	const char		*pwfile = NULL;
 	char			*pw = NULL;
-	unsigned		 bits = 0, days = 0;
-	int			 ch, purpose = -1, rc = CMD_EXIT_FAIL;
+	int			 rc;
 
-	memset(&subj, 0, sizeof(subj));
 	memset(&is, 0, sizeof(is));
-	while ((ch = cmdopt_next(ctx, ca_issue_opts, argc, argv)) != -1) {
-		if (pki_cli_subject_opt(ch, &subj))
-			continue;
-		switch (ch) {
-		case OPT_CA_CERT:	ca_cert = optarg; break;
-		case OPT_CA_KEY:	ca_key = optarg; break;
-		case OPT_CSR:		csr = optarg; break;
-		case OPT_OUT_CERT:	out_cert = optarg; break;
-		case OPT_KEY_OUT:	out_key = optarg; break;
-		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
-		case OPT_SAN:
-			if (pki_san_parse(optarg, &san, &err) == -1) {
-				cmd_err("%s", err.msg);
-				goto out;
-			}
-			break;
-		case OPT_PURPOSE:
-			if (pki_purpose_parse(optarg, &is.purpose,
-			    &err) == -1) {
-				cmd_err("%s", err.msg);
-				rc = CMD_EXIT_USAGE;
-				goto out;
-			}
-			purpose = (int)is.purpose;
-			break;
-		case OPT_KEY_TYPE:
-			if (pki_key_type_parse(optarg, &kt, &err) == -1) {
-				cmd_err("%s", err.msg);
-				rc = CMD_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_BITS:
-		case OPT_DAYS:
-			if (pki_cli_unsigned(ch == OPT_BITS ? "--bits" :
-			    "--days", optarg, ch == OPT_BITS ? 65536 :
-			    PKI_DAYS_MAX, ch == OPT_BITS ? &bits :
-			    &days) == -1) {
-				rc = CMD_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		default:	/* CMDOPT_STOP */
-			rc = ctx->opt.exit;
-			goto out;
-		}
-	}
-	if (optind != argc || ca_cert == NULL || ca_key == NULL ||
-	    out_cert == NULL || purpose == -1 ||
-	    (csr == NULL) == (subj.cn == NULL)) {
-		if (optind == argc && purpose == -1)
-			cmd_err("--purpose server or --purpose client is "
-			    "required");
-		else if (optind == argc && (csr == NULL) == (subj.cn == NULL))
-			cmd_err("give exactly one of --csr (a request) and "
-			    "--cn (a new key and certificate)");
-		rc = cmd_usage(ctx->cmd);
+	if ((rc = ca_issue_parse(ctx, argc, argv, &a)) != -1)
 		goto out;
-	}
-	if (csr != NULL && (out_key != NULL || subj.o || subj.ou || subj.l ||
-	    subj.st || subj.c)) {
-		cmd_err("--csr carries the subject and key: --out-key and "
-		    "subject options go with --cn");
-		rc = CMD_EXIT_USAGE;
-		goto out;
-	}
-	if (csr == NULL && out_key == NULL) {
-		cmd_err("--cn makes a new key: --out-key is required");
-		rc = CMD_EXIT_USAGE;
-		goto out;
-	}
-	if (csr == NULL && pki_subject_check(&subj, &err) == -1) {
+	rc = CMD_EXIT_FAIL;
+	if (a.csr == NULL && pki_subject_check(&a.subj, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}
-	if (out_key != NULL && pki_cli_refuse_existing(out_key, "") == -1)
+	if (a.out_key != NULL && pki_cli_refuse_existing(a.out_key,
+	    "") == -1)
 		goto out;
-	if (pki_cli_password(pwfile, &pw) == -1)
+	if (pki_cli_password(a.pwfile, &pw) == -1 ||
+	    ca_issue_load(&a, pw, &is, &key) == -1)
 		goto out;
-	if (pki_cli_load_ca(ca_cert, pw, &is.ca_crt) == -1)
-		goto out;
-	if (pki_key_load(ca_key, pw, &is.ca_key, &err) == -1) {
-		cmd_err("--ca-key %s", err.msg);
-		goto out;
-	}
-	if (csr != NULL) {
-		if (pki_csr_load(csr, &is.crq, &err) == -1) {
-			cmd_err("--csr %s", err.msg);
-			goto out;
-		}
-	} else if (pki_key_generate(kt, bits, &key, &err) == -1 ||
-	    pki_csr_make(&subj, NULL, key, &is.crq, &err) == -1) {
-		cmd_err("%s", err.msg);
-		goto out;
-	}
-	is.san = &san;
-	is.days = days;
+	is.purpose = a.purpose;
+	is.san = &a.san;
+	is.days = a.days;
 	is.now = timeutil_now();
 	if (pki_ca_issue(&is, &crt, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}
 	if (key != NULL) {
-		if (pki_cli_write_key(out_key, key, NULL) == -1)
+		if (pki_cli_write_key(a.out_key, key, NULL) == -1)
 			goto out;
-		printf("key: %s (new, mode 0600)\n", out_key);
+		printf("key: %s (new, mode 0600)\n", a.out_key);
 	}
-	if (pki_cli_write_crts(out_cert, &crt, 1) == -1)
+	if (pki_cli_write_crts(a.out_cert, &crt, 1) == -1)
 		goto out;
 	pki_cli_describe(is.purpose == PKI_PURPOSE_CLIENT ?
-	    "client certificate" : "server certificate", out_cert, crt);
+	    "client certificate" : "server certificate", a.out_cert, crt);
 	rc = CMD_EXIT_OK;
 out:
 	if (crt != NULL)
@@ -300,7 +333,7 @@ out:
 		gnutls_x509_privkey_deinit(is.ca_key);
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
-	pki_san_list_free(&san);
+	pki_san_list_free(&a.san);
 	freezero_str(pw);
 	return rc;
 }

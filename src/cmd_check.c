@@ -36,37 +36,31 @@ static const struct cmdopt check_opts[] = {
 	CMDOPT_END
 };
 
-static int
-cmd_check(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct pki_check_opts	 o;
-	struct pki_check_list	 l;
-	struct pki_cli_set	 set;
-	struct x509_file	*f = NULL, *kf = NULL;
-	struct x509_cert	*c;
-	struct cv_err		 err;
-	gnutls_x509_privkey_t	 key = NULL;
-	const char		*keyf = NULL, *pwfile = NULL;
-	char			*pw = NULL, up[41];
-	json_t			*j, *arr;
-	unsigned		 days;
-	size_t			 i;
-	int			 ch, json = 0, leaf, k, rc = CMD_EXIT_FAIL;
+/* What the command line asks for besides the rules' options. */
+struct check_args {
+	const char	*keyf, *pwfile, *file;
+	int		 json;
+};
 
-	memset(&o, 0, sizeof(o));
-	memset(&l, 0, sizeof(l));
-	memset(&set, 0, sizeof(set));
-	o.min_days = -1;
-	o.purpose = PKI_PURPOSE_SERVER;
+/* -1 to go on, or the exit status (help, usage, a bad value). */
+static int
+check_parse(struct cmd_ctx *ctx, int argc, char **argv,
+    struct check_args *a, struct pki_check_opts *o)
+{
+	struct cv_err	err;
+	unsigned	days;
+	int		ch;
+
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
-		case OPT_KEY:		keyf = optarg; break;
-		case OPT_HOST:		o.host = optarg; break;
-		case OPT_CA_FILE:	o.ca_file = optarg; break;
-		case OPT_JSON:		json = 1; break;
-		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
+		case OPT_KEY:		a->keyf = optarg; break;
+		case OPT_HOST:		o->host = optarg; break;
+		case OPT_CA_FILE:	o->ca_file = optarg; break;
+		case OPT_JSON:		a->json = 1; break;
+		case OPT_PASSWORD_FILE:	a->pwfile = optarg; break;
 		case OPT_PURPOSE:
-			if (pki_purpose_parse(optarg, &o.purpose, &err) == -1) {
+			if (pki_purpose_parse(optarg, &o->purpose,
+			    &err) == -1) {
 				cmd_err("%s", err.msg);
 				return CMD_EXIT_USAGE;
 			}
@@ -75,7 +69,7 @@ cmd_check(struct cmd_ctx *ctx, int argc, char **argv)
 			if (pki_cli_unsigned("--min-days", optarg, 36500,
 			    &days) == -1)
 				return CMD_EXIT_USAGE;
-			o.min_days = days;
+			o->min_days = days;
 			break;
 		default:	/* CMDOPT_STOP */
 			return ctx->opt.exit;
@@ -83,60 +77,112 @@ cmd_check(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cmd_usage(ctx->cmd);
-	if (pki_cli_password(pwfile, &pw) == -1)
+	a->file = argv[optind];
+	return -1;
+}
+
+/*
+ * The key to check the leaf against: --key's, the leaf's own in f, or
+ * f's first; *key is NULL if there is none, else borrowed from the set.
+ */
+static int
+check_key(struct pki_cli_set *set, struct x509_file *f, int leaf,
+    const char *keyf, const char *pw, gnutls_x509_privkey_t *key)
+{
+	struct x509_file	*kf;
+	int			 k;
+
+	*key = NULL;
+	if (keyf != NULL) {
+		if ((kf = pki_cli_set_load(set, "--key ", keyf, pw)) == NULL)
+			return -1;
+		if (kf->nkeys == 0) {
+			cmd_err("--key %s: no private key in the file", keyf);
+			return -1;
+		}
+		*key = kf->keys[0].key;
+	} else if ((k = pki_file_key_of(f, (size_t)leaf)) != -1)
+		*key = f->keys[k].key;
+	else if (f->nkeys > 0)
+		*key = f->keys[0].key;
+	return 0;
+}
+
+static void
+check_print(int json, const struct x509_file *f, const struct x509_cert *c,
+    const struct pki_check_list *l)
+{
+	json_t	*j, *arr;
+	char	 up[41];
+	size_t	 i;
+
+	if (!json) {
+		printf("%s: %s (thumbprint %s)\n", f->path, c->subject,
+		    x509_sha1_upper(c->sha1, up));
+		for (i = 0; i < l->n; i++)
+			printf("%s  %-10s %s\n",
+			    pki_check_status_name(l->v[i].status),
+			    l->v[i].rule, l->v[i].detail);
+		printf("%s: %u failed, %u warning%s\n", l->nfail ? "FAILED" :
+		    "OK", l->nfail, l->nwarn, l->nwarn == 1 ? "" : "s");
+		return;
+	}
+	j = json_object();
+	json_object_set_new(j, "path", json_string(f->path));
+	json_object_set_new(j, "sha1", json_string(c->sha1));
+	json_object_set_new(j, "subject", json_string(c->subject));
+	json_object_set_new(j, "ok", json_boolean(l->nfail == 0));
+	arr = json_array();
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
+		    "rule", l->v[i].rule, "status",
+		    pki_check_status_name(l->v[i].status), "detail",
+		    l->v[i].detail));
+	json_object_set_new(j, "results", arr);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(j);
+}
+
+static int
+cmd_check(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct check_args	 a = { NULL, NULL, NULL, 0 };
+	struct pki_check_opts	 o;
+	struct pki_check_list	 l;
+	struct pki_cli_set	 set;
+	struct x509_file	*f = NULL;
+	struct cv_err		 err;
+	gnutls_x509_privkey_t	 key;
+	char			*pw = NULL;
+	int			 leaf, rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&l, 0, sizeof(l));
+	memset(&set, 0, sizeof(set));
+	o.min_days = -1;
+	o.purpose = PKI_PURPOSE_SERVER;
+	if ((rc = check_parse(ctx, argc, argv, &a, &o)) != -1)
+		return rc;
+	if (pki_cli_password(a.pwfile, &pw) == -1)
 		return CMD_EXIT_USAGE;
-	if ((f = pki_cli_set_load(&set, "", argv[optind], pw)) == NULL)
+	rc = CMD_EXIT_FAIL;
+	if ((f = pki_cli_set_load(&set, "", a.file, pw)) == NULL)
 		goto out;
 	if ((leaf = pki_file_leaf(f)) == -1) {
-		cmd_err("%s: no certificate found", argv[optind]);
+		cmd_err("%s: no certificate found", a.file);
 		goto out;
 	}
 	pki_cli_set_chain(&set, f, leaf);
-	if (keyf != NULL) {
-		if ((kf = pki_cli_set_load(&set, "--key ", keyf, pw)) == NULL)
-			goto out;
-		if (kf->nkeys == 0) {
-			cmd_err("--key %s: no private key in the file", keyf);
-			goto out;
-		}
-		key = kf->keys[0].key;
-	} else if ((k = pki_file_key_of(f, (size_t)leaf)) != -1)
-		key = f->keys[k].key;
-	else if (f->nkeys > 0)
-		key = f->keys[0].key;
+	if (check_key(&set, f, leaf, a.keyf, pw, &key) == -1)
+		goto out;
 	o.now = timeutil_now();
 	if (pki_check(f->certs[leaf].crt, set.chain, set.nchain, key, &o, &l,
 	    &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}
-	c = &f->certs[leaf];
-	if (json) {
-		j = json_object();
-		json_object_set_new(j, "path", json_string(f->path));
-		json_object_set_new(j, "sha1", json_string(c->sha1));
-		json_object_set_new(j, "subject", json_string(c->subject));
-		json_object_set_new(j, "ok", json_boolean(l.nfail == 0));
-		arr = json_array();
-		for (i = 0; i < l.n; i++)
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
-			    "rule", l.v[i].rule, "status",
-			    pki_check_status_name(l.v[i].status), "detail",
-			    l.v[i].detail));
-		json_object_set_new(j, "results", arr);
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("\n");
-		json_decref(j);
-	} else {
-		printf("%s: %s (thumbprint %s)\n", f->path, c->subject,
-		    x509_sha1_upper(c->sha1, up));
-		for (i = 0; i < l.n; i++)
-			printf("%s  %-10s %s\n",
-			    pki_check_status_name(l.v[i].status), l.v[i].rule,
-			    l.v[i].detail);
-		printf("%s: %u failed, %u warning%s\n", l.nfail ? "FAILED" :
-		    "OK", l.nfail, l.nwarn, l.nwarn == 1 ? "" : "s");
-	}
+	check_print(a.json, f, &f->certs[leaf], &l);
 	rc = l.nfail == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 out:
 	pki_check_list_free(&l);

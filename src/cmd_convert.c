@@ -42,38 +42,61 @@ static const struct cmdopt convert_opts[] = {
 	CMDOPT_END
 };
 
-static int
-cmd_convert(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct pki_cli_set	 set;
-	gnutls_datum_t		 p12 = { NULL, 0 };
-	gnutls_datum_t		 pem[3] = { { NULL, 0 }, { NULL, 0 },
-				    { NULL, 0 } };
-	struct fsutil_file	 files[3];
-	size_t			 nfiles = 0, i;
-	struct cv_err		 err;
-	const char		*to = NULL, *cert_out = NULL, *key_out = NULL;
-	const char		*chain_out = NULL, *cert = NULL, *keyf = NULL;
-	const char		*chainf = NULL, *out = NULL, *pwfile = NULL;
-	const char		*in = NULL;
-	char			*pw = NULL;
-	int			 ch, encrypt = 0, legacy = 0, topfx;
-	int			 rc = CMD_EXIT_FAIL;
+/* What the command line asks for. */
+struct convert_args {
+	const char	*in, *cert_out, *key_out, *chain_out;
+	const char	*cert, *keyf, *chainf, *out, *pwfile;
+	int		 encrypt, legacy, topfx;
+};
 
-	memset(&set, 0, sizeof(set));
+/* Which options go with --to: -1 to go on, or the exit status. */
+static int
+convert_check(const char *to, struct convert_args *a)
+{
+	if (strcmp(to, "pem") != 0 && strcmp(to, "pfx") != 0 &&
+	    strcmp(to, "p12") != 0) {
+		cmd_err("--to %s: expected pem or pfx", to);
+		return CMD_EXIT_USAGE;
+	}
+	a->topfx = strcmp(to, "pem") != 0;
+	if (a->topfx && ((a->in == NULL) == (a->cert == NULL) ||
+	    a->out == NULL || a->cert_out || a->key_out || a->chain_out ||
+	    a->encrypt)) {
+		cmd_err("--to pfx takes IN or --cert [--key] [--chain], and "
+		    "--out");
+		return CMD_EXIT_USAGE;
+	}
+	if (!a->topfx && (a->in == NULL || a->cert || a->keyf || a->chainf ||
+	    a->out || a->legacy || (!a->cert_out && !a->key_out &&
+	    !a->chain_out))) {
+		cmd_err("--to pem takes IN and at least one of --cert-out, "
+		    "--key-out, --chain-out");
+		return CMD_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* -1 to go on, or the exit status (help, usage). */
+static int
+convert_parse(struct cmd_ctx *ctx, int argc, char **argv,
+    struct convert_args *a)
+{
+	const char	*to = NULL;
+	int		 ch;
+
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case OPT_TO:		to = optarg; break;
-		case OPT_CERT_OUT:	cert_out = optarg; break;
-		case OPT_KEY_OUT:	key_out = optarg; break;
-		case OPT_CHAIN_OUT:	chain_out = optarg; break;
-		case OPT_ENCRYPT_KEY:	encrypt = 1; break;
-		case OPT_CERT:		cert = optarg; break;
-		case OPT_KEY:		keyf = optarg; break;
-		case OPT_CHAIN:		chainf = optarg; break;
-		case OPT_OUT:		out = optarg; break;
-		case OPT_LEGACY:	legacy = 1; break;
-		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
+		case OPT_CERT_OUT:	a->cert_out = optarg; break;
+		case OPT_KEY_OUT:	a->key_out = optarg; break;
+		case OPT_CHAIN_OUT:	a->chain_out = optarg; break;
+		case OPT_ENCRYPT_KEY:	a->encrypt = 1; break;
+		case OPT_CERT:		a->cert = optarg; break;
+		case OPT_KEY:		a->keyf = optarg; break;
+		case OPT_CHAIN:		a->chainf = optarg; break;
+		case OPT_OUT:		a->out = optarg; break;
+		case OPT_LEGACY:	a->legacy = 1; break;
+		case OPT_PASSWORD_FILE:	a->pwfile = optarg; break;
 		default:	/* CMDOPT_STOP */
 			return ctx->opt.exit;
 		}
@@ -83,115 +106,148 @@ cmd_convert(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc > 1 || to == NULL)
 		return cmd_usage(ctx->cmd);
 	if (argc == 1)
-		in = argv[0];
-	if (strcmp(to, "pem") != 0 && strcmp(to, "pfx") != 0 &&
-	    strcmp(to, "p12") != 0) {
-		cmd_err("--to %s: expected pem or pfx", to);
-		return CMD_EXIT_USAGE;
-	}
-	topfx = strcmp(to, "pem") != 0;
-	if (topfx && ((in == NULL) == (cert == NULL) || out == NULL ||
-	    cert_out || key_out || chain_out || encrypt)) {
-		cmd_err("--to pfx takes IN or --cert [--key] [--chain], and "
-		    "--out");
-		return CMD_EXIT_USAGE;
-	}
-	if (!topfx && (in == NULL || cert || keyf || chainf || out ||
-	    legacy || (!cert_out && !key_out && !chain_out))) {
-		cmd_err("--to pem takes IN and at least one of --cert-out, "
-		    "--key-out, --chain-out");
-		return CMD_EXIT_USAGE;
-	}
-	if (pki_cli_password(pwfile, &pw) == -1)
-		goto out;
-	if ((topfx || encrypt) && (pw == NULL || *pw == '\0')) {
-		cmd_err("%s needs a password: --password-file FILE, or - for "
-		    "standard input", topfx ? "a PKCS#12 file" :
-		    "--encrypt-key");
-		rc = CMD_EXIT_USAGE;
+		a->in = argv[0];
+	return convert_check(to, a);
+}
+
+static int
+convert_to_pfx(const struct convert_args *a, struct pki_cli_set *set,
+    const char *pw)
+{
+	gnutls_datum_t	p12 = { NULL, 0 };
+	struct cv_err	err;
+	int		rc = -1;
+
+	if (set->key == NULL) {
+		cmd_err("%s: no private key (give --key)", a->in ? a->in :
+		    a->cert);
 		goto out;
 	}
-	if (pki_cli_gather(&set, in, cert, keyf, chainf, pw) == -1)
-		goto out;
-	if (topfx) {
-		if (set.key == NULL) {
-			cmd_err("%s: no private key (give --key)",
-			    in ? in : cert);
-			goto out;
-		}
-		if (pki_pkcs12_make(set.leaf, set.chain, set.nchain, set.key,
-		    pw, legacy, &p12, &err) == -1 ||
-		    pki_write(out, &p12, 0600, &err) == -1) {
-			cmd_err("%s: %s", out, err.msg);
-			goto out;
-		}
-		pki_cli_describe(legacy ? "PKCS#12 (3DES, legacy)" :
-		    "PKCS#12 (AES-256)", out, set.leaf);
-		rc = CMD_EXIT_OK;
+	if (pki_pkcs12_make(set->leaf, set->chain, set->nchain, set->key,
+	    pw, a->legacy, &p12, &err) == -1 ||
+	    pki_write(a->out, &p12, 0600, &err) == -1) {
+		cmd_err("%s: %s", a->out, err.msg);
 		goto out;
 	}
-	if (key_out != NULL && set.key == NULL) {
-		cmd_err("%s: no private key in the file", in);
-		goto out;
-	}
-	if (chain_out != NULL && set.nchain == 0) {
-		cmd_err("%s: no chain certificates in the file; %s not "
-		    "written", in, chain_out);
-		goto out;
-	}
-	/*
-	 * Certificate, key and chain change together: a failure leaves the
-	 * old set, never a new certificate beside the old key.
-	 */
-	if ((cert_out != NULL && pki_crts_pem(&set.leaf, 1, &pem[0],
-	    &err) == -1) || (key_out != NULL && pki_key_pem(set.key,
-	    encrypt ? pw : NULL, &pem[1], &err) == -1) ||
-	    (chain_out != NULL && pki_crts_pem(set.chain, set.nchain, &pem[2],
-	    &err) == -1)) {
-		cmd_err("%s: %s", in, err.msg);
-		goto out;
-	}
-	memset(files, 0, sizeof(files));
-	if (cert_out != NULL) {
-		files[nfiles].path = cert_out;
-		files[nfiles].data = pem[0].data;
-		files[nfiles].len = pem[0].size;
-		files[nfiles++].mode = 0644;
-	}
-	if (key_out != NULL) {
-		files[nfiles].path = key_out;
-		files[nfiles].data = pem[1].data;
-		files[nfiles].len = pem[1].size;
-		files[nfiles++].mode = 0600;
-	}
-	if (chain_out != NULL) {
-		files[nfiles].path = chain_out;
-		files[nfiles].data = pem[2].data;
-		files[nfiles].len = pem[2].size;
-		files[nfiles++].mode = 0644;
-	}
-	if (fsutil_write_set(files, nfiles, &err) == -1) {
-		cmd_err("%s", err.msg);
-		goto out;
-	}
-	if (cert_out != NULL)
-		pki_cli_describe("certificate", cert_out, set.leaf);
-	if (key_out != NULL)
-		printf("key: %s (%s, mode 0600)\n", key_out, encrypt ?
-		    "encrypted, AES-256" : "unencrypted");
-	if (chain_out != NULL)
-		printf("chain: %s (%zu certificate%s)\n", chain_out,
-		    set.nchain, set.nchain == 1 ? "" : "s");
-	rc = CMD_EXIT_OK;
+	pki_cli_describe(a->legacy ? "PKCS#12 (3DES, legacy)" :
+	    "PKCS#12 (AES-256)", a->out, set->leaf);
+	rc = 0;
 out:
 	if (p12.data != NULL)
 		gnutls_free(p12.data);
+	return rc;
+}
+
+/* Adds path to files if it was asked for (the PEM was made for it). */
+static void
+convert_add(struct fsutil_file *files, size_t *n, const char *path,
+    const gnutls_datum_t *pem, mode_t mode)
+{
+	if (path == NULL)
+		return;
+	files[*n].path = path;
+	files[*n].data = pem->data;
+	files[*n].len = pem->size;
+	files[(*n)++].mode = mode;
+}
+
+/*
+ * Certificate, key and chain change together: a failure leaves the old
+ * set, never a new certificate beside the old key.
+ */
+static int
+convert_write_pem(const struct convert_args *a, struct pki_cli_set *set,
+    const char *pw, gnutls_datum_t pem[3])
+{
+	struct fsutil_file	files[3];
+	struct cv_err		err;
+	size_t			nfiles = 0;
+
+	if ((a->cert_out != NULL && pki_crts_pem(&set->leaf, 1, &pem[0],
+	    &err) == -1) || (a->key_out != NULL && pki_key_pem(set->key,
+	    a->encrypt ? pw : NULL, &pem[1], &err) == -1) ||
+	    (a->chain_out != NULL && pki_crts_pem(set->chain, set->nchain,
+	    &pem[2], &err) == -1)) {
+		cmd_err("%s: %s", a->in, err.msg);
+		return -1;
+	}
+	memset(files, 0, sizeof(files));
+	convert_add(files, &nfiles, a->cert_out, &pem[0], 0644);
+	convert_add(files, &nfiles, a->key_out, &pem[1], 0600);
+	convert_add(files, &nfiles, a->chain_out, &pem[2], 0644);
+	if (fsutil_write_set(files, nfiles, &err) == -1) {
+		cmd_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+convert_to_pem(const struct convert_args *a, struct pki_cli_set *set,
+    const char *pw)
+{
+	gnutls_datum_t	pem[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	size_t		i;
+	int		rc = -1;
+
+	if (a->key_out != NULL && set->key == NULL) {
+		cmd_err("%s: no private key in the file", a->in);
+		goto out;
+	}
+	if (a->chain_out != NULL && set->nchain == 0) {
+		cmd_err("%s: no chain certificates in the file; %s not "
+		    "written", a->in, a->chain_out);
+		goto out;
+	}
+	if (convert_write_pem(a, set, pw, pem) == -1)
+		goto out;
+	if (a->cert_out != NULL)
+		pki_cli_describe("certificate", a->cert_out, set->leaf);
+	if (a->key_out != NULL)
+		printf("key: %s (%s, mode 0600)\n", a->key_out, a->encrypt ?
+		    "encrypted, AES-256" : "unencrypted");
+	if (a->chain_out != NULL)
+		printf("chain: %s (%zu certificate%s)\n", a->chain_out,
+		    set->nchain, set->nchain == 1 ? "" : "s");
+	rc = 0;
+out:
 	for (i = 0; i < 3; i++) {
 		if (pem[i].data == NULL)
 			continue;
 		explicit_bzero(pem[i].data, pem[i].size);
 		gnutls_free(pem[i].data);
 	}
+	return rc;
+}
+
+static int
+cmd_convert(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct convert_args	 a;
+	struct pki_cli_set	 set;
+	char			*pw = NULL;
+	int			 rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&set, 0, sizeof(set));
+	if ((rc = convert_parse(ctx, argc, argv, &a)) != -1)
+		return rc;
+	rc = CMD_EXIT_FAIL;
+	if (pki_cli_password(a.pwfile, &pw) == -1)
+		goto out;
+	if ((a.topfx || a.encrypt) && (pw == NULL || *pw == '\0')) {
+		cmd_err("%s needs a password: --password-file FILE, or - for "
+		    "standard input", a.topfx ? "a PKCS#12 file" :
+		    "--encrypt-key");
+		rc = CMD_EXIT_USAGE;
+		goto out;
+	}
+	if (pki_cli_gather(&set, a.in, a.cert, a.keyf, a.chainf, pw) == -1)
+		goto out;
+	if ((a.topfx ? convert_to_pfx(&a, &set, pw) :
+	    convert_to_pem(&a, &set, pw)) == 0)
+		rc = CMD_EXIT_OK;
+out:
 	pki_cli_set_free(&set);
 	freezero_str(pw);
 	return rc;

@@ -19,10 +19,7 @@ static const struct cmdopt csr_opts[] = {
 	PKI_CLI_SUBJECT_OPTS,
 	{ "san", OPT_SAN, "DNS:x,IP:y,...",
 	    "subject alternative names" },
-	{ "key-type", OPT_KEY_TYPE, "rsa|ec|ed25519",
-	    "the new key's type (default rsa)" },
-	{ "bits", OPT_BITS, "N",
-	    "RSA key size (default 2048)" },
+	PKI_CLI_KEYGEN_OPTS,
 	{ "key-out", OPT_KEY_OUT, "KEY",
 	    "write a new private key here" },
 	{ "key", OPT_KEY, "KEY",
@@ -34,99 +31,115 @@ static const struct cmdopt csr_opts[] = {
 	CMDOPT_END
 };
 
+/* What the command line asks for; san is the caller's to free. */
+struct csr_args {
+	struct pki_subject	 subj;
+	struct pki_san_list	 san;
+	struct pki_cli_keygen	 kg;
+	const char		*key_out, *key_in, *out, *pwfile;
+};
+
+/* -1 to go on, or the exit status (help, usage, a bad value). */
+static int
+csr_parse(struct cmd_ctx *ctx, int argc, char **argv, struct csr_args *a)
+{
+	struct cv_err	err;
+	int		ch, r;
+
+	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
+		if (pki_cli_subject_opt(ch, &a->subj))
+			continue;
+		if ((r = pki_cli_keygen_opt(ch, &a->kg)) != 0) {
+			if (r == -1)
+				return CMD_EXIT_USAGE;
+			continue;
+		}
+		switch (ch) {
+		case OPT_SAN:
+			if (pki_san_parse(optarg, &a->san, &err) == -1) {
+				cmd_err("%s", err.msg);
+				return CMD_EXIT_FAIL;
+			}
+			break;
+		case OPT_KEY_OUT:	a->key_out = optarg; break;
+		case OPT_KEY:		a->key_in = optarg; break;
+		case OPT_OUT:		a->out = optarg; break;
+		case OPT_PASSWORD_FILE:	a->pwfile = optarg; break;
+		default:	/* CMDOPT_STOP */
+			return ctx->opt.exit;
+		}
+	}
+	if (optind != argc || a->out == NULL || (a->key_out == NULL) ==
+	    (a->key_in == NULL)) {
+		if (optind == argc && a->out != NULL)
+			cmd_err("give exactly one of --key-out (new key) and "
+			    "--key (existing key)");
+		return cmd_usage(ctx->cmd);
+	}
+	return -1;
+}
+
+/* The request's key: loaded (--key) or made (--key-out). */
+static int
+csr_key(const struct csr_args *a, const char *pw,
+    gnutls_x509_privkey_t *key)
+{
+	struct cv_err	err;
+
+	if (a->key_in != NULL) {
+		if (pki_key_load(a->key_in, pw, key, &err) == -1) {
+			cmd_err("%s", err.msg);
+			return -1;
+		}
+	} else if (pki_key_generate(a->kg.type, a->kg.bits, key,
+	    &err) == -1) {
+		cmd_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_csr(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct pki_subject	 subj;
-	struct pki_san_list	 san = { NULL, 0 };
-	enum pki_key_type	 kt = PKI_KEY_RSA;
+	struct csr_args		 a = { .kg = PKI_CLI_KEYGEN_INIT };
 	gnutls_x509_privkey_t	 key = NULL;
 	gnutls_x509_crq_t	 crq = NULL;
 	gnutls_datum_t		 pem = { NULL, 0 };
 	struct cv_err		 err;
-	const char		*key_out = NULL, *key_in = NULL, *out = NULL;
-	const char		*pwfile = NULL;
 	char			*pw = NULL, *dn = NULL;
-	unsigned		 bits = 0;
-	int			 ch, rc = CMD_EXIT_FAIL;
+	int			 rc;
 
-	memset(&subj, 0, sizeof(subj));
-	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
-		if (pki_cli_subject_opt(ch, &subj))
-			continue;
-		switch (ch) {
-		case OPT_SAN:
-			if (pki_san_parse(optarg, &san, &err) == -1) {
-				cmd_err("%s", err.msg);
-				goto out;
-			}
-			break;
-		case OPT_KEY_TYPE:
-			if (pki_key_type_parse(optarg, &kt, &err) == -1) {
-				cmd_err("%s", err.msg);
-				rc = CMD_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_BITS:
-			if (pki_cli_unsigned("--bits", optarg, 65536,
-			    &bits) == -1) {
-				rc = CMD_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_KEY_OUT:	key_out = optarg; break;
-		case OPT_KEY:		key_in = optarg; break;
-		case OPT_OUT:		out = optarg; break;
-		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
-		default:	/* CMDOPT_STOP */
-			rc = ctx->opt.exit;
-			goto out;
-		}
-	}
-	if (optind != argc || out == NULL || (key_out == NULL) ==
-	    (key_in == NULL)) {
-		if (optind == argc && out != NULL)
-			cmd_err("give exactly one of --key-out (new key) and "
-			    "--key (existing key)");
-		rc = cmd_usage(ctx->cmd);
+	if ((rc = csr_parse(ctx, argc, argv, &a)) != -1)
 		goto out;
-	}
+	rc = CMD_EXIT_FAIL;
 	/* Everything the user typed is checked before a key is made. */
-	if (pki_subject_check(&subj, &err) == -1) {
+	if (pki_subject_check(&a.subj, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}
-	if (key_out != NULL && pki_cli_refuse_existing(key_out,
+	if (a.key_out != NULL && pki_cli_refuse_existing(a.key_out,
 	    ", or reuse it with --key") == -1)
 		goto out;
-	if (pki_cli_password(pwfile, &pw) == -1)
+	if (pki_cli_password(a.pwfile, &pw) == -1 ||
+	    csr_key(&a, pw, &key) == -1)
 		goto out;
-	if (key_in != NULL) {
-		if (pki_key_load(key_in, pw, &key, &err) == -1) {
-			cmd_err("%s", err.msg);
-			goto out;
-		}
-	} else if (pki_key_generate(kt, bits, &key, &err) == -1) {
-		cmd_err("%s", err.msg);
-		goto out;
-	}
-	if (pki_csr_make(&subj, &san, key, &crq, &err) == -1 ||
+	if (pki_csr_make(&a.subj, &a.san, key, &crq, &err) == -1 ||
 	    pki_csr_pem(crq, &pem, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}
-	if (key_out != NULL) {
-		if (pki_cli_write_key(key_out, key, NULL) == -1)
+	if (a.key_out != NULL) {
+		if (pki_cli_write_key(a.key_out, key, NULL) == -1)
 			goto out;
-		printf("key: %s (new, mode 0600)\n", key_out);
+		printf("key: %s (new, mode 0600)\n", a.key_out);
 	}
-	if (pki_write(out, &pem, 0644, &err) == -1) {
+	if (pki_write(a.out, &pem, 0644, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}
-	dn = pki_subject_dn(&subj);
-	printf("request: %s (%s)\n", out, dn);
+	dn = pki_subject_dn(&a.subj);
+	printf("request: %s (%s)\n", a.out, dn);
 	rc = CMD_EXIT_OK;
 out:
 	free(dn);
@@ -136,7 +149,7 @@ out:
 		gnutls_x509_crq_deinit(crq);
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
-	pki_san_list_free(&san);
+	pki_san_list_free(&a.san);
 	freezero_str(pw);
 	return rc;
 }

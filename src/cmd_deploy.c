@@ -129,69 +129,151 @@ static const struct cmdopt deploy_opts[] = {
 	CMDOPT_END
 };
 
-static int
-cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct pki_cli_set	 set;
-	struct cv_err		 err;
-	gnutls_datum_t		 cd = { NULL, 0 }, kd = { NULL, 0 };
-	const char		*pfx = NULL, *cert = NULL, *keyf = NULL;
-	const char		*cert_path = DEPLOY_CERT_PATH;
-	const char		*key_path = DEPLOY_KEY_PATH;
-	const char		*agent = NULL, *pwfile = NULL;
-	const char		**sections = NULL;
-	char			*pw = NULL, *acert = NULL, *akey = NULL;
-	json_t			*j = NULL;
-	size_t			 nsections = 0;
-	int			 ch, json = 0, ccert, ckey, ccfg = 0;
-	int			 rc = CMD_EXIT_FAIL;
+/* What the command line asks for; sections is the caller's to free. */
+struct deploy_args {
+	const char		*pfx, *cert, *keyf;
+	const char		*cert_path, *key_path;
+	const char		*agent, *pwfile;
+	const char		**sections;
+	size_t			 nsections;
+	int			 json;
+};
 
-	memset(&set, 0, sizeof(set));
+/* What deploy_write changed. */
+struct deploy_result {
+	int			 cert, key, cfg;
+};
+
+/* -1 to go on, or the exit status (help, usage). */
+static int
+deploy_parse(struct cmd_ctx *ctx, int argc, char **argv,
+    struct deploy_args *a)
+{
+	int	ch;
+
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
-		case OPT_PFX:		pfx = optarg; break;
-		case OPT_CERT:		cert = optarg; break;
-		case OPT_KEY:		keyf = optarg; break;
-		case OPT_CERT_PATH:	cert_path = optarg; break;
-		case OPT_KEY_PATH:	key_path = optarg; break;
-		case OPT_AGENT_CONFIG:	agent = optarg; break;
-		case OPT_PASSWORD_FILE:	pwfile = optarg; break;
-		case OPT_JSON:		json = 1; break;
+		case OPT_PFX:		a->pfx = optarg; break;
+		case OPT_CERT:		a->cert = optarg; break;
+		case OPT_KEY:		a->keyf = optarg; break;
+		case OPT_CERT_PATH:	a->cert_path = optarg; break;
+		case OPT_KEY_PATH:	a->key_path = optarg; break;
+		case OPT_AGENT_CONFIG:	a->agent = optarg; break;
+		case OPT_PASSWORD_FILE:	a->pwfile = optarg; break;
+		case OPT_JSON:		a->json = 1; break;
 		case OPT_AGENT_SECTION:
-			sections = xreallocarray(sections, nsections + 1,
-			    sizeof(*sections));
-			sections[nsections++] = optarg;
+			a->sections = xreallocarray(a->sections,
+			    a->nsections + 1, sizeof(*a->sections));
+			a->sections[a->nsections++] = optarg;
 			break;
 		default:	/* CMDOPT_STOP */
-			rc = ctx->opt.exit;
+			return ctx->opt.exit;
+		}
+	}
+	if (optind != argc || (a->pfx == NULL) == (a->cert == NULL) ||
+	    (a->pfx != NULL && a->keyf != NULL) ||
+	    (a->nsections > 0 && !a->agent)) {
+		if (optind == argc)
+			cmd_err("give --pfx FILE, or --cert FILE [--key FILE]"
+			    "%s", a->nsections > 0 && !a->agent ? "; "
+			    "--agent-section needs --agent-config" : "");
+		return cmd_usage(ctx->cmd);
+	}
+	if (strcmp(a->cert_path, a->key_path) == 0) {
+		cmd_err("--cert-path and --key-path are the same file");
+		return CMD_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* The certificate, the key, then config.ini's paths to them. */
+static int
+deploy_write(const struct deploy_args *a, const gnutls_datum_t *cd,
+    const gnutls_datum_t *kd, struct deploy_result *r)
+{
+	struct cv_err	 err;
+	char		*acert = NULL, *akey = NULL;
+	int		 rc = -1;
+
+	if (pki_cli_mkparent(a->cert_path, 0755) == -1 ||
+	    pki_cli_mkparent(a->key_path, 0700) == -1)
+		goto out;
+	if (pki_cli_deploy_file(a->cert_path, cd, 0644, &r->cert) == -1 ||
+	    pki_cli_deploy_file(a->key_path, kd, 0600, &r->key) == -1)
+		goto out;
+	if (a->agent != NULL) {
+		acert = pki_cli_abspath(a->cert_path);
+		akey = pki_cli_abspath(a->key_path);
+		if (agentcfg_set_client_cert(a->agent, a->sections,
+		    a->nsections, acert, akey, &r->cfg, &err) == -1) {
+			cmd_err("%s", err.msg);
 			goto out;
 		}
 	}
-	if (optind != argc || (pfx == NULL) == (cert == NULL) ||
-	    (pfx != NULL && keyf != NULL) || (nsections > 0 && !agent)) {
-		if (optind == argc)
-			cmd_err("give --pfx FILE, or --cert FILE [--key FILE]"
-			    "%s", nsections > 0 && !agent ? "; "
-			    "--agent-section needs --agent-config" : "");
-		rc = cmd_usage(ctx->cmd);
-		goto out;
+	rc = 0;
+out:
+	free(acert);
+	free(akey);
+	return rc;
+}
+
+static void
+deploy_print(const struct deploy_args *a, const struct deploy_result *r)
+{
+	json_t	*j;
+
+	if (!a->json) {
+		printf("cert: %s: %s\n", a->cert_path, r->cert ? "written" :
+		    "unchanged");
+		printf("key: %s: %s\n", a->key_path, r->key ? "written" :
+		    "unchanged");
+		if (a->agent != NULL)
+			printf("agent config: %s: %s\n", a->agent, r->cfg ?
+			    "updated" : "unchanged");
+		return;
 	}
-	if (strcmp(cert_path, key_path) == 0) {
-		cmd_err("--cert-path and --key-path are the same file");
-		rc = CMD_EXIT_USAGE;
+	j = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}",
+	    "cert", "path", a->cert_path, "status",
+	    r->cert ? "written" : "unchanged",
+	    "key", "path", a->key_path, "status",
+	    r->key ? "written" : "unchanged");
+	if (a->agent != NULL)
+		json_object_set_new(j, "agent_config", json_pack(
+		    "{s:s,s:s}", "path", a->agent, "status", r->cfg ?
+		    "updated" : "unchanged"));
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(j);
+}
+
+static int
+cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct deploy_args	 a = { .cert_path = DEPLOY_CERT_PATH,
+				    .key_path = DEPLOY_KEY_PATH };
+	struct deploy_result	 r = { 0, 0, 0 };
+	struct pki_cli_set	 set;
+	struct cv_err		 err;
+	gnutls_datum_t		 cd = { NULL, 0 }, kd = { NULL, 0 };
+	char			*pw = NULL;
+	int			 rc;
+
+	memset(&set, 0, sizeof(set));
+	if ((rc = deploy_parse(ctx, argc, argv, &a)) != -1)
 		goto out;
-	}
+	rc = CMD_EXIT_FAIL;
 	/* A missing config.ini fails before anything is written. */
-	if (agent != NULL && access(agent, R_OK | W_OK) == -1) {
-		cmd_err("%s: %s", agent, strerror(errno));
+	if (a.agent != NULL && access(a.agent, R_OK | W_OK) == -1) {
+		cmd_err("%s: %s", a.agent, strerror(errno));
 		goto out;
 	}
-	if (pki_cli_password(pwfile, &pw) == -1)
+	if (pki_cli_password(a.pwfile, &pw) == -1)
 		goto out;
-	if (pki_cli_gather(&set, pfx, cert, keyf, NULL, pw) == -1)
+	if (pki_cli_gather(&set, a.pfx, a.cert, a.keyf, NULL, pw) == -1)
 		goto out;
 	if (set.key == NULL) {
-		cmd_err("%s: no private key (give --key)", pfx ? pfx : cert);
+		cmd_err("%s: no private key (give --key)", a.pfx ? a.pfx :
+		    a.cert);
 		goto out;
 	}
 	if (pki_crts_pem(&set.leaf, 1, &cd, &err) == -1 ||
@@ -199,43 +281,9 @@ cmd_deploy_client(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_err("%s", err.msg);
 		goto out;
 	}
-	if (pki_cli_mkparent(cert_path, 0755) == -1 ||
-	    pki_cli_mkparent(key_path, 0700) == -1)
+	if (deploy_write(&a, &cd, &kd, &r) == -1)
 		goto out;
-	if (pki_cli_deploy_file(cert_path, &cd, 0644, &ccert) == -1 ||
-	    pki_cli_deploy_file(key_path, &kd, 0600, &ckey) == -1)
-		goto out;
-	if (agent != NULL) {
-		acert = pki_cli_abspath(cert_path);
-		akey = pki_cli_abspath(key_path);
-		if (agentcfg_set_client_cert(agent, sections, nsections,
-		    acert, akey, &ccfg, &err) == -1) {
-			cmd_err("%s", err.msg);
-			goto out;
-		}
-	}
-	if (json) {
-		j = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}",
-		    "cert", "path", cert_path, "status",
-		    ccert ? "written" : "unchanged",
-		    "key", "path", key_path, "status",
-		    ckey ? "written" : "unchanged");
-		if (agent != NULL)
-			json_object_set_new(j, "agent_config", json_pack(
-			    "{s:s,s:s}", "path", agent, "status", ccfg ?
-			    "updated" : "unchanged"));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("\n");
-		json_decref(j);
-	} else {
-		printf("cert: %s: %s\n", cert_path, ccert ? "written" :
-		    "unchanged");
-		printf("key: %s: %s\n", key_path, ckey ? "written" :
-		    "unchanged");
-		if (agent != NULL)
-			printf("agent config: %s: %s\n", agent, ccfg ?
-			    "updated" : "unchanged");
-	}
+	deploy_print(&a, &r);
 	rc = CMD_EXIT_OK;
 out:
 	if (kd.data != NULL) {
@@ -244,9 +292,7 @@ out:
 	}
 	if (cd.data != NULL)
 		gnutls_free(cd.data);
-	free(acert);
-	free(akey);
-	free(sections);
+	free(a.sections);
 	pki_cli_set_free(&set);
 	freezero_str(pw);
 	return rc;

@@ -44,6 +44,26 @@ pki_cli_subject_opt(int ch, struct pki_subject *s)
 }
 
 int
+pki_cli_keygen_opt(int ch, struct pki_cli_keygen *kg)
+{
+	struct cv_err	err;
+
+	switch (ch) {
+	case OPT_KEY_TYPE:
+		if (pki_key_type_parse(optarg, &kg->type, &err) == -1) {
+			cmd_err("%s", err.msg);
+			return -1;
+		}
+		return 1;
+	case OPT_BITS:
+		if (pki_cli_unsigned("--bits", optarg, 65536, &kg->bits) == -1)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+int
 pki_cli_unsigned(const char *opt, const char *s, unsigned max, unsigned *out)
 {
 	char		*end;

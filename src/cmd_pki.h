@@ -33,8 +33,28 @@ enum {
 	{ "state",	OPT_STATE,	"ST",	"state or province" }, \
 	{ "country",	OPT_COUNTRY,	"CC",	"two-letter country code" }
 
+/* --key-type and --bits, in a struct cmdopt table. */
+#define PKI_CLI_KEYGEN_OPTS \
+	{ "key-type",	OPT_KEY_TYPE,	"rsa|ec|ed25519", \
+	    "the new key's type (default rsa)" }, \
+	{ "bits",	OPT_BITS,	"N", \
+	    "RSA key size (default 2048)" }
+
 /* Sets the subject field for ch from optarg; 1 if ch was one. */
 int	pki_cli_subject_opt(int ch, struct pki_subject *);
+
+/* A new key's --key-type and --bits (csr, ca init, ca issue). */
+struct pki_cli_keygen {
+	enum pki_key_type	 type;		/* PKI_KEY_RSA unless given */
+	unsigned		 bits;		/* 0: the type's default */
+};
+
+#define PKI_CLI_KEYGEN_INIT	{ PKI_KEY_RSA, 0 }
+/*
+ * Sets kg from --key-type or --bits in optarg: 1 if ch was one, 0 if
+ * not, -1 (the error printed) for a bad value, a usage error.
+ */
+int	pki_cli_keygen_opt(int ch, struct pki_cli_keygen *kg);
 /* opt's argument s as a number from 0 to max. */
 int	pki_cli_unsigned(const char *opt, const char *s, unsigned max,
 	    unsigned *out);

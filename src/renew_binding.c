@@ -191,18 +191,84 @@ renew_arg(json_t *args, const char *k)
 	return json_string_value(json_object_get(args, k));
 }
 
+/* Where b deploys, into o. */
+static void
+renew_binding_json_files(json_t *o, const struct binding *b)
+{
+	json_object_set_new(o, "cert_file", json_string(b->cert_file ?
+	    b->cert_file : ""));
+	json_object_set_new(o, "key_file", json_string(b->key_file ?
+	    b->key_file : ""));
+	if (b->chain_file)
+		json_object_set_new(o, "chain_file",
+		    json_string(b->chain_file));
+	if (b->fullchain_file)
+		json_object_set_new(o, "fullchain_file",
+		    json_string(b->fullchain_file));
+}
+
+/* How b is renewed: commands, issuer and schedule settings, into o. */
+static void
+renew_binding_json_policy(struct renewer *r, json_t *o,
+    const struct binding *b)
+{
+	char *const	*cmds[3] = { b->stop, b->start, b->reload };
+	const char	*keys[3] = { "stop", "start", "reload" };
+	struct issuer	*is;
+	char		*s;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		s = binding_argv_str(cmds[i]);
+		json_object_set_new(o, keys[i], json_string(s));
+		free(s);
+	}
+	json_object_set_new(o, "require_client_cert",
+	    json_boolean(b->require_client_cert));
+	is = b->issuer ? conf_issuer(r->cf, b->issuer) : NULL;
+	json_object_set_new(o, "issuer", b->issuer ? json_pack("{s:s, s:s}",
+	    "name", b->issuer, "type", is ? issuer_type_name(is) :
+	    "undefined") : json_null());
+	json_object_set_new(o, "window", b->window_str ?
+	    json_string(b->window_str) : json_null());
+	json_object_set_new(o, "timezone", json_string(b->timezone ?
+	    b->timezone : "local"));
+	json_object_set_new(o, "renew_before", json_string(b->renew_before ?
+	    b->renew_before : "1/3"));
+}
+
+/* The next renewal of b, whose deployed certificate is l (or NULL). */
+static void
+renew_binding_json_next(struct renewer *r, json_t *o, struct binding *b,
+    const char *ch, const struct deployed_leaf *l)
+{
+	char	ts[TIMEUTIL_RFC3339_LEN];
+	time_t	m;
+	int	em;
+
+	if (l == NULL || b->issuer == NULL) {
+		json_object_set_new(o, "next_renewal", json_null());
+		return;
+	}
+	m = renew_when(r, b, ch, l->not_before, l->not_after, renew_now(r),
+	    &em);
+	json_object_set_new(o, "not_after", json_string(
+	    timeutil_rfc3339(l->not_after, ts, sizeof(ts))));
+	json_object_set_new(o, "next_renewal", json_string(
+	    timeutil_rfc3339(m, ts, sizeof(ts))));
+	json_object_set_new(o, "emergency", json_boolean(em));
+}
+
 static json_t *
 renew_binding_json(struct renewer *r, const char *name)
 {
 	struct deployed_leaf	 l;
-	struct binding	*b;
-	struct cv_err	 e;
-	struct journal_binding jb;
-	char		 ch[41], sha1[41], ts[TIMEUTIL_RFC3339_LEN], *s;
-	time_t		 nb = 0, na = 0, m;
-	int		 em, rc;
-	json_t		*o;
-	struct issuer	*is;
+	struct binding		*b;
+	struct cv_err		 e;
+	struct journal_binding	 jb;
+	char			 ch[41];
+	int			 rc;
+	json_t			*o;
 
 	if ((b = renew_effective(r, name, ch, &e)) == NULL)
 		return NULL;
@@ -219,61 +285,17 @@ renew_binding_json(struct renewer *r, const char *name)
 		journal_binding_clear(&jb);
 	}
 	json_object_set_new(o, "client", json_boolean(b->is_client));
-	json_object_set_new(o, "cert_file", json_string(b->cert_file ?
-	    b->cert_file : ""));
-	json_object_set_new(o, "key_file", json_string(b->key_file ?
-	    b->key_file : ""));
-	if (b->chain_file)
-		json_object_set_new(o, "chain_file",
-		    json_string(b->chain_file));
-	if (b->fullchain_file)
-		json_object_set_new(o, "fullchain_file",
-		    json_string(b->fullchain_file));
+	renew_binding_json_files(o, b);
 	/* Not known yet (an unwatched file being read on the pool): no
 	 * deployed_sha1, no next_renewal, "deployed": "reading". */
-	if ((rc = renew_deployed(r, b, &l, &e)) == 0) {
-		memcpy(sha1, l.sha1, sizeof(sha1));
-		nb = l.not_before;
-		na = l.not_after;
-		json_object_set_new(o, "deployed_sha1", json_string(sha1));
-	} else {
-		sha1[0] = '\0';
-		if (rc == DEPLOYED_PENDING)
-			json_object_set_new(o, "deployed",
-			    json_string("reading"));
-	}
-	json_object_set_new(o, "drift", json_boolean(*sha1 && *ch &&
-	    strcmp(sha1, ch) != 0));
-	s = binding_argv_str(b->stop);
-	json_object_set_new(o, "stop", json_string(s));
-	free(s);
-	s = binding_argv_str(b->start);
-	json_object_set_new(o, "start", json_string(s));
-	free(s);
-	s = binding_argv_str(b->reload);
-	json_object_set_new(o, "reload", json_string(s));
-	free(s);
-	json_object_set_new(o, "require_client_cert",
-	    json_boolean(b->require_client_cert));
-	is = b->issuer ? conf_issuer(r->cf, b->issuer) : NULL;
-	json_object_set_new(o, "issuer", b->issuer ? json_pack("{s:s, s:s}",
-	    "name", b->issuer, "type", is ? issuer_type_name(is) :
-	    "undefined") : json_null());
-	json_object_set_new(o, "window", b->window_str ?
-	    json_string(b->window_str) : json_null());
-	json_object_set_new(o, "timezone", json_string(b->timezone ?
-	    b->timezone : "local"));
-	json_object_set_new(o, "renew_before", json_string(b->renew_before ?
-	    b->renew_before : "1/3"));
-	if (*sha1 && b->issuer != NULL) {
-		m = renew_when(r, b, ch, nb, na, renew_now(r), &em);
-		json_object_set_new(o, "not_after", json_string(
-		    timeutil_rfc3339(na, ts, sizeof(ts))));
-		json_object_set_new(o, "next_renewal", json_string(
-		    timeutil_rfc3339(m, ts, sizeof(ts))));
-		json_object_set_new(o, "emergency", json_boolean(em));
-	} else
-		json_object_set_new(o, "next_renewal", json_null());
+	if ((rc = renew_deployed(r, b, &l, &e)) == 0)
+		json_object_set_new(o, "deployed_sha1", json_string(l.sha1));
+	else if (rc == DEPLOYED_PENDING)
+		json_object_set_new(o, "deployed", json_string("reading"));
+	json_object_set_new(o, "drift", json_boolean(rc == 0 && *l.sha1 &&
+	    *ch && strcmp(l.sha1, ch) != 0));
+	renew_binding_json_policy(r, o, b);
+	renew_binding_json_next(r, o, b, ch, rc == 0 && *l.sha1 ? &l : NULL);
 	binding_free(b);
 	return o;
 }

@@ -15,14 +15,19 @@ pid_alive() {
 _alive="alive() { kill -0 \"\$1\" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' \"/proc/\$1/status\" 2>/dev/null; }"
 
 # renew_setup [MTLS]: CA, first certificate, nginx running.  Sets NGX_PORT.
+# renew_issue CERT KEY [SANS]: a 30-day server certificate for localhost
+# from the test CA (SANS: DNS:localhost,IP:127.0.0.1).
+renew_issue() {
+	"$CERTVIGIL" ca issue --ca-cert "$T/ca/ca.pem" --ca-key "$T/ca/ca.key" \
+	    --cn localhost --san "${3:-DNS:localhost,IP:127.0.0.1}" \
+	    --purpose server --days 30 --out-key "$2" --out-cert "$1" >/dev/null
+}
+
 renew_setup() {
 	mkdir -p "$T/ca" "$T/live" "$T/nginx/logs" "$T/nginx/tmp" "$T/w"
 	"$CERTVIGIL" ca init --cn "Test Root" --out-cert "$T/ca/ca.pem" \
 	    --out-key "$T/ca/ca.key" >/dev/null
-	"$CERTVIGIL" ca issue --ca-cert "$T/ca/ca.pem" --ca-key "$T/ca/ca.key" \
-	    --cn localhost --san DNS:localhost,IP:127.0.0.1 --purpose server \
-	    --days 30 --out-key "$T/live/web.key" --out-cert "$T/live/web.pem" \
-	    >/dev/null
+	renew_issue "$T/live/web.pem" "$T/live/web.key"
 	NGX_PORT=$(free_port)
 	_mtls=""
 	if [ "${1:-}" = mtls ]; then
