@@ -437,7 +437,9 @@ daemon_binding(void *arg, struct control_client *cl,
 		    "an object");
 	if (a == NULL)
 		a = empty = json_object();
-	r = renew_binding(d->renew, op, a, &code, &err);
+	/* admin_may_run_commands makes the admin group root's equal. */
+	r = renew_binding(d->renew, op, a, peer->uid == 0 ||
+	    d->cf->admin_may_run_commands, &code, &err);
 	json_decref(empty);
 	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
 }

@@ -197,7 +197,8 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 	    "admin_group", "state_dir", "pid_file", "log", "log_level",
 	    "rescan_interval", "expiring", "max_clients", "client_timeout",
 	    "max_request", "alert_before", "alert_command", "alert_timeout",
-	    "alert_retry", "metrics_textfile", NULL };
+	    "alert_retry", "metrics_textfile", "admin_may_run_commands",
+	    NULL };
 	struct config	*cf = p->cf;
 	long		 n;
 	unsigned	 i;
@@ -282,6 +283,10 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 			return conf_fail(p, "metrics_textfile: '%s' is not an "
 			    "absolute path", v);
 		conf_set_str(&cf->metrics_textfile, v);
+	} else if (!strcmp(name, "admin_may_run_commands")) {
+		if (conf_bool(v, &cf->admin_may_run_commands) == -1)
+			return conf_fail(p, "%s: '%s' is not yes or no", name,
+			    v);
 	} else if (!strcmp(name, "max_request")) {
 		if (conf_number(p, name, v, 1024, 16 * 1024 * 1024, &n) == 0)
 			return 0;

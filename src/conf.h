@@ -47,6 +47,7 @@ struct config {
 	mode_t			 socket_mode;
 	char			*socket_group;
 	char			*admin_group;
+	int			 admin_may_run_commands;	/* root's equal */
 	char			*state_dir;
 	char			*pid_file;
 	int			 log_syslog;	/* -1: not set in the file */
