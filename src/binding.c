@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -656,8 +657,15 @@ binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
 
 	for (i = 0; i < n && rc == 0; i++) {
 		aside = binding_aside_path(f[i], id);
-		/* Already moved (a second run): leave both as they are. */
-		if (lstat(aside, &st) == -1 && lstat(f[i], &st) == 0) {
+		/*
+		 * A live file is moved even over an existing aside name: a
+		 * second run (after a crash) finds the live file already
+		 * gone, so an aside copy beside a live file is not this
+		 * renewal's -- one left by a renewal of the same id in an
+		 * older inventory.db, or planted -- and restoring it would
+		 * put back the wrong certificate.
+		 */
+		if (lstat(f[i], &st) == 0) {
 			if (rename(f[i], aside) == -1)
 				rc = cv_err_set(err, "%s: cannot move aside: "
 				    "%s", f[i], strerror(errno));
@@ -744,26 +752,42 @@ binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 	return rc;
 }
 
-/* Newest first. */
-static int
-binding_aside_cmp(const void *a, const void *b)
-{
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+/* An aside copy and when it was moved aside. */
+struct binding_aside {
+	int64_t		id;
+	struct timespec	ctime;
+};
 
-	return x < y ? 1 : x > y ? -1 : 0;
+/*
+ * Newest first by the time the copy was moved aside: rename(2) sets the
+ * inode's change time, which a new inventory.db (renewal ids starting
+ * over at 1) does not reset.  The id only breaks ties.
+ */
+static int
+binding_aside_cmp(const void *pa, const void *pb)
+{
+	const struct binding_aside *a = pa, *b = pb;
+
+	if (a->ctime.tv_sec != b->ctime.tv_sec)
+		return a->ctime.tv_sec < b->ctime.tv_sec ? 1 : -1;
+	if (a->ctime.tv_nsec != b->ctime.tv_nsec)
+		return a->ctime.tv_nsec < b->ctime.tv_nsec ? 1 : -1;
+	return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
 }
 
-/* Deletes the FILE.certvigil-ID siblings of one live file but the keep
- * newest. */
+/* Deletes the FILE.certvigil-ID siblings of one live file but current's
+ * and the keep - 1 newest others. */
 static void
-binding_prune_file(const char *live, int keep)
+binding_prune_file(const char *live, int keep, int64_t current)
 {
-	const char	*slash = strrchr(live, '/');
-	char		*dir, *prefix, *p, *end;
-	struct dirent	*de;
-	DIR		*d;
-	int64_t		*ids = NULL, id;
-	size_t		 n = 0, i, plen;
+	const char		*slash = strrchr(live, '/');
+	char			*dir, *prefix, *p, *end;
+	struct dirent		*de;
+	struct stat		 st;
+	DIR			*d;
+	struct binding_aside	*v = NULL;
+	int64_t			 id;
+	size_t			 n = 0, i, plen;
 
 	if (slash == NULL)
 		return;
@@ -778,32 +802,36 @@ binding_prune_file(const char *live, int keep)
 			continue;
 		errno = 0;
 		id = strtoll(de->d_name + plen, &end, 10);
-		if (errno != 0 || *end != '\0')
+		if (errno != 0 || *end != '\0' || id == current ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
-		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		ids[n++] = id;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n].id = id;
+		v[n++].ctime = st.st_ctim;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), binding_aside_cmp);
-	for (i = (size_t)keep; i < n; i++) {
-		p = binding_aside_path(live, ids[i]);
+	qsort(v, n, sizeof(*v), binding_aside_cmp);
+	/* current's set is never a candidate: its rollback needs it. */
+	for (i = keep > 0 ? (size_t)keep - 1 : 0; i < n; i++) {
+		p = binding_aside_path(live, v[i].id);
 		unlink(p);
 		free(p);
 	}
 out:
-	free(ids);
+	free(v);
 	free(prefix);
 	free(dir);
 }
 
 void
-binding_prune_aside(const struct binding *b, int keep)
+binding_prune_aside(const struct binding *b, int keep, int64_t current)
 {
 	const char	*f[5];
 	size_t		 i, n = binding_files(b, f);
 
 	for (i = 0; i < n; i++)
-		binding_prune_file(f[i], keep);
+		binding_prune_file(f[i], keep, current);
 }
 
 int

@@ -132,9 +132,11 @@ int	 binding_bind(const struct binding *, const struct store *,
 	    const char *sha1, struct cv_err *);
 /* Puts the files moved aside back.  Twice is a no-op. */
 int	 binding_restore(const struct binding *, int64_t id, struct cv_err *);
-/* Deletes the files moved aside by renewals but the keep newest
- * (by renewal id) of each live file. */
-void	 binding_prune_aside(const struct binding *, int keep);
+/* Deletes the files moved aside by renewals but the keep newest (by the
+ * time they were moved aside) of each live file; the set of renewal
+ * current is never deleted. */
+void	 binding_prune_aside(const struct binding *, int keep,
+	    int64_t current);
 /* Thumbprint of the leaf in cert_file ("" with err if none). */
 int	 binding_deployed_sha1(const struct binding *, char sha1[41],
 	    time_t *not_before, time_t *not_after, struct cv_err *);
