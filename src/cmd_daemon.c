@@ -490,7 +490,7 @@ static const struct cmdopt events_opts[] = {
 /*
  * Without --limit or --before: every event, a page (the daemon's
  * default, 1000) per request, forward from after_id, so no reply is
- * larger than a page.
+ * larger than a page.  Takes the caller's reference to args.
  */
 static int
 events_pages(struct client *c, const char *req, json_t *args, int json)
