@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -147,86 +148,136 @@ binding_new(const char *name, int is_client, int line)
 	return b;
 }
 
+/*
+ * One parser per key.  k is the name as given (aliases share a parser and
+ * error texts name what the user wrote).
+ */
+typedef int (*binding_parser)(struct binding *, const char *k,
+    const char *v, struct cv_err *);
+
 static int
-binding_set(struct binding *b, const char *k, const char *v,
+binding_k_hostport(struct binding *b, const char *k, const char *v,
     struct cv_err *err)
 {
-	char	 e[256];
-	char	***argv = NULL;
-	char	*end;
-	long	 n;
+	if (!binding_hostport_ok(v))
+		return cv_err_set(err, "%s: '%s' is not HOST:PORT", k, v);
+	binding_str(!strcmp(k, "ipport") ? &b->ipport : !strcmp(k,
+	    "hostnameport") ? &b->hostnameport : &b->probe, v);
+	return 0;
+}
 
-	if (!strcmp(k, "ipport") || !strcmp(k, "hostnameport")) {
-		if (b->is_client)
-			goto unknown;
-		if (!binding_hostport_ok(v))
-			return cv_err_set(err, "%s: '%s' is not HOST:PORT", k,
-			    v);
-		binding_str(!strcmp(k, "ipport") ? &b->ipport :
-		    &b->hostnameport, v);
-	} else if (!strcmp(k, "appid")) {
-		if (!binding_guid_ok(v))
-			return cv_err_set(err, "appid: '%s' is not a GUID in "
-			    "braces ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx})",
-			    v);
-		binding_str(&b->appid, v);
-	} else if (!strcmp(k, "certhash")) {
-		if (!binding_sha1_ok(v))
-			return cv_err_set(err, "certhash: '%s' is not a SHA-1 "
-			    "thumbprint (40 hex digits)", v);
-		free(b->certhash);
-		b->certhash = binding_sha1_norm(v);
-	} else if (!strcmp(k, "cert_file") || !strcmp(k, "cert_path")) {
-		return binding_path(k, v, &b->cert_file, err);
-	} else if (!strcmp(k, "key_file") || !strcmp(k, "key_path")) {
-		return binding_path(k, v, &b->key_file, err);
-	} else if (!strcmp(k, "chain_file")) {
-		return binding_path(k, v, &b->chain_file, err);
-	} else if (!strcmp(k, "fullchain_file")) {
-		return binding_path(k, v, &b->fullchain_file, err);
-	} else if (!strcmp(k, "owner")) {
-		struct passwd	*pw = getpwnam(v);
+static int
+binding_k_appid(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	(void)k;
+	if (!binding_guid_ok(v))
+		return cv_err_set(err, "appid: '%s' is not a GUID in "
+		    "braces ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx})", v);
+	binding_str(&b->appid, v);
+	return 0;
+}
 
-		if (pw == NULL)
+static int
+binding_k_certhash(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	(void)k;
+	if (!binding_sha1_ok(v))
+		return cv_err_set(err, "certhash: '%s' is not a SHA-1 "
+		    "thumbprint (40 hex digits)", v);
+	free(b->certhash);
+	b->certhash = binding_sha1_norm(v);
+	return 0;
+}
+
+static int
+binding_k_path(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	**dst;
+
+	if (!strcmp(k, "cert_file") || !strcmp(k, "cert_path"))
+		dst = &b->cert_file;
+	else if (!strcmp(k, "key_file") || !strcmp(k, "key_path"))
+		dst = &b->key_file;
+	else if (!strcmp(k, "chain_file"))
+		dst = &b->chain_file;
+	else if (!strcmp(k, "fullchain_file"))
+		dst = &b->fullchain_file;
+	else if (!strcmp(k, "agent_config"))
+		dst = &b->agent_config;
+	else
+		dst = &b->ca_file;
+	return binding_path(k, v, dst, err);
+}
+
+static int
+binding_k_owner(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if (!strcmp(k, "owner")) {
+		if ((pw = getpwnam(v)) == NULL)
 			return cv_err_set(err, "owner: no user named '%s'", v);
 		b->uid = pw->pw_uid;
 		binding_str(&b->owner, v);
-	} else if (!strcmp(k, "group")) {
-		struct group	*gr = getgrnam(v);
-
-		if (gr == NULL)
+	} else {
+		if ((gr = getgrnam(v)) == NULL)
 			return cv_err_set(err, "group: no group named '%s'", v);
 		b->gid = gr->gr_gid;
 		binding_str(&b->group, v);
-	} else if (!strcmp(k, "mode")) {
-		errno = 0;
-		n = strtol(v, &end, 8);
-		if (errno || end == v || *end || n < 0 || n > 0777)
-			return cv_err_set(err, "mode: '%s' is not an octal "
-			    "mode such as 0600 or 0640", v);
-		if (n & 0007)
-			return cv_err_set(err, "mode: %s lets every user read "
-			    "the private key", v);
-		b->mode = (mode_t)n;
-	} else if (!strcmp(k, "stop") || !strcmp(k, "start") ||
-	    !strcmp(k, "reload")) {
-		argv = !strcmp(k, "stop") ? &b->stop : !strcmp(k, "start") ?
-		    &b->start : &b->reload;
-		argv_free(*argv);
-		*argv = NULL;
-		if (*v == '\0')
-			return 0;	/* run time: unset */
-		if (argv_split(v, argv, NULL, err) == -1) {
-			cv_err_prefix(err, "%s", k);
-			return -1;
-		}
-	} else if (!strcmp(k, "issuer")) {
-		binding_str(&b->issuer, v);
-	} else if (!strcmp(k, "subject")) {
-		binding_str(&b->subject, v);
-	} else if (!strcmp(k, "san")) {
-		struct pki_san_list	l;
+	}
+	return 0;
+}
 
+static int
+binding_k_mode(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	*end;
+	long	 n;
+
+	(void)k;
+	errno = 0;
+	n = strtol(v, &end, 8);
+	if (errno || end == v || *end || n < 0 || n > 0777)
+		return cv_err_set(err, "mode: '%s' is not an octal mode such "
+		    "as 0600 or 0640", v);
+	if (n & 0007)
+		return cv_err_set(err, "mode: %s lets every user read the "
+		    "private key", v);
+	b->mode = (mode_t)n;
+	return 0;
+}
+
+static int
+binding_k_command(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	***argv = !strcmp(k, "stop") ? &b->stop : !strcmp(k,
+	    "start") ? &b->start : &b->reload;
+
+	argv_free(*argv);
+	*argv = NULL;
+	if (*v == '\0')
+		return 0;	/* run time: unset */
+	if (argv_split(v, argv, NULL, err) == -1) {
+		cv_err_prefix(err, "%s", k);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+binding_k_text(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	struct pki_san_list	l;
+
+	if (!strcmp(k, "san")) {
 		memset(&l, 0, sizeof(l));
 		if (pki_san_parse(v, &l, err) == -1) {
 			pki_san_list_free(&l);
@@ -234,18 +285,29 @@ binding_set(struct binding *b, const char *k, const char *v,
 			return -1;
 		}
 		pki_san_list_free(&l);
-		binding_str(&b->san, v);
-	} else if (!strcmp(k, "probe") || !strcmp(k, "beacon")) {
-		if (!binding_hostport_ok(v))
-			return cv_err_set(err, "%s: '%s' is not HOST:PORT", k,
-			    v);
-		binding_str(&b->probe, v);
-	} else if (!strcmp(k, "require_client_cert") ||
-	    !strcmp(k, "clientcertnegotiation")) {
-		if (binding_bool(v, &b->require_client_cert) == -1)
-			return cv_err_set(err, "%s: '%s' is not yes or no", k,
-			    v);
-	} else if (!strcmp(k, "renew_before")) {
+	}
+	binding_str(!strcmp(k, "issuer") ? &b->issuer : !strcmp(k,
+	    "subject") ? &b->subject : &b->san, v);
+	return 0;
+}
+
+static int
+binding_k_clientcert(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	if (binding_bool(v, &b->require_client_cert) == -1)
+		return cv_err_set(err, "%s: '%s' is not yes or no", k, v);
+	return 0;
+}
+
+static int
+binding_k_sched(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	struct sched_zone	*z;
+	char			 e[256];
+
+	if (!strcmp(k, "renew_before")) {
 		if (sched_policy_parse(v, &b->policy, e, sizeof(e)) == -1)
 			return cv_err_set(err, "renew_before: %s", e);
 		binding_str(&b->renew_before, v);
@@ -253,9 +315,7 @@ binding_set(struct binding *b, const char *k, const char *v,
 		if (sched_window_parse(v, &b->window, e, sizeof(e)) == -1)
 			return cv_err_set(err, "window: %s", e);
 		binding_str(&b->window_str, v);
-	} else if (!strcmp(k, "timezone")) {
-		struct sched_zone	*z;
-
+	} else {
 		/* Read once here, never around each conversion. */
 		if (sched_zone_load(v, &z, e, sizeof(e)) == -1)
 			return cv_err_set(err, "timezone: %s (Area/City, as "
@@ -263,31 +323,133 @@ binding_set(struct binding *b, const char *k, const char *v,
 		sched_zone_free(b->zone);
 		b->zone = z;
 		binding_str(&b->timezone, v);
-	} else if (!strcmp(k, "emergency_before") ||
-	    !strcmp(k, "service_timeout") || !strcmp(k, "verify_timeout")) {
-		int64_t	*d = !strcmp(k, "emergency_before") ?
-		    &b->emergency_before : !strcmp(k, "service_timeout") ?
-		    &b->service_timeout : &b->verify_timeout;
-
-		if (timeutil_parse_duration(v, d) == -1 ||
-		    (*d < 1 && strcmp(k, "emergency_before") != 0))
-			return cv_err_set(err, "%s: '%s' is not a duration "
-			    "(examples: 30s, 15m, 48h)", k, v);
-	} else if (!strcmp(k, "agent_config") && b->is_client) {
-		return binding_path(k, v, &b->agent_config, err);
-	} else if (!strcmp(k, "agent_section") && b->is_client) {
-		b->agent_sections = xreallocarray(b->agent_sections,
-		    b->nagent_sections + 1, sizeof(char *));
-		b->agent_sections[b->nagent_sections++] = xstrdup(v);
-	} else if (!strcmp(k, "ca_file")) {
-		return binding_path(k, v, &b->ca_file, err);
-	} else {
-		goto unknown;
 	}
 	return 0;
-unknown:
-	return cv_err_set(err, "unknown key '%s' in [%s %s]", k,
-	    b->is_client ? "client" : "binding", b->name);
+}
+
+static int
+binding_k_duration(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	int64_t	*d = !strcmp(k, "emergency_before") ? &b->emergency_before :
+	    !strcmp(k, "service_timeout") ? &b->service_timeout :
+	    &b->verify_timeout;
+
+	if (timeutil_parse_duration(v, d) == -1 ||
+	    (*d < 1 && strcmp(k, "emergency_before") != 0))
+		return cv_err_set(err, "%s: '%s' is not a duration "
+		    "(examples: 30s, 15m, 48h)", k, v);
+	return 0;
+}
+
+static int
+binding_k_section(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	(void)k;
+	(void)err;
+	b->agent_sections = xreallocarray(b->agent_sections,
+	    b->nagent_sections + 1, sizeof(char *));
+	b->agent_sections[b->nagent_sections++] = xstrdup(v);
+	return 0;
+}
+
+#define BK_SERVER	0x1	/* [binding NAME] */
+#define BK_CLIENT	0x2	/* [client NAME] */
+#define BK_BOTH		(BK_SERVER | BK_CLIENT)
+
+/*
+ * Every key of [binding] and [client], for the config file and binding
+ * add/update alike.  The class says who may set it at run time
+ * (binding.h): a command runs as root, a path is written or read as
+ * root, owner and mode decide who reads the key.  agent_section picks
+ * what root rewrites in agent_config, so it goes with the paths.
+ */
+static const struct binding_key {
+	const char		*name;
+	enum binding_key_class	 cls;
+	int			 sections;
+	binding_parser		 parse;
+} binding_keys[] = {
+	{ "ipport",		BK_TUNING,	BK_SERVER, binding_k_hostport },
+	{ "hostnameport",	BK_TUNING,	BK_SERVER, binding_k_hostport },
+	{ "appid",		BK_TUNING,	BK_BOTH, binding_k_appid },
+	{ "certhash",		BK_TUNING,	BK_BOTH, binding_k_certhash },
+	{ "cert_file",		BK_PATH,	BK_BOTH, binding_k_path },
+	{ "cert_path",		BK_PATH,	BK_BOTH, binding_k_path },
+	{ "key_file",		BK_PATH,	BK_BOTH, binding_k_path },
+	{ "key_path",		BK_PATH,	BK_BOTH, binding_k_path },
+	{ "chain_file",		BK_PATH,	BK_BOTH, binding_k_path },
+	{ "fullchain_file",	BK_PATH,	BK_BOTH, binding_k_path },
+	{ "owner",		BK_OWNER,	BK_BOTH, binding_k_owner },
+	{ "group",		BK_OWNER,	BK_BOTH, binding_k_owner },
+	{ "mode",		BK_OWNER,	BK_BOTH, binding_k_mode },
+	{ "stop",		BK_COMMAND,	BK_BOTH, binding_k_command },
+	{ "start",		BK_COMMAND,	BK_BOTH, binding_k_command },
+	{ "reload",		BK_COMMAND,	BK_BOTH, binding_k_command },
+	{ "issuer",		BK_TUNING,	BK_BOTH, binding_k_text },
+	{ "subject",		BK_TUNING,	BK_BOTH, binding_k_text },
+	{ "san",		BK_TUNING,	BK_BOTH, binding_k_text },
+	{ "probe",		BK_TUNING,	BK_BOTH, binding_k_hostport },
+	{ "beacon",		BK_TUNING,	BK_BOTH, binding_k_hostport },
+	{ "require_client_cert", BK_TUNING,	BK_BOTH, binding_k_clientcert },
+	{ "clientcertnegotiation", BK_TUNING,	BK_BOTH, binding_k_clientcert },
+	{ "renew_before",	BK_TUNING,	BK_BOTH, binding_k_sched },
+	{ "window",		BK_TUNING,	BK_BOTH, binding_k_sched },
+	{ "timezone",		BK_TUNING,	BK_BOTH, binding_k_sched },
+	{ "emergency_before",	BK_TUNING,	BK_BOTH, binding_k_duration },
+	{ "service_timeout",	BK_TUNING,	BK_BOTH, binding_k_duration },
+	{ "verify_timeout",	BK_TUNING,	BK_BOTH, binding_k_duration },
+	{ "agent_config",	BK_PATH,	BK_CLIENT, binding_k_path },
+	{ "agent_section",	BK_PATH,	BK_CLIENT, binding_k_section },
+	{ "ca_file",		BK_PATH,	BK_BOTH, binding_k_path },
+};
+
+static const struct binding_key *
+binding_key_find(const char *k)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(binding_keys) / sizeof(binding_keys[0]); i++)
+		if (strcmp(binding_keys[i].name, k) == 0)
+			return &binding_keys[i];
+	return NULL;
+}
+
+int
+binding_key_class(const char *k)
+{
+	const struct binding_key	*bk = binding_key_find(k);
+
+	return bk != NULL ? (int)bk->cls : -1;
+}
+
+const char *
+binding_key_class_name(int cls)
+{
+	switch (cls) {
+	case BK_COMMAND:
+		return "command";
+	case BK_PATH:
+		return "path";
+	case BK_OWNER:
+		return "owner";
+	default:
+		return "tuning";
+	}
+}
+
+static int
+binding_set(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	const struct binding_key	*bk = binding_key_find(k);
+
+	if (bk == NULL || !(bk->sections & (b->is_client ? BK_CLIENT :
+	    BK_SERVER)))
+		return cv_err_set(err, "unknown key '%s' in [%s %s]", k,
+		    b->is_client ? "client" : "binding", b->name);
+	return bk->parse(b, k, v, err);
 }
 
 int
@@ -495,8 +657,15 @@ binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
 
 	for (i = 0; i < n && rc == 0; i++) {
 		aside = binding_aside_path(f[i], id);
-		/* Already moved (a second run): leave both as they are. */
-		if (lstat(aside, &st) == -1 && lstat(f[i], &st) == 0) {
+		/*
+		 * A live file is moved even over an existing aside name: a
+		 * second run (after a crash) finds the live file already
+		 * gone, so an aside copy beside a live file is not this
+		 * renewal's -- one left by a renewal of the same id in an
+		 * older inventory.db, or planted -- and restoring it would
+		 * put back the wrong certificate.
+		 */
+		if (lstat(f[i], &st) == 0) {
 			if (rename(f[i], aside) == -1)
 				rc = cv_err_set(err, "%s: cannot move aside: "
 				    "%s", f[i], strerror(errno));
@@ -583,26 +752,42 @@ binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 	return rc;
 }
 
-/* Newest first. */
-static int
-binding_aside_cmp(const void *a, const void *b)
-{
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+/* An aside copy and when it was moved aside. */
+struct binding_aside {
+	int64_t		id;
+	struct timespec	ctime;
+};
 
-	return x < y ? 1 : x > y ? -1 : 0;
+/*
+ * Newest first by the time the copy was moved aside: rename(2) sets the
+ * inode's change time, which a new inventory.db (renewal ids starting
+ * over at 1) does not reset.  The id only breaks ties.
+ */
+static int
+binding_aside_cmp(const void *pa, const void *pb)
+{
+	const struct binding_aside *a = pa, *b = pb;
+
+	if (a->ctime.tv_sec != b->ctime.tv_sec)
+		return a->ctime.tv_sec < b->ctime.tv_sec ? 1 : -1;
+	if (a->ctime.tv_nsec != b->ctime.tv_nsec)
+		return a->ctime.tv_nsec < b->ctime.tv_nsec ? 1 : -1;
+	return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
 }
 
-/* Deletes the FILE.certvigil-ID siblings of one live file but the keep
- * newest. */
+/* Deletes the FILE.certvigil-ID siblings of one live file but current's
+ * and the keep - 1 newest others. */
 static void
-binding_prune_file(const char *live, int keep)
+binding_prune_file(const char *live, int keep, int64_t current)
 {
-	const char	*slash = strrchr(live, '/');
-	char		*dir, *prefix, *p, *end;
-	struct dirent	*de;
-	DIR		*d;
-	int64_t		*ids = NULL, id;
-	size_t		 n = 0, i, plen;
+	const char		*slash = strrchr(live, '/');
+	char			*dir, *prefix, *p, *end;
+	struct dirent		*de;
+	struct stat		 st;
+	DIR			*d;
+	struct binding_aside	*v = NULL;
+	int64_t			 id;
+	size_t			 n = 0, i, plen;
 
 	if (slash == NULL)
 		return;
@@ -617,32 +802,36 @@ binding_prune_file(const char *live, int keep)
 			continue;
 		errno = 0;
 		id = strtoll(de->d_name + plen, &end, 10);
-		if (errno != 0 || *end != '\0')
+		if (errno != 0 || *end != '\0' || id == current ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
-		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		ids[n++] = id;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n].id = id;
+		v[n++].ctime = st.st_ctim;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), binding_aside_cmp);
-	for (i = (size_t)keep; i < n; i++) {
-		p = binding_aside_path(live, ids[i]);
+	qsort(v, n, sizeof(*v), binding_aside_cmp);
+	/* current's set is never a candidate: its rollback needs it. */
+	for (i = keep > 0 ? (size_t)keep - 1 : 0; i < n; i++) {
+		p = binding_aside_path(live, v[i].id);
 		unlink(p);
 		free(p);
 	}
 out:
-	free(ids);
+	free(v);
 	free(prefix);
 	free(dir);
 }
 
 void
-binding_prune_aside(const struct binding *b, int keep)
+binding_prune_aside(const struct binding *b, int keep, int64_t current)
 {
 	const char	*f[5];
 	size_t		 i, n = binding_files(b, f);
 
 	for (i = 0; i < n; i++)
-		binding_prune_file(f[i], keep);
+		binding_prune_file(f[i], keep, current);
 }
 
 int

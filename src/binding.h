@@ -73,6 +73,24 @@ struct binding {
 
 char	*binding_argv_str(char *const *);	/* for display; caller frees */
 
+/*
+ * Who may set a key at run time (binding add/update).  Tuning keys change
+ * when and how a certificate is renewed; the others decide what root
+ * runs (command), which files root reads or writes (path) and who may
+ * read the key (owner: owner, group, mode): root's alone, unless
+ * admin_may_run_commands makes the admin group root's equal.
+ */
+enum binding_key_class {
+	BK_TUNING,
+	BK_COMMAND,
+	BK_PATH,
+	BK_OWNER
+};
+
+/* The class of a [binding]/[client] key, or -1 if there is no such key. */
+int	 binding_key_class(const char *key);
+const char *binding_key_class_name(int);
+
 struct binding	*binding_new(const char *name, int is_client, int line);
 /* Sets one key; -1 with "key: why" in err (unknown keys too). */
 int	 binding_set_key(struct binding *, const char *key, const char *value,
@@ -114,9 +132,11 @@ int	 binding_bind(const struct binding *, const struct store *,
 	    const char *sha1, struct cv_err *);
 /* Puts the files moved aside back.  Twice is a no-op. */
 int	 binding_restore(const struct binding *, int64_t id, struct cv_err *);
-/* Deletes the files moved aside by renewals but the keep newest
- * (by renewal id) of each live file. */
-void	 binding_prune_aside(const struct binding *, int keep);
+/* Deletes the files moved aside by renewals but the keep newest (by the
+ * time they were moved aside) of each live file; the set of renewal
+ * current is never deleted. */
+void	 binding_prune_aside(const struct binding *, int keep,
+	    int64_t current);
 /* Thumbprint of the leaf in cert_file ("" with err if none). */
 int	 binding_deployed_sha1(const struct binding *, char sha1[41],
 	    time_t *not_before, time_t *not_after, struct cv_err *);

@@ -58,6 +58,7 @@ struct daemon {
 	size_t			 status_len;
 	int64_t			 status_key[12];
 	uv_timer_t		 textfile_timer;
+	uv_timer_t		 prune_timer;	/* retention, hourly */
 	int			 textfile_busy;
 	int			 textfile_again;
 	struct renewer		*renew;
@@ -275,6 +276,15 @@ daemon_show(void *arg, struct control_client *cl,
 	return proto_reply_ok(o);
 }
 
+/*
+ * events: one page, EVENTS_PAGE unless "limit" says (at most
+ * EVENTS_PAGE_MAX): with "after_id" the oldest after it (paging
+ * forward, as certvigil events does), else the newest before "before_id"
+ * (paging back).  A reply is bounded whatever the table holds.
+ */
+#define EVENTS_PAGE	1000
+#define EVENTS_PAGE_MAX	10000
+
 static json_t *
 daemon_events(void *arg, struct control_client *cl,
     const struct control_peer *peer, json_t *args)
@@ -282,18 +292,28 @@ daemon_events(void *arg, struct control_client *cl,
 	struct daemon	*d = arg;
 	json_t		*since = json_object_get(args, "since");
 	json_t		*after = json_object_get(args, "after_id");
+	json_t		*before = json_object_get(args, "before_id");
 	json_t		*limit = json_object_get(args, "limit");
+	int64_t		 n;
 
 	(void)cl;
 	(void)peer;
 	if ((since && !json_is_integer(since)) ||
 	    (after && !json_is_integer(after)) ||
+	    (before && !json_is_integer(before)) ||
 	    (limit && !json_is_integer(limit)))
 		return proto_reply_err(PROTO_E_BAD_REQUEST, "\"since\", "
-		    "\"after_id\" and \"limit\" are integers");
+		    "\"after_id\", \"before_id\" and \"limit\" are "
+		    "integers");
+	n = json_integer_value(limit);
+	if (n <= 0)
+		n = EVENTS_PAGE;
+	else if (n > EVENTS_PAGE_MAX)
+		n = EVENTS_PAGE_MAX;
 	return proto_reply_ok(inventory_events(d->inv,
-	    (time_t)json_integer_value(since), json_integer_value(after),
-	    json_integer_value(limit)));
+	    (time_t)json_integer_value(since), after != NULL &&
+	    json_integer_value(after) >= 0 ? json_integer_value(after) : -1,
+	    json_integer_value(before), n));
 }
 
 /*
@@ -327,7 +347,7 @@ daemon_watch_more(struct control_client *cl, void *arg)
 			control_on_drain(cl, daemon_watch_more, wc);
 			return;
 		}
-		page = inventory_events(wc->d->inv, wc->since, wc->after,
+		page = inventory_events(wc->d->inv, wc->since, wc->after, 0,
 		    WATCH_PAGE);
 		n = json_array_size(page);
 		json_array_foreach(page, i, e) {
@@ -437,7 +457,9 @@ daemon_binding(void *arg, struct control_client *cl,
 		    "an object");
 	if (a == NULL)
 		a = empty = json_object();
-	r = renew_binding(d->renew, op, a, &code, &err);
+	/* admin_may_run_commands makes the admin group root's equal. */
+	r = renew_binding(d->renew, op, a, peer->uid == 0 ||
+	    d->cf->admin_may_run_commands, &code, &err);
 	json_decref(empty);
 	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
 }
@@ -576,6 +598,32 @@ daemon_textfile_fire(uv_timer_t *t)
 	d->textfile_busy = 1;
 	uv_queue_work(&d->loop, &j->req, daemon_textfile_work,
 	    daemon_textfile_done);
+}
+
+/*
+ * Retention (issue 12 item 9): at start, then hourly.  A run deletes at
+ * most PRUNE_BATCH rows of each kind in one transaction, so the loop is
+ * held for milliseconds; while there is more, the next run comes 10 ms
+ * later and requests are answered in between.
+ */
+#define PRUNE_BATCH	2000
+#define PRUNE_EVERY	(3600 * 1000)
+
+static void
+daemon_prune_fire(uv_timer_t *t)
+{
+	struct daemon	*d = t->data;
+	int64_t		 n;
+	time_t		 now = timeutil_now();
+
+	if (d->closing)
+		return;
+	n = inventory_prune(d->inv, now - (time_t)d->cf->event_retention,
+	    d->cf->event_max_rows, PRUNE_BATCH);
+	if (n > 0)
+		log_debug("retention: %lld rows deleted", (long long)n);
+	uv_timer_start(&d->prune_timer, daemon_prune_fire, n > 0 ? 10 :
+	    PRUNE_EVERY, 0);
 }
 
 static void
@@ -749,6 +797,7 @@ daemon_shutdown(struct daemon *d, const char *why)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->textfile_timer, NULL);
+	uv_close((uv_handle_t *)&d->prune_timer, NULL);
 	control_close(d->control, daemon_control_closed, d);
 	scan_close(d->scan, daemon_scan_closed, d);
 	alert_close(d->alert, daemon_alert_closed, d);
@@ -963,6 +1012,9 @@ daemon_start(struct daemon *d)
 	uv_signal_start(&d->sigint, daemon_signal, SIGINT);
 	uv_timer_init(&d->loop, &d->textfile_timer);
 	d->textfile_timer.data = d;
+	uv_timer_init(&d->loop, &d->prune_timer);
+	d->prune_timer.data = d;
+	uv_timer_start(&d->prune_timer, daemon_prune_fire, 0, 0);
 	d->alert = alert_new(&d->loop, d->inv, d->cf);
 	d->scan = scan_new(&d->loop, d->inv, d->cf, daemon_scan_done, d);
 	log_info("certvigild %s starting: %zu watch%s, socket %s",

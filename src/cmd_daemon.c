@@ -481,10 +481,43 @@ static const struct cmdopt events_opts[] = {
 	{ "json",	'j', NULL, "one JSON object a line" },
 	{ "since",	's', "DURATION|TIME", "events since 1h ago, or since "
 	    "2026-11-22T08:00:00Z" },
-	{ "limit",	'n', "N", "at most N events" },
+	{ "limit",	'n', "N", "the newest N events (at most 10000)" },
+	{ "before",	'b', "ID", "the newest page before event ID" },
 	{ "follow",	'f', NULL, "then wait for new events, as they happen" },
 	CMDOPT_END
 };
+
+/*
+ * Without --limit or --before: every event, a page (the daemon's
+ * default, 1000) per request, forward from after_id, so no reply is
+ * larger than a page.  Takes the caller's reference to args.
+ */
+static int
+events_pages(struct client *c, const char *req, json_t *args, int json)
+{
+	json_t		*r, *ev;
+	json_int_t	 after = 0;
+	size_t		 i, n;
+	int		 rc;
+
+	do {
+		json_object_set_new(args, "after_id", json_integer(after));
+		/* client_call takes a reference: args serves every page. */
+		if ((rc = client_call(c, req, json_incref(args), &r)) !=
+		    CMD_EXIT_OK) {
+			json_decref(args);
+			return rc;
+		}
+		n = json_array_size(r);
+		json_array_foreach(r, i, ev) {
+			print_event(ev, json);
+			after = json_integer_value(json_object_get(ev, "id"));
+		}
+		json_decref(r);
+	} while (n > 0);
+	json_decref(args);
+	return CMD_EXIT_OK;
+}
 
 static int
 cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
@@ -517,8 +550,10 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 			follow = 1;
 			break;
 		case 'n':
-			json_object_set_new(args, "limit",
-			    json_integer(strtoll(optarg, NULL, 10)));
+		case 'b':
+			json_object_set_new(args, ch == 'n' ? "limit" :
+			    "before_id", json_integer(strtoll(optarg, NULL,
+			    10)));
 			break;
 		default:	/* CMDOPT_STOP */
 			json_decref(args);
@@ -531,6 +566,12 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = client_open(ctx, &c)) != CMD_EXIT_OK) {
 		json_decref(args);
+		return rc;
+	}
+	if (!follow && json_object_get(args, "limit") == NULL &&
+	    json_object_get(args, "before_id") == NULL) {
+		rc = events_pages(&c, ctx->cmd->request, args, json);
+		client_close(&c);
 		return rc;
 	}
 	if (!follow) {
@@ -562,7 +603,8 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_events_entry = {
 	"events", PROTO_CMD_EVENTS,
-	"[--json] [--since DURATION|TIME] [--limit N] [--follow]",
+	"[--json] [--since DURATION|TIME] [--limit N] [--before ID] "
+	    "[--follow]",
 	"what the daemon saw happen", NULL, events_opts, cmd_events
 };
 

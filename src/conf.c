@@ -197,7 +197,8 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 	    "admin_group", "state_dir", "pid_file", "log", "log_level",
 	    "rescan_interval", "expiring", "max_clients", "client_timeout",
 	    "max_request", "alert_before", "alert_command", "alert_timeout",
-	    "alert_retry", "metrics_textfile", NULL };
+	    "alert_retry", "metrics_textfile", "admin_may_run_commands",
+	    "event_retention", "event_max_rows", NULL };
 	struct config	*cf = p->cf;
 	long		 n;
 	unsigned	 i;
@@ -282,6 +283,16 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 			return conf_fail(p, "metrics_textfile: '%s' is not an "
 			    "absolute path", v);
 		conf_set_str(&cf->metrics_textfile, v);
+	} else if (!strcmp(name, "admin_may_run_commands")) {
+		if (conf_bool(v, &cf->admin_may_run_commands) == -1)
+			return conf_fail(p, "%s: '%s' is not yes or no", name,
+			    v);
+	} else if (!strcmp(name, "event_retention")) {
+		return conf_duration(p, name, v, 3600, &cf->event_retention);
+	} else if (!strcmp(name, "event_max_rows")) {
+		if (conf_number(p, name, v, 100, 1000000000L, &n) == 0)
+			return 0;
+		cf->event_max_rows = n;
 	} else if (!strcmp(name, "max_request")) {
 		if (conf_number(p, name, v, 1024, 16 * 1024 * 1024, &n) == 0)
 			return 0;
@@ -546,6 +557,8 @@ conf_defaults(const char *path)
 	cf->max_clients = 64;
 	cf->client_timeout = 60;
 	cf->max_request = 64 * 1024;
+	cf->event_retention = 90 * 86400;
+	cf->event_max_rows = 1000000;
 	conf_parse_thresholds("30d,14d,7d,1d", &cf->alert_before,
 	    &cf->nalert_before);
 	cf->alert_timeout = 30;

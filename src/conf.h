@@ -47,6 +47,7 @@ struct config {
 	mode_t			 socket_mode;
 	char			*socket_group;
 	char			*admin_group;
+	int			 admin_may_run_commands;	/* root's equal */
 	char			*state_dir;
 	char			*pid_file;
 	int			 log_syslog;	/* -1: not set in the file */
@@ -56,6 +57,8 @@ struct config {
 	int			 max_clients;
 	int64_t			 client_timeout;
 	size_t			 max_request;
+	int64_t			 event_retention;	/* seconds */
+	int64_t			 event_max_rows;
 	int64_t			*alert_before;	/* thresholds, seconds, desc */
 	size_t			 nalert_before;
 	char			**alert_command;	/* argv, or NULL */

@@ -606,6 +606,7 @@ control_open(uv_loop_t *loop, const struct control_opts *o,
 {
 	struct control	*c;
 	struct group	*gr = NULL;
+	gid_t		 sgid;
 	mode_t		 old;
 	int		 rc;
 
@@ -615,6 +616,9 @@ control_open(uv_loop_t *loop, const struct control_opts *o,
 	if (o->group != NULL && (gr = getgrnam(o->group)) == NULL)
 		return cv_err_set(err, "socket_group: no group named '%s'",
 		    o->group);
+	/* Copied now: control_update's getgrnam(admin_group) reuses the
+	 * static struct gr points to (the socket went to the admin group). */
+	sgid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	if (control_clear_stale(o->path, err) == -1)
 		return -1;
 	c = xcalloc(1, sizeof(*c));
@@ -630,7 +634,7 @@ control_open(uv_loop_t *loop, const struct control_opts *o,
 	old = umask(0177);
 	rc = uv_pipe_bind(&c->server, o->path);
 	umask(old);
-	if (rc == 0 && gr != NULL && chown(o->path, (uid_t)-1, gr->gr_gid) == -1)
+	if (rc == 0 && gr != NULL && chown(o->path, (uid_t)-1, sgid) == -1)
 		rc = -errno;
 	if (rc == 0 && chmod(o->path, o->mode) == -1)
 		rc = -errno;

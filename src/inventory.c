@@ -1325,24 +1325,107 @@ inventory_show(struct inventory *inv, const char *key, time_t now,
 
 json_t *
 inventory_events(struct inventory *inv, time_t since, int64_t after_id,
-    int64_t limit)
+    int64_t before_id, int64_t limit)
 {
-	static const char sql[] = "SELECT id, time, kind, path, sha1, message"
-	    " FROM events WHERE time >= ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+	/* Forward from after_id (oldest first), or the newest before
+	 * before_id (read newest first, returned oldest first). */
+	static const char fwd[] = "SELECT id, time, kind, path, sha1, message"
+	    " FROM events WHERE time >= ?1 AND id > ?2 AND id < ?3"
+	    " ORDER BY id LIMIT ?4";
+	static const char back[] = "SELECT id, time, kind, path, sha1, message"
+	    " FROM events WHERE time >= ?1 AND id > ?2 AND id < ?3"
+	    " ORDER BY id DESC LIMIT ?4";
 	sqlite3_stmt	*st;
 	json_t		*out = json_array();
 
-	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(inv->db, after_id >= 0 ? fwd : back, -1, &st,
+	    NULL) != SQLITE_OK) {
 		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
 		return out;
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)since);
-	sqlite3_bind_int64(st, 2, after_id);
-	sqlite3_bind_int64(st, 3, limit > 0 ? limit : INT64_MAX);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, inventory_event_row(st));
+	sqlite3_bind_int64(st, 2, after_id >= 0 ? after_id : 0);
+	sqlite3_bind_int64(st, 3, before_id > 0 ? before_id : INT64_MAX);
+	sqlite3_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (after_id >= 0)
+			json_array_append_new(out, inventory_event_row(st));
+		else
+			json_array_insert_new(out, 0, inventory_event_row(st));
+	}
 	sqlite3_finalize(st);
 	return out;
+}
+
+/*
+ * One statement of inventory_prune: deletes at most batch rows; returns
+ * how many, or -1.
+ */
+static int64_t
+inventory_prune_one(struct inventory *inv, const char *sql, int64_t a,
+    int64_t batch)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n = -1;
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, batch);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(inv->db);
+	else
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+	sqlite3_finalize(st);
+	return n;
+}
+
+int64_t
+inventory_prune(struct inventory *inv, time_t cutoff, int64_t max_rows,
+    int64_t batch)
+{
+	/* Each through an index (events_time, the primary keys) but the
+	 * files one, a scan of files; LIMIT bounds the work of a run. */
+	static const char *sql[] = {
+		"DELETE FROM events WHERE id IN (SELECT id FROM events"
+		" WHERE time < ?1 ORDER BY time LIMIT ?2)",
+		"DELETE FROM events WHERE id IN (SELECT id FROM events"
+		" WHERE id <= (SELECT max(id) FROM events) - ?1"
+		" ORDER BY id LIMIT ?2)",
+		/* sources go with their file (ON DELETE CASCADE) */
+		"DELETE FROM files WHERE id IN (SELECT id FROM files"
+		" WHERE gone = 1 AND last_change < ?1 LIMIT ?2)",
+		/* certificates nothing names any more: no file, binding,
+		 * nor the store */
+		"DELETE FROM certs WHERE sha1 IN (SELECT c.sha1 FROM certs c"
+		" WHERE c.first_seen < ?1"
+		" AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.sha1 = c.sha1)"
+		" AND NOT EXISTS (SELECT 1 FROM bindings b"
+		"  WHERE b.certhash = c.sha1)"
+		" AND NOT EXISTS (SELECT 1 FROM store t WHERE t.sha1 = c.sha1)"
+		" LIMIT ?2)",
+	};
+	int64_t	 n, total = 0;
+	size_t	 i;
+
+	if (inventory_begin(inv) == -1)
+		return -1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		n = inventory_prune_one(inv, sql[i], i == 1 ? max_rows :
+		    (int64_t)cutoff, batch);
+		if (n == -1) {
+			inventory_exec(inv, "ROLLBACK", NULL);
+			return -1;
+		}
+		total += n;
+	}
+	if (inventory_commit(inv) == -1)
+		return -1;
+	if (total > 0)
+		inv->generation++;
+	return total;
 }
 
 int

@@ -79,9 +79,20 @@ char	*inventory_list(struct inventory *, const struct inv_filter *,
 /* key: a SHA-1 prefix (4+ hex digits) or a path.  NULL + err if none. */
 json_t	*inventory_show(struct inventory *, const char *key, time_t now,
 	    int64_t expiring, const char **code, struct cv_err *);
+/* Events since since: with after_id >= 0 the oldest limit after it;
+ * with after_id < 0 the newest limit before before_id (0: none).  Either
+ * way oldest first; limit 0 is no limit. */
 json_t	*inventory_events(struct inventory *, time_t since, int64_t after_id,
-	    int64_t limit);
+	    int64_t before_id, int64_t limit);
 int64_t	 inventory_db_size(struct inventory *);
+/*
+ * Retention (issue 12 item 9): deletes events older than cutoff and all
+ * but the newest max_rows, files gone before cutoff with their sources,
+ * and certificates nothing refers to any more -- at most batch rows of
+ * each kind, in one transaction.  Returns the rows deleted, or -1.
+ */
+int64_t	 inventory_prune(struct inventory *, time_t cutoff, int64_t max_rows,
+	    int64_t batch);
 /* valid, expiring, expired, not_yet_valid, invalid or superseded. */
 const char *inventory_state(time_t now, int64_t nb, int64_t na,
 	    int64_t expiring, int invalid, int superseded);

@@ -429,10 +429,10 @@ renew_w_unbind(struct renew *rw)
 		free(aside);
 	}
 	/* Five sets of previous files are kept, as the store keeps five
-	 * certificates; this renewal's set is the newest (rollback needs
-	 * only it). */
+	 * certificates; this renewal's set (the one rollback needs) is
+	 * never deleted. */
 	if (rw->op_rc == 0)
-		binding_prune_aside(rw->b, BINDING_KEEP_STORE);
+		binding_prune_aside(rw->b, BINDING_KEEP_STORE, rw->id);
 }
 
 static void

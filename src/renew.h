@@ -30,9 +30,12 @@ json_t		*renew_request(struct renewer *, const char *name, int now,
 		    const char **code, struct cv_err *);
 /* "renewals": the journal, oldest first. */
 json_t		*renew_list(struct renewer *, const char *binding);
-/* "binding": op is add, update, delete or show. */
+/* "binding": op is add, update, delete or show.  Without root (root, or
+ * the admin group with admin_may_run_commands), add and update take
+ * tuning keys only (binding.h) and bindings of the config file are
+ * read-only. */
 json_t		*renew_binding(struct renewer *, const char *op, json_t *args,
-		    const char **code, struct cv_err *);
+		    int root, const char **code, struct cv_err *);
 /* Stops scheduling; in-flight steps end (their state stays journaled and
  * is resumed at the next start), then cb. */
 void		 renew_close(struct renewer *, void (*cb)(void *), void *arg);

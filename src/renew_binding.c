@@ -457,8 +457,36 @@ renew_binding_settings(json_t *old, json_t *args, struct cv_err *err)
 	return settings;
 }
 
+/*
+ * What only root may do (the trust model in certvigild(8)): choose what
+ * root runs, which files it writes or reads and who may read the key, or
+ * change a binding of the root-owned config file.  The admin group tunes
+ * run-time bindings.
+ */
+static int
+renew_binding_allowed(struct renewer *r, const char *op, json_t *args,
+    const char *name, struct cv_err *err)
+{
+	const char	*k;
+	json_t		*v;
+	int		 cls;
+
+	if (strcmp(op, "add") != 0 && name != NULL &&
+	    conf_binding(r->cf, name) != NULL)
+		return cv_err_set(err, "binding %s: %s is declared in %s; "
+		    "only root may change it (admin_may_run_commands = no)",
+		    op, name, r->cf->file);
+	json_object_foreach(args, k, v) {
+		if ((cls = binding_key_class(k)) > BK_TUNING)
+			return cv_err_set(err, "binding %s: '%s' may be set "
+			    "only by root (admin_may_run_commands = no)", op,
+			    k);
+	}
+	return 0;
+}
+
 json_t *
-renew_binding(struct renewer *r, const char *op, json_t *args,
+renew_binding(struct renewer *r, const char *op, json_t *args, int root,
     const char **code, struct cv_err *err)
 {
 	struct journal_binding	 jb;
@@ -479,6 +507,11 @@ renew_binding(struct renewer *r, const char *op, json_t *args,
 	}
 	rc = ep != NULL ? journal_binding_by_endpoint(r->j, ep, &jb) :
 	    journal_binding_get(r->j, name, &jb);
+	if (!root && renew_binding_allowed(r, op, args, rc == 0 ? jb.name :
+	    name, err) == -1) {
+		*code = PROTO_E_DENIED;
+		goto out;
+	}
 	if (strcmp(op, "add") == 0) {
 		if (renew_binding_add(r, args, ep, name, rc, &jb, err) == -1)
 			goto out;

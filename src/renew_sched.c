@@ -12,20 +12,41 @@
 #include "schedule.h"
 #include "timeutil.h"
 
-/* When b renews next; sets *emergency. */
+/*
+ * When b renews next; sets *emergency.  Issue 12 item 10, a clock that
+ * jumped forward (an NTP step, a VM restore) and back: a certificate
+ * issued meanwhile is not valid yet and clients refuse it, so it is due
+ * at once, whatever the window; and a next_attempt stored then may lie
+ * years out, so it counts for at most the longest backoff from now and
+ * never past expiry.
+ */
 time_t
 renew_when(struct renewer *r, const struct binding *b, const char *certhash,
     time_t nb, time_t na, time_t now, int *emergency)
 {
-	int64_t	next;
+	int64_t	next, cap = (int64_t)now + SCHED_BACKOFF_CAP +
+	    SCHED_BACKOFF_CAP / 4;
 	time_t	m;
 
-	m = sched_moment_in(&b->window, b->zone, sched_due(nb, na,
-	    &b->policy), na, b->emergency_before, now, sched_hash(b->name,
-	    certhash), emergency);
-	/* After a failure: not before its backoff (unless an emergency). */
-	if (renew_last_failed(r, b->name, certhash, NULL, &next) &&
-	    next > m && !*emergency)
+	if ((int64_t)nb > (int64_t)now + SCHED_CLOCK_SKEW) {
+		*emergency = 1;
+		m = now;
+	} else
+		m = sched_moment_in(&b->window, b->zone, sched_due(nb, na,
+		    &b->policy), na, b->emergency_before, now,
+		    sched_hash(b->name, certhash), emergency);
+	if (!renew_last_failed(r, b->name, certhash, NULL, &next))
+		return m;
+	if (next > cap)
+		next = cap;
+	if (next > (int64_t)na)
+		next = (int64_t)na;
+	/* After a failure: not before its backoff (unless an emergency;
+	 * one not valid yet waits for it too, or a failing issuer would
+	 * be asked again at every schedule). */
+	if (next > m && (int64_t)nb > (int64_t)now + SCHED_CLOCK_SKEW)
+		m = (time_t)next;
+	else if (next > m && !*emergency)
 		m = sched_moment_in(&b->window, b->zone, (time_t)next, na,
 		    b->emergency_before, now, sched_hash(b->name, certhash),
 		    emergency);

@@ -20,6 +20,9 @@
 /* Retries: 5 minutes, doubling, capped at 6 hours, plus up to 25 % jitter. */
 #define SCHED_BACKOFF_BASE	300
 #define SCHED_BACKOFF_CAP	(6 * 3600)
+/* Clocks may differ this much: a notBefore later than now + this is a
+ * certificate not valid yet (issue 12 item 10). */
+#define SCHED_CLOCK_SKEW	300
 
 /* One "Sat,Sun 01:00-05:00": days as bits (bit 0 Sunday ... bit 6 Saturday),
  * minutes after local midnight; end <= start crosses midnight. */
