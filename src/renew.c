@@ -329,6 +329,7 @@ renew_issuer_job(struct renew *rw, struct issuer_job *job)
 {
 	job->is = rw->is;
 	job->b = rw->b;
+	job->certhash = rw->old_sha1;
 	job->st = rw->r->store;
 	job->work_dir = rw->r->work_dir;
 	job->id = rw->id;

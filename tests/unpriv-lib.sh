@@ -6,13 +6,16 @@ command -v setpriv >/dev/null && command -v useradd >/dev/null &&
     [ "$(id -u)" = 0 ] ||
 	skip "needs root, setpriv and useradd (plays unprivileged users)"
 
+# U_THEN: the cleanup this one chains to (renew-lib.sh's, when sourced
+# after it).
 U_USERS=""
+: "${U_THEN:=t_cleanup}"
 u_cleanup() {
 	for _u in $U_USERS; do
 		userdel "$_u" 2>/dev/null || true
 		groupdel "$_u" 2>/dev/null || true
 	done
-	t_cleanup
+	$U_THEN
 }
 trap u_cleanup EXIT
 
