@@ -169,41 +169,65 @@ fsutil_reopen(int pfd, int dfd, const char *name, const struct stat *st,
 }
 
 int
-fsutil_open(const char *path, int policy, struct stat *st,
+fsutil_open_at(int dfd, const char *name, int policy, struct stat *st,
     struct cv_err *err)
 {
 	struct stat	 sb;
-	char		*dir, *base;
-	int		 dfd, pfd = -1, fd = -1, e;
+	int		 pfd, fd = -1, e;
 
 	if (st == NULL)
 		st = &sb;
 	memset(st, 0, sizeof(*st));
-	dir = fsutil_split(path, &base);
-	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		fsutil_errno(err, NULL);
-		goto out;
-	}
-	if ((pfd = fsutil_path_at(dfd, base, policy, st, err)) == -1)
-		goto out;
+	if ((pfd = fsutil_path_at(dfd, name, policy, st, err)) == -1)
+		return -1;
 	if (!S_ISREG(st->st_mode))
 		fsutil_refuse(err, "%s", fsutil_type_name(st->st_mode));
 	else if ((policy & FSUTIL_ONE_LINK) && st->st_nlink != 1)
 		fsutil_refuse(err, "has %lu hard links (one expected)",
 		    (unsigned long)st->st_nlink);
 	else
-		fd = fsutil_reopen(pfd, dfd, base, st, O_RDONLY | O_NONBLOCK,
+		fd = fsutil_reopen(pfd, dfd, name, st, O_RDONLY | O_NONBLOCK,
 		    err);
-out:
 	e = errno;
-	if (pfd != -1)
-		close(pfd);
+	close(pfd);
+	errno = e;
+	return fd;
+}
+
+int
+fsutil_open(const char *path, int policy, struct stat *st,
+    struct cv_err *err)
+{
+	char	*dir, *base;
+	int	 dfd, fd = -1, e;
+
+	dir = fsutil_split(path, &base);
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fsutil_errno(err, NULL);
+	else
+		fd = fsutil_open_at(dfd, base, policy, st, err);
+	e = errno;
 	if (dfd != -1)
 		close(dfd);
 	free(dir);
 	free(base);
 	errno = e;
 	return fd;
+}
+
+int
+fsutil_open_parent(const char *path, char **base, struct cv_err *err)
+{
+	char	*dir;
+	int	 dfd;
+
+	dir = fsutil_split(path, base);
+	if ((dfd = fsutil_open_dir(dir, FSUTIL_PROTECTED, err)) == -1) {
+		free(*base);
+		*base = NULL;
+	}
+	free(dir);
+	return dfd;
 }
 
 int
@@ -586,21 +610,18 @@ int
 fsutil_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)
 {
-	char	*dir, *base;
-	int	 dfd, rc = -1;
+	char	*base;
+	int	 dfd, rc;
 
 	/* The directory is opened once, under the symlink rule: the temp
 	 * file and the rename land in the one that was judged. */
-	dir = fsutil_split(path, &base);
-	if ((dfd = fsutil_open_dir(dir, FSUTIL_PROTECTED, err)) == -1) {
+	if ((dfd = fsutil_open_parent(path, &base, err)) == -1) {
 		cv_err_prefix(err, "%s", path);
-		goto out;
+		return -1;
 	}
 	rc = fsutil_write_atomic_at(dfd, base, path, data, len, mode, uid,
 	    gid, err);
 	close(dfd);
-out:
-	free(dir);
 	free(base);
 	return rc;
 }

@@ -31,6 +31,12 @@
 struct stat;
 int	fsutil_open(const char *path, int policy, struct stat *st,
 	    struct cv_err *);
+/* The same for name in the directory dfd. */
+int	fsutil_open_at(int dfd, const char *name, int policy, struct stat *st,
+	    struct cv_err *);
+/* The directory holding path, opened by fsutil_open_dir (FSUTIL_PROTECTED);
+ * *base (caller frees) is path's last component, for the *at() calls. */
+int	fsutil_open_parent(const char *path, char **base, struct cv_err *);
 /* A directory under the same rules, O_RDONLY|O_DIRECTORY (for *at()
  * calls and fsync); err names the path. */
 int	fsutil_open_dir(const char *path, int policy, struct cv_err *);
@@ -52,7 +58,9 @@ int	fsutil_read_fd(int fd, const struct stat *st, size_t max,
  * Writes data to path atomically: a temp file in the same directory
  * (O_EXCL|O_NOFOLLOW), fchmod(mode) before any byte is written, fsync,
  * rename over path, fsync of the directory.  A symlink at path is replaced,
- * never followed.  uid/gid of (uid_t)-1 / (gid_t)-1 leave ownership as is.
+ * never followed; the directory is opened once (fsutil_open_parent: a
+ * symlink to it followed only under fsutil_open's rule) and every step
+ * is done in it.  uid/gid of (uid_t)-1 / (gid_t)-1 leave ownership as is.
  */
 int	fsutil_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, uid_t uid, gid_t gid, struct cv_err *);
