@@ -400,48 +400,77 @@ fsutil_tmp_open(const char *path, const char *tag, char **tmp)
 	return fsutil_tmp_openat(AT_FDCWD, path, tag, tmp);
 }
 
+/* Whether name (in a directory) is BASE.cvtmp.PID.* or BASE.cvold.PID.*
+ * (base NULL: any BASE) of a writer that is gone or is us. */
+static int
+fsutil_stale_name(const char *name, const char *base)
+{
+	const char	*p = NULL, *q, *end;
+	char		*e;
+	long		 pid;
+
+	if (base != NULL) {
+		if (strncmp(name, base, strlen(base)) != 0)
+			return 0;
+		p = name + strlen(base);
+		if (strncmp(p, ".cvtmp.", 7) != 0 &&
+		    strncmp(p, ".cvold.", 7) != 0)
+			return 0;
+	} else {
+		/* The last ".cvtmp." or ".cvold." of the name. */
+		for (q = name; (q = strstr(q, ".cv")) != NULL; q++)
+			if (strncmp(q, ".cvtmp.", 7) == 0 ||
+			    strncmp(q, ".cvold.", 7) == 0)
+				p = q;
+		if (p == NULL || p == name)
+			return 0;
+	}
+	errno = 0;
+	pid = strtol(p + 7, &e, 10);
+	end = e;
+	if (errno != 0 || end == p + 7 || *end != '.' || pid <= 0)
+		return 0;
+	/* Ours (we are not writing this path now) or a dead process's;
+	 * another live writer's stays. */
+	return pid == (long)getpid() || (kill((pid_t)pid, 0) == -1 &&
+	    errno == ESRCH);
+}
+
+/* Removes the stale temporaries (fsutil_stale_name) in dir. */
+static int
+fsutil_clean_in(const char *dir, const char *base)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (fsutil_stale_name(de->d_name, base) &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
 int
 fsutil_clean_stale(const char *path)
 {
-	char		*copy = xstrdup(path), *copy2 = xstrdup(path), *dir,
-			*base, *p, *end, *victim;
-	size_t		 bl;
-	struct dirent	*de;
-	DIR		*d;
-	long		 pid;
-	int		 n = 0;
+	char	*dir, *base;
+	int	 n;
 
-	dir = dirname(copy);
-	base = basename(copy2);
-	bl = strlen(base);
-	if ((d = opendir(dir)) == NULL)
-		goto out;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, base, bl) != 0)
-			continue;
-		p = de->d_name + bl;
-		if (strncmp(p, ".cvtmp.", 7) != 0 &&
-		    strncmp(p, ".cvold.", 7) != 0)
-			continue;
-		errno = 0;
-		pid = strtol(p + 7, &end, 10);
-		if (errno != 0 || end == p + 7 || *end != '.' || pid <= 0)
-			continue;
-		/* Ours (we are not writing this path now) or a dead
-		 * process's; another live writer's stays. */
-		if (pid != (long)getpid() &&
-		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;
-		xasprintf(&victim, "%s/%s", dir, de->d_name);
-		if (unlink(victim) == 0)
-			n++;
-		free(victim);
-	}
-	closedir(d);
-out:
-	free(copy);
-	free(copy2);
+	dir = fsutil_split(path, &base);
+	n = fsutil_clean_in(dir, base);
+	free(dir);
+	free(base);
 	return n;
+}
+
+int
+fsutil_clean_stale_dir(const char *dir)
+{
+	return fsutil_clean_in(dir, NULL);
 }
 
 /* fsutil_write_set's step 1 for one file: its new content in a

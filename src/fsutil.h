@@ -104,6 +104,9 @@ int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);
  * fsutil_write_set does it first.  Returns how many it removed.
  */
 int	fsutil_clean_stale(const char *path);
+/* The same for every file in dir (a directory only certvigil writes in,
+ * at start-up: the store). */
+int	fsutil_clean_stale_dir(const char *dir);
 
 /* fsyncs the directory holding path (after a rename or unlink). */
 int	fsutil_fsync_dir(const char *path, struct cv_err *);
