@@ -173,12 +173,18 @@ fsutil_open_at(int dfd, const char *name, int policy, struct stat *st,
     struct cv_err *err)
 {
 	struct stat	 sb;
-	int		 pfd, fd = -1, e;
+	int		 pfd = -1, fd = -1, e, tries;
 
 	if (st == NULL)
 		st = &sb;
 	memset(st, 0, sizeof(*st));
-	if ((pfd = fsutil_path_at(dfd, name, policy, st, err)) == -1)
+	/* A file renamed over between two looks (an atomic writer) is
+	 * looked at again: only a refusal or an error ends it. */
+	for (tries = 0; tries < 3; tries++)
+		if ((pfd = fsutil_path_at(dfd, name, policy, st, err)) != -1 ||
+		    errno != EAGAIN)
+			break;
+	if (pfd == -1)
 		return -1;
 	if (!S_ISREG(st->st_mode))
 		fsutil_refuse(err, "%s", fsutil_type_name(st->st_mode));
