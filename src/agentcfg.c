@@ -263,6 +263,13 @@ agentcfg_apply(const char *in, size_t len, const char *const *sections,
 	return 0;
 }
 
+/*
+ * Root edits a file in a directory its agent's user may own: the file is
+ * opened in the directory opened once (fsutil_open_parent), never through
+ * a symlink nor a hard link -- a link to /etc/shadow would get INI lines
+ * appended -- and the new text replaces it by a temp file and renameat in
+ * that same directory.
+ */
 int
 agentcfg_update_file(const char *path, const char *const *sections,
     size_t nsections, const struct agentcfg_kv *kv, size_t nkv,
@@ -270,18 +277,16 @@ agentcfg_update_file(const char *path, const char *const *sections,
 {
 	struct stat	 st;
 	unsigned char	*data = NULL;
-	char		*out = NULL, *real;
+	char		*out = NULL, *base = NULL;
 	size_t		 len, outlen;
-	int		 rc = -1;
+	int		 dfd, fd = -1, rc = -1;
 
 	*changed = 0;
-	if ((real = realpath(path, NULL)) == NULL)
-		return cv_err_set(err, "%s: %s", path, strerror(errno));
-	if (stat(real, &st) == -1) {
-		cv_err_set(err, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fsutil_read_file(real, AGENTCFG_MAX_FILE, &data, &len, err) == -1) {
+	if ((dfd = fsutil_open_parent(path, &base, err)) == -1)
+		return -1;
+	if ((fd = fsutil_open_at(dfd, base, FSUTIL_NOFOLLOW | FSUTIL_ONE_LINK,
+	    &st, err)) == -1 || fsutil_read_fd(fd, &st, AGENTCFG_MAX_FILE,
+	    &data, &len, err) == -1) {
 		cv_err_prefix(err, "%s", path);
 		goto out;
 	}
@@ -295,15 +300,18 @@ agentcfg_update_file(const char *path, const char *const *sections,
 		cv_err_prefix(err, "%s", path);
 		goto out;
 	}
-	if (*changed && fsutil_write_atomic(real, out, outlen,
+	if (*changed && fsutil_write_atomic_at(dfd, base, path, out, outlen,
 	    st.st_mode & 07777, st.st_uid == geteuid() ? (uid_t)-1 : st.st_uid,
 	    st.st_gid == getegid() ? (gid_t)-1 : st.st_gid, err) == -1)
 		goto out;
 	rc = 0;
 out:
+	if (fd != -1)
+		close(fd);
+	close(dfd);
 	free(out);
 	free(data);
-	free(real);
+	free(base);
 	return rc;
 }
 

@@ -37,8 +37,10 @@ int	agentcfg_apply(const char *in, size_t len, const char *const *sections,
 
 /*
  * agentcfg_apply() on a file, which must exist.  Written atomically with
- * its mode and owner kept, and only when something changed.  A symlink is
- * followed: the file it points to is edited.
+ * its mode and owner kept, and only when something changed, in the
+ * directory opened once.  A symlink or a hard link at path is refused
+ * (root would edit whatever it points to), as is anything but a regular
+ * file.
  */
 int	agentcfg_update_file(const char *path, const char *const *sections,
 	    size_t nsections, const struct agentcfg_kv *, size_t nkv,

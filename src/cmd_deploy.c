@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -74,17 +75,27 @@ pki_cli_deploy_file(const char *path, const gnutls_datum_t *d, mode_t mode,
 	return 0;
 }
 
-/* Creates the parent of path: ancestors 0755, the parent itself mode. */
+/*
+ * Creates the parent of path: ancestors 0755, the parent itself mode.
+ * An existing parent that is a symlink is refused (private/ pointed
+ * elsewhere would receive the key); the mode is set with fchmod on the
+ * directory opened without following, not by path.
+ */
 static int
 pki_cli_mkparent(const char *path, mode_t mode)
 {
 	struct cv_err	 err;
 	struct stat	 st;
 	char		*copy = xstrdup(path), *dir, *up;
-	int		 rc = -1;
+	int		 fd = -1, rc = -1;
 
 	dir = dirname(copy);
-	if (stat(dir, &st) == 0) {
+	if (lstat(dir, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			cmd_err("%s: a symlink: refused (give the real "
+			    "directory)", dir);
+			goto out;
+		}
 		rc = 0;
 		goto out;
 	}
@@ -97,12 +108,16 @@ pki_cli_mkparent(const char *path, mode_t mode)
 	free(up);
 	/* The umask must not loosen nor tighten what was asked for. */
 	if ((mkdir(dir, mode) == -1 && errno != EEXIST) ||
-	    chmod(dir, mode) == -1) {
-		cmd_err("mkdir %s: %s", dir, strerror(errno));
+	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fchmod(fd, mode) == -1) {
+		cmd_err("mkdir %s: %s", dir, errno == ELOOP ?
+		    "a symlink: refused" : strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
+	if (fd != -1)
+		close(fd);
 	free(copy);
 	return rc;
 }

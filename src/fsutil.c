@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,44 +30,265 @@ fsutil_type_name(mode_t m)
 	return "is not a regular file";
 }
 
+/* ---- opening what a less-trusted user may have planted ----------------- */
+
+/* A refusal of the policy: errno EPERM, so callers tell it from an I/O
+ * error (the scanner reports it as "skipped"). */
+static int
+fsutil_refuse(struct cv_err *err, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[256];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cv_err_set(err, "%s", msg);
+	errno = EPERM;
+	return -1;
+}
+
+static int
+fsutil_errno(struct cv_err *err, const char *what)
+{
+	int	e = errno;
+
+	if (what != NULL)
+		cv_err_set(err, "%s: %s", what, strerror(e));
+	else
+		cv_err_set(err, "%s", strerror(e));
+	errno = e;
+	return -1;
+}
+
+/* The file changed between two looks: errno EAGAIN, a race that the
+ * next attempt may not meet (not a refusal). */
+static int
+fsutil_raced(struct cv_err *err)
+{
+	cv_err_set(err, "replaced while being opened");
+	errno = EAGAIN;
+	return -1;
+}
+
+/* path's directory (caller frees) and, in *base, its last component. */
+static char *
+fsutil_split(const char *path, char **base)
+{
+	char	*c1 = xstrdup(path), *c2 = xstrdup(path), *dir;
+
+	*base = xstrdup(basename(c1));
+	dir = xstrdup(dirname(c2));
+	free(c1);
+	free(c2);
+	return dir;
+}
+
+/*
+ * name in dfd as an O_PATH descriptor (nothing is opened for reading, so
+ * a device or FIFO sees no open), *st its fstat.  A symlink is followed
+ * only as the kernel's fs.protected_symlinks would in a sticky directory:
+ * when root owns the link or the link and its target have one owner; and
+ * never with FSUTIL_NOFOLLOW.  The link is looked at again after the open
+ * so that one swapped meanwhile is not judged by its predecessor.  On a
+ * refusal *st is the link's lstat.
+ */
+static int
+fsutil_path_at(int dfd, const char *name, int policy, struct stat *st,
+    struct cv_err *err)
+{
+	struct stat	lst, again;
+	int		pfd, e;
+
+	if (fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) == -1)
+		return fsutil_errno(err, NULL);
+	*st = lst;
+	if (S_ISLNK(lst.st_mode) && (policy & FSUTIL_NOFOLLOW))
+		return fsutil_refuse(err, "a symlink: not followed");
+	pfd = openat(dfd, name, O_PATH | O_CLOEXEC |
+	    (S_ISLNK(lst.st_mode) ? 0 : O_NOFOLLOW));
+	if (pfd == -1)
+		return fsutil_errno(err, NULL);
+	if (fstat(pfd, st) == -1) {
+		fsutil_errno(err, NULL);
+		goto fail;
+	}
+	if (!S_ISLNK(lst.st_mode)) {
+		if (st->st_dev == lst.st_dev && st->st_ino == lst.st_ino)
+			return pfd;
+		fsutil_raced(err);
+		goto fail;
+	}
+	if (fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    again.st_ino != lst.st_ino || again.st_uid != lst.st_uid ||
+	    again.st_ctim.tv_sec != lst.st_ctim.tv_sec ||
+	    again.st_ctim.tv_nsec != lst.st_ctim.tv_nsec) {
+		fsutil_raced(err);
+		goto fail;
+	}
+	if (lst.st_uid != 0 && lst.st_uid != st->st_uid) {
+		fsutil_refuse(err, "a symlink owned by uid %lu to a file of "
+		    "uid %lu: not followed", (unsigned long)lst.st_uid,
+		    (unsigned long)st->st_uid);
+		goto fail;
+	}
+	return pfd;
+fail:
+	e = errno;
+	*st = lst;
+	close(pfd);
+	errno = e;
+	return -1;
+}
+
+/* The O_PATH descriptor's file opened for real (flags), the same inode.
+ * /proc/self/fd reopens exactly it; without /proc, openat again and
+ * compare. */
+static int
+fsutil_reopen(int pfd, int dfd, const char *name, const struct stat *st,
+    int flags, struct cv_err *err)
+{
+	struct stat	 now;
+	char		 proc[64];
+	int		 fd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	if ((fd = open(proc, flags | O_CLOEXEC | O_NOCTTY)) != -1)
+		return fd;
+	if (errno != ENOENT)
+		return fsutil_errno(err, NULL);
+	if ((fd = openat(dfd, name, flags | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return fsutil_errno(err, NULL);
+	if (fstat(fd, &now) == -1 || now.st_dev != st->st_dev ||
+	    now.st_ino != st->st_ino) {
+		close(fd);
+		return fsutil_raced(err);
+	}
+	return fd;
+}
+
 int
-fsutil_read_file(const char *path, size_t max, unsigned char **data,
-    size_t *len, struct cv_err *err)
+fsutil_open_at(int dfd, const char *name, int policy, struct stat *st,
+    struct cv_err *err)
+{
+	struct stat	 sb;
+	int		 pfd = -1, fd = -1, e, tries;
+
+	if (st == NULL)
+		st = &sb;
+	memset(st, 0, sizeof(*st));
+	/* A file renamed over between two looks (an atomic writer) is
+	 * looked at again: only a refusal or an error ends it. */
+	for (tries = 0; tries < 3; tries++)
+		if ((pfd = fsutil_path_at(dfd, name, policy, st, err)) != -1 ||
+		    errno != EAGAIN)
+			break;
+	if (pfd == -1)
+		return -1;
+	if (!S_ISREG(st->st_mode))
+		fsutil_refuse(err, "%s", fsutil_type_name(st->st_mode));
+	else if ((policy & FSUTIL_ONE_LINK) && st->st_nlink != 1)
+		fsutil_refuse(err, "has %lu hard links (one expected)",
+		    (unsigned long)st->st_nlink);
+	else
+		fd = fsutil_reopen(pfd, dfd, name, st, O_RDONLY | O_NONBLOCK,
+		    err);
+	e = errno;
+	close(pfd);
+	errno = e;
+	return fd;
+}
+
+int
+fsutil_open(const char *path, int policy, struct stat *st,
+    struct cv_err *err)
+{
+	char	*dir, *base;
+	int	 dfd, fd = -1, e;
+
+	dir = fsutil_split(path, &base);
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fsutil_errno(err, NULL);
+	else
+		fd = fsutil_open_at(dfd, base, policy, st, err);
+	e = errno;
+	if (dfd != -1)
+		close(dfd);
+	free(dir);
+	free(base);
+	errno = e;
+	return fd;
+}
+
+int
+fsutil_open_parent(const char *path, char **base, struct cv_err *err)
+{
+	char	*dir;
+	int	 dfd;
+
+	dir = fsutil_split(path, base);
+	if ((dfd = fsutil_open_dir(dir, FSUTIL_PROTECTED, err)) == -1) {
+		free(*base);
+		*base = NULL;
+	}
+	free(dir);
+	return dfd;
+}
+
+int
+fsutil_open_dir(const char *path, int policy, struct cv_err *err)
 {
 	struct stat	 st;
-	unsigned char	*buf = NULL;
+	char		*dir, *base;
+	int		 dfd, pfd = -1, fd = -1, e;
+
+	dir = fsutil_split(path, &base);
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fsutil_errno(err, dir);
+		goto out;
+	}
+	if ((pfd = fsutil_path_at(dfd, base, policy, &st, err)) == -1)
+		cv_err_prefix(err, "%s", path);
+	else if (!S_ISDIR(st.st_mode))
+		fsutil_refuse(err, "%s: not a directory", path);
+	else if ((fd = fsutil_reopen(pfd, dfd, base, &st, O_RDONLY |
+	    O_DIRECTORY, err)) == -1)
+		cv_err_prefix(err, "%s", path);
+out:
+	e = errno;
+	if (pfd != -1)
+		close(pfd);
+	if (dfd != -1)
+		close(dfd);
+	free(dir);
+	free(base);
+	errno = e;
+	return fd;
+}
+
+int
+fsutil_read_fd(int fd, const struct stat *st, size_t max,
+    unsigned char **data, size_t *len, struct cv_err *err)
+{
+	unsigned char	*buf;
 	size_t		 off = 0;
 	ssize_t		 n;
-	int		 fd, rc = -1;
 
-	*data = NULL;
-	*len = 0;
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1)
-		return cv_err_set(err, "%s", strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		cv_err_set(err, "%s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cv_err_set(err, "%s", fsutil_type_name(st.st_mode));
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		cv_err_set(err, "file too large (%lld bytes, limit %zu)",
-		    (long long)st.st_size, max);
-		goto out;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
+	if ((size_t)st->st_size > max)
+		return cv_err_set(err, "file too large (%lld bytes, limit %zu)",
+		    (long long)st->st_size, max);
+	buf = xmalloc((size_t)st->st_size + 1);
 	/* The size can change under us: never read past what we allocated. */
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
+	while (off < (size_t)st->st_size) {
+		n = read(fd, buf + off, (size_t)st->st_size - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			cv_err_set(err, "read: %s", strerror(errno));
-			goto out;
+			explicit_bzero(buf, off);
+			free(buf);
+			return -1;
 		}
 		if (n == 0)
 			break;
@@ -75,12 +297,30 @@ fsutil_read_file(const char *path, size_t max, unsigned char **data,
 	buf[off] = '\0';
 	*data = buf;
 	*len = off;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
+	return 0;
+}
+
+int
+fsutil_read(const char *path, int policy, size_t max, unsigned char **data,
+    size_t *len, struct cv_err *err)
+{
+	struct stat	st;
+	int		fd, rc;
+
+	*data = NULL;
+	*len = 0;
+	if ((fd = fsutil_open(path, policy, &st, err)) == -1)
+		return -1;
+	rc = fsutil_read_fd(fd, &st, max, data, len, err);
 	close(fd);
 	return rc;
+}
+
+int
+fsutil_read_file(const char *path, size_t max, unsigned char **data,
+    size_t *len, struct cv_err *err)
+{
+	return fsutil_read(path, FSUTIL_PROTECTED, max, data, len, err);
 }
 
 int
@@ -140,67 +380,103 @@ fsutil_tmp_rand(void)
 
 unsigned	(*fsutil_tmp_rand_fn)(void) = fsutil_tmp_rand;
 
-/* Creates a temp file next to path, O_EXCL|O_NOFOLLOW; *tmp is set. */
+/* Creates a temp file next to name in dfd, O_EXCL|O_NOFOLLOW; *tmp is
+ * set (relative to dfd). */
 static int
-fsutil_tmp_open(const char *path, const char *tag, char **tmp)
+fsutil_tmp_openat(int dfd, const char *name, const char *tag, char **tmp)
 {
 	int	fd = -1, tries;
 
 	*tmp = NULL;
 	for (tries = 0; tries < 16; tries++) {
 		free(*tmp);
-		xasprintf(tmp, "%s.%s.%ld.%x", path, tag, (long)getpid(),
+		xasprintf(tmp, "%s.%s.%ld.%x", name, tag, (long)getpid(),
 		    fsutil_tmp_rand_fn());
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+		fd = openat(dfd, *tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
 	return fd;
 }
 
+static int
+fsutil_tmp_open(const char *path, const char *tag, char **tmp)
+{
+	return fsutil_tmp_openat(AT_FDCWD, path, tag, tmp);
+}
+
+/* Whether name (in a directory) is BASE.cvtmp.PID.* or BASE.cvold.PID.*
+ * (base NULL: any BASE) of a writer that is gone or is us. */
+static int
+fsutil_stale_name(const char *name, const char *base)
+{
+	const char	*p = NULL, *q, *end;
+	char		*e;
+	long		 pid;
+
+	if (base != NULL) {
+		if (strncmp(name, base, strlen(base)) != 0)
+			return 0;
+		p = name + strlen(base);
+		if (strncmp(p, ".cvtmp.", 7) != 0 &&
+		    strncmp(p, ".cvold.", 7) != 0)
+			return 0;
+	} else {
+		/* The last ".cvtmp." or ".cvold." of the name. */
+		for (q = name; (q = strstr(q, ".cv")) != NULL; q++)
+			if (strncmp(q, ".cvtmp.", 7) == 0 ||
+			    strncmp(q, ".cvold.", 7) == 0)
+				p = q;
+		if (p == NULL || p == name)
+			return 0;
+	}
+	errno = 0;
+	pid = strtol(p + 7, &e, 10);
+	end = e;
+	if (errno != 0 || end == p + 7 || *end != '.' || pid <= 0)
+		return 0;
+	/* Ours (we are not writing this path now) or a dead process's;
+	 * another live writer's stays. */
+	return pid == (long)getpid() || (kill((pid_t)pid, 0) == -1 &&
+	    errno == ESRCH);
+}
+
+/* Removes the stale temporaries (fsutil_stale_name) in dir. */
+static int
+fsutil_clean_in(const char *dir, const char *base)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (fsutil_stale_name(de->d_name, base) &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
 int
 fsutil_clean_stale(const char *path)
 {
-	char		*copy = xstrdup(path), *copy2 = xstrdup(path), *dir,
-			*base, *p, *end, *victim;
-	size_t		 bl;
-	struct dirent	*de;
-	DIR		*d;
-	long		 pid;
-	int		 n = 0;
+	char	*dir, *base;
+	int	 n;
 
-	dir = dirname(copy);
-	base = basename(copy2);
-	bl = strlen(base);
-	if ((d = opendir(dir)) == NULL)
-		goto out;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, base, bl) != 0)
-			continue;
-		p = de->d_name + bl;
-		if (strncmp(p, ".cvtmp.", 7) != 0 &&
-		    strncmp(p, ".cvold.", 7) != 0)
-			continue;
-		errno = 0;
-		pid = strtol(p + 7, &end, 10);
-		if (errno != 0 || end == p + 7 || *end != '.' || pid <= 0)
-			continue;
-		/* Ours (we are not writing this path now) or a dead
-		 * process's; another live writer's stays. */
-		if (pid != (long)getpid() &&
-		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;
-		xasprintf(&victim, "%s/%s", dir, de->d_name);
-		if (unlink(victim) == 0)
-			n++;
-		free(victim);
-	}
-	closedir(d);
-out:
-	free(copy);
-	free(copy2);
+	dir = fsutil_split(path, &base);
+	n = fsutil_clean_in(dir, base);
+	free(dir);
+	free(base);
 	return n;
+}
+
+int
+fsutil_clean_stale_dir(const char *dir)
+{
+	return fsutil_clean_in(dir, NULL);
 }
 
 /* fsutil_write_set's step 1 for one file: its new content in a
@@ -309,13 +585,14 @@ out:
 }
 
 int
-fsutil_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)
+fsutil_write_atomic_at(int dfd, const char *name, const char *path,
+    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+    struct cv_err *err)
 {
 	char	*tmp = NULL;
 	int	 fd, rc = -1;
 
-	if ((fd = fsutil_tmp_open(path, "cvtmp", &tmp)) == -1) {
+	if ((fd = fsutil_tmp_openat(dfd, name, "cvtmp", &tmp)) == -1) {
 		cv_err_set(err, "%s: create temporary file: %s", path,
 		    strerror(errno));
 		goto out;
@@ -344,18 +621,43 @@ fsutil_write_atomic(const char *path, const void *data, size_t len,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) == -1) {
+	if (renameat(dfd, tmp, dfd, name) == -1) {
 		cv_err_set(err, "%s: rename: %s", path, strerror(errno));
 		goto fail;
 	}
-	rc = fsutil_fsync_dir(path, err);
+	if (fsync(dfd) == -1 && errno != EINVAL) {
+		cv_err_set(err, "fsync directory of %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
 	goto out;
 fail:
 	if (fd != -1)
 		close(fd);
-	unlink(tmp);
+	unlinkat(dfd, tmp, 0);
 out:
 	free(tmp);
+	return rc;
+}
+
+int
+fsutil_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)
+{
+	char	*base;
+	int	 dfd, rc;
+
+	/* The directory is opened once, under the symlink rule: the temp
+	 * file and the rename land in the one that was judged. */
+	if ((dfd = fsutil_open_parent(path, &base, err)) == -1) {
+		cv_err_prefix(err, "%s", path);
+		return -1;
+	}
+	rc = fsutil_write_atomic_at(dfd, base, path, data, len, mode, uid,
+	    gid, err);
+	close(dfd);
+	free(base);
 	return rc;
 }
 

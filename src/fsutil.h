@@ -11,21 +11,65 @@
 #define FSUTIL_MAX_FILE	(16u * 1024 * 1024)
 
 /*
- * Reads a whole regular file of at most max bytes.  Refuses directories,
- * FIFOs, devices and sockets without blocking on them.  The caller frees
- * *data; a NUL is appended after the data (not counted in *len).
+ * The one way certvigil opens a file a less-trusted user may have
+ * touched (a watched directory, a binding's deploy directory, an inbox):
+ * the parent directory is opened, then the last component with O_PATH
+ * and fstat, so that a device, FIFO or socket is never opened at all;
+ * only a regular file is then reopened for reading (O_RDONLY|O_NONBLOCK|
+ * O_CLOEXEC|O_NOCTTY), the same inode.  A symlink in the last component
+ * is followed only when root owns it or it has its target's owner (the
+ * kernel's fs.protected_symlinks rule), never with FSUTIL_NOFOLLOW.
+ * Returns the descriptor (st filled) or -1: a refusal of the policy sets
+ * errno to EPERM (st is then what was found: the link's lstat for a link
+ * not followed), a file replaced between two looks EAGAIN, anything else
+ * is the system's errno.  err has no path.
  */
+#define FSUTIL_PROTECTED	0x0	/* symlinks by the rule above */
+#define FSUTIL_NOFOLLOW		0x1	/* no symlink in the last component */
+#define FSUTIL_ONE_LINK		0x2	/* st_nlink == 1 (no hard link) */
+
+struct stat;
+int	fsutil_open(const char *path, int policy, struct stat *st,
+	    struct cv_err *);
+/* The same for name in the directory dfd. */
+int	fsutil_open_at(int dfd, const char *name, int policy, struct stat *st,
+	    struct cv_err *);
+/* The directory holding path, opened by fsutil_open_dir (FSUTIL_PROTECTED);
+ * *base (caller frees) is path's last component, for the *at() calls. */
+int	fsutil_open_parent(const char *path, char **base, struct cv_err *);
+/* A directory under the same rules, O_RDONLY|O_DIRECTORY (for *at()
+ * calls and fsync); err names the path. */
+int	fsutil_open_dir(const char *path, int policy, struct cv_err *);
+
+/*
+ * Reads a whole regular file of at most max bytes through fsutil_open
+ * (policy).  The caller frees *data; a NUL is appended after the data
+ * (not counted in *len).  fsutil_read_file is FSUTIL_PROTECTED.
+ */
+int	fsutil_read(const char *path, int policy, size_t max,
+	    unsigned char **data, size_t *len, struct cv_err *);
 int	fsutil_read_file(const char *path, size_t max, unsigned char **data,
 	    size_t *len, struct cv_err *);
+/* The same from a descriptor fsutil_open gave, st its stat. */
+int	fsutil_read_fd(int fd, const struct stat *st, size_t max,
+	    unsigned char **data, size_t *len, struct cv_err *);
 
 /*
  * Writes data to path atomically: a temp file in the same directory
  * (O_EXCL|O_NOFOLLOW), fchmod(mode) before any byte is written, fsync,
  * rename over path, fsync of the directory.  A symlink at path is replaced,
- * never followed.  uid/gid of (uid_t)-1 / (gid_t)-1 leave ownership as is.
+ * never followed; the directory is opened once (fsutil_open_parent: a
+ * symlink to it followed only under fsutil_open's rule) and every step
+ * is done in it.  uid/gid of (uid_t)-1 / (gid_t)-1 leave ownership as is.
  */
 int	fsutil_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, uid_t uid, gid_t gid, struct cv_err *);
+
+/* The same for name in the directory dfd (path only names it in
+ * messages): the temp file, the renameat and the fsync all in dfd. */
+int	fsutil_write_atomic_at(int dfd, const char *name, const char *path,
+	    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+	    struct cv_err *);
 
 /*
  * Writes several files as one change (a certificate and its key): every
@@ -60,6 +104,9 @@ int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);
  * fsutil_write_set does it first.  Returns how many it removed.
  */
 int	fsutil_clean_stale(const char *path);
+/* The same for every file in dir (a directory only certvigil writes in,
+ * at start-up: the store). */
+int	fsutil_clean_stale_dir(const char *dir);
 
 /* fsyncs the directory holding path (after a rename or unlink). */
 int	fsutil_fsync_dir(const char *path, struct cv_err *);

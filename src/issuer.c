@@ -11,6 +11,7 @@
 #include "argv.h"
 #include "fsutil.h"
 #include "issuer.h"
+#include "log.h"
 #include "pki.h"
 #include "timeutil.h"
 #include "x509.h"
@@ -240,6 +241,9 @@ issuer_ready(struct issuer_reply *r, const char *sha1)
 	return 0;
 }
 
+static int	issuer_pending_key_note(const struct issuer_job *,
+		    gnutls_x509_privkey_t *, char *, size_t, struct cv_err *);
+
 /* The set this renewal already stored (a step run again after a crash)
  * answers READY; otherwise the type's own step (request or collect). */
 static int
@@ -270,7 +274,30 @@ int
 issuer_request(const struct issuer_job *job, struct issuer_reply *r,
     struct cv_err *err)
 {
-	return issuer_call(job, r, 0, err);
+	gnutls_x509_privkey_t	 key = NULL;
+	char			 note[200] = "", sha1[41];
+	size_t			 l;
+	int			 rc;
+
+	if (job->is == NULL || job->is->type == NULL)
+		return issuer_call(job, r, 0, err);	/* "no issuer" */
+	/* The pending key first, so that the renewal's detail can say why
+	 * reuse_key was not honoured; the type's request then loads it. */
+	if (job->is->reuse_key && !store_issued(job->st, job->id, sha1)) {
+		if (issuer_pending_key_note(job, &key, note, sizeof(note),
+		    err) == -1) {
+			issuer_reply_clear(r);
+			r->status = ISSUER_ERROR;
+			return -1;
+		}
+		gnutls_x509_privkey_deinit(key);
+	}
+	rc = issuer_call(job, r, 0, err);
+	if (rc == 0 && note[0] != '\0' && (l = strlen(r->detail)) <
+	    sizeof(r->detail) - 3)
+		snprintf(r->detail + l, sizeof(r->detail) - l, "%s%s",
+		    l > 0 ? "; " : "", note);
+	return rc;
 }
 
 int
@@ -331,12 +358,107 @@ issuer_subject(const struct binding *b, char *buf, size_t len,
 	}
 }
 
-int
-issuer_new_key(const struct issuer *is, const struct binding *b,
-    gnutls_x509_privkey_t *key, struct cv_err *err)
+/*
+ * key_file read as a last resort for reuse_key (the store had no set for
+ * the binding's certhash): only the file itself -- no symlink, one link,
+ * a regular file (the service user owning the directory could point it
+ * at any key root can read) -- and only if it is the key of the
+ * certificate cert_file serves.
+ */
+static int
+issuer_reuse_key_file(const struct binding *b, gnutls_x509_privkey_t *key,
+    struct cv_err *err)
 {
-	if (is->reuse_key && access(b->key_file, R_OK) == 0)
-		return pki_key_load(b->key_file, NULL, key, err);
+	struct x509_load_opts	 o;
+	struct x509_file	*kf = NULL, *cf = NULL;
+	unsigned char		*data = NULL;
+	size_t			 len = 0;
+	int			 leaf, rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	if (fsutil_read(b->key_file, FSUTIL_NOFOLLOW | FSUTIL_ONE_LINK,
+	    FSUTIL_MAX_FILE, &data, &len, err) == -1 ||
+	    x509_load_mem(b->key_file, data, len, &o, &kf, err) == -1) {
+		cv_err_prefix(err, "%s", b->key_file);
+		goto out;
+	}
+	if (kf->nkeys == 0) {
+		cv_err_set(err, "%s: no private key", b->key_file);
+		goto out;
+	}
+	if (x509_load_file(b->cert_file, &o, &cf, err) == -1 ||
+	    (leaf = pki_file_leaf(cf)) == -1) {
+		cv_err_set(err, "%s: no certificate to match the key with",
+		    b->cert_file);
+		goto out;
+	}
+	if (!pki_key_matches(kf->keys[0].key, cf->certs[leaf].crt)) {
+		cv_err_set(err, "%s is not the key of %s", b->key_file,
+		    b->cert_file);
+		goto out;
+	}
+	if (gnutls_x509_privkey_init(key) < 0 ||
+	    gnutls_x509_privkey_cpy(*key, kf->keys[0].key) < 0) {
+		cv_err_set(err, "copying the key failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1 && *key != NULL) {
+		gnutls_x509_privkey_deinit(*key);
+		*key = NULL;
+	}
+	if (data != NULL) {
+		explicit_bzero(data, len);
+		free(data);
+	}
+	x509_file_free(kf);
+	x509_file_free(cf);
+	return rc;
+}
+
+/*
+ * reuse_key: the key of the set the binding serves (its certhash) from
+ * the daemon's own store, which no one else writes; else key_file under
+ * issuer_reuse_key_file's rules.  -1 (err says why) when neither.
+ */
+static int
+issuer_reuse_key(const struct issuer_job *job, gnutls_x509_privkey_t *key,
+    struct cv_err *err)
+{
+	struct cv_err	 e;
+	char		*p;
+	int		 rc = -1;
+
+	*key = NULL;
+	if (job->certhash != NULL && strlen(job->certhash) == 40 &&
+	    strspn(job->certhash, "0123456789abcdef") == 40) {
+		p = store_path(job->st, job->certhash, STORE_KEY);
+		rc = access(p, F_OK) == 0 ? pki_key_load(p, NULL, key, &e) : -1;
+		free(p);
+		if (rc == 0)
+			return 0;
+	}
+	return issuer_reuse_key_file(job->b, key, err);
+}
+
+int
+issuer_new_key(const struct issuer_job *job, gnutls_x509_privkey_t *key,
+    char *note, size_t notelen, struct cv_err *err)
+{
+	const struct issuer	*is = job->is;
+	struct cv_err		 e;
+
+	if (note != NULL && notelen > 0)
+		note[0] = '\0';
+	if (is->reuse_key) {
+		if (issuer_reuse_key(job, key, &e) == 0)
+			return 0;
+		log_warn("binding %s: reuse_key: %s; a new key is made",
+		    job->b->name, e.msg);
+		if (note != NULL)
+			snprintf(note, notelen, "reuse_key: %s; new key", e.msg);
+	}
 	return pki_key_generate(is->key_type, is->bits, key, err);
 }
 
@@ -358,15 +480,17 @@ issuer_make_csr(const struct binding *b, gnutls_x509_privkey_t key,
 	return rc;
 }
 
-int
-issuer_pending_key(const struct issuer_job *job, gnutls_x509_privkey_t *key,
+/* The pending key, made (note: why not the reused one) if missing. */
+static int
+issuer_pending_key_note(const struct issuer_job *job,
+    gnutls_x509_privkey_t *key, char *note, size_t notelen,
     struct cv_err *err)
 {
 	int	rc;
 
 	if ((rc = store_pending_load(job->st, job->id, key, err)) != 0)
 		return rc == 1 ? 0 : -1;
-	if (issuer_new_key(job->is, job->b, key, err) == -1)
+	if (issuer_new_key(job, key, note, notelen, err) == -1)
 		return -1;
 	if (store_pending_save(job->st, job->id, *key, err) == -1) {
 		gnutls_x509_privkey_deinit(*key);
@@ -374,6 +498,13 @@ issuer_pending_key(const struct issuer_job *job, gnutls_x509_privkey_t *key,
 		return -1;
 	}
 	return 0;
+}
+
+int
+issuer_pending_key(const struct issuer_job *job, gnutls_x509_privkey_t *key,
+    struct cv_err *err)
+{
+	return issuer_pending_key_note(job, key, NULL, 0, err);
 }
 
 int

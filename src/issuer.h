@@ -46,6 +46,8 @@ struct issuer {
 struct issuer_job {
 	const struct issuer	*is;
 	const struct binding	*b;
+	const char		*certhash;	/* what b serves now: reuse_key
+						 * takes its key from the store */
 	const struct store	*st;
 	const char		*work_dir;	/* STATE_DIR/work */
 	int64_t			 id;		/* renewal id */
@@ -123,9 +125,14 @@ struct issuer_type {
  * (or the binding's, with reuse_key) and saved.  Caller deinits. */
 int	 issuer_pending_key(const struct issuer_job *, gnutls_x509_privkey_t *,
 	    struct cv_err *);
-/* A new key (or the binding's, with reuse_key), not saved. */
-int	 issuer_new_key(const struct issuer *, const struct binding *,
-	    gnutls_x509_privkey_t *, struct cv_err *);
+/*
+ * A new key, not saved.  With reuse_key, the key of the set the binding
+ * serves (job's certhash) from the store, else key_file opened without
+ * following a symlink, one link, and only if it matches cert_file's
+ * certificate; when neither, a new key, and note (if not NULL) says why.
+ */
+int	 issuer_new_key(const struct issuer_job *, gnutls_x509_privkey_t *,
+	    char *note, size_t notelen, struct cv_err *);
 /* The binding's CSR (subject, SANs) for key. */
 int	 issuer_make_csr(const struct binding *, gnutls_x509_privkey_t,
 	    gnutls_x509_crq_t *, struct cv_err *);

@@ -329,6 +329,7 @@ renew_issuer_job(struct renew *rw, struct issuer_job *job)
 {
 	job->is = rw->is;
 	job->b = rw->b;
+	job->certhash = rw->old_sha1;
 	job->st = rw->r->store;
 	job->work_dir = rw->r->work_dir;
 	job->id = rw->id;
@@ -1114,6 +1115,7 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 	struct renewer	*r = xcalloc(1, sizeof(*r));
 	struct cv_err	 e;
 	char		*path;
+	int		 n;
 
 	r->loop = loop;
 	r->inv = inv;
@@ -1127,6 +1129,9 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 	if (store_mkdir(r->store, &e) == -1 ||
 	    fsutil_mkdirs(r->work_dir, 0700, &e) == -1)
 		log_error("%s", e.msg);
+	else if ((n = store_clean(r->store)) > 0)
+		log_info("%s: removed %d temporary files a crash left",
+		    store_dir(r->store), n);
 	r->drift = json_object();
 	r->cert_files = json_object();
 	r->windows_done = json_object();

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "scan.h"
 #include "timeutil.h"
@@ -233,6 +235,35 @@ scan_skip_reason(mode_t m)
 	return "not a regular file";
 }
 
+/*
+ * A symlink found in a watched directory: *sb becomes its target's stat,
+ * or -1 (reported) when it is not followed.  Whoever can write into a
+ * watched directory must not make root read a file they cannot (a
+ * root-only key or certificate shown to every socket reader), so a link
+ * is followed as the kernel's fs.protected_symlinks reasons: root's link,
+ * or a link with its target's owner.  fsutil_open() holds the loader to
+ * the same rule should the link change before the file is read.
+ */
+static int
+scan_walk_link(struct scan_walk *w, const char *path, struct stat *sb)
+{
+	uid_t	luid = sb->st_uid;
+	char	*why;
+
+	if (stat(path, sb) == -1) {
+		scan_walk_skip(w, path, errno == ELOOP ? "symlink loop" :
+		    errno == ENOENT ? "dangling symlink" : strerror(errno));
+		return -1;
+	}
+	if (luid == 0 || luid == sb->st_uid || S_ISDIR(sb->st_mode))
+		return 0;
+	xasprintf(&why, "a symlink owned by uid %lu to a file of uid %lu: "
+	    "not followed", (unsigned long)luid, (unsigned long)sb->st_uid);
+	scan_walk_skip(w, path, why);
+	free(why);
+	return -1;
+}
+
 static void
 scan_walk_dir(struct scan_walk *w, const struct config_watch *cw, int watch,
     const char *dir, int depth)
@@ -264,10 +295,7 @@ scan_walk_dir(struct scan_walk *w, const struct config_watch *cw, int watch,
 		 * them); symlinks to directories are not, so a link loop
 		 * cannot trap the walk.
 		 */
-		if (S_ISLNK(sb.st_mode) && stat(path, &sb) == -1) {
-			scan_walk_skip(w, path, errno == ELOOP ?
-			    "symlink loop" : errno == ENOENT ?
-			    "dangling symlink" : strerror(errno));
+		if (S_ISLNK(sb.st_mode) && scan_walk_link(w, path, &sb) == -1) {
 			free(path);
 			continue;
 		}
@@ -401,6 +429,25 @@ scan_enqueue(struct scan *s, struct scan_item *it)
 	memset(it, 0, sizeof(*it));
 }
 
+/* What fsutil_open() would not open: gone, a directory (walked), a
+ * refusal of the symlink or type rule ("skipped"), or an error. */
+static void
+scan_parse_refused(struct scan_item *it, const struct stat *sb,
+    const struct cv_err *err)
+{
+	if (errno == ENOENT || errno == ENOTDIR)
+		it->gone = 1;
+	else if (errno == EPERM && S_ISDIR(sb->st_mode))
+		it->is_dir = 1;
+	else if (errno == EPERM) {
+		it->skip = 1;
+		it->error = xstrdup(S_ISREG(sb->st_mode) ||
+		    S_ISLNK(sb->st_mode) ? err->msg :
+		    scan_skip_reason(sb->st_mode));
+	} else
+		it->error = xstrdup(err->msg);
+}
+
 static void
 scan_parse_work(uv_work_t *req)
 {
@@ -409,31 +456,31 @@ scan_parse_work(uv_work_t *req)
 	struct scan_item	*it;
 	struct cv_err		 err;
 	struct stat		 sb;
-	size_t			 i;
+	unsigned char		*data = NULL;
+	size_t			 i, len = 0;
+	int			 fd;
 
 	for (i = 0; i < j->n; i++) {
 		it = &j->items[i];
-		if (stat(it->path, &sb) == -1) {
-			if (errno == ENOENT || errno == ENOTDIR)
-				it->gone = 1;
-			else
-				xasprintf(&it->error, "%s", strerror(errno));
-			continue;
-		}
-		if (S_ISDIR(sb.st_mode)) {
-			it->is_dir = 1;
-			continue;
-		}
-		if (!S_ISREG(sb.st_mode)) {
-			it->skip = 1;
-			it->error = xstrdup(scan_skip_reason(sb.st_mode));
+		if ((fd = fsutil_open(it->path, FSUTIL_PROTECTED, &sb,
+		    &err)) == -1) {
+			scan_parse_refused(it, &sb, &err);
 			continue;
 		}
 		scan_fill_stat(&it->st, &sb);
 		memset(&opts, 0, sizeof(opts));
 		opts.password = j->cf->watches[it->watch].password;
-		if (x509_load_file(it->path, &opts, &it->f, &err) == -1)
+		if (fsutil_read_fd(fd, &sb, FSUTIL_MAX_FILE, &data, &len,
+		    &err) == -1 || x509_load_mem(it->path, data, len, &opts,
+		    &it->f, &err) == -1)
 			it->error = xstrdup(err.msg);
+		close(fd);
+		if (data != NULL) {
+			/* The buffer may hold a private key. */
+			explicit_bzero(data, len);
+			free(data);
+			data = NULL;
+		}
 	}
 }
 

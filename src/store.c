@@ -50,6 +50,12 @@ store_mkdir(const struct store *st, struct cv_err *err)
 	return fsutil_mkdirs(st->dir, 0700, err);
 }
 
+int
+store_clean(const struct store *st)
+{
+	return fsutil_clean_stale_dir(st->dir);
+}
+
 /* ---- layout ---------------------------------------------------------- */
 
 char *

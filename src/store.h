@@ -47,6 +47,12 @@ void	 store_free(struct store *);
 const char *store_dir(const struct store *);
 /* Creates the directory (0700) if it is missing. */
 int	 store_mkdir(const struct store *, struct cv_err *);
+/*
+ * Removes the temporaries (keys among them) that a writer killed mid-way
+ * left, *.cvtmp.PID.* and *.cvold.PID.* of a process gone.  At start-up,
+ * before any writer of ours: returns how many.
+ */
+int	 store_clean(const struct store *);
 
 /* ---- layout (caller frees) ---- */
 char	*store_path(const struct store *, const char *sha1, enum store_part);

@@ -253,6 +253,77 @@ open(const char *path, int flags, ...)
 	return real(path, flags, mode);
 }
 
+/* The path an *at() call names: dirfd's path joined with a relative
+ * name (the daemon opens files through a directory descriptor). */
+static const char *
+fi_at_path(int dirfd, const char *name, char *buf, size_t len)
+{
+	char	link[64];
+	ssize_t	n;
+
+	if (name == NULL || name[0] == '/' || dirfd == AT_FDCWD)
+		return name;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	if ((n = readlink(link, buf, len - 1)) <= 0)
+		return name;
+	buf[n] = '\0';
+	if ((size_t)n + 1 + strlen(name) + 1 > len)
+		return name;
+	strcat(buf, "/");
+	strcat(buf, name);
+	return buf;
+}
+
+int
+renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+	static int	(*real)(int, const char *, int, const char *);
+	char		 buf[4096];
+
+	if (real == NULL)
+		real = (int (*)(int, const char *, int, const char *))
+		    dlsym(RTLD_NEXT, "renameat");
+	if (fi_hit("rename", fi_path_match(fi_at_path(tofd, to, buf,
+	    sizeof(buf))))) {
+		errno = fi_errno;
+		return -1;
+	}
+	return real(fromfd, from, tofd, to);
+}
+
+/* open()'s rules for openat(): arming, the delay, O_CREAT faults. */
+int
+openat(int dirfd, const char *name, int flags, ...)
+{
+	static int	(*real)(int, const char *, int, ...);
+	mode_t		 mode = 0;
+	va_list		 ap;
+	char		 buf[4096];
+	const char	*path;
+
+	if (real == NULL)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
+		    "openat");
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	path = fi_at_path(dirfd, name, buf, sizeof(buf));
+	if (!fi_armed && path != NULL && fi_after != NULL &&
+	    strstr(path, fi_after) != NULL)
+		__atomic_store_n(&fi_armed, 1, __ATOMIC_RELAXED);
+	fi_init();
+	if (fi_delay_ms > 0 && fi_path != NULL && !(flags & O_CREAT) &&
+	    fi_path_match(path))
+		usleep((useconds_t)(fi_delay_ms * 1000));
+	if ((flags & O_CREAT) && fi_hit("open", fi_path_match(path))) {
+		errno = fi_errno;
+		return -1;
+	}
+	return real(dirfd, name, flags, mode);
+}
+
 #ifdef FAULT_MALLOC
 /* Only in faultinject-malloc.so: replacing malloc breaks ASan's. */
 void *

@@ -118,7 +118,7 @@ reap() {
 # reproduce (malloc counts shift with timing).
 fail_log() {
 	echo "--- the last runs' daemon log:" >&2
-	tail -n 60 "$T/daemon.log" >&2
+	tail -n 60 "$T/daemon.log" >&2 || :
 	echo "--- the journal:" >&2
 	sqlite3 "$D_STATE/inventory.db" "SELECT * FROM renewals;
 	    SELECT * FROM renewal_steps; SELECT name, certhash FROM bindings" >&2 || :
