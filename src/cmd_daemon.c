@@ -156,6 +156,32 @@ client_once(struct cmd_ctx *ctx, const char *cmd, json_t *args,
 }
 
 void
+cmd_json_safe(json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v) {
+			if (json_is_string(v))
+				json_object_set_new(j, k, json_string(
+				    cmd_safe(json_string_value(v))));
+			else
+				cmd_json_safe(v);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v))
+				json_array_set_new(j, i, json_string(
+				    cmd_safe(json_string_value(v))));
+			else
+				cmd_json_safe(v);
+		}
+	}
+}
+
+void
 cmd_print_json(const json_t *j)
 {
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -225,6 +251,7 @@ status_print(json_t *r)
 	char	 dur[64];
 	size_t	 i;
 
+	cmd_json_safe(r);
 	c = json_object_get(r, "certs");
 	f = json_object_get(r, "files");
 	s = json_object_get(r, "scan");
@@ -299,10 +326,12 @@ print_cert_row(json_t *o)
 {
 	char	cn[41];
 
+	/* The CN is unquoted first, then escaped for the terminal. */
+	subject_cn(JS(o, "subject"), cn, sizeof(cn));
+	cmd_json_safe(o);
 	printf("%-10.10s %-32.32s %-10.10s %6lld  %-13s %s\n", JS(o, "sha1"),
-	    subject_cn(JS(o, "subject"), cn, sizeof(cn)), JS(o, "not_after"),
-	    (long long)JI(o, "days_left"), JS(o, "state"),
-	    JS(o, "path") ? JS(o, "path") : "-");
+	    cmd_safe(cn), JS(o, "not_after"), (long long)JI(o, "days_left"),
+	    JS(o, "state"), JS(o, "path") ? JS(o, "path") : "-");
 }
 
 static const struct cmdopt list_opts[] = {
@@ -422,6 +451,7 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 		json_decref(r);
 		return CMD_EXIT_OK;
 	}
+	cmd_json_safe(r);
 	printf("%s\n", JS(r, "subject"));
 	printf("  %-15s%s\n", "Issuer:", JS(r, "issuer"));
 	printf("  %-15s%s (%s, %lld days left)\n", "Not after:",
@@ -470,10 +500,12 @@ print_event(json_t *e, int json)
 	if (json) {
 		json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
-	} else
+	} else {
+		cmd_json_safe(e);
 		printf("%s %-18s %s%s%s\n", JS(e, "time"), JS(e, "kind"),
 		    JS(e, "path") ? JS(e, "path") : "",
 		    JS(e, "path") ? ": " : "", JS(e, "message"));
+	}
 	fflush(stdout);
 }
 
