@@ -35,6 +35,14 @@ struct cmd_entry {
 	int			(*exec)(struct cmd_ctx *, int argc, char **argv);
 };
 
+/*
+ * Text from certificates, file names and the daemon, made safe for a
+ * terminal (log_escape: no raw control characters).  The result stays
+ * valid for the next CMD_SAFE_RING - 1 calls; NULL gives NULL.
+ */
+#define CMD_SAFE_RING	16
+const char	*cmd_safe(const char *);
+
 /* Prints "usage: certvigil NAME USAGE" to stderr and returns 2. */
 int	cmd_usage(const struct cmd_entry *);
 /* Error line in the contract's form: "certvigil: what: why". */
@@ -71,6 +79,11 @@ extern const struct cmd_entry cmd_binding_entry;
 struct json_t;
 /* Indented JSON on stdout, keys in their order, and a newline. */
 void	cmd_print_json(const struct json_t *);
+/*
+ * Before a reply is printed as text: every string in the tree replaced
+ * by its cmd_safe form (JSON output is escaped by jansson instead).
+ */
+void	cmd_json_safe(struct json_t *);
 int	cmd_request(struct cmd_ctx *, const char *request, struct json_t *args,
 	    struct json_t **result);
 

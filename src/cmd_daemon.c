@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #include "proto.h"
 #include "timeutil.h"
 #include "xmalloc.h"
+
+/* How long an error reply that can be a refusal waits for the hang-up. */
+#define CLIENT_HANGUP_MS	200
 
 struct client {
 	int			 fd;
@@ -96,8 +100,65 @@ client_read(struct client *c, json_t **msg)
 }
 
 /*
+ * The daemon hung up while the request was being sent: it refused the
+ * connection (too many clients, a request too large) and said why before
+ * closing, which is still there to read.  Prints the reason; returns 3,
+ * as when the daemon cannot be reached.
+ */
+static int
+client_refused(struct client *c, int error)
+{
+	json_t		*reply = NULL;
+	const char	*why = NULL;
+	char		 buf[4096], *line;
+	size_t		 len;
+	ssize_t		 n;
+	int		 rc;
+
+	while ((rc = proto_buf_take(&c->in, &line, &len)) == 0) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		proto_buf_append(&c->in, buf, (size_t)n);
+	}
+	if (rc == 1 && (reply = json_loadb(line, len, 0, NULL)) != NULL)
+		why = json_string_value(json_object_get(json_object_get(reply,
+		    "error"), "message"));
+	if (why != NULL)
+		cmd_err("%s: certvigild refused the connection: %s", c->path,
+		    why);
+	else
+		cmd_err("%s: certvigild closed the connection: %s", c->path,
+		    strerror(error));
+	json_decref(reply);
+	return CMD_EXIT_UNREACHABLE;
+}
+
+/*
+ * After a "busy" or "too_large" error reply: whether the daemon hung up
+ * (it refused the connection) rather than waiting for another request
+ * (a renewal that is busy keeps it open).
+ */
+static int
+client_hung_up(struct client *c)
+{
+	struct pollfd	pfd;
+	char		b;
+
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, CLIENT_HANGUP_MS) != 1)
+		return 0;
+	return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/*
  * Sends one request and reads its reply.  On success *result holds the
- * result (caller decrefs); an error reply is printed and gives exit 1.
+ * result (caller decrefs); an error reply is printed and gives exit 1,
+ * a refused connection exit 3.  send(MSG_NOSIGNAL): a daemon hanging up
+ * must not kill us with SIGPIPE before its reason is read.
  */
 static int
 client_call(struct client *c, const char *cmd, json_t *args,
@@ -107,14 +168,19 @@ client_call(struct client *c, const char *cmd, json_t *args,
 	size_t		 len, off = 0;
 	ssize_t		 n;
 	char		*s = proto_dump(req, &len);
+	const char	*code, *msg;
 	int		 rc;
 
 	json_decref(req);
 	*result = NULL;
 	while (off < len) {
-		n = write(c->fd, s + off, len - off);
+		n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+			free(s);
+			return client_refused(c, errno);
+		}
 		if (n == -1) {
 			cmd_err("%s: %s", c->path, strerror(errno));
 			free(s);
@@ -131,11 +197,20 @@ client_call(struct client *c, const char *cmd, json_t *args,
 		return CMD_EXIT_OK;
 	}
 	err = json_object_get(reply, "error");
-	cmd_err("%s", json_string_value(json_object_get(err, "message")) ?
-	    json_string_value(json_object_get(err, "message")) :
-	    "error reply without a message");
+	code = json_string_value(json_object_get(err, "code"));
+	rc = code != NULL && (strcmp(code, PROTO_E_BUSY) == 0 ||
+	    strcmp(code, PROTO_E_TOO_LARGE) == 0) && client_hung_up(c) ?
+	    CMD_EXIT_UNREACHABLE : CMD_EXIT_FAIL;
+	msg = json_string_value(json_object_get(err, "message"));
+	if (msg == NULL)
+		msg = "error reply without a message";
+	if (rc == CMD_EXIT_UNREACHABLE)
+		cmd_err("%s: certvigild refused the connection: %s", c->path,
+		    msg);
+	else
+		cmd_err("%s", msg);
 	json_decref(reply);
-	return CMD_EXIT_FAIL;
+	return rc;
 }
 
 /* One request, one reply: the common shape of these commands. */
@@ -153,6 +228,32 @@ client_once(struct cmd_ctx *ctx, const char *cmd, json_t *args,
 	rc = client_call(&c, cmd, args, result);
 	client_close(&c);
 	return rc;
+}
+
+void
+cmd_json_safe(json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v) {
+			if (json_is_string(v))
+				json_object_set_new(j, k, json_string(
+				    cmd_safe(json_string_value(v))));
+			else
+				cmd_json_safe(v);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v))
+				json_array_set_new(j, i, json_string(
+				    cmd_safe(json_string_value(v))));
+			else
+				cmd_json_safe(v);
+		}
+	}
 }
 
 void
@@ -225,6 +326,7 @@ status_print(json_t *r)
 	char	 dur[64];
 	size_t	 i;
 
+	cmd_json_safe(r);
 	c = json_object_get(r, "certs");
 	f = json_object_get(r, "files");
 	s = json_object_get(r, "scan");
@@ -299,10 +401,12 @@ print_cert_row(json_t *o)
 {
 	char	cn[41];
 
+	/* The CN is unquoted first, then escaped for the terminal. */
+	subject_cn(JS(o, "subject"), cn, sizeof(cn));
+	cmd_json_safe(o);
 	printf("%-10.10s %-32.32s %-10.10s %6lld  %-13s %s\n", JS(o, "sha1"),
-	    subject_cn(JS(o, "subject"), cn, sizeof(cn)), JS(o, "not_after"),
-	    (long long)JI(o, "days_left"), JS(o, "state"),
-	    JS(o, "path") ? JS(o, "path") : "-");
+	    cmd_safe(cn), JS(o, "not_after"), (long long)JI(o, "days_left"),
+	    JS(o, "state"), JS(o, "path") ? JS(o, "path") : "-");
 }
 
 static const struct cmdopt list_opts[] = {
@@ -422,6 +526,7 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 		json_decref(r);
 		return CMD_EXIT_OK;
 	}
+	cmd_json_safe(r);
 	printf("%s\n", JS(r, "subject"));
 	printf("  %-15s%s\n", "Issuer:", JS(r, "issuer"));
 	printf("  %-15s%s (%s, %lld days left)\n", "Not after:",
@@ -470,10 +575,12 @@ print_event(json_t *e, int json)
 	if (json) {
 		json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
-	} else
+	} else {
+		cmd_json_safe(e);
 		printf("%s %-18s %s%s%s\n", JS(e, "time"), JS(e, "kind"),
 		    JS(e, "path") ? JS(e, "path") : "",
 		    JS(e, "path") ? ": " : "", JS(e, "message"));
+	}
 	fflush(stdout);
 }
 

@@ -23,7 +23,7 @@ inspect_print_list(const char *label, char **v, size_t n, size_t dropped)
 	if (n == 0)
 		printf("(none)");
 	for (i = 0; i < n; i++)
-		printf("%s%s", i ? ", " : "", v[i]);
+		printf("%s%s", i ? ", " : "", cmd_safe(v[i]));
 	if (dropped)
 		printf(" (and %zu more)", dropped);
 	printf("\n");
@@ -36,11 +36,11 @@ inspect_print_text(const struct x509_file *f, const struct x509_cert *c,
 	char	 up[41], tb[TIMEUTIL_RFC3339_LEN], dur[64], ku[256];
 	int64_t	 left = (int64_t)c->not_after - (int64_t)now;
 
-	printf("%s [%s #%u]\n", f->path, x509_format_name(f->format),
+	printf("%s [%s #%u]\n", cmd_safe(f->path), x509_format_name(f->format),
 	    c->index);
-	printf("  %-13s%s\n", "Subject:", c->subject);
-	printf("  %-13s%s\n", "Issuer:", c->issuer);
-	printf("  %-13s%s\n", "Serial:", c->serial);
+	printf("  %-13s%s\n", "Subject:", cmd_safe(c->subject));
+	printf("  %-13s%s\n", "Issuer:", cmd_safe(c->issuer));
+	printf("  %-13s%s\n", "Serial:", cmd_safe(c->serial));
 	printf("  %-13s%s\n", "Not before:",
 	    timeutil_rfc3339(c->not_before, tb, sizeof(tb)));
 	timeutil_rfc3339(c->not_after, tb, sizeof(tb));

@@ -111,7 +111,7 @@ static void
 probe_cli_attempt_text(const char *label, const struct probe_attempt *a)
 {
 	printf("  %-24s%s%s%s\n", label, a->accepted ? "accepted" :
-	    "rejected", a->error[0] ? ": " : "", a->error);
+	    "rejected", a->error[0] ? ": " : "", cmd_safe(a->error));
 }
 
 static void
@@ -127,7 +127,7 @@ probe_cli_text(const struct probe_opts *o, const struct probe_result *r)
 		printf("  %-24s%s\n", "Session:", r->cipher);
 	for (i = 0; i < r->nchain; i++) {
 		printf("  %-24s%s\n", i == 0 ? "Served chain:" : "",
-		    r->chain[i].subject);
+		    cmd_safe(r->chain[i].subject));
 		printf("  %-24s  thumbprint %s, expires %s\n", "",
 		    x509_sha1_upper(r->chain[i].sha1, up),
 		    timeutil_rfc3339(r->chain[i].not_after, tb, sizeof(tb)));

@@ -139,6 +139,7 @@ binding_print(json_t *b)
 	char	 up[41];
 	json_t	*is = json_object_get(b, "issuer");
 
+	cmd_json_safe(b);
 	printf("    %-28s: %s\n", JS(b, "hostnameport") ? "Hostname:port" :
 	    "IP:port", JS(b, "hostnameport") ? JS(b, "hostnameport") :
 	    JS(b, "ipport"));

@@ -12,6 +12,8 @@
 
 #include "cmd.h"
 #include "cmdopt.h"
+#include "log.h"
+#include "xmalloc.h"
 
 #define CMDOPT_HELP	0x7fff	/* --help, which every command has */
 
@@ -107,14 +109,39 @@ cmd_usage(const struct cmd_entry *e)
 	return CMD_EXIT_USAGE;
 }
 
+/* Reasons name files and quote the daemon: escaped for the terminal. */
 void
 cmd_err(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	 ap;
+	char	*msg;
+	int	 n;
 
-	fputs("certvigil: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	msg = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "certvigil: %s\n", cmd_safe(msg));
+	free(msg);
+}
+
+const char *
+cmd_safe(const char *s)
+{
+	static char	*ring[CMD_SAFE_RING];
+	static size_t	 next;
+	char		*r;
+
+	if (s == NULL)
+		return NULL;
+	r = log_escape(s);
+	free(ring[next]);
+	ring[next] = r;
+	next = (next + 1) % CMD_SAFE_RING;
+	return r;
 }

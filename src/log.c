@@ -6,6 +6,10 @@
 #include <time.h>
 
 #include "log.h"
+#include "xmalloc.h"
+
+/* The longest escape one input byte can become ("\\x1b"). */
+#define LOG_ESC_MAX	4
 
 static const char	*log_progname = "certvigil";
 static int		 log_syslog;
@@ -42,17 +46,107 @@ log_parse_level(const char *s, enum log_level *out)
 	return -1;
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at s (n bytes left) and
+ * its code point, or 0: overlong forms, surrogates and code points past
+ * U+10FFFF are not UTF-8.
+ */
+static size_t
+log_utf8(const unsigned char *s, size_t n, unsigned int *cp)
+{
+	unsigned int	c = s[0], min;
+	size_t		len, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+char *
+log_escape_buf(const char *src, char *buf, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)src;
+	size_t			 n = strlen(src), off = 0, k;
+	unsigned int		 cp;
+	char			 esc[8];
+
+	while (n > 0) {
+		if ((k = log_utf8(s, n, &cp)) == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", s[0]);
+			k = 1;
+		} else if (cp == '\n' || cp == '\r' || cp == '\t')
+			snprintf(esc, sizeof(esc), "\\%c",
+			    cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
+		else if (cp < 0x20 || cp == 0x7f)
+			snprintf(esc, sizeof(esc), "\\x%02x", cp);
+		else if (cp >= 0x80 && cp <= 0x9f)
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+		else {
+			memcpy(esc, s, k);
+			esc[k] = '\0';
+		}
+		if (off + strlen(esc) + 1 > len)
+			break;
+		memcpy(buf + off, esc, strlen(esc));
+		off += strlen(esc);
+		s += k;
+		n -= k;
+	}
+	buf[off] = '\0';
+	return buf;
+}
+
+char *
+log_escape(const char *s)
+{
+	size_t	len = strlen(s) * LOG_ESC_MAX + 1;
+
+	return log_escape_buf(s, xmalloc(len), len);
+}
+
 static void
 log_vwrite(enum log_level level, const char *msgid, const char *fmt,
     va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *tag[] = { "error", "warning", "info", "debug" };
-	char	buf[2048];
+	char	raw[2048], buf[sizeof(raw) * LOG_ESC_MAX];
 
 	if (level > log_level)
 		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/*
+	 * Escaped as a whole: arguments come from certificates and file
+	 * names, and our own formats hold no control characters, so one
+	 * message is always one line and a subject cannot forge another.
+	 */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_escape_buf(raw, buf, sizeof(buf));
 	if (log_syslog) {
 		if (msgid != NULL)
 			syslog(prio[level], "[%s] %s", msgid, buf);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "argv.h"
+#include "log.h"
 
 /* Splits s and expects the NULL-ended words that follow. */
 static void
@@ -103,6 +104,34 @@ START_TEST(errors)
 }
 END_TEST
 
+/* Not argv, but the other splitter of untrusted text: log_escape. */
+static void
+expect_escape(const char *in, const char *out)
+{
+	char	*e = log_escape(in), buf[8];
+
+	ck_assert_str_eq(e, out);
+	free(e);
+	/* A short buffer never holds half an escape. */
+	log_escape_buf(in, buf, sizeof(buf));
+	ck_assert_uint_le(strlen(buf), sizeof(buf) - 1);
+	ck_assert(strncmp(buf, out, strlen(buf)) == 0);
+}
+
+START_TEST(escapes)
+{
+	expect_escape("plain CN=a\\,b", "plain CN=a\\,b");
+	expect_escape("a\nb\rc\td", "a\\nb\\rc\\td");
+	expect_escape("\033[2J\x7f\x01", "\\x1b[2J\\x7f\\x01");
+	expect_escape("c1 \xc2\x9b" "1m \xc2\x85", "c1 \\u009b1m \\u0085");
+	expect_escape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92",
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92");
+	expect_escape("bad \xff \xc0\xaf \xed\xa0\x80 \xc3",
+	    "bad \\xff \\xc0\\xaf \\xed\\xa0\\x80 \\xc3");
+	expect_escape("\\x1b", "\\x1b");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -117,6 +146,7 @@ main(void)
 	tcase_add_test(tc, backslash);
 	tcase_add_test(tc, no_expansion);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, escapes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
