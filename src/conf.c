@@ -35,6 +35,8 @@ struct conf_parse {
 	char			 section[128];
 	int			 section_line;	/* of the last [header] */
 	unsigned		 seen;		/* [daemon] keys already set */
+	int			 slots_line;	/* max_clients or
+						 * reserved_clients */
 };
 
 static const char *conf_role_names[] = { "auto", "server", "client", "ca" };
@@ -197,7 +199,9 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 	    "admin_group", "state_dir", "pid_file", "log", "log_level",
 	    "rescan_interval", "expiring", "max_clients", "client_timeout",
 	    "max_request", "alert_before", "alert_command", "alert_timeout",
-	    "alert_retry", "metrics_textfile", NULL };
+	    "alert_retry", "metrics_textfile", "reserved_clients",
+	    "max_clients_per_uid", "max_watches", "max_watches_per_uid",
+	    NULL };
 	struct config	*cf = p->cf;
 	long		 n;
 	unsigned	 i;
@@ -257,6 +261,21 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 		if (conf_number(p, name, v, 1, 100000, &n) == 0)
 			return 0;
 		cf->max_clients = (int)n;
+		p->slots_line = p->line;
+	} else if (!strcmp(name, "reserved_clients")) {
+		if (conf_number(p, name, v, 0, 100000, &n) == 0)
+			return 0;
+		cf->reserved_clients = (int)n;
+		p->slots_line = p->line;
+	} else if (!strcmp(name, "max_clients_per_uid") ||
+	    !strcmp(name, "max_watches") ||
+	    !strcmp(name, "max_watches_per_uid")) {
+		if (conf_number(p, name, v, 1, 100000, &n) == 0)
+			return 0;
+		*(!strcmp(name, "max_watches") ? &cf->max_watches :
+		    !strcmp(name, "max_watches_per_uid") ?
+		    &cf->max_watches_per_uid : &cf->max_clients_per_uid) =
+		    (int)n;
 	} else if (!strcmp(name, "alert_before")) {
 		free(cf->alert_before);
 		cf->alert_before = NULL;
@@ -544,6 +563,10 @@ conf_defaults(const char *path)
 	cf->rescan_interval = 3600;
 	cf->expiring = 30 * 86400;
 	cf->max_clients = 64;
+	cf->reserved_clients = 4;
+	cf->max_clients_per_uid = 16;
+	cf->max_watches = 32;
+	cf->max_watches_per_uid = 4;
 	cf->client_timeout = 60;
 	cf->max_request = 64 * 1024;
 	conf_parse_thresholds("30d,14d,7d,1d", &cf->alert_before,
@@ -590,6 +613,13 @@ conf_load(const char *path, int must_exist, struct config **out,
 			    cf->watches[i].line, cf->watches[i].name);
 			p.failed = 1;
 		}
+	}
+	/* Some slots must be left to everyone else (issue 12 item 8). */
+	if (!p.failed && cf->reserved_clients >= cf->max_clients) {
+		cv_err_set(err, "%s:%d: reserved_clients (%d) must be less "
+		    "than max_clients (%d)", path, p.slots_line,
+		    cf->reserved_clients, cf->max_clients);
+		p.failed = 1;
 	}
 	if (!p.failed && conf_renew_check(cf, path, err) == -1)
 		p.failed = 1;
