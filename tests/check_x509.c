@@ -389,6 +389,51 @@ START_TEST(test_p12_mac_tries_count)
 }
 END_TEST
 
+/* Encrypted PEM blocks (a watch with a password_file) share the budget. */
+START_TEST(test_pem_kdf_budget)
+{
+	struct x509_load_opts	 o = { 0 };
+	struct x509_file	*f;
+	struct cv_err		 err;
+	gnutls_x509_privkey_t	 key;
+	gnutls_datum_t		 d, enc;
+	unsigned		 iter = 0;
+	char			*s, want[160];
+	size_t			 i, len;
+
+	ck_assert_int_ge(gnutls_x509_privkey_init(&key), 0);
+	d.data = (unsigned char *)pem_key;
+	d.size = (unsigned)strlen(pem_key);
+	ck_assert_int_ge(gnutls_x509_privkey_import(key, &d,
+	    GNUTLS_X509_FMT_PEM), 0);
+	ck_assert_int_ge(gnutls_x509_privkey_export2_pkcs8(key,
+	    GNUTLS_X509_FMT_PEM, "pw", GNUTLS_PKCS_PBES2_AES_128, &enc), 0);
+	gnutls_x509_privkey_deinit(key);
+	ck_assert_int_ge(gnutls_pkcs8_info(&enc, GNUTLS_X509_FMT_PEM, NULL,
+	    NULL, NULL, NULL, &iter, NULL), 0);
+	/* The certificate, then ten encrypted keys. */
+	len = strlen(pem_cert) + 10 * enc.size;
+	s = xmalloc(len + 1);
+	memcpy(s, pem_cert, strlen(pem_cert));
+	for (i = 0; i < 10; i++)
+		memcpy(s + strlen(pem_cert) + i * enc.size, enc.data, enc.size);
+	s[len] = '\0';
+	o.password = "pw";
+	o.max_total_iter = (unsigned long long)iter * 5 / 2;
+	ck_assert_int_eq(x509_load_mem("pem", (unsigned char *)s, len, &o, &f,
+	    &err), -1);
+	snprintf(want, sizeof(want), "PEM: key derivation budget exceeded "
+	    "(%llu iterations over 4 blocks)", (unsigned long long)iter * 3);
+	ck_assert_ptr_nonnull(strstr(err.msg, want));
+	ck_assert_uint_eq(f->ncerts, 1);
+	ck_assert_uint_eq(f->nkeys, 2);
+	ck_assert_uint_eq(f->kdf_iter, (unsigned long long)iter * 2);
+	x509_file_free(f);
+	free(s);
+	gnutls_free(enc.data);
+}
+END_TEST
+
 /* More than X509_MAX_BAGS bags: the rest is refused, what was read kept. */
 START_TEST(test_p12_bag_cap)
 {
@@ -520,6 +565,7 @@ x509_suite(void)
 	tcase_add_test(tc, test_p12_kdf_budget);
 	tcase_add_test(tc, test_p12_mac_tries_count);
 	tcase_add_test(tc, test_p12_bag_cap);
+	tcase_add_test(tc, test_pem_kdf_budget);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_helpers);
 	suite_add_tcase(s, tc);

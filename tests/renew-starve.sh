@@ -66,6 +66,13 @@ drop a
 pool_busy || fail "the dropped files did not keep the pool busy"
 ok "200 slow files dropped by $U: the pool's threads are busy"
 t0=$(now_ms)
+cv status >/dev/null
+t1=$(now_ms)
+echo "# measured: status with the pool full: $((t1 - t0)) ms"
+[ $((t1 - t0)) -lt $(( $(slow 1) * 1000 )) ] ||
+    fail "status took $((t1 - t0)) ms with the pool full"
+ok "the daemon keeps answering"
+t0=$(now_ms)
 cv renew web --now >/dev/null
 id1=$(cv renewals --json | jq -r '.[-1].id')
 wait_event "renewal $id1 (done|rolled back)|renewal_failed" 180
