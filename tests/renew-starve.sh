@@ -48,18 +48,32 @@ drop() {
 	as_user sh -c "i=0; while [ \$i -lt 200 ]; do
 	    cp '$T/att/slow.p12' '$T/drop/$1'\$i.p12; i=\$((i + 1)); done"
 }
-# pool_busy: at least four of the daemon's threads are running or
-# runnable (the pool's four at work; the loop thread sleeps).
+# pool_busy: at least four of the daemon's threads ran during the same
+# second (the pool's four at work; the loop thread mostly sleeps).  Read
+# from schedstat (ns of CPU per thread), polled for at most a minute.
 pool_busy() {
-	_n=0
-	while [ "$_n" -lt "$(slow 300)" ]; do
-		_r=$(cat /proc/"$D_PID"/task/*/stat 2>/dev/null |
-		    awk '{ sub(/^.*\) /, ""); if ($1 == "R") n++ } END { print n + 0 }')
-		[ "$_r" -ge 4 ] && return 0
-		_n=$((_n + 1))
-		sleep 0.1
-	done
-	return 1
+	python3 - "$D_PID" "$(slow 60)" <<'EOT'
+import glob, sys, time
+pid, bound = sys.argv[1], float(sys.argv[2])
+def runtimes():
+    r = {}
+    for p in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            with open(p) as f:
+                r[p] = int(f.read().split()[0])
+        except OSError:
+            pass
+    return r
+end = time.monotonic() + bound
+a = runtimes()
+while time.monotonic() < end:
+    time.sleep(1)
+    b = runtimes()
+    if sum(1 for k in b if b[k] > a.get(k, b[k])) >= 4:
+        sys.exit(0)
+    a = b
+sys.exit(1)
+EOT
 }
 
 drop a
