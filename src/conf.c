@@ -192,6 +192,26 @@ conf_set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
+/* The control socket's slots (issue 12 item 8). */
+static int
+conf_daemon_slots(struct conf_parse *p, const char *name, const char *v)
+{
+	struct config	*cf = p->cf;
+	long		 n;
+	int		 reserved = !strcmp(name, "reserved_clients");
+
+	if (conf_number(p, name, v, reserved ? 0 : 1, 100000, &n) == 0)
+		return 0;
+	if (reserved || !strcmp(name, "max_clients"))
+		p->slots_line = p->line;
+	*(reserved ? &cf->reserved_clients :
+	    !strcmp(name, "max_clients") ? &cf->max_clients :
+	    !strcmp(name, "max_watches") ? &cf->max_watches :
+	    !strcmp(name, "max_watches_per_uid") ? &cf->max_watches_per_uid :
+	    &cf->max_clients_per_uid) = (int)n;
+	return 1;
+}
+
 static int
 conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 {
@@ -257,25 +277,12 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 		return conf_duration(p, name, v, 0, &cf->expiring);
 	} else if (!strcmp(name, "client_timeout")) {
 		return conf_duration(p, name, v, 1, &cf->client_timeout);
-	} else if (!strcmp(name, "max_clients")) {
-		if (conf_number(p, name, v, 1, 100000, &n) == 0)
-			return 0;
-		cf->max_clients = (int)n;
-		p->slots_line = p->line;
-	} else if (!strcmp(name, "reserved_clients")) {
-		if (conf_number(p, name, v, 0, 100000, &n) == 0)
-			return 0;
-		cf->reserved_clients = (int)n;
-		p->slots_line = p->line;
-	} else if (!strcmp(name, "max_clients_per_uid") ||
+	} else if (!strcmp(name, "max_clients") ||
+	    !strcmp(name, "reserved_clients") ||
+	    !strcmp(name, "max_clients_per_uid") ||
 	    !strcmp(name, "max_watches") ||
 	    !strcmp(name, "max_watches_per_uid")) {
-		if (conf_number(p, name, v, 1, 100000, &n) == 0)
-			return 0;
-		*(!strcmp(name, "max_watches") ? &cf->max_watches :
-		    !strcmp(name, "max_watches_per_uid") ?
-		    &cf->max_watches_per_uid : &cf->max_clients_per_uid) =
-		    (int)n;
+		return conf_daemon_slots(p, name, v);
 	} else if (!strcmp(name, "alert_before")) {
 		free(cf->alert_before);
 		cf->alert_before = NULL;
