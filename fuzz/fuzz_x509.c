@@ -22,7 +22,7 @@ FUZZ_INIT(x509)
 
 FUZZ_ENTRY(x509)
 {
-	struct x509_load_opts	 opts = { "1234", 0 };
+	struct x509_load_opts	 opts = { "1234", 0, 0 };
 	struct x509_file	*f = NULL;
 	struct cv_err		 err;
 	json_t			*j;
@@ -30,6 +30,7 @@ FUZZ_ENTRY(x509)
 
 	/* Keep a hostile iteration count from eating the time budget. */
 	opts.max_iter = 100000;
+	opts.max_total_iter = 400000;
 	x509_load_mem("fuzz", data, size, &opts, &f, &err);
 	if (f != NULL) {
 		for (i = 0; i < f->ncerts; i++) {

@@ -96,6 +96,10 @@ daemon_control_opts(const struct config *cf, struct control_opts *o)
 	o->admin_group = cf->admin_group && *cf->admin_group ?
 	    cf->admin_group : NULL;
 	o->max_clients = cf->max_clients;
+	o->reserved = cf->reserved_clients;
+	o->max_per_uid = cf->max_clients_per_uid;
+	o->max_watches = cf->max_watches;
+	o->max_watches_per_uid = cf->max_watches_per_uid;
 	o->idle_timeout_ms = (uint64_t)cf->client_timeout * 1000;
 	o->max_request = cf->max_request;
 }
@@ -375,8 +379,11 @@ daemon_watch(void *arg, struct control_client *cl,
 	json_t			*after = json_object_get(args, "after_id");
 	json_t			*reply;
 	struct watch_cursor	*wc;
+	struct cv_err		 err;
 
 	(void)peer;
+	if (control_watch_slot(cl, &err) == -1)
+		return proto_reply_err(PROTO_E_BUSY, "%s", err.msg);
 	/* The reply, then the backlog, then live events: nothing is lost
 	 * between an "events" read and the subscription. */
 	reply = proto_reply_ok(json_pack("{s:b}", "watching", 1));

@@ -35,6 +35,9 @@ struct conf_parse {
 	char			 section[128];
 	int			 section_line;	/* of the last [header] */
 	unsigned		 seen;		/* [daemon] keys already set */
+	int			 slots_line;	/* max_clients or
+						 * reserved_clients */
+	int			 reserved_set;	/* reserved_clients given */
 };
 
 static const char *conf_role_names[] = { "auto", "server", "client", "ca" };
@@ -190,6 +193,28 @@ conf_set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
+/* The control socket's slots (issue 12 item 8). */
+static int
+conf_daemon_slots(struct conf_parse *p, const char *name, const char *v)
+{
+	struct config	*cf = p->cf;
+	long		 n;
+	int		 reserved = !strcmp(name, "reserved_clients");
+
+	if (conf_number(p, name, v, reserved ? 0 : 1, 100000, &n) == 0)
+		return 0;
+	if (reserved || !strcmp(name, "max_clients"))
+		p->slots_line = p->line;
+	if (reserved)
+		p->reserved_set = 1;
+	*(reserved ? &cf->reserved_clients :
+	    !strcmp(name, "max_clients") ? &cf->max_clients :
+	    !strcmp(name, "max_watches") ? &cf->max_watches :
+	    !strcmp(name, "max_watches_per_uid") ? &cf->max_watches_per_uid :
+	    &cf->max_clients_per_uid) = (int)n;
+	return 1;
+}
+
 static int
 conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 {
@@ -198,7 +223,9 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 	    "rescan_interval", "expiring", "max_clients", "client_timeout",
 	    "max_request", "alert_before", "alert_command", "alert_timeout",
 	    "alert_retry", "metrics_textfile", "admin_may_run_commands",
-	    "event_retention", "event_max_rows", NULL };
+	    "event_retention", "event_max_rows", "reserved_clients",
+	    "max_clients_per_uid", "max_watches", "max_watches_per_uid",
+	    NULL };
 	struct config	*cf = p->cf;
 	long		 n;
 	unsigned	 i;
@@ -254,10 +281,12 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 		return conf_duration(p, name, v, 0, &cf->expiring);
 	} else if (!strcmp(name, "client_timeout")) {
 		return conf_duration(p, name, v, 1, &cf->client_timeout);
-	} else if (!strcmp(name, "max_clients")) {
-		if (conf_number(p, name, v, 1, 100000, &n) == 0)
-			return 0;
-		cf->max_clients = (int)n;
+	} else if (!strcmp(name, "max_clients") ||
+	    !strcmp(name, "reserved_clients") ||
+	    !strcmp(name, "max_clients_per_uid") ||
+	    !strcmp(name, "max_watches") ||
+	    !strcmp(name, "max_watches_per_uid")) {
+		return conf_daemon_slots(p, name, v);
 	} else if (!strcmp(name, "alert_before")) {
 		free(cf->alert_before);
 		cf->alert_before = NULL;
@@ -555,6 +584,10 @@ conf_defaults(const char *path)
 	cf->rescan_interval = 3600;
 	cf->expiring = 30 * 86400;
 	cf->max_clients = 64;
+	cf->reserved_clients = 4;
+	cf->max_clients_per_uid = 16;
+	cf->max_watches = 32;
+	cf->max_watches_per_uid = 4;
 	cf->client_timeout = 60;
 	cf->max_request = 64 * 1024;
 	cf->event_retention = 90 * 86400;
@@ -603,6 +636,17 @@ conf_load(const char *path, int must_exist, struct config **out,
 			    cf->watches[i].line, cf->watches[i].name);
 			p.failed = 1;
 		}
+	}
+	/* Some slots must be left to everyone else (issue 12 item 8); the
+	 * default keeps a quarter at most, so a small max_clients alone is
+	 * not an error. */
+	if (!p.reserved_set && cf->reserved_clients > cf->max_clients / 4)
+		cf->reserved_clients = cf->max_clients / 4;
+	if (!p.failed && cf->reserved_clients >= cf->max_clients) {
+		cv_err_set(err, "%s:%d: reserved_clients (%d) must be less "
+		    "than max_clients (%d)", path, p.slots_line,
+		    cf->reserved_clients, cf->max_clients);
+		p.failed = 1;
 	}
 	if (!p.failed && conf_renew_check(cf, path, err) == -1)
 		p.failed = 1;

@@ -55,6 +55,10 @@ struct config {
 	int64_t			 rescan_interval;
 	int64_t			 expiring;
 	int			 max_clients;
+	int			 reserved_clients;	/* root, admins */
+	int			 max_clients_per_uid;
+	int			 max_watches;
+	int			 max_watches_per_uid;
 	int64_t			 client_timeout;
 	size_t			 max_request;
 	int64_t			 event_retention;	/* seconds */

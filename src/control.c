@@ -26,6 +26,12 @@
  * past that the subscriber is dropped.
  */
 #define CONTROL_DEFAULT_MAX_QUEUED	(4u * 1024 * 1024)
+/*
+ * A connection is reusable (closed for a newcomer) only once idle this
+ * long: one that just connected has had no time to send its request, and
+ * a burst of well-behaved clients must not close each other.
+ */
+#define CONTROL_EVICT_GRACE_MS		1000u
 /* A producer waiting for room goes on below this. */
 #define CONTROL_DRAIN_LOW		(256u * 1024)
 
@@ -37,6 +43,9 @@ struct control_client {
 	struct proto_buf	 in;
 	struct control_peer	 peer;
 	size_t			 queued;
+	uint64_t		 active;	/* uv_now of the last sign of
+						 * life: eviction order */
+	int			 watch_slot;	/* counted against the caps */
 	int			 watching;
 	int			 draining;	/* answered too_large; discard */
 	int			 reading;	/* uv_read_start is on */
@@ -57,6 +66,10 @@ struct control {
 	struct control_client	*clients;
 	int			 nclients;
 	int			 max_clients;
+	int			 reserved;
+	int			 max_per_uid;
+	int			 max_watches;
+	int			 max_watches_per_uid;
 	uint64_t		 idle_ms;
 	size_t			 max_request;
 	size_t			 max_queued;
@@ -262,12 +275,39 @@ control_on_drain(struct control_client *cl, control_drain_cb cb, void *arg)
 	cl->drain_arg = arg;
 }
 
+int
+control_watch_slot(struct control_client *cl, struct cv_err *err)
+{
+	struct control		*c = cl->c;
+	struct control_client	*o;
+	int			 all = 0, mine = 0;
+
+	if (cl->watch_slot)
+		return 0;
+	for (o = c->clients; o != NULL; o = o->next) {
+		if (!o->watch_slot)
+			continue;
+		all++;
+		if (o->peer.uid == cl->peer.uid)
+			mine++;
+	}
+	if (cl->peer.uid != 0 && mine >= c->max_watches_per_uid)
+		return cv_err_set(err, "too many watches for uid %lu (%d); "
+		    "close one first", (unsigned long)cl->peer.uid, mine);
+	if (cl->peer.uid != 0 && all >= c->max_watches)
+		return cv_err_set(err, "too many watches (%d); try again "
+		    "later", all);
+	cl->watch_slot = 1;
+	return 0;
+}
+
 void
 control_subscribe(struct control_client *cl)
 {
 	cl->watching = 1;
-	/* A subscriber waits for events: no idle timeout. */
-	uv_timer_stop(&cl->idle);
+	/* A subscriber waits for events: no idle timeout (control_touch). */
+	if (cl->in.len == cl->in.taken)
+		uv_timer_stop(&cl->idle);
 }
 
 void
@@ -325,7 +365,14 @@ control_idle_fire(uv_timer_t *t)
 static void
 control_touch(struct control_client *cl)
 {
-	if (!cl->watching && cl->c->idle_ms > 0)
+	cl->active = uv_now(cl->c->loop);
+	/* A subscriber waits for events as long as it likes; a request it
+	 * begins must still end within client_timeout. */
+	if (cl->watching && cl->in.len == cl->in.taken) {
+		uv_timer_stop(&cl->idle);
+		return;
+	}
+	if (cl->c->idle_ms > 0)
 		uv_timer_start(&cl->idle, control_idle_fire, cl->c->idle_ms, 0);
 }
 
@@ -497,6 +544,94 @@ control_in_group(struct control *c, uid_t uid, gid_t gid)
 	return admin;
 }
 
+/*
+ * Whether cl holds its slot for nothing: no request begun, no reply
+ * queued, no backlog being sent, not subscribed, and idle for a moment.  Such a connection is
+ * closed when a newcomer needs its slot (nginx's reusable connections):
+ * a client that came back would simply connect again.
+ */
+static int
+control_evictable(const struct control_client *cl)
+{
+	return !cl->closing && !cl->watching && !cl->watch_slot &&
+	    cl->queued == 0 && cl->in.len == cl->in.taken &&
+	    cl->drain_cb == NULL &&
+	    uv_now(cl->c->loop) - cl->active >= CONTROL_EVICT_GRACE_MS;
+}
+
+/*
+ * The longest-idle evictable client other than self: of uid when
+ * same_uid is set, else of anyone but root and admins when peers_only.
+ */
+static struct control_client *
+control_idlest(struct control *c, const struct control_client *self,
+    int same_uid, int peers_only)
+{
+	struct control_client	*o, *best = NULL;
+
+	for (o = c->clients; o != NULL; o = o->next) {
+		if (o == self || !control_evictable(o))
+			continue;
+		if (same_uid && o->peer.uid != self->peer.uid)
+			continue;
+		if (peers_only && o->peer.admin)
+			continue;
+		if (best == NULL || o->active < best->active)
+			best = o;
+	}
+	return best;
+}
+
+static int
+control_refuse(struct control_client *cl, const char *why)
+{
+	log_debug("control: refused pid %ld (uid %lu): %s", (long)cl->peer.pid,
+	    (unsigned long)cl->peer.uid, why);
+	control_reply_err(cl, PROTO_E_BUSY, why);
+	control_client_close(cl);
+	return -1;
+}
+
+/*
+ * Makes room for a new client, or refuses it.  One uid (root aside) holds
+ * at most max_per_uid connections: past that its own longest-idle one
+ * goes.  The last `reserved` slots are for root and the admin group.
+ * When the table is full, the longest-idle connection goes (a newcomer
+ * that is not an admin only ever displaces one that is not either).
+ */
+static int
+control_admit(struct control *c, struct control_client *cl)
+{
+	struct control_client	*o, *victim;
+	int			 mine = 0, limit;
+	char			 why[128];
+
+	for (o = c->clients; o != NULL; o = o->next)
+		if (o != cl && o->peer.uid == cl->peer.uid)
+			mine++;
+	if (cl->peer.uid != 0 && mine >= c->max_per_uid) {
+		if ((victim = control_idlest(c, cl, 1, 0)) == NULL) {
+			snprintf(why, sizeof(why), "too many connections for "
+			    "uid %lu (%d); try again later",
+			    (unsigned long)cl->peer.uid, mine);
+			return control_refuse(cl, why);
+		}
+		control_client_close(victim);
+	}
+	limit = cl->peer.admin ? c->max_clients : c->max_clients - c->reserved;
+	while (c->nclients > limit) {
+		victim = control_idlest(c, cl, 0, !cl->peer.admin);
+		if (victim == NULL)
+			return control_refuse(cl, "too many clients; try "
+			    "again later");
+		log_debug("control: closing idle client pid %ld (uid %lu) "
+		    "for pid %ld", (long)victim->peer.pid,
+		    (unsigned long)victim->peer.uid, (long)cl->peer.pid);
+		control_client_close(victim);
+	}
+	return 0;
+}
+
 static void
 control_accept(uv_stream_t *server, int status)
 {
@@ -536,12 +671,8 @@ control_accept(uv_stream_t *server, int status)
 	cl->peer.pid = cred.pid;
 	cl->peer.admin = cred.uid == 0 ||
 	    control_in_group(c, cred.uid, cred.gid);
-	if (c->nclients > c->max_clients) {
-		control_reply_err(cl, PROTO_E_BUSY, "too many clients; try "
-		    "again later");
-		control_client_close(cl);
+	if (control_admit(c, cl) == -1)
 		return;
-	}
 	control_touch(cl);
 	control_read_on(cl);
 }
@@ -584,6 +715,11 @@ control_update(struct control *c, const struct control_opts *o)
 	struct group	*gr;
 
 	c->max_clients = o->max_clients;
+	c->reserved = o->reserved;
+	c->max_per_uid = o->max_per_uid > 0 ? o->max_per_uid : o->max_clients;
+	c->max_watches = o->max_watches > 0 ? o->max_watches : o->max_clients;
+	c->max_watches_per_uid = o->max_watches_per_uid > 0 ?
+	    o->max_watches_per_uid : c->max_watches;
 	c->idle_ms = o->idle_timeout_ms;
 	c->max_request = o->max_request;
 	c->max_queued = o->max_queued > 0 ? o->max_queued :

@@ -52,6 +52,11 @@ struct control_opts {
 	const char	*group;		/* socket group, or NULL */
 	const char	*admin_group;	/* or NULL: root only */
 	int		 max_clients;
+	int		 reserved;	/* of max_clients: root and admins
+					 * only */
+	int		 max_per_uid;	/* connections of one uid but root */
+	int		 max_watches;	/* subscriptions in all */
+	int		 max_watches_per_uid;	/* of one uid but root */
 	uint64_t	 idle_timeout_ms;
 	size_t		 max_request;
 	size_t		 max_queued;	/* events queued for a watcher that
@@ -83,6 +88,13 @@ typedef void (*control_drain_cb)(struct control_client *, void *arg);
 size_t	 control_queued(const struct control_client *);
 void	 control_on_drain(struct control_client *, control_drain_cb,
 	    void *arg);
+/*
+ * Takes a watch slot for the client (once; kept until it closes), or
+ * returns -1 with the reason when the caps (max_watches, and
+ * max_watches_per_uid for all but root) are reached.  A "watch" request
+ * takes its slot before it answers, then subscribes.
+ */
+int	 control_watch_slot(struct control_client *, struct cv_err *);
 /* Marks a client as subscribed to the event stream. */
 void	 control_subscribe(struct control_client *);
 /* Sends an event to every subscribed client. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,25 @@ renew_closed(uv_handle_t *h)
 }
 
 static void
+renew_worker_closed(struct worker *w)
+{
+	struct renewer	*r = (struct renewer *)((char *)w -
+	    offsetof(struct renewer, worker));
+
+	uv_close((uv_handle_t *)&r->timer, renew_closed);
+}
+
+static void
 renew_maybe_closed(struct renewer *r)
 {
 	if (!r->closing || r->active != NULL || r->close_cb == NULL)
 		return;
-	if (!uv_is_closing((uv_handle_t *)&r->timer))
+	/* No renewal left, so no job: the worker's handle, then the timer. */
+	if (r->worker_up) {
+		r->worker_up = 0;
+		worker_close(&r->worker, renew_worker_closed);
+	} else if (!uv_is_closing((uv_handle_t *)&r->timer) &&
+	    !r->worker.closing)
 		uv_close((uv_handle_t *)&r->timer, renew_closed);
 }
 
@@ -120,9 +135,9 @@ renew_enter(struct renew *rw, enum renew_state s, const char *error,
 /* ---- asynchronous side effects --------------------------------------- */
 
 static void
-renew_work_run(uv_work_t *w)
+renew_work_run(struct worker_job *j)
 {
-	struct renew	*rw = w->data;
+	struct renew	*rw = j->data;
 
 	rw->op_rc = 0;
 	rw->outcome = RO__COUNT;	/* unset: op_rc says */
@@ -189,26 +204,36 @@ renew_op_done(struct renew *rw)
 }
 
 static void
-renew_work_after(uv_work_t *w, int status)
+renew_work_after(struct worker_job *j)
 {
-	struct renew	*rw = w->data;
-
-	if (status != 0) {
-		rw->outcome = RO_ERROR;
-		cv_err_set(&rw->op_err, "cancelled");
-	}
-	renew_op_done(rw);
+	renew_op_done(j->data);
 }
 
+/*
+ * Runs fn (a side effect: issue, unbind, bind, restore, verify) on a
+ * thread of the renewal's own (worker.h), never on the shared pool: a
+ * pool full of slow parses must not keep a service down (issue 12 item 6).
+ */
 static void
 renew_work(struct renew *rw, void (*fn)(struct renew *))
 {
+	struct renewer	*r = rw->r;
+	int		 rc;
+
+	if (!r->worker_up) {
+		if ((rc = worker_init(&r->worker, r->loop)) != 0) {
+			log_error("renew: worker: %s", uv_strerror(rc));
+			abort();
+		}
+		r->worker_up = 1;
+	}
 	rw->op = OP_RUNNING;
-	rw->now = renew_now(rw->r);
+	rw->now = renew_now(r);
 	rw->work_fn = fn;
-	rw->work.data = rw;
-	uv_queue_work(rw->r->loop, &rw->work, renew_work_run,
-	    renew_work_after);
+	rw->job.work = renew_work_run;
+	rw->job.done = renew_work_after;
+	rw->job.data = rw;
+	worker_run(&r->worker, &rw->job);
 }
 
 static void

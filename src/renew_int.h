@@ -22,6 +22,7 @@
 #include "renew.h"
 #include "renew_fsm.h"
 #include "service.h"
+#include "worker.h"
 
 /* Where the current phase's side effect is. */
 enum renew_op {
@@ -58,7 +59,7 @@ struct renew {
 	int			 await_alerted;
 	time_t			 await_since;
 	time_t			 now;		/* for the worker */
-	uv_work_t		 work;
+	struct worker_job	 job;		/* renew_work's, own thread */
 	void			(*work_fn)(struct renew *);
 	uv_timer_t		 timer;		/* polls and retries */
 	int			 closing;
@@ -81,6 +82,8 @@ struct renewer {
 	int			 dep_pending;	/* a read is out: redo */
 	json_t			*windows_done;	/* bindings window-checked */
 	struct renew_eff	*eff;		/* effective bindings */
+	struct worker		 worker;	/* renew_work's threads */
+	int			 worker_up;
 	size_t			 neff;
 	int			 closing;
 	void			(*close_cb)(void *);

@@ -122,6 +122,8 @@ struct scan {
 	uv_timer_t		 rescan;
 
 	int			 closing;
+	int			 stop;		/* atomic: parse workers stop
+						 * between files (shutdown) */
 	int			 open_handles;
 	void			(*close_cb)(void *);	/* the caller's */
 	void			*close_arg;
@@ -461,6 +463,10 @@ scan_parse_work(uv_work_t *req)
 	int			 fd;
 
 	for (i = 0; i < j->n; i++) {
+		/* Shutting down: a batch of slow files must not hold the
+		 * exit for minutes; what is unread is read at next start. */
+		if (__atomic_load_n(&j->s->stop, __ATOMIC_RELAXED))
+			break;
 		it = &j->items[i];
 		if ((fd = fsutil_open(it->path, FSUTIL_PROTECTED, &sb,
 		    &err)) == -1) {
@@ -1004,10 +1010,15 @@ void
 scan_close(struct scan *s, void (*cb)(void *), void *arg)
 {
 	size_t	i;
+	int	k;
 
 	s->closing = 1;
 	s->close_cb = cb;
 	s->close_arg = arg;
+	/* Batches still queued are cancelled, running ones stop early. */
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	for (k = 0; k < s->ninflight; k++)
+		uv_cancel((uv_req_t *)&s->inflight[k]->req);
 	for (i = 0; i < s->ndw; i++)
 		uv_close((uv_handle_t *)&s->dw[i]->h, scan_handle_closed);
 	s->ndw = 0;

@@ -402,6 +402,26 @@ x509_max_iter(const struct x509_load_opts *o)
 	return o->max_iter != 0 ? o->max_iter : X509_MAX_ITER;
 }
 
+/*
+ * Charges iter iterations of one key derivation to the file's budget
+ * before it runs; past the budget nothing more of the file is derived.
+ */
+static int
+x509_kdf_spend(struct x509_file *f, const struct x509_load_opts *o,
+    unsigned iter, struct cv_err *err)
+{
+	unsigned long long	max = o->max_total_iter != 0 ?
+	    o->max_total_iter : X509_MAX_TOTAL_ITER;
+	int			p12 = f->format == X509_FMT_PKCS12;
+
+	if (f->kdf_iter > max || iter > max - f->kdf_iter)
+		return cv_err_set(err, "%s: key derivation budget exceeded "
+		    "(%llu iterations over %u %s)", p12 ? "PKCS#12" : "PEM",
+		    f->kdf_iter + iter, f->kdf_parts, p12 ? "bags" : "blocks");
+	f->kdf_iter += iter;
+	return 0;
+}
+
 static int
 x509_add_key_datum(struct x509_file *f, const gnutls_datum_t *d,
     gnutls_x509_crt_fmt_t fmt, int encrypted, const char *password,
@@ -418,6 +438,8 @@ x509_add_key_datum(struct x509_file *f, const gnutls_datum_t *d,
 		if (gnutls_pkcs8_info(d, fmt, NULL, NULL, NULL, NULL, &iter,
 		    NULL) >= 0 && x509_check_iter(iter, x509_max_iter(o),
 		    "private key PBKDF2", err) == -1)
+			return -1;
+		if (x509_kdf_spend(f, o, iter, err) == -1)
 			return -1;
 	}
 	if (gnutls_x509_privkey_init(&key) < 0)
@@ -502,8 +524,8 @@ x509_der_tlv_len(const unsigned char *p, size_t len, size_t *hdr)
  * given password or "".
  */
 static int
-x509_p12_password(gnutls_pkcs12_t p12, const struct x509_load_opts *o,
-    const char **pass, struct cv_err *err)
+x509_p12_password(struct x509_file *f, gnutls_pkcs12_t p12,
+    const struct x509_load_opts *o, const char **pass, struct cv_err *err)
 {
 	unsigned	 iter = 0, mac, salt_size;
 	unsigned char	 salt[64];
@@ -527,12 +549,21 @@ x509_p12_password(gnutls_pkcs12_t p12, const struct x509_load_opts *o,
 	}
 	if (x509_check_iter(iter, x509_max_iter(o), "PKCS#12 MAC", err) == -1)
 		return -1;
-	if (*pass != NULL && gnutls_pkcs12_verify_mac(p12, *pass) >= 0)
-		return 0;
+	/* Each password tried is one derivation of the MAC key. */
+	if (*pass != NULL) {
+		if (x509_kdf_spend(f, o, iter, err) == -1)
+			return -1;
+		if (gnutls_pkcs12_verify_mac(p12, *pass) >= 0)
+			return 0;
+	}
+	if (x509_kdf_spend(f, o, iter, err) == -1)
+		return -1;
 	if (gnutls_pkcs12_verify_mac(p12, "") >= 0) {
 		*pass = "";
 		return 0;
 	}
+	if (x509_kdf_spend(f, o, iter, err) == -1)
+		return -1;
 	if (gnutls_pkcs12_verify_mac(p12, NULL) >= 0) {
 		*pass = NULL;
 		return 0;
@@ -558,6 +589,8 @@ x509_p12_bag(struct x509_file *f, gnutls_pkcs12_bag_t bag, int i,
 		if (gnutls_pkcs12_bag_enc_info(bag, NULL, NULL, salt,
 		    &salt_size, &iter, NULL) >= 0 && x509_check_iter(iter,
 		    x509_max_iter(o), "PKCS#12 bag encryption", err) == -1)
+			return -1;
+		if (x509_kdf_spend(f, o, iter, err) == -1)
 			return -1;
 		if ((rc = gnutls_pkcs12_bag_decrypt(bag, pass)) < 0) {
 			if (rc == GNUTLS_E_DECRYPTION_FAILED)
@@ -608,7 +641,7 @@ x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
 		cv_err_set(err, "PKCS#12: %s", x509_strerror(rc));
 		goto out;
 	}
-	if (x509_p12_password(p12, o, &pass, err) == -1)
+	if (x509_p12_password(f, p12, o, &pass, err) == -1)
 		goto out;
 	for (i = 0; ; i++) {
 		if (gnutls_pkcs12_bag_init(&bag) < 0) {
@@ -621,6 +654,12 @@ x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
 		if (rc < 0) {
 			cv_err_set(err, "PKCS#12 bag %d: %s", i,
 			    x509_strerror(rc));
+			goto out;
+		}
+		f->kdf_parts = (unsigned)i + 1;
+		if (f->kdf_parts > X509_MAX_BAGS) {
+			cv_err_set(err, "PKCS#12: more than %u bags; refusing "
+			    "the rest of the file", X509_MAX_BAGS);
 			goto out;
 		}
 		if (x509_p12_bag(f, bag, i, pass, o, err) == -1)
@@ -795,6 +834,7 @@ x509_load_pem(struct x509_file *f, const unsigned char *data, size_t len,
 		if (++*nblocks > (int)X509_MAX_BLOCKS)
 			return cv_err_set(err, "more than %u PEM blocks; "
 			    "refusing the file", X509_MAX_BLOCKS);
+		f->kdf_parts = (unsigned)*nblocks;
 		snprintf(endmark, sizeof(endmark), "-----END %.*s-----",
 		    (int)lablen, (const char *)lab);
 		e = memmem(le, (size_t)(end - le), endmark, strlen(endmark));

@@ -23,6 +23,15 @@ enum x509_format {
 
 /* PBKDF/PKCS#12 iteration counts above this are refused before any work. */
 #define X509_MAX_ITER		10000000u
+/*
+ * Key derivation iterations one file may cost in all: every PKCS#12 MAC
+ * password tried, every encrypted bag and shrouded key, every encrypted
+ * PEM block, summed.  Each derivation is under X509_MAX_ITER, but a file
+ * of many cheap-looking ones would still hold a pool thread for minutes.
+ */
+#define X509_MAX_TOTAL_ITER	10000000ull
+/* PKCS#12 bags read from one file before the rest is refused. */
+#define X509_MAX_BAGS		256u
 /* PEM blocks read from one file before it is refused as hostile. */
 #define X509_MAX_BLOCKS		10000u
 /* SANs kept per certificate (the rest are counted, not stored). */
@@ -68,11 +77,15 @@ struct x509_file {
 	size_t			 ncerts;
 	struct x509_key		*keys;
 	size_t			 nkeys;
+	unsigned long long	 kdf_iter;	/* iterations spent deriving
+						 * keys (the budget's count) */
+	unsigned		 kdf_parts;	/* bags or PEM blocks so far */
 };
 
 struct x509_load_opts {
 	const char	*password;	/* NULL when none was given */
 	unsigned	 max_iter;	/* 0: X509_MAX_ITER */
+	unsigned long long max_total_iter; /* 0: X509_MAX_TOTAL_ITER */
 };
 
 /*

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/pkcs12.h>
+
 #include "timeutil.h"
 #include "x509.h"
 #include "xmalloc.h"
@@ -225,6 +227,234 @@ START_TEST(test_too_many_blocks)
 }
 END_TEST
 
+/* Length of the DER TLV at p, header included (definite lengths). */
+static size_t
+tlv_len(const unsigned char *p, size_t *hdr)
+{
+	size_t	n, i, l = 0;
+
+	if (p[1] < 0x80) {
+		*hdr = 2;
+		return 2 + p[1];
+	}
+	n = p[1] & 0x7f;
+	for (i = 0; i < n; i++)
+		l = (l << 8) | p[2 + i];
+	*hdr = 2 + n;
+	return 2 + n + l;
+}
+
+/* Drops the PFX's MacData (GnuTLS exports no MAC-less file itself). */
+static void
+strip_mac(gnutls_datum_t *d)
+{
+	size_t		 hdr, h, v, a, len;
+	unsigned char	*out;
+
+	(void)tlv_len(d->data, &hdr);
+	v = tlv_len(d->data + hdr, &h);
+	a = tlv_len(d->data + hdr + v, &h);
+	len = v + a;
+	out = gnutls_malloc(len + 6);
+	out[0] = 0x30;
+	out[1] = 0x84;
+	out[2] = (unsigned char)(len >> 24);
+	out[3] = (unsigned char)(len >> 16);
+	out[4] = (unsigned char)(len >> 8);
+	out[5] = (unsigned char)len;
+	memcpy(out + 6, d->data + hdr, len);
+	gnutls_free(d->data);
+	d->data = out;
+	d->size = (unsigned)(len + 6);
+}
+
+/*
+ * A PKCS#12 of one plain certificate bag, then nenc bags each holding the
+ * certificate encrypted under the empty password (one encryption copied:
+ * building costs one derivation), then nplain more plain bags; a MAC
+ * under mac_pass, or none when it is NULL.  *iter gets the bags' count.
+ */
+static void
+make_p12(size_t nenc, size_t nplain, const char *mac_pass,
+    gnutls_datum_t *out, unsigned *iter)
+{
+	gnutls_pkcs12_t		p12;
+	gnutls_pkcs12_bag_t	plain, enc;
+	unsigned char		salt[64];
+	unsigned		salt_size = sizeof(salt);
+	size_t			i;
+
+	gnutls_pkcs12_init(&p12);
+	gnutls_pkcs12_bag_init(&plain);
+	gnutls_pkcs12_bag_init(&enc);
+	ck_assert_int_ge(gnutls_pkcs12_bag_set_data(plain,
+	    GNUTLS_BAG_CERTIFICATE, &der_cert), 0);
+	ck_assert_int_ge(gnutls_pkcs12_bag_set_data(enc,
+	    GNUTLS_BAG_CERTIFICATE, &der_cert), 0);
+	ck_assert_int_ge(gnutls_pkcs12_bag_encrypt(enc, "",
+	    GNUTLS_PKCS_PBES2_AES_128), 0);
+	ck_assert_int_ge(gnutls_pkcs12_bag_enc_info(enc, NULL, NULL, salt,
+	    &salt_size, iter, NULL), 0);
+	ck_assert_int_ge(gnutls_pkcs12_set_bag(p12, plain), 0);
+	for (i = 0; i < nenc; i++)
+		ck_assert_int_ge(gnutls_pkcs12_set_bag(p12, enc), 0);
+	for (i = 0; i < nplain; i++)
+		ck_assert_int_ge(gnutls_pkcs12_set_bag(p12, plain), 0);
+	ck_assert_int_ge(gnutls_pkcs12_generate_mac(p12, mac_pass != NULL ?
+	    mac_pass : ""), 0);
+	ck_assert_int_ge(gnutls_pkcs12_export2(p12, GNUTLS_X509_FMT_DER, out),
+	    0);
+	if (mac_pass == NULL)
+		strip_mac(out);
+	gnutls_pkcs12_bag_deinit(plain);
+	gnutls_pkcs12_bag_deinit(enc);
+	gnutls_pkcs12_deinit(p12);
+}
+
+/*
+ * Issue 12 item 6: a MAC-less PKCS#12 of many bags under the empty
+ * password, each under the per-derivation cap, costs at most the file's
+ * budget; the certificates read before it ran out are kept.  Counted in
+ * iterations (the loader's own count), not time.
+ */
+START_TEST(test_p12_kdf_budget)
+{
+	struct x509_load_opts	 o = { 0 };
+	struct x509_file	*f;
+	struct cv_err		 err;
+	gnutls_datum_t		 d;
+	unsigned		 iter;
+	char			 want[160];
+
+	make_p12(30, 0, NULL, &d, &iter);
+	ck_assert_uint_gt(iter, 0);
+	/* Room for two and a half bags: two are decrypted, the third is
+	 * refused before its derivation, and nothing after it is read. */
+	o.max_total_iter = (unsigned long long)iter * 5 / 2;
+	ck_assert_int_eq(x509_load_mem("p12", d.data, d.size, &o, &f, &err),
+	    -1);
+	snprintf(want, sizeof(want), "PKCS#12: key derivation budget "
+	    "exceeded (%llu iterations over 4 bags)",
+	    (unsigned long long)iter * 3);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->format, X509_FMT_PKCS12);
+	ck_assert_uint_eq(f->ncerts, 3);
+	ck_assert_uint_eq(f->kdf_iter, (unsigned long long)iter * 2);
+	x509_file_free(f);
+	/* The default budget: 30 bags never cost more than it. */
+	ck_assert_uint_gt((unsigned long long)iter * 30, X509_MAX_TOTAL_ITER);
+	gnutls_free(d.data);
+}
+END_TEST
+
+/* Every MAC password tried is a derivation, and counts. */
+START_TEST(test_p12_mac_tries_count)
+{
+	struct x509_load_opts	 o = { 0 };
+	struct x509_file	*f;
+	struct cv_err		 err;
+	gnutls_datum_t		 d;
+	unsigned		 iter, mac, mac_iter = 0, salt_size;
+	unsigned char		 salt[64];
+	gnutls_pkcs12_t		 p12;
+
+	make_p12(0, 0, "secret", &d, &iter);
+	gnutls_pkcs12_init(&p12);
+	ck_assert_int_ge(gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_DER,
+	    0), 0);
+	salt_size = sizeof(salt);
+	ck_assert_int_ge(gnutls_pkcs12_mac_info(p12, &mac, salt, &salt_size,
+	    &mac_iter, NULL), 0);
+	gnutls_pkcs12_deinit(p12);
+	/* Given, "" and NULL: the third try is over a budget of two. */
+	o.password = "wrong";
+	o.max_total_iter = (unsigned long long)mac_iter * 2;
+	ck_assert_int_eq(x509_load_mem("p12", d.data, d.size, &o, &f, &err),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "key derivation budget "
+	    "exceeded"));
+	ck_assert_ptr_null(f);
+	/* With room for all three, the wrong password is the reason. */
+	o.max_total_iter = (unsigned long long)mac_iter * 3;
+	ck_assert_int_eq(x509_load_mem("p12", d.data, d.size, &o, &f, &err),
+	    -1);
+	ck_assert_str_eq(err.msg, "wrong PKCS#12 password");
+	o.password = "secret";
+	ck_assert_int_eq(x509_load_mem("p12", d.data, d.size, &o, &f, &err),
+	    0);
+	ck_assert_uint_eq(f->kdf_iter, mac_iter);
+	x509_file_free(f);
+	gnutls_free(d.data);
+}
+END_TEST
+
+/* Encrypted PEM blocks (a watch with a password_file) share the budget. */
+START_TEST(test_pem_kdf_budget)
+{
+	struct x509_load_opts	 o = { 0 };
+	struct x509_file	*f;
+	struct cv_err		 err;
+	gnutls_x509_privkey_t	 key;
+	gnutls_datum_t		 d, enc;
+	unsigned		 iter = 0;
+	char			*s, want[160];
+	size_t			 i, len;
+
+	ck_assert_int_ge(gnutls_x509_privkey_init(&key), 0);
+	d.data = (unsigned char *)pem_key;
+	d.size = (unsigned)strlen(pem_key);
+	ck_assert_int_ge(gnutls_x509_privkey_import(key, &d,
+	    GNUTLS_X509_FMT_PEM), 0);
+	ck_assert_int_ge(gnutls_x509_privkey_export2_pkcs8(key,
+	    GNUTLS_X509_FMT_PEM, "pw", GNUTLS_PKCS_PBES2_AES_128, &enc), 0);
+	gnutls_x509_privkey_deinit(key);
+	ck_assert_int_ge(gnutls_pkcs8_info(&enc, GNUTLS_X509_FMT_PEM, NULL,
+	    NULL, NULL, NULL, &iter, NULL), 0);
+	/* The certificate, then ten encrypted keys. */
+	len = strlen(pem_cert) + 10 * enc.size;
+	s = xmalloc(len + 1);
+	memcpy(s, pem_cert, strlen(pem_cert));
+	for (i = 0; i < 10; i++)
+		memcpy(s + strlen(pem_cert) + i * enc.size, enc.data, enc.size);
+	s[len] = '\0';
+	o.password = "pw";
+	o.max_total_iter = (unsigned long long)iter * 5 / 2;
+	ck_assert_int_eq(x509_load_mem("pem", (unsigned char *)s, len, &o, &f,
+	    &err), -1);
+	snprintf(want, sizeof(want), "PEM: key derivation budget exceeded "
+	    "(%llu iterations over 4 blocks)", (unsigned long long)iter * 3);
+	ck_assert_ptr_nonnull(strstr(err.msg, want));
+	ck_assert_uint_eq(f->ncerts, 1);
+	ck_assert_uint_eq(f->nkeys, 2);
+	ck_assert_uint_eq(f->kdf_iter, (unsigned long long)iter * 2);
+	x509_file_free(f);
+	free(s);
+	gnutls_free(enc.data);
+}
+END_TEST
+
+/* More than X509_MAX_BAGS bags: the rest is refused, what was read kept. */
+START_TEST(test_p12_bag_cap)
+{
+	struct x509_file	*f;
+	struct cv_err		 err;
+	gnutls_datum_t		 d;
+	unsigned		 iter;
+	char			 want[96];
+
+	make_p12(0, X509_MAX_BAGS + 20, NULL, &d, &iter);
+	ck_assert_int_eq(x509_load_mem("p12", d.data, d.size, NULL, &f, &err),
+	    -1);
+	snprintf(want, sizeof(want), "PKCS#12: more than %u bags; refusing "
+	    "the rest of the file", X509_MAX_BAGS);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_uint_eq(f->ncerts, X509_MAX_BAGS);
+	x509_file_free(f);
+	gnutls_free(d.data);
+}
+END_TEST
+
 START_TEST(test_der)
 {
 	struct x509_file	*f;
@@ -332,6 +562,10 @@ x509_suite(void)
 	tcase_add_test(tc, test_skipped_labels);
 	tcase_add_test(tc, test_too_many_blocks);
 	tcase_add_test(tc, test_der);
+	tcase_add_test(tc, test_p12_kdf_budget);
+	tcase_add_test(tc, test_p12_mac_tries_count);
+	tcase_add_test(tc, test_p12_bag_cap);
+	tcase_add_test(tc, test_pem_kdf_budget);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_helpers);
 	suite_add_tcase(s, tc);
