@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,25 +216,177 @@ conf_daemon_slots(struct conf_parse *p, const char *name, const char *v)
 	return 1;
 }
 
+/* [daemon] keys, one small setter each; durations share one. */
+static int
+conf_d_socket(struct conf_parse *p, const char *name, const char *v)
+{
+	(void)name;
+	if (v[0] != '/')
+		return conf_fail(p, "socket: '%s' is not an absolute path", v);
+	conf_set_str(&p->cf->socket_path, v);
+	return 1;
+}
+
+static int
+conf_d_socket_mode(struct conf_parse *p, const char *name, const char *v)
+{
+	long	n;
+
+	if (conf_number(p, name, v, 0, 0777, &n) == 0)
+		return 0;
+	p->cf->socket_mode = (mode_t)n;
+	return 1;
+}
+
+static int
+conf_d_group(struct conf_parse *p, const char *name, const char *v)
+{
+	if (*v != '\0' && getgrnam(v) == NULL)
+		return conf_fail(p, "%s: no group named '%s'", name, v);
+	conf_set_str(!strcmp(name, "socket_group") ? &p->cf->socket_group :
+	    &p->cf->admin_group, v);
+	return 1;
+}
+
+static int
+conf_d_abspath(struct conf_parse *p, const char *name, const char *v)
+{
+	if (v[0] != '/')
+		return conf_fail(p, "%s: '%s' is not an absolute path", name, v);
+	conf_set_str(!strcmp(name, "state_dir") ? &p->cf->state_dir :
+	    !strcmp(name, "pid_file") ? &p->cf->pid_file :
+	    &p->cf->metrics_textfile, v);
+	return 1;
+}
+
+static int
+conf_d_log(struct conf_parse *p, const char *name, const char *v)
+{
+	if (!strcmp(name, "log_level")) {
+		if (log_parse_level(v, &p->cf->log_level) == -1)
+			return conf_fail(p, "log_level: '%s' is not one of "
+			    "error, warn, info, debug", v);
+		return 1;
+	}
+	if (strcmp(v, "stderr") == 0)
+		p->cf->log_syslog = 0;
+	else if (strcmp(v, "syslog") == 0)
+		p->cf->log_syslog = 1;
+	else
+		return conf_fail(p, "log: '%s' is neither stderr nor syslog", v);
+	return 1;
+}
+
+static int
+conf_d_alert_before(struct conf_parse *p, const char *name, const char *v)
+{
+	(void)name;
+	free(p->cf->alert_before);
+	p->cf->alert_before = NULL;
+	if (conf_parse_thresholds(v, &p->cf->alert_before,
+	    &p->cf->nalert_before) == -1)
+		return conf_fail(p, "alert_before: '%s' is not a list of "
+		    "durations (example: 30d,14d,7d,1d)", v);
+	return 1;
+}
+
+static int
+conf_d_alert_command(struct conf_parse *p, const char *name, const char *v)
+{
+	struct cv_err	e;
+
+	(void)name;
+	if (argv_split(v, &p->cf->alert_command, NULL, &e) == -1)
+		return conf_fail(p, "alert_command: %s", e.msg);
+	if (p->cf->alert_command[0][0] != '/')
+		return conf_fail(p, "alert_command: '%s' is not an absolute "
+		    "path (it runs without a shell or PATH)",
+		    p->cf->alert_command[0]);
+	return 1;
+}
+
+static int
+conf_d_admin_cmds(struct conf_parse *p, const char *name, const char *v)
+{
+	if (conf_bool(v, &p->cf->admin_may_run_commands) == -1)
+		return conf_fail(p, "%s: '%s' is not yes or no", name, v);
+	return 1;
+}
+
+static int
+conf_d_number(struct conf_parse *p, const char *name, const char *v)
+{
+	long	n;
+
+	if (!strcmp(name, "event_max_rows")) {
+		if (conf_number(p, name, v, 100, 1000000000L, &n) == 0)
+			return 0;
+		p->cf->event_max_rows = n;
+		return 1;
+	}
+	if (conf_number(p, name, v, 1024, 16 * 1024 * 1024, &n) == 0)
+		return 0;
+	p->cf->max_request = (size_t)n;
+	return 1;
+}
+
+/*
+ * Every [daemon] key: its setter, and for durations the field and the
+ * least value (seconds).  The index is the key's bit in conf_parse.seen.
+ */
+static const struct conf_daemon_def {
+	const char	*name;
+	int		(*set)(struct conf_parse *, const char *, const char *);
+	size_t		 dur;		/* offsetof a duration, or 0 */
+	int64_t		 dur_min;
+} conf_daemon_defs[] = {
+	{ "socket",		conf_d_socket,		0, 0 },
+	{ "socket_mode",	conf_d_socket_mode,	0, 0 },
+	{ "socket_group",	conf_d_group,		0, 0 },
+	{ "admin_group",	conf_d_group,		0, 0 },
+	{ "state_dir",		conf_d_abspath,		0, 0 },
+	{ "pid_file",		conf_d_abspath,		0, 0 },
+	{ "log",		conf_d_log,		0, 0 },
+	{ "log_level",		conf_d_log,		0, 0 },
+	{ "rescan_interval",	NULL, offsetof(struct config, rescan_interval),
+	    10 },
+	{ "expiring",		NULL, offsetof(struct config, expiring), 0 },
+	{ "max_clients",	conf_daemon_slots,	0, 0 },
+	{ "client_timeout",	NULL, offsetof(struct config, client_timeout),
+	    1 },
+	{ "max_request",	conf_d_number,		0, 0 },
+	{ "alert_before",	conf_d_alert_before,	0, 0 },
+	{ "alert_command",	conf_d_alert_command,	0, 0 },
+	{ "alert_timeout",	NULL, offsetof(struct config, alert_timeout),
+	    1 },
+	{ "alert_retry",	NULL, offsetof(struct config, alert_retry), 1 },
+	{ "metrics_textfile",	conf_d_abspath,		0, 0 },
+	{ "admin_may_run_commands", conf_d_admin_cmds,	0, 0 },
+	{ "event_retention",	NULL, offsetof(struct config, event_retention),
+	    3600 },
+	{ "event_max_rows",	conf_d_number,		0, 0 },
+	{ "reserved_clients",	conf_daemon_slots,	0, 0 },
+	{ "max_clients_per_uid", conf_daemon_slots,	0, 0 },
+	{ "max_watches",	conf_daemon_slots,	0, 0 },
+	{ "max_watches_per_uid", conf_daemon_slots,	0, 0 },
+};
+/* conf_parse.seen has a bit per key. */
+_Static_assert(sizeof(conf_daemon_defs) / sizeof(conf_daemon_defs[0]) <= 32,
+    "more [daemon] keys than bits in conf_parse.seen");
+
 static int
 conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 {
-	static const char *keys[] = { "socket", "socket_mode", "socket_group",
-	    "admin_group", "state_dir", "pid_file", "log", "log_level",
-	    "rescan_interval", "expiring", "max_clients", "client_timeout",
-	    "max_request", "alert_before", "alert_command", "alert_timeout",
-	    "alert_retry", "metrics_textfile", "admin_may_run_commands",
-	    "event_retention", "event_max_rows", "reserved_clients",
-	    "max_clients_per_uid", "max_watches", "max_watches_per_uid",
-	    NULL };
-	struct config	*cf = p->cf;
-	long		 n;
-	unsigned	 i;
+	const struct conf_daemon_def	*d = NULL;
+	unsigned			 i;
 
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], name) == 0)
+	for (i = 0; i < sizeof(conf_daemon_defs) /
+	    sizeof(conf_daemon_defs[0]); i++)
+		if (strcmp(conf_daemon_defs[i].name, name) == 0) {
+			d = &conf_daemon_defs[i];
 			break;
-	if (keys[i] == NULL)
+		}
+	if (d == NULL)
 		return conf_fail(p, "unknown key '%s' in [daemon]", name);
 	if (p->seen & (1u << i))
 		return conf_fail(p, "'%s' is set twice in [daemon]", name);
@@ -241,93 +394,10 @@ conf_daemon_key(struct conf_parse *p, const char *name, const char *v)
 	if (*v == '\0' && strcmp(name, "admin_group") != 0 &&
 	    strcmp(name, "socket_group") != 0)
 		return conf_fail(p, "%s: empty value", name);
-
-	if (!strcmp(name, "socket")) {
-		if (v[0] != '/')
-			return conf_fail(p, "socket: '%s' is not an absolute "
-			    "path", v);
-		conf_set_str(&cf->socket_path, v);
-	} else if (!strcmp(name, "socket_mode")) {
-		if (conf_number(p, name, v, 0, 0777, &n) == 0)
-			return 0;
-		cf->socket_mode = (mode_t)n;
-	} else if (!strcmp(name, "socket_group") ||
-	    !strcmp(name, "admin_group")) {
-		if (*v != '\0' && getgrnam(v) == NULL)
-			return conf_fail(p, "%s: no group named '%s'", name, v);
-		conf_set_str(!strcmp(name, "socket_group") ? &cf->socket_group :
-		    &cf->admin_group, v);
-	} else if (!strcmp(name, "state_dir") || !strcmp(name, "pid_file")) {
-		if (v[0] != '/')
-			return conf_fail(p, "%s: '%s' is not an absolute path",
-			    name, v);
-		conf_set_str(!strcmp(name, "state_dir") ? &cf->state_dir :
-		    &cf->pid_file, v);
-	} else if (!strcmp(name, "log")) {
-		if (strcmp(v, "stderr") == 0)
-			cf->log_syslog = 0;
-		else if (strcmp(v, "syslog") == 0)
-			cf->log_syslog = 1;
-		else
-			return conf_fail(p, "log: '%s' is neither stderr nor "
-			    "syslog", v);
-	} else if (!strcmp(name, "log_level")) {
-		if (log_parse_level(v, &cf->log_level) == -1)
-			return conf_fail(p, "log_level: '%s' is not one of "
-			    "error, warn, info, debug", v);
-	} else if (!strcmp(name, "rescan_interval")) {
-		return conf_duration(p, name, v, 10, &cf->rescan_interval);
-	} else if (!strcmp(name, "expiring")) {
-		return conf_duration(p, name, v, 0, &cf->expiring);
-	} else if (!strcmp(name, "client_timeout")) {
-		return conf_duration(p, name, v, 1, &cf->client_timeout);
-	} else if (!strcmp(name, "max_clients") ||
-	    !strcmp(name, "reserved_clients") ||
-	    !strcmp(name, "max_clients_per_uid") ||
-	    !strcmp(name, "max_watches") ||
-	    !strcmp(name, "max_watches_per_uid")) {
-		return conf_daemon_slots(p, name, v);
-	} else if (!strcmp(name, "alert_before")) {
-		free(cf->alert_before);
-		cf->alert_before = NULL;
-		if (conf_parse_thresholds(v, &cf->alert_before,
-		    &cf->nalert_before) == -1)
-			return conf_fail(p, "alert_before: '%s' is not a list "
-			    "of durations (example: 30d,14d,7d,1d)", v);
-	} else if (!strcmp(name, "alert_command")) {
-		struct cv_err	e;
-
-		if (argv_split(v, &cf->alert_command, NULL, &e) == -1)
-			return conf_fail(p, "alert_command: %s", e.msg);
-		if (cf->alert_command[0][0] != '/')
-			return conf_fail(p, "alert_command: '%s' is not an "
-			    "absolute path (it runs without a shell or PATH)",
-			    cf->alert_command[0]);
-	} else if (!strcmp(name, "alert_timeout")) {
-		return conf_duration(p, name, v, 1, &cf->alert_timeout);
-	} else if (!strcmp(name, "alert_retry")) {
-		return conf_duration(p, name, v, 1, &cf->alert_retry);
-	} else if (!strcmp(name, "metrics_textfile")) {
-		if (v[0] != '/')
-			return conf_fail(p, "metrics_textfile: '%s' is not an "
-			    "absolute path", v);
-		conf_set_str(&cf->metrics_textfile, v);
-	} else if (!strcmp(name, "admin_may_run_commands")) {
-		if (conf_bool(v, &cf->admin_may_run_commands) == -1)
-			return conf_fail(p, "%s: '%s' is not yes or no", name,
-			    v);
-	} else if (!strcmp(name, "event_retention")) {
-		return conf_duration(p, name, v, 3600, &cf->event_retention);
-	} else if (!strcmp(name, "event_max_rows")) {
-		if (conf_number(p, name, v, 100, 1000000000L, &n) == 0)
-			return 0;
-		cf->event_max_rows = n;
-	} else if (!strcmp(name, "max_request")) {
-		if (conf_number(p, name, v, 1024, 16 * 1024 * 1024, &n) == 0)
-			return 0;
-		cf->max_request = (size_t)n;
-	}
-	return 1;
+	if (d->set == NULL)
+		return conf_duration(p, name, v, d->dur_min,
+		    (int64_t *)(void *)((char *)p->cf + d->dur));
+	return d->set(p, name, v);
 }
 
 static int
