@@ -165,10 +165,10 @@ export CERTVIGIL_TEST_NOW=+$((86400 - 4 - ($(date +%s) - now0)))
 daemon_start "$T/conf"
 unset CERTVIGIL_TEST_NOW
 follow_start 2>/dev/null || true
-python3 - "$D_SOCK" "$T/events.jsonl" > "$T/p99" <<'PY'
+python3 - "$D_SOCK" "$T/events.jsonl" "$(slow 30)" > "$T/p99" <<'PY'
 import socket, sys, time, json
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rb")
-lat = []; deadline = time.time() + 30
+lat = []; deadline = time.time() + int(sys.argv[3])
 while time.time() < deadline:
     t = time.perf_counter(); s.sendall(b'{"v":1,"cmd":"status"}\n'); f.readline()
     lat.append(time.perf_counter() - t)
