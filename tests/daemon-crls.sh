@@ -105,6 +105,15 @@ assert_eq "alert_command: crl_stale" "crl_stale expired $stale" \
 assert_eq "two alerts in all" 2 "$(wc -l < "$T/hook.log")"
 assert_match "log line" "certvigil-alert\] crl_stale $stale" "$(cat "$T/daemon.log")"
 
+na=$(date -u -d "$(openssl crl -in "$W/soon.crl.pem" -noout -nextupdate |
+    sed 's/^[^=]*=//')" +%s)
+assert_match "metrics: nextUpdate series" \
+    "^certvigil_crl_next_update_timestamp_seconds\\{sha1=\"$soon\",issuer=\"CN=Beacon mTLS CA,O=Acme\",path=\"$W/soon\.crl\.pem\"\\} $na\$" \
+    "$(cv metrics | grep "$soon")"
+if command -v promtool >/dev/null; then
+	cv metrics | promtool check metrics || fail "promtool check metrics"
+fi
+
 # A removed CRL file leaves the list.
 rm "$W/stale.crl.pem"
 wait_event "\"kind\":\"removed\".*stale\.crl\.pem" 10
