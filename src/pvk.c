@@ -181,7 +181,9 @@ pvk_decode(const unsigned char *p, size_t len, const char *password,
 	keylen = pvk_u32(p + 20);
 	if (enc > 1 || saltlen > PVK_MAX_SALT || (!enc && saltlen != 0))
 		return cv_err_set(err, "PVK: malformed header");
-	if (keylen < 20 || keylen > len - PVK_HEADER_LEN - saltlen)
+	/* saltlen first: len - 24 - saltlen must not wrap. */
+	if (saltlen > len - PVK_HEADER_LEN || keylen < 20 ||
+	    keylen > len - PVK_HEADER_LEN - saltlen)
 		return cv_err_set(err, "PVK: truncated (header says %u key "
 		    "bytes, file has %zu)", keylen, len);
 	blob = p + PVK_HEADER_LEN + saltlen;
