@@ -87,6 +87,8 @@ struct alert_cert {
 	const char	*sha1, *subject, *paths, *watch;
 	int64_t		 nb, na;
 	int		 invalid, superseded, drift;
+	int		 crl;	/* a CRL: na is its nextUpdate, subject its
+				 * issuer, paths its file (issue 13) */
 };
 
 /*
@@ -124,7 +126,18 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 	a->sent_total++;
 	timeutil_rfc3339((time_t)c->na, na, sizeof(na));
 	event = strchr("0123456789", kind[0]) != NULL ? "expiring" : kind;
-	if (strcmp(event, "expiring") == 0)
+	if (c->crl) {
+		/* A stale CRL fails mTLS like an expired certificate. */
+		event = strcmp(kind, "expired") == 0 ? "crl_stale" :
+		    "crl_expiring";
+		if (strcmp(event, "crl_stale") == 0)
+			snprintf(msg, sizeof(msg), "the CRL of %s is STALE: "
+			    "its nextUpdate %s has passed", c->subject, na);
+		else
+			snprintf(msg, sizeof(msg), "the CRL of %s needs its "
+			    "next update in %lld days (%s), within the %s "
+			    "threshold", c->subject, (long long)days, na, kind);
+	} else if (strcmp(event, "expiring") == 0)
 		snprintf(msg, sizeof(msg), "%s expires in %lld days (%s), "
 		    "within the %s threshold", c->subject, (long long)days, na,
 		    kind);
@@ -332,12 +345,63 @@ alert_evaluate_due(struct alert *a, time_t now)
 	return n;
 }
 
+/*
+ * The CRLs due (issue 13 item 7): nextUpdate goes through the certificate
+ * path, thresholds and alerts_sent (keyed by the CRL's SHA-1) included.
+ */
+static int
+alert_evaluate_crls(struct alert *a, time_t now)
+{
+	static const char due[] = "SELECT path, idx, sha1, issuer,"
+	    " next_update, watch FROM crls"
+	    " WHERE next_alert IS NOT NULL AND next_alert <= ?1";
+	static const char upd[] = "UPDATE crls SET next_alert = ?3"
+	    " WHERE path = ?1 AND idx = ?2";
+	sqlite3_stmt	*st, *up;
+	struct alert_cert c;
+	int64_t		 next;
+	int		 n = 0;
+
+	if (sqlite3_prepare_v2(alert_db(a), due, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(alert_db(a), upd, -1, &up, NULL) != SQLITE_OK) {
+		log_error("alerts: %s", sqlite3_errmsg(alert_db(a)));
+		return 0;
+	}
+	inventory_begin(a->inv);
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.crl = 1;
+		c.paths = (const char *)sqlite3_column_text(st, 0);
+		c.sha1 = (const char *)sqlite3_column_text(st, 2);
+		c.subject = (const char *)sqlite3_column_text(st, 3);
+		c.na = sqlite3_column_int64(st, 4);
+		c.watch = (const char *)sqlite3_column_text(st, 5);
+		/* No nextUpdate: nothing ever falls due. */
+		next = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 :
+		    alert_eval_one(a, &c, now);
+		sqlite3_reset(up);
+		sqlite3_bind_value(up, 1, sqlite3_column_value(st, 0));
+		sqlite3_bind_int(up, 2, sqlite3_column_int(st, 1));
+		if (next > 0)
+			sqlite3_bind_int64(up, 3, next);
+		else
+			sqlite3_bind_null(up, 3);
+		sqlite3_step(up);
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	inventory_commit(a->inv);
+	return n;
+}
+
 /* One timer, at the next deadline of any certificate. */
 static void
 alert_arm(struct alert *a)
 {
-	static const char min[] = "SELECT min(next_alert) FROM certs"
-	    " WHERE next_alert IS NOT NULL";
+	static const char min[] = "SELECT min(m) FROM (SELECT min(next_alert)"
+	    " m FROM certs UNION ALL SELECT min(next_alert) FROM crls)";
 	sqlite3_stmt	*st;
 	int64_t		 next = 0, delay;
 
@@ -375,6 +439,7 @@ alert_evaluate(struct alert *a)
 	if (a->closing)
 		return;
 	n = alert_evaluate_due(a, timeutil_now());
+	n += alert_evaluate_crls(a, timeutil_now());
 	if (n > 0)
 		log_debug("alerts: %d certificates evaluated", n);
 	/*
@@ -706,8 +771,8 @@ alert_set_config(struct alert *a, struct config *cf)
 	conf_unref(a->cf);
 	a->cf = conf_ref(cf);
 	/* Thresholds may have changed: look at everything again. */
-	sqlite3_exec(alert_db(a), "UPDATE certs SET next_alert = 0", NULL,
-	    NULL, NULL);
+	sqlite3_exec(alert_db(a), "UPDATE certs SET next_alert = 0;"
+	    "UPDATE crls SET next_alert = 0", NULL, NULL, NULL);
 	alert_kick(a);
 }
 

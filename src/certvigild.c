@@ -237,6 +237,9 @@ daemon_list(void *arg, struct control_client *cl,
 	char			*text;
 
 	(void)peer;
+	if (daemon_arg_bool(args, "crls"))
+		return proto_reply_ok(inventory_crls(d->inv, timeutil_now(),
+		    d->cf->expiring));
 	memset(&f, 0, sizeof(f));
 	f.expiring = -1;
 	v = json_object_get(args, "expiring");

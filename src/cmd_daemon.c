@@ -418,8 +418,25 @@ static const struct cmdopt list_opts[] = {
 	{ "role",	'r', "ROLE", "server, client or ca" },
 	{ "path",	'p', "GLOB", "sources whose path matches GLOB" },
 	{ "all",	'a', NULL, "include superseded certificates" },
+	{ "crls",	'C', NULL, "the CRLs instead, soonest nextUpdate first" },
 	CMDOPT_END
 };
+
+static void
+print_crl_row(json_t *o)
+{
+	json_t	*days = json_object_get(o, "days_left");
+	char	 d[24] = "-";
+
+	cmd_json_safe(o);
+	if (json_is_integer(days))
+		snprintf(d, sizeof(d), "%lld",
+		    (long long)json_integer_value(days));
+	printf("%-10.10s %-10.10s %6s  %-8s %7lld  %s  %s\n", JS(o, "sha1"),
+	    JS(o, "next_update") ? JS(o, "next_update") : "-", d,
+	    JS(o, "state"), (long long)JI(o, "revoked"), JS(o, "path"),
+	    JS(o, "issuer"));
+}
 
 static int
 cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
@@ -427,7 +444,7 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t			*args = json_object(), *r, *o;
 	int64_t			 secs;
 	size_t			 i;
-	int			 ch, json = 0, rc;
+	int			 ch, json = 0, rc, crls = 0;
 
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
@@ -469,6 +486,10 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'a':
 			json_object_set_new(args, "all", json_true());
 			break;
+		case 'C':
+			json_object_set_new(args, "crls", json_true());
+			crls = 1;
+			break;
 		default:	/* CMDOPT_STOP */
 			json_decref(args);
 			return ctx->opt.exit;
@@ -483,6 +504,11 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json) {
 		json_dumpf(r, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
+	} else if (crls) {
+		printf("%-10s %-10s %6s  %-8s %7s  %s  %s\n", "SHA1",
+		    "NEXT UPD", "DAYS", "STATE", "REVOKED", "PATH", "ISSUER");
+		json_array_foreach(r, i, o)
+			print_crl_row(o);
 	} else {
 		printf("%-10s %-32s %-10s %6s  %-13s %s\n", "SHA1", "SUBJECT CN",
 		    "NOT AFTER", "DAYS", "STATE", "PATH");
@@ -495,7 +521,8 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_list_entry = {
 	"list", PROTO_CMD_LIST, "[--json] [--expiring DURATION] [--expired] "
-	"[--invalid] [--drift] [--role server|client|ca] [--path GLOB] [--all]",
+	"[--invalid] [--drift] [--role server|client|ca] [--path GLOB] [--all]\n"
+	"       certvigil list --crls [--json]",
 	"the inventory, soonest expiry first", NULL, list_opts, cmd_list
 };
 

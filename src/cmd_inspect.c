@@ -66,6 +66,119 @@ inspect_print_text(const struct x509_file *f, const struct x509_cert *c,
 	    c->key_matches == 1 ? "yes, matches" : "yes, DOES NOT MATCH");
 }
 
+static void
+inspect_print_crl(const struct x509_file *f, const struct crl_info *c,
+    time_t now)
+{
+	char	 tb[TIMEUTIL_RFC3339_LEN], dur[64];
+	int64_t	 left = (int64_t)c->next_update - (int64_t)now;
+
+	printf("%s [%s CRL #%u]\n", cmd_safe(f->path),
+	    x509_format_name(f->format), c->index);
+	printf("  %-13s%s\n", "Issuer:", cmd_safe(c->issuer));
+	printf("  %-13s%s\n", "This update:",
+	    timeutil_rfc3339(c->this_update, tb, sizeof(tb)));
+	if (c->next_update == (time_t)-1)
+		printf("  %-13s(none)\n", "Next update:");
+	else if (left < 0)
+		printf("  %-13s%s (STALE %s ago)\n", "Next update:",
+		    timeutil_rfc3339(c->next_update, tb, sizeof(tb)),
+		    timeutil_fmt_duration(-left, dur, sizeof(dur)));
+	else
+		printf("  %-13s%s (%s left)\n", "Next update:",
+		    timeutil_rfc3339(c->next_update, tb, sizeof(tb)),
+		    timeutil_fmt_duration(left, dur, sizeof(dur)));
+	printf("  %-13s%lu\n", "Revoked:", c->revoked);
+	printf("  %-13s%s\n", "CRL number:", c->number[0] ? c->number :
+	    "(none)");
+	printf("  %-13s%s\n", "Signature:", c->sig_alg);
+	printf("  %-13s%s\n", "SHA-1:", c->sha1);
+}
+
+/*
+ * A key of a file without certificates (a .key, a .pvk): its type and
+ * which of the certificates given on the same command line it matches.
+ */
+static json_t *
+inspect_key(struct x509_file **v, size_t nv, const struct x509_file *f,
+    size_t k, int json)
+{
+	const struct x509_key	*key = &f->keys[k];
+	json_t			*j = NULL, *m = json_array();
+	size_t			 i, c, ncerts = 0;
+
+	for (i = 0; i < nv; i++) {
+		for (c = 0; v[i] != NULL && c < v[i]->ncerts; c++) {
+			ncerts++;
+			if (memcmp(v[i]->certs[c].key_id, key->id, 32) == 0)
+				json_array_append_new(m, json_pack("{s:s, "
+				    "s:I, s:s}", "path", v[i]->path, "index",
+				    (json_int_t)c, "sha1",
+				    v[i]->certs[c].sha1));
+		}
+	}
+	if (json) {
+		j = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:o}", "kind",
+		    "private_key", "path", f->path, "index", (json_int_t)k,
+		    "format", x509_format_name(f->format), "key_type",
+		    key->type, "key_bits", (json_int_t)key->bits, "matches",
+		    ncerts ? json_incref(m) : json_null());
+		json_decref(m);
+		return j;
+	}
+	printf("%s [%s private key #%zu]\n", cmd_safe(f->path),
+	    x509_format_name(f->format), k);
+	printf("  %-13s%s %u\n", "Key:", key->type, key->bits);
+	printf("  %-13s", "Matches:");
+	if (ncerts == 0)
+		printf("(no certificate given)\n");
+	else if (json_array_size(m) == 0)
+		printf("NONE of the certificates given\n");
+	for (i = 0; i < json_array_size(m); i++)
+		printf("%s%s #%lld\n", i ? "               " : "",
+		    cmd_safe(json_string_value(json_object_get(
+		    json_array_get(m, i), "path"))),
+		    (long long)json_integer_value(json_object_get(
+		    json_array_get(m, i), "index")));
+	json_decref(m);
+	return NULL;
+}
+
+/* Everything one file holds, as text or appended to arr. */
+static void
+inspect_file(struct x509_file **v, size_t nv, const struct x509_file *f,
+    json_t *arr, int *first, time_t now)
+{
+	size_t	i;
+
+	for (i = 0; i < f->ncerts + f->ncrls; i++) {
+		if (arr != NULL) {
+			json_array_append_new(arr, i < f->ncerts ?
+			    x509_cert_json(&f->certs[i], f->path, f->format) :
+			    crl_json(&f->crls[i - f->ncerts], f->path,
+			    x509_format_name(f->format)));
+			continue;
+		}
+		if (!*first)
+			printf("\n");
+		*first = 0;
+		if (i < f->ncerts)
+			inspect_print_text(f, &f->certs[i], now);
+		else
+			inspect_print_crl(f, &f->crls[i - f->ncerts], now);
+	}
+	for (i = 0; f->ncerts == 0 && i < f->nkeys; i++) {
+		if (arr != NULL) {
+			json_array_append_new(arr, inspect_key(v, nv, f, i, 1));
+			continue;
+		}
+		if (!*first)
+			printf("\n");
+		*first = 0;
+		inspect_key(v, nv, f, i, 0);
+	}
+}
+
 static const struct cmdopt inspect_opts[] = {
 	{ "json",		'j', NULL, "print the certificates as JSON" },
 	{ "password-file",	'p', "FILE|-", "the PKCS#12 or key password "
@@ -77,13 +190,13 @@ static int
 cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct x509_load_opts	 opts;
-	struct x509_file	*f;
+	struct x509_file	**files;
 	struct cv_err		 err;
 	const char		*pwfile = NULL;
 	char			*password = NULL;
 	json_t			*arr = NULL;
 	time_t			 now = timeutil_now();
-	size_t			 i;
+	size_t			 i, n;
 	int			 ch, json = 0, rc = CMD_EXIT_OK, first = 1;
 
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
@@ -112,31 +225,26 @@ cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json)
 		arr = json_array();
-	for (; argc > 0; argc--, argv++) {
-		if (x509_load_file(argv[0], &opts, &f, &err) == -1) {
-			cmd_err("%s: %s", argv[0], err.msg);
+	/* All files first: a key is matched against every certificate. */
+	files = xcalloc((size_t)argc, sizeof(*files));
+	for (n = 0; n < (size_t)argc; n++) {
+		if (x509_load_file(argv[n], &opts, &files[n], &err) == -1) {
+			cmd_err("%s: %s", argv[n], err.msg);
 			rc = CMD_EXIT_FAIL;
-		} else if (f->ncerts == 0) {
+		} else if (files[n]->ncerts == 0 && files[n]->ncrls == 0 &&
+		    files[n]->format != X509_FMT_PVK) {
 			cmd_err("%s: no certificate found (the file holds "
-			    "%zu private key%s only)", argv[0], f->nkeys,
-			    f->nkeys == 1 ? "" : "s");
+			    "%zu private key%s only)", argv[n],
+			    files[n]->nkeys, files[n]->nkeys == 1 ? "" : "s");
 			rc = CMD_EXIT_FAIL;
 		}
-		if (f == NULL)
-			continue;
-		for (i = 0; i < f->ncerts; i++) {
-			if (json) {
-				json_array_append_new(arr, x509_cert_json(
-				    &f->certs[i], f->path, f->format));
-				continue;
-			}
-			if (!first)
-				printf("\n");
-			first = 0;
-			inspect_print_text(f, &f->certs[i], now);
-		}
-		x509_file_free(f);
 	}
+	for (i = 0; i < n; i++)
+		if (files[i] != NULL)
+			inspect_file(files, n, files[i], arr, &first, now);
+	for (i = 0; i < n; i++)
+		x509_file_free(files[i]);
+	free(files);
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("\n");
@@ -148,7 +256,8 @@ cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_inspect_entry = {
 	"inspect", NULL, "[--json] [--password-file FILE|-] FILE...",
-	"show every certificate and key in files (PEM, DER, PKCS#12)",
+	"show every certificate, CRL and key in files (PEM, DER, PKCS#12, "
+	"PVK)",
 	"Offline: the files are read here, without the daemon.",
 	inspect_opts, cmd_inspect
 };

@@ -82,6 +82,18 @@ static const char *inventory_migrations[] = {
 	/* 2 -> 3: what unbinding found live, which a rollback puts back
 	 * (differs from old_sha1 when the binding had drifted; issue 11) */
 	"ALTER TABLE renewals ADD COLUMN restored_sha1 TEXT;",
+	/*
+	 * 3 -> 4: CRLs read from watched files (issue 13 item 7).  Rows are
+	 * inventory.c's (replaced whenever their file is read, deleted when
+	 * it goes); next_alert is alert.c's, as certs.next_alert is.
+	 */
+	"CREATE TABLE crls("
+	"  path TEXT NOT NULL, idx INTEGER NOT NULL, sha1 TEXT NOT NULL,"
+	"  issuer TEXT NOT NULL, this_update INTEGER NOT NULL,"
+	"  next_update INTEGER, revoked INTEGER NOT NULL, number TEXT,"
+	"  watch TEXT, next_alert INTEGER DEFAULT 0,"
+	"  PRIMARY KEY(path, idx));"
+	"CREATE INDEX crls_next_alert ON crls(next_alert);",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -104,6 +116,8 @@ enum inv_stmt {
 	S_MARK_SUBJECT,
 	S_FILE_DRIFT,
 	S_FILE_LEAF,
+	S_CRL_DEL,
+	S_CRL_INSERT,
 	S__COUNT
 };
 
@@ -143,6 +157,10 @@ static const char *inventory_sql[S__COUNT] = {
 	    " WHERE f.path = ?1 AND f.gone = 0 AND f.error IS NULL"
 	    " AND f.inode = ?2 AND f.size = ?3 AND f.mtime_ns = ?4"
 	    " ORDER BY c.is_ca, s.has_key DESC, s.idx LIMIT 1",
+	[S_CRL_DEL] = "DELETE FROM crls WHERE path = ?1",
+	[S_CRL_INSERT] = "INSERT INTO crls(path, idx, sha1, issuer,"
+	    " this_update, next_update, revoked, number, watch)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[S_STAT_CACHE] = "SELECT path, inode, size, mtime_ns,"
 	    " error IS NOT NULL FROM files WHERE gone = 0 ORDER BY path",
 };
@@ -764,6 +782,66 @@ inventory_file_event(struct inventory *inv, const char *path,
 	    "file changed, same certificate%s", f->ncerts == 1 ? "" : "s");
 }
 
+/*
+ * The CRLs of a readable file replace the ones it had (none, when it
+ * holds certificates only).  New rows have next_alert 0: alert.c looks.
+ */
+static int
+inventory_file_crls(struct inventory *inv, const char *path,
+    const char *watch, const struct x509_file *f)
+{
+	const struct crl_info	*c;
+	sqlite3_stmt		*q;
+	size_t			 i;
+	int			 rc = 0;
+
+	q = inventory_stmt(inv, S_CRL_DEL);
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	for (i = 0; i < f->ncrls && rc == 0; i++) {
+		c = &f->crls[i];
+		q = inventory_stmt(inv, S_CRL_INSERT);
+		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, (int)i);
+		sqlite3_bind_text(q, 3, c->sha1, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, c->issuer, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 5, (int64_t)c->this_update);
+		if (c->next_update == (time_t)-1)
+			sqlite3_bind_null(q, 6);
+		else
+			sqlite3_bind_int64(q, 6, (int64_t)c->next_update);
+		sqlite3_bind_int64(q, 7, (int64_t)c->revoked);
+		inventory_bind_text(q, 8, c->number[0] ? c->number : NULL);
+		inventory_bind_text(q, 9, watch);
+		rc = inventory_done(inv, q);
+	}
+	return rc;
+}
+
+/* A file of CRLs only: a files row (so rescans skip it) and its CRLs. */
+static int
+inventory_crl_file(struct inventory *inv, int64_t id, const char *path,
+    const char *watch, const struct inv_stat *st, const struct x509_file *f,
+    int gone, time_t now)
+{
+	char	*old = NULL;
+	int	 rc = -1;
+
+	if (inventory_file_put(inv, &id, path, watch, st, f, now, &old) == -1 ||
+	    inventory_file_crls(inv, path, watch, f) == -1)
+		goto out;
+	inv->generation++;
+	inventory_mark(inv, old);	/* certificates it held before */
+	rc = inventory_add_event(inv, now, old == NULL || gone ? "discovered" :
+	    "changed", path, NULL, "%zu CRL%s (%s): %s", f->ncrls,
+	    f->ncrls == 1 ? "" : "s", x509_format_name(f->format),
+	    f->crls[0].issuer);
+out:
+	free(old);
+	return rc;
+}
+
 int
 inventory_apply_file(struct inventory *inv, const char *path,
     const char *watch, enum cert_role role, const struct inv_stat *st,
@@ -778,6 +856,9 @@ inventory_apply_file(struct inventory *inv, const char *path,
 
 	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
 		return -1;
+	if (error == NULL && f != NULL && f->ncerts == 0 && f->ncrls > 0)
+		return inventory_crl_file(inv, id, path, watch, st, f, gone,
+		    now);
 	if (error != NULL || f == NULL || f->ncerts == 0) {
 		/* Key-only files are not certificates: nothing to record. */
 		if (error == NULL && f != NULL && id == 0)
@@ -786,7 +867,8 @@ inventory_apply_file(struct inventory *inv, const char *path,
 		    error ? error : "no certificate found", had_error, now);
 	}
 	if (inventory_file_put(inv, &id, path, watch, st, f, now, &old) == -1 ||
-	    inventory_file_certs(inv, id, f, role, now) == -1)
+	    inventory_file_certs(inv, id, f, role, now) == -1 ||
+	    inventory_file_crls(inv, path, watch, f) == -1)
 		goto out;
 	inv->generation++;
 	new = inventory_x509_sha1s(f);
@@ -822,7 +904,8 @@ inventory_mark_gone(struct inventory *inv, const char *path, time_t now)
 	q = inventory_stmt(inv, S_FILE_GONE);
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, (int64_t)now);
-	if (inventory_done(inv, q) == -1)
+	if (inventory_done(inv, q) == -1 ||
+	    inventory_file_crls(inv, path, NULL, &(struct x509_file){ 0 }) == -1)
 		return -1;
 	inv->generation++;
 	old = inventory_file_sha1s(inv, id);
@@ -1207,6 +1290,62 @@ inventory_list(struct inventory *inv, const struct inv_filter *filter,
 	out = inventory_walk(inv, st, &w, len);
 	sqlite3_finalize(st);
 	return out;
+}
+
+/*
+ * The CRLs of live files, soonest nextUpdate first (none last), as a JSON
+ * array: list --crls.  state: ok, expiring (within expiring seconds of
+ * nextUpdate) or stale (nextUpdate passed).
+ */
+json_t *
+inventory_crls(struct inventory *inv, time_t now, int64_t expiring)
+{
+	static const char sql[] = "SELECT path, idx, sha1, issuer,"
+	    " this_update, next_update, revoked, number, watch FROM crls"
+	    " ORDER BY next_update IS NULL, next_update, path, idx";
+	char		 tu[TIMEUTIL_RFC3339_LEN], nu[TIMEUTIL_RFC3339_LEN];
+	sqlite3_stmt	*st;
+	json_t		*arr = json_array(), *o;
+	int64_t		 na;
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
+		return arr;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		timeutil_rfc3339((time_t)sqlite3_column_int64(st, 4), tu,
+		    sizeof(tu));
+		o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "path",
+		    sqlite3_column_text(st, 0), "index",
+		    sqlite3_column_int(st, 1), "sha1",
+		    sqlite3_column_text(st, 2), "issuer",
+		    sqlite3_column_text(st, 3), "this_update", tu);
+		if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
+			json_object_set_new(o, "next_update", json_null());
+			json_object_set_new(o, "days_left", json_null());
+			json_object_set_new(o, "state", json_string("ok"));
+		} else {
+			na = sqlite3_column_int64(st, 5);
+			timeutil_rfc3339((time_t)na, nu, sizeof(nu));
+			json_object_set_new(o, "next_update", json_string(nu));
+			json_object_set_new(o, "days_left", json_integer(
+			    timeutil_days_left((time_t)na, now)));
+			json_object_set_new(o, "state", json_string(
+			    na <= (int64_t)now ? "stale" :
+			    na - (int64_t)now <= expiring ? "expiring" : "ok"));
+		}
+		json_object_set_new(o, "revoked", json_integer(
+		    sqlite3_column_int64(st, 6)));
+		json_object_set_new(o, "crl_number", sqlite3_column_type(st, 7)
+		    == SQLITE_NULL ? json_null() : json_string((const char *)
+		    sqlite3_column_text(st, 7)));
+		json_object_set_new(o, "watch", sqlite3_column_type(st, 8) ==
+		    SQLITE_NULL ? json_null() : json_string((const char *)
+		    sqlite3_column_text(st, 8)));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return arr;
 }
 
 static int

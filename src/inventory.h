@@ -76,6 +76,8 @@ int	 inventory_counts(struct inventory *, time_t now, int64_t expiring,
 /* The list as JSON text (an array); the caller frees it. */
 char	*inventory_list(struct inventory *, const struct inv_filter *,
 	    time_t now, int64_t expiring, size_t *len);
+/* The CRLs of live files as a JSON array (list --crls; issue 13). */
+json_t	*inventory_crls(struct inventory *, time_t now, int64_t expiring);
 /* key: a SHA-1 prefix (4+ hex digits) or a path.  NULL + err if none. */
 json_t	*inventory_show(struct inventory *, const char *key, time_t now,
 	    int64_t expiring, const char **code, struct cv_err *);

@@ -204,6 +204,31 @@ metrics_drift(struct buf *b, sqlite3 *db, const struct config *cf)
 	}
 }
 
+/* CRLs: nextUpdate, as certificates have notAfter (issue 13 item 7). */
+static void
+metrics_crls(struct buf *b, sqlite3 *db)
+{
+	sqlite3_stmt	*st;
+
+	metrics_head(b, "certvigil_crl_next_update_timestamp_seconds", "gauge",
+	    "nextUpdate of each CRL in a watched file (Unix time).");
+	if (sqlite3_prepare_v2(db, "SELECT sha1, issuer, path, next_update"
+	    " FROM crls WHERE next_update IS NOT NULL ORDER BY path, idx", -1,
+	    &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		buf_add(b, "certvigil_crl_next_update_timestamp_seconds{", 44);
+		metrics_label(b, "sha1", (const char *)sqlite3_column_text(st,
+		    0), 0);
+		metrics_label(b, "issuer", (const char *)sqlite3_column_text(st,
+		    1), 1);
+		metrics_label(b, "path", (const char *)sqlite3_column_text(st,
+		    2), 1);
+		buf_fmt(b, "} %lld\n", (long long)sqlite3_column_int64(st, 3));
+	}
+	sqlite3_finalize(st);
+}
+
 char *
 metrics_render(struct inventory *inv, const struct config *cf,
     const struct scan_progress *p, struct alert *a, size_t *len)
@@ -219,6 +244,7 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	metrics_scan(&b, p);
 	metrics_alerts(&b, a);
 	metrics_drift(&b, inventory_db(inv), cf);
+	metrics_crls(&b, inventory_db(inv));
 	*len = b.len;
 	return b.p;
 }

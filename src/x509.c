@@ -11,6 +11,7 @@
 #include <gnutls/pkcs7.h>
 
 #include "fsutil.h"
+#include "pvk.h"
 #include "timeutil.h"
 #include "x509.h"
 #include "xmalloc.h"
@@ -23,6 +24,7 @@ enum x509_block {
 	BLK_KEY,
 	BLK_ENC_KEY,
 	BLK_PKCS7,
+	BLK_CRL,
 };
 
 static const struct {
@@ -39,6 +41,7 @@ static const struct {
 	{ "ENCRYPTED PRIVATE KEY",	BLK_ENC_KEY },
 	{ "PKCS7",			BLK_PKCS7 },
 	{ "CMS",			BLK_PKCS7 },
+	{ "X509 CRL",			BLK_CRL },
 };
 
 static const struct {
@@ -63,6 +66,7 @@ x509_format_name(enum x509_format f)
 	case X509_FMT_PEM:	return "pem";
 	case X509_FMT_DER:	return "der";
 	case X509_FMT_PKCS12:	return "pkcs12";
+	case X509_FMT_PVK:	return "pvk";
 	}
 	return "unknown";
 }
@@ -330,6 +334,7 @@ x509_file_free(struct x509_file *f)
 	for (i = 0; i < f->nkeys; i++)
 		gnutls_x509_privkey_deinit(f->keys[i].key);
 	free(f->keys);
+	crl_free_all(f);
 	free(f->path);
 	free(f);
 }
@@ -700,6 +705,9 @@ x509_load_der(struct x509_file *f, const unsigned char *p, size_t len,
 		return x509_load_pkcs12(f, &d, o, err);
 	}
 	f->format = X509_FMT_DER;
+	/* CertificateList (issue 13): a Time where a certificate has more. */
+	if (crl_der_is_crl(d.data, d.size))
+		return crl_add(f, &d, GNUTLS_X509_FMT_DER, err);
 	/* Certificate: SEQUENCE { SEQUENCE tbsCertificate, ... } */
 	if (hdr < len && p[hdr] == 0x30)
 		return x509_add_der_crt(f, &d, GNUTLS_X509_FMT_DER, err);
@@ -711,6 +719,19 @@ x509_load_der(struct x509_file *f, const unsigned char *p, size_t len,
 	    err) == -1)
 		return cv_err_set(err, "DER data is neither a certificate, "
 		    "PKCS#12, PKCS#7 nor a private key");
+	return 0;
+}
+
+/* A Microsoft PVK private key (makecert -sv, openssl rsa -outform PVK). */
+static int
+x509_load_pvk(struct x509_file *f, const unsigned char *p, size_t len,
+    const struct x509_load_opts *o, struct cv_err *err)
+{
+	gnutls_x509_privkey_t	key;
+
+	if (pvk_decode(p, len, o->password, &key, err) == -1)
+		return -1;
+	x509_add_key(f, key);
 	return 0;
 }
 
@@ -790,6 +811,9 @@ x509_pem_block(struct x509_file *f, enum x509_block kind,
 		break;
 	case BLK_PKCS7:
 		rc = x509_add_pkcs7(f, &pem, GNUTLS_X509_FMT_PEM, err);
+		break;
+	case BLK_CRL:
+		rc = crl_add(f, &pem, GNUTLS_X509_FMT_PEM, err);
 		break;
 	case BLK_SKIP:
 		rc = 0;
@@ -908,17 +932,21 @@ x509_load_mem(const char *name, const unsigned char *data, size_t len,
 	if (memmem(data, len, "-----BEGIN ", 11) != NULL) {
 		f->format = X509_FMT_PEM;
 		rc = x509_load_pem(f, data, len, o, &nblocks, err);
-		if (rc == 0 && f->ncerts == 0 && f->nkeys == 0)
+		if (rc == 0 && f->ncerts == 0 && f->nkeys == 0 &&
+		    f->ncrls == 0)
 			rc = cv_err_set(err, "no certificate found (PEM holds "
-			    "no certificate or private key)");
+			    "no certificate, CRL or private key)");
 	} else if (data[0] == 0x30) {
 		rc = x509_load_der(f, data, len, o, err);
+	} else if (pvk_is_pvk(data, len)) {
+		f->format = X509_FMT_PVK;
+		rc = x509_load_pvk(f, data, len, o, err);
 	} else {
 		rc = cv_err_set(err, "no certificate found (not PEM, DER or "
 		    "PKCS#12)");
 	}
 	x509_file_match_keys(f);
-	if (rc == -1 && f->ncerts == 0 && f->nkeys == 0) {
+	if (rc == -1 && f->ncerts == 0 && f->nkeys == 0 && f->ncrls == 0) {
 		x509_file_free(f);
 		return -1;
 	}

@@ -13,12 +13,14 @@
 #include <gnutls/x509.h>
 #include <jansson.h>
 
+#include "crl.h"
 #include "cverr.h"
 
 enum x509_format {
 	X509_FMT_PEM = 0,
 	X509_FMT_DER,
 	X509_FMT_PKCS12,
+	X509_FMT_PVK,		/* Microsoft PVK private key (pvk.c) */
 };
 
 /* PBKDF/PKCS#12 iteration counts above this are refused before any work. */
@@ -77,6 +79,8 @@ struct x509_file {
 	size_t			 ncerts;
 	struct x509_key		*keys;
 	size_t			 nkeys;
+	struct crl_info		*crls;		/* CRLs (crl.c) */
+	size_t			 ncrls;
 	unsigned long long	 kdf_iter;	/* iterations spent deriving
 						 * keys (the budget's count) */
 	unsigned		 kdf_parts;	/* bags or PEM blocks so far */
