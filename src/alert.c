@@ -434,14 +434,15 @@ static void	alert_kick_fire(uv_timer_t *);
 static void
 alert_evaluate(struct alert *a)
 {
-	int	n;
+	int	n, ncrl;
 
 	if (a->closing)
 		return;
 	n = alert_evaluate_due(a, timeutil_now());
-	n += alert_evaluate_crls(a, timeutil_now());
-	if (n > 0)
-		log_debug("alerts: %d certificates evaluated", n);
+	ncrl = alert_evaluate_crls(a, timeutil_now());
+	if (n + ncrl > 0)
+		log_debug("alerts: %d certificates, %d CRLs evaluated", n,
+		    ncrl);
 	/*
 	 * A full scan marks every certificate: a batch per loop turn keeps
 	 * status and the socket answering in between (10,000 at once held
