@@ -102,6 +102,15 @@ renew_enter(struct renew *rw, enum renew_state s, const char *error,
 {
 	const int	 done = s == RS_DONE;
 
+	/* A stop or start command's output belongs to the state that ran
+	 * it; losing it costs a line in renewals, never the transition. */
+	if ((rw->state == RS_STOPPING || rw->state == RS_STARTING) &&
+	    rw->op_detail[0] != '\0' && !rw->unjournaled &&
+	    journal_set_output(rw->r->j, rw->id, renew_state_name(rw->state),
+	    rw->op_detail) == -1)
+		log_warn("renewal %lld (%s): cannot journal the %s output",
+		    (long long)rw->id, rw->b->name,
+		    renew_state_name(rw->state));
 	if (journal_set_state(rw->r->j, rw->id, renew_state_name(s),
 	    rw->new_sha1, error, next_attempt, detail, done ? rw->new_sha1 :
 	    NULL, rw->b->name, timeutil_now()) == -1) {
@@ -922,9 +931,6 @@ renew_enter_detail(struct renew *rw, enum renew_state s)
 		    rw->reply.detail : "CSR in the outbox";
 	case RS_ISSUED:
 		return rw->new_sha1;
-	case RS_UNBINDING:
-	case RS_VERIFYING:
-		return rw->op_detail;	/* the stop / start output */
 	default:
 		return NULL;
 	}
