@@ -81,6 +81,40 @@ alert_db(struct alert *a)
 	return inventory_db(a->inv);
 }
 
+/*
+ * Supersession (issue 13 item 11) follows what is deployed, then the order
+ * of issuance.  A certificate a binding names (bindings.certhash, read
+ * here as a report: see HACKING) is live and never superseded.  The
+ * copies a renewal moved aside (FILE.certvigil-ID, ID a renewal of the
+ * journal: binding_aside_path) are never live: they supersede nothing,
+ * and a certificate found only in them is superseded (history, like the
+ * store; a file the renewal ends up serving is scanned under its own
+ * name).  Otherwise a certificate is superseded by one of the same
+ * subject and SANs in a live file that a binding names, or that was
+ * issued later (notBefore; the later notAfter on a tie) -- not merely one
+ * that expires later: a renewal by an issuer with days = 90 replaces a
+ * 397-day certificate.
+ */
+#define ALERT_ASIDE(f)							\
+	"EXISTS (SELECT 1 FROM renewals r WHERE substr(" f ".path,"	\
+	" -length('.certvigil-' || r.id)) = '.certvigil-' || r.id)"
+#define ALERT_SUPERSEDED						\
+	" (NOT EXISTS (SELECT 1 FROM bindings b WHERE b.certhash = c.sha1)"\
+	" AND ((EXISTS (SELECT 1 FROM sources s4 JOIN files f4"		\
+	"   ON f4.id = s4.file_id WHERE s4.sha1 = c.sha1 AND f4.gone = 0)"	\
+	"   AND NOT EXISTS (SELECT 1 FROM sources s3 JOIN files f3"	\
+	"   ON f3.id = s3.file_id WHERE s3.sha1 = c.sha1 AND f3.gone = 0"	\
+	"   AND NOT " ALERT_ASIDE("f3") "))"				\
+	" OR EXISTS (SELECT 1 FROM certs c2 JOIN sources s2"		\
+	"   ON s2.sha1 = c2.sha1 JOIN files f2 ON f2.id = s2.file_id"	\
+	"   WHERE c2.subject = c.subject AND c2.san = c.san"		\
+	"   AND c2.sha1 <> c.sha1 AND f2.gone = 0"			\
+	"   AND NOT " ALERT_ASIDE("f2")					\
+	"   AND (EXISTS (SELECT 1 FROM bindings b2"			\
+	"     WHERE b2.certhash = c2.sha1) OR c2.not_before > c.not_before"	\
+	"     OR (c2.not_before = c.not_before"				\
+	"     AND c2.not_after > c.not_after)))))"
+
 /* What the evaluation needs to know of one certificate. */
 struct alert_cert {
 	const char	*sha1, *subject, *paths, *watch;
@@ -265,10 +299,7 @@ alert_evaluate_due(struct alert *a, time_t now)
 	    " (SELECT max(f.error IS NOT NULL OR coalesce(s.key_matches, 1) = 0)"
 	    "   FROM sources s JOIN files f ON f.id = s.file_id"
 	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0),"
-	    " EXISTS (SELECT 1 FROM certs c2 JOIN sources s2 ON s2.sha1 = c2.sha1"
-	    "   JOIN files f2 ON f2.id = s2.file_id WHERE c2.subject = c.subject"
-	    "   AND c2.san = c.san AND c2.not_after > c.not_after"
-	    "   AND f2.gone = 0),"
+	    ALERT_SUPERSEDED ","
 	    " (SELECT f.watch FROM sources s JOIN files f ON f.id = s.file_id"
 	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 ORDER BY f.path LIMIT 1),"
 	    " (SELECT count(*) FROM sources s JOIN files f ON f.id = s.file_id"

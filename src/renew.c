@@ -678,6 +678,9 @@ renew_done(struct renew *rw)
 		renew_journal_failed(rw);
 		return;
 	}
+	/* Before the event, which has the alert engine look again. */
+	inventory_mark_namesakes(rw->r->inv, rw->new_sha1);
+	inventory_mark_namesakes(rw->r->inv, rw->old_sha1);
 	renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
 	    "done: now serving %s", (long long)rw->id, rw->new_sha1);
 	/* The store keeps the newest sets (the old one among them). */

@@ -7,6 +7,7 @@
 
 #include "binding.h"
 #include "issuer.h"
+#include "inventory.h"
 #include "journal.h"
 #include "proto.h"
 #include "renew.h"
@@ -559,6 +560,10 @@ renew_binding(struct renewer *r, const char *op, json_t *args, int root,
 		cv_err_set(err, "cannot write the binding");
 		goto out;
 	}
+	/* The alert engine's next look (at most an hour) follows the
+	 * binding's certificate: a deployed one is never superseded. */
+	if (certhash != NULL)
+		inventory_mark_namesakes(r->inv, certhash);
 	res = renew_binding_json(r, jb.name);
 	renew_schedule(r);
 out:
