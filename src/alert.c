@@ -118,6 +118,7 @@ alert_db(struct alert *a)
 /* What the evaluation needs to know of one certificate. */
 struct alert_cert {
 	const char	*sha1, *subject, *paths, *watch;
+	const char	*drift_path;	/* the pinned path that drifted */
 	int64_t		 nb, na;
 	int		 invalid, superseded, drift;
 };
@@ -166,12 +167,17 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 	else if (strcmp(event, "not_yet_valid") == 0)
 		snprintf(msg, sizeof(msg), "%s is not valid yet", c->subject);
 	else if (strcmp(event, "drift") == 0)
-		snprintf(msg, sizeof(msg), "%s is deployed where another "
-		    "thumbprint is pinned (expect_sha1)", c->subject);
+		snprintf(msg, sizeof(msg), "%s is deployed at %s, where another "
+		    "thumbprint is pinned (expect_sha1)", c->subject,
+		    c->drift_path ? c->drift_path : "a pinned path");
 	else
 		snprintf(msg, sizeof(msg), "%s is invalid: a file holding it "
 		    "no longer parses or its key does not match", c->subject);
-	first = xstrndup(c->paths, strcspn(c->paths, ":"));
+	/* A drift happened at the pinned path, not at the first one. */
+	if (strcmp(event, "drift") == 0 && c->drift_path != NULL)
+		first = xstrdup(c->drift_path);
+	else
+		first = xstrndup(c->paths, strcspn(c->paths, ":"));
 	/* A stable message id, so log-based monitoring can match it. */
 	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", event,
 	    c->sha1, first, msg);
@@ -303,7 +309,10 @@ alert_evaluate_due(struct alert *a, time_t now)
 	    " (SELECT f.watch FROM sources s JOIN files f ON f.id = s.file_id"
 	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 ORDER BY f.path LIMIT 1),"
 	    " (SELECT count(*) FROM sources s JOIN files f ON f.id = s.file_id"
-	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL)"
+	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL),"
+	    " (SELECT f.path FROM sources s JOIN files f ON f.id = s.file_id"
+	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL"
+	    "   ORDER BY f.path LIMIT 1)"
 	    " FROM certs c WHERE c.next_alert IS NOT NULL AND c.next_alert <= ?1";
 	static const char upd[] = "UPDATE certs SET next_alert = ?2,"
 	    " superseded = ?3 WHERE sha1 = ?1";
@@ -333,6 +342,7 @@ alert_evaluate_due(struct alert *a, time_t now)
 		c.superseded = sqlite3_column_int(st, 6);
 		c.watch = (const char *)sqlite3_column_text(st, 7);
 		c.drift = sqlite3_column_int(st, 8) > 0;
+		c.drift_path = (const char *)sqlite3_column_text(st, 9);
 		next = 0;
 		if (c.paths != NULL && !c.superseded)
 			next = alert_eval_one(a, &c, now);

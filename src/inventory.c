@@ -1097,6 +1097,13 @@ inventory_write_cert(struct buf *b, const struct inv_walk *w,
 			km = s->key_matches == 1;
 		}
 	}
+	/* list --drift names the pinned path that drifted (issue 13). */
+	for (i = 0; lead != NULL && w->filter != NULL && w->filter->drift &&
+	    i < c->nsrc; i++)
+		if (!c->src[i].gone && c->src[i].drift != NULL) {
+			lead = &c->src[i];
+			break;
+		}
 	state = lead != NULL ? inventory_state(w->now, c->nb, c->na,
 	    w->expiring, invalid, c->superseded) : "gone";
 	if (!inventory_keep(w, c, state, lead != NULL))
