@@ -390,6 +390,10 @@ renew_binding_certhash(struct renewer *r, const struct binding *b,
 		    certhash);
 		return -1;
 	}
+	/* The alert engine's next look (at most an hour) follows the
+	 * binding's certificate: a deployed one is never superseded.  A
+	 * write that fails after this costs one evaluation. */
+	inventory_mark_namesakes(r->inv, certhash);
 	return 0;
 }
 
@@ -560,10 +564,6 @@ renew_binding(struct renewer *r, const char *op, json_t *args, int root,
 		cv_err_set(err, "cannot write the binding");
 		goto out;
 	}
-	/* The alert engine's next look (at most an hour) follows the
-	 * binding's certificate: a deployed one is never superseded. */
-	if (certhash != NULL)
-		inventory_mark_namesakes(r->inv, certhash);
 	res = renew_binding_json(r, jb.name);
 	renew_schedule(r);
 out:
