@@ -82,9 +82,44 @@ alert_db(struct alert *a)
 	return inventory_db(a->inv);
 }
 
+/*
+ * Supersession (issue 13 item 11) follows what is deployed, then the order
+ * of issuance.  A certificate a binding names (bindings.certhash, read
+ * here as a report: see HACKING) is live and never superseded.  The
+ * copies a renewal moved aside (FILE.certvigil-ID, ID a renewal of the
+ * journal: binding_aside_path) are never live: they supersede nothing,
+ * and a certificate found only in them is superseded (history, like the
+ * store; a file the renewal ends up serving is scanned under its own
+ * name).  Otherwise a certificate is superseded by one of the same
+ * subject and SANs in a live file that a binding names, or that was
+ * issued later (notBefore; the later notAfter on a tie) -- not merely one
+ * that expires later: a renewal by an issuer with days = 90 replaces a
+ * 397-day certificate.
+ */
+#define ALERT_ASIDE(f)							\
+	"EXISTS (SELECT 1 FROM renewals r WHERE substr(" f ".path,"	\
+	" -length('.certvigil-' || r.id)) = '.certvigil-' || r.id)"
+#define ALERT_SUPERSEDED						\
+	" (NOT EXISTS (SELECT 1 FROM bindings b WHERE b.certhash = c.sha1)"\
+	" AND ((EXISTS (SELECT 1 FROM sources s4 JOIN files f4"		\
+	"   ON f4.id = s4.file_id WHERE s4.sha1 = c.sha1 AND f4.gone = 0)"	\
+	"   AND NOT EXISTS (SELECT 1 FROM sources s3 JOIN files f3"	\
+	"   ON f3.id = s3.file_id WHERE s3.sha1 = c.sha1 AND f3.gone = 0"	\
+	"   AND NOT " ALERT_ASIDE("f3") "))"				\
+	" OR EXISTS (SELECT 1 FROM certs c2 JOIN sources s2"		\
+	"   ON s2.sha1 = c2.sha1 JOIN files f2 ON f2.id = s2.file_id"	\
+	"   WHERE c2.subject = c.subject AND c2.san = c.san"		\
+	"   AND c2.sha1 <> c.sha1 AND f2.gone = 0"			\
+	"   AND NOT " ALERT_ASIDE("f2")					\
+	"   AND (EXISTS (SELECT 1 FROM bindings b2"			\
+	"     WHERE b2.certhash = c2.sha1) OR c2.not_before > c.not_before"	\
+	"     OR (c2.not_before = c.not_before"				\
+	"     AND c2.not_after > c.not_after)))))"
+
 /* What the evaluation needs to know of one certificate. */
 struct alert_cert {
 	const char	*sha1, *subject, *paths, *watch;
+	const char	*drift_path;	/* the pinned path that drifted */
 	int64_t		 nb, na;
 	int		 invalid, superseded, drift;
 	int		 crl;	/* a CRL: na is its nextUpdate, subject its
@@ -146,12 +181,17 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 	else if (strcmp(event, "not_yet_valid") == 0)
 		snprintf(msg, sizeof(msg), "%s is not valid yet", c->subject);
 	else if (strcmp(event, "drift") == 0)
-		snprintf(msg, sizeof(msg), "%s is deployed where another "
-		    "thumbprint is pinned (expect_sha1)", c->subject);
+		snprintf(msg, sizeof(msg), "%s is deployed at %s, where another "
+		    "thumbprint is pinned (expect_sha1)", c->subject,
+		    c->drift_path ? c->drift_path : "a pinned path");
 	else
 		snprintf(msg, sizeof(msg), "%s is invalid: a file holding it "
 		    "no longer parses or its key does not match", c->subject);
-	first = xstrndup(c->paths, strcspn(c->paths, ":"));
+	/* A drift happened at the pinned path, not at the first one. */
+	if (strcmp(event, "drift") == 0 && c->drift_path != NULL)
+		first = xstrdup(c->drift_path);
+	else
+		first = xstrndup(c->paths, strcspn(c->paths, ":"));
 	/* A stable message id, so log-based monitoring can match it. */
 	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", event,
 	    c->sha1, first, msg);
@@ -279,14 +319,14 @@ alert_evaluate_due(struct alert *a, time_t now)
 	    " (SELECT max(f.error IS NOT NULL OR coalesce(s.key_matches, 1) = 0)"
 	    "   FROM sources s JOIN files f ON f.id = s.file_id"
 	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0),"
-	    " EXISTS (SELECT 1 FROM certs c2 JOIN sources s2 ON s2.sha1 = c2.sha1"
-	    "   JOIN files f2 ON f2.id = s2.file_id WHERE c2.subject = c.subject"
-	    "   AND c2.san = c.san AND c2.not_after > c.not_after"
-	    "   AND f2.gone = 0),"
+	    ALERT_SUPERSEDED ","
 	    " (SELECT f.watch FROM sources s JOIN files f ON f.id = s.file_id"
 	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 ORDER BY f.path LIMIT 1),"
 	    " (SELECT count(*) FROM sources s JOIN files f ON f.id = s.file_id"
-	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL)"
+	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL),"
+	    " (SELECT f.path FROM sources s JOIN files f ON f.id = s.file_id"
+	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL"
+	    "   ORDER BY f.path LIMIT 1)"
 	    " FROM certs c WHERE c.next_alert IS NOT NULL AND c.next_alert <= ?1"
 	    " LIMIT ?2";
 	static const char upd[] = "UPDATE certs SET next_alert = ?2,"
@@ -318,6 +358,7 @@ alert_evaluate_due(struct alert *a, time_t now)
 		c.superseded = sqlite3_column_int(st, 6);
 		c.watch = (const char *)sqlite3_column_text(st, 7);
 		c.drift = sqlite3_column_int(st, 8) > 0;
+		c.drift_path = (const char *)sqlite3_column_text(st, 9);
 		next = 0;
 		if (c.paths != NULL && !c.superseded)
 			next = alert_eval_one(a, &c, now);

@@ -134,7 +134,8 @@ cmd_csr(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		printf("key: %s (new, mode 0600)\n", a.key_out);
 	}
-	if (pki_write(a.out, &pem, 0644, &err) == -1) {
+	if (fsutil_mkparents(a.out, 0755, &err) == -1 ||
+	    pki_write(a.out, &pem, 0644, &err) == -1) {
 		cmd_err("%s", err.msg);
 		goto out;
 	}

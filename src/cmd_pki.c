@@ -117,9 +117,14 @@ pki_cli_write_key(const char *path, gnutls_x509_privkey_t key,
 	struct cv_err	err;
 	int		rc = -1;
 
-	if (pki_key_pem(key, password, &d, &err) == -1 ||
-	    pki_write(path, &d, 0600, &err) == -1) {
+	if (pki_key_pem(key, password, &d, &err) == -1) {
 		cmd_err("%s: %s", path, err.msg);
+		goto out;
+	}
+	/* The writer's messages name the file already. */
+	if (fsutil_mkparents(path, 0700, &err) == -1 ||
+	    pki_write(path, &d, 0600, &err) == -1) {
+		cmd_err("%s", err.msg);
 		goto out;
 	}
 	rc = 0;
@@ -142,7 +147,9 @@ pki_cli_write_crts(const char *path, gnutls_x509_crt_t *crts, size_t n)
 		cmd_err("%s: %s", path, err.msg);
 		return -1;
 	}
-	rc = pki_write(path, &d, 0644, &err);
+	rc = fsutil_mkparents(path, 0755, &err);
+	if (rc == 0)
+		rc = pki_write(path, &d, 0644, &err);
 	gnutls_free(d.data);
 	if (rc == -1)
 		cmd_err("%s", err.msg);

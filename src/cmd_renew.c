@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,108 @@
 static const struct cmdopt renew_opts[] = {
 	{ "now",	'n', NULL, "renew now, even if not due or outside "
 	    "the window" },
+	{ "wait",	'w', NULL, "follow the renewal to its end: each step, "
+	    "exit 0 when done, 1 when failed or rolled back" },
 	{ "json",	'j', NULL, "print the daemon's reply as JSON" },
 	CMDOPT_END
 };
 
+/* How often renew --wait asks for the journal (one cheap request). */
+#define RENEW_WAIT_MS	200
+
+static json_t *
+renew_wait_find(json_t *list, json_int_t id)
+{
+	json_t	*o;
+	size_t	 i;
+
+	json_array_foreach(list, i, o)
+		if (json_integer_value(json_object_get(o, "id")) == id)
+			return o;
+	return NULL;
+}
+
+/*
+ * One look at the journal for renew --wait: prints the steps of renewal
+ * id not printed yet (*shown of them were) and says whether it ended.  A
+ * step is printed once the next one is journaled, because a stop or start
+ * command's output is recorded on its step when it ends.  Returns -1 to
+ * go on, or the exit status.
+ */
+static int
+renew_wait_look(struct cmd_ctx *ctx, const char *name, json_int_t id,
+    int json, size_t *shown)
+{
+	json_t		*r, *o, *s, *steps;
+	const char	*state;
+	size_t		 n, upto;
+	int		 rc, end;
+
+	rc = cmd_request(ctx, PROTO_CMD_RENEWALS, json_pack("{s:s}",
+	    "binding", name), &r);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	if ((o = renew_wait_find(r, id)) == NULL) {
+		cmd_err("%s: renewal %lld is not in the journal", name,
+		    (long long)id);
+		json_decref(r);
+		return CMD_EXIT_FAIL;
+	}
+	if (!json)
+		cmd_json_safe(o);
+	state = JS(o, "state");
+	end = !strcmp(state, "done") || !strcmp(state, "failed") ||
+	    !strcmp(state, "rolled_back");
+	rc = !end ? -1 : !strcmp(state, "done") ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+	if (json) {
+		if (end)
+			cmd_print_json(o);
+		json_decref(r);
+		return rc;
+	}
+	steps = json_object_get(o, "steps");
+	n = json_array_size(steps);
+	upto = end ? n : n > 0 ? n - 1 : 0;
+	for (; *shown < upto; (*shown)++) {
+		s = json_array_get(steps, *shown);
+		printf("    %s  %-21s %s\n", JS(s, "time"), JS(s, "state"),
+		    JS(s, "detail") ? JS(s, "detail") : "");
+	}
+	if (end)
+		printf("%s: renewal %lld %s%s%s\n", name, (long long)id, state,
+		    JS(o, "error") ? ": " : "", JS(o, "error") ?
+		    JS(o, "error") : "");
+	fflush(stdout);
+	json_decref(r);
+	return rc;
+}
+
+/* renew --wait: polls the journal until the renewal ends. */
+static int
+renew_wait(struct cmd_ctx *ctx, const char *name, json_int_t id, int json)
+{
+	size_t	shown = 0;
+	int	rc;
+
+	while ((rc = renew_wait_look(ctx, name, id, json, &shown)) == -1)
+		poll(NULL, 0, RENEW_WAIT_MS);
+	return rc;
+}
+
 static int
 cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	json_t	*r;
-	int	 ch, now = 0, json = 0, rc;
+	json_t		*r;
+	json_int_t	 id;
+	int		 ch, now = 0, wait = 0, json = 0, started, rc;
 
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
 		case 'n':
 			now = 1;
+			break;
+		case 'w':
+			wait = 1;
 			break;
 		case 'j':
 			json = 1;
@@ -47,22 +136,31 @@ cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 	    argv[optind], "now", now), &r);
 	if (rc != CMD_EXIT_OK)
 		return rc;
-	if (json)
+	id = json_integer_value(json_object_get(r, "id"));
+	started = json_is_true(json_object_get(r, "started"));
+	/* With --wait --json, the renewal's journal entry at its end. */
+	if (json && !(wait && started))
 		cmd_print_json(r);
-	else if (json_is_true(json_object_get(r, "started")))
+	else if (started && wait && !json)
+		printf("%s: renewal %lld started\n", argv[optind],
+		    (long long)id);
+	else if (started && !wait)
 		printf("%s: renewal %lld started (%s); follow it with "
-		    "certvigil renewals\n", argv[optind], (long long)
-		    json_integer_value(json_object_get(r, "id")),
+		    "certvigil renewals\n", argv[optind], (long long)id,
 		    JS(r, "state"));
-	else
+	else if (!started)
 		printf("%s: not due; next renewal %s (use --now to renew "
 		    "now)\n", argv[optind], JS(r, "next_renewal"));
+	if (wait && started) {
+		fflush(stdout);
+		rc = renew_wait(ctx, argv[optind], id, json);
+	}
 	json_decref(r);
-	return CMD_EXIT_OK;
+	return rc;
 }
 
 const struct cmd_entry cmd_renew_entry = {
-	"renew", PROTO_CMD_RENEW, "[--now] [--json] NAME",
+	"renew", PROTO_CMD_RENEW, "[--now] [--wait] [--json] NAME",
 	"renew a binding now or say when it will be (root)", NULL, renew_opts,
 	cmd_renew
 };

@@ -642,6 +642,37 @@ out:
 }
 
 int
+fsutil_mkparents(const char *path, mode_t mode, struct cv_err *err)
+{
+	struct stat	 st;
+	char		*dir, *base, *p, c;
+	int		 rc = 0;
+
+	dir = fsutil_split(path, &base);
+	free(base);
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		/* An existing directory may answer EACCES rather than
+		 * EEXIST where its parent is not writable. */
+		if (mkdir(dir, c == '\0' ? mode : 0755) == -1 &&
+		    errno != EEXIST && (stat(dir, &st) == -1 ||
+		    !S_ISDIR(st.st_mode))) {
+			rc = cv_err_set(err, "%s: create directory: %s", dir,
+			    strerror(errno));
+			break;
+		}
+		if (c == '\0')
+			break;
+		*p = c;
+	}
+	free(dir);
+	return rc;
+}
+
+int
 fsutil_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, uid_t uid, gid_t gid, struct cv_err *err)
 {

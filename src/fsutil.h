@@ -65,6 +65,14 @@ int	fsutil_read_fd(int fd, const struct stat *st, size_t max,
 int	fsutil_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, uid_t uid, gid_t gid, struct cv_err *);
 
+/*
+ * Creates the directories missing above path, as mkdir -p of its parent
+ * would: the parent itself with mode, those above it 0755 (each as the
+ * umask allows); existing ones are left as they are.  For the CLI's
+ * writers: a fresh machine has no /etc/certvigil (issue 13 item 12).
+ */
+int	fsutil_mkparents(const char *path, mode_t mode, struct cv_err *);
+
 /* The same for name in the directory dfd (path only names it in
  * messages): the temp file, the renameat and the fsync all in dfd. */
 int	fsutil_write_atomic_at(int dfd, const char *name, const char *path,

@@ -114,6 +114,7 @@ enum inv_stmt {
 	S_STAT_CACHE,
 	S_MARK_SHA1,
 	S_MARK_SUBJECT,
+	S_MARK_NAMESAKES,
 	S_FILE_DRIFT,
 	S_FILE_LEAF,
 	S_CRL_DEL,
@@ -150,6 +151,8 @@ static const char *inventory_sql[S__COUNT] = {
 	    " message) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[S_MARK_SHA1] = "UPDATE certs SET next_alert = 0 WHERE sha1 = ?1",
 	[S_MARK_SUBJECT] = "UPDATE certs SET next_alert = 0 WHERE subject = ?1",
+	[S_MARK_NAMESAKES] = "UPDATE certs SET next_alert = 0 WHERE subject ="
+	    " (SELECT subject FROM certs WHERE sha1 = ?1)",
 	[S_FILE_DRIFT] = "UPDATE files SET drift = ?2 WHERE id = ?1",
 	/* The leaf as pki_file_leaf() picks it, if the row is current. */
 	[S_FILE_LEAF] = "SELECT c.sha1, c.not_before, c.not_after FROM files f"
@@ -550,6 +553,18 @@ inventory_mark(struct inventory *inv, const char *sha1s)
 		inventory_done(inv, st);
 	}
 	free(copy);
+}
+
+void
+inventory_mark_namesakes(struct inventory *inv, const char *sha1)
+{
+	sqlite3_stmt	*st;
+
+	if (sha1 == NULL || *sha1 == '\0')
+		return;
+	st = inventory_stmt(inv, S_MARK_NAMESAKES);
+	sqlite3_bind_text(st, 1, sha1, -1, SQLITE_STATIC);
+	inventory_done(inv, st);
 }
 
 /* Looks a file up; *id 0 when unknown. */
@@ -1165,6 +1180,13 @@ inventory_write_cert(struct buf *b, const struct inv_walk *w,
 			km = s->key_matches == 1;
 		}
 	}
+	/* list --drift names the pinned path that drifted (issue 13). */
+	for (i = 0; lead != NULL && w->filter != NULL && w->filter->drift &&
+	    i < c->nsrc; i++)
+		if (!c->src[i].gone && c->src[i].drift != NULL) {
+			lead = &c->src[i];
+			break;
+		}
 	state = lead != NULL ? inventory_state(w->now, c->nb, c->na,
 	    w->expiring, invalid, c->superseded) : "gone";
 	if (!inventory_keep(w, c, state, lead != NULL))

@@ -64,6 +64,12 @@ int	 inventory_apply_file(struct inventory *, const char *path,
 	    const char *watch, enum cert_role, const struct inv_stat *st,
 	    const struct x509_file *f, const char *error,
 	    const char *expect_sha1, time_t now);
+/*
+ * A binding's certhash changed (renewal done, binding add/update): the
+ * certificates of that one's subject are evaluated again (supersession
+ * follows what is deployed; alert.c).
+ */
+void	 inventory_mark_namesakes(struct inventory *, const char *sha1);
 /* The file is gone: marks it, emits a "removed" event. */
 int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
 

@@ -202,6 +202,23 @@ out:
 }
 
 int
+journal_set_output(struct journal *j, int64_t id, const char *state,
+    const char *output)
+{
+	sqlite3_stmt	*st;
+
+	st = journal_prep(j, "UPDATE renewal_steps SET detail = ?3"
+	    " WHERE rowid = (SELECT max(rowid) FROM renewal_steps"
+	    " WHERE renewal = ?1 AND state = ?2)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	journal_text(st, 2, state);
+	journal_text(st, 3, output);
+	return journal_run(j, st);
+}
+
+int
 journal_set_restored(struct journal *j, int64_t id, const char *sha1,
     time_t now)
 {

@@ -56,6 +56,13 @@ int	 journal_set_state(struct journal *, int64_t id, const char *state,
 	    const char *new_sha1, const char *error, int64_t next_attempt,
 	    const char *detail, const char *done_certhash, const char *binding,
 	    time_t now);
+/*
+ * The output of the command a state ran (stopping, starting) goes on that
+ * state's newest step row, not on the next state's (issue 13 item 13).
+ * Not a transition: one statement, no durable commit of its own.
+ */
+int	 journal_set_output(struct journal *, int64_t id, const char *state,
+	    const char *output);
 /* Records what unbinding found in cert_file: the thumbprint a rollback
  * restores (and verifies). */
 int	 journal_set_restored(struct journal *, int64_t id, const char *sha1,

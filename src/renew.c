@@ -102,6 +102,15 @@ renew_enter(struct renew *rw, enum renew_state s, const char *error,
 {
 	const int	 done = s == RS_DONE;
 
+	/* A stop or start command's output belongs to the state that ran
+	 * it; losing it costs a line in renewals, never the transition. */
+	if ((rw->state == RS_STOPPING || rw->state == RS_STARTING) &&
+	    rw->op_detail[0] != '\0' && !rw->unjournaled &&
+	    journal_set_output(rw->r->j, rw->id, renew_state_name(rw->state),
+	    rw->op_detail) == -1)
+		log_warn("renewal %lld (%s): cannot journal the %s output",
+		    (long long)rw->id, rw->b->name,
+		    renew_state_name(rw->state));
 	if (journal_set_state(rw->r->j, rw->id, renew_state_name(s),
 	    rw->new_sha1, error, next_attempt, detail, done ? rw->new_sha1 :
 	    NULL, rw->b->name, timeutil_now()) == -1) {
@@ -669,6 +678,9 @@ renew_done(struct renew *rw)
 		renew_journal_failed(rw);
 		return;
 	}
+	/* Before the event, which has the alert engine look again. */
+	inventory_mark_namesakes(rw->r->inv, rw->new_sha1);
+	inventory_mark_namesakes(rw->r->inv, rw->old_sha1);
 	renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
 	    "done: now serving %s", (long long)rw->id, rw->new_sha1);
 	/* The store keeps the newest sets (the old one among them). */
@@ -922,9 +934,6 @@ renew_enter_detail(struct renew *rw, enum renew_state s)
 		    rw->reply.detail : "CSR in the outbox";
 	case RS_ISSUED:
 		return rw->new_sha1;
-	case RS_UNBINDING:
-	case RS_VERIFYING:
-		return rw->op_detail;	/* the stop / start output */
 	default:
 		return NULL;
 	}

@@ -7,6 +7,7 @@
 
 #include "binding.h"
 #include "issuer.h"
+#include "inventory.h"
 #include "journal.h"
 #include "proto.h"
 #include "renew.h"
@@ -389,6 +390,10 @@ renew_binding_certhash(struct renewer *r, const struct binding *b,
 		    certhash);
 		return -1;
 	}
+	/* The alert engine's next look (at most an hour) follows the
+	 * binding's certificate: a deployed one is never superseded.  A
+	 * write that fails after this costs one evaluation. */
+	inventory_mark_namesakes(r->inv, certhash);
 	return 0;
 }
 
