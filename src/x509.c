@@ -1005,6 +1005,32 @@ x509_load_pem(struct x509_file *f, const unsigned char *data, size_t len,
 	return failed ? -1 : 0;
 }
 
+/*
+ * A DSA certificate whose SubjectPublicKeyInfo omits the parameters takes
+ * them from its issuer (RFC 3279 2.3.2, PKITS "DSA parameter
+ * inheritance"): GnuTLS cannot read such a key, so it cannot be compared.
+ */
+int
+x509_key_inherits_params(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t	p, q, g, y;
+	char		oid[64];
+	size_t		n = sizeof(oid);
+	int		inherits;
+
+	if (gnutls_x509_crt_get_pk_oid(crt, oid, &n) < 0 ||
+	    strcmp(oid, "1.2.840.10040.4.1") != 0)
+		return 0;
+	if (gnutls_x509_crt_get_pk_dsa_raw(crt, &p, &q, &g, &y) < 0)
+		return 1;
+	inherits = p.size == 0;
+	gnutls_free(p.data);
+	gnutls_free(q.data);
+	gnutls_free(g.data);
+	gnutls_free(y.data);
+	return inherits;
+}
+
 void
 x509_file_match_keys(struct x509_file *f)
 {
@@ -1034,7 +1060,9 @@ x509_file_match_keys(struct x509_file *f)
 		if (f->certs[i].is_ca || f->certs[i].has_private_key)
 			continue;
 		f->certs[i].has_private_key = 1;
-		f->certs[i].key_matches = 0;
+		/* Unknown (null), never a false "does not match" alarm. */
+		if (!x509_key_inherits_params(f->certs[i].crt))
+			f->certs[i].key_matches = 0;
 	}
 }
 
