@@ -621,9 +621,9 @@ p12raw_ec_with_curve(const gnutls_datum_t *d, gnutls_datum_t *out)
 	    p12raw_next(&os, 0x30, &ec, NULL) == -1 ||
 	    p12raw_next(&ec, 0x02, &x, &ver) == -1 ||
 	    p12raw_next(&ec, 0x04, &pk, &priv) == -1 ||
-	    (ec.len > 0 && ec.p[0] == 0xa0) || curve.len >= 0x80)
-		return -1;
-	if (ec.len == 0 && p12raw_ec_public(&cv, &pk, pub, &publen) == -1)
+	    ec.len != 0 || curve.len >= 0x80)
+		return -1;	/* GnuTLS reads a key with its public point */
+	if (p12raw_ec_public(&cv, &pk, pub, &publen) == -1)
 		return -1;
 	/* SEQUENCE { version, privateKey, [0] curve, [1] publicKey } */
 	clen = ver.len + priv.len + 2 + curve.len + ec.len;

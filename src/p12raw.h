@@ -42,8 +42,9 @@ void	p12raw_bag_free(struct p12raw_bag *);
 int	p12raw_decrypt_pkcs8(const gnutls_datum_t *, const char *,
 	    p12raw_spend_fn, void *, gnutls_datum_t *, struct cv_err *);
 /*
- * An EC PrivateKeyInfo whose ECPrivateKey lacks the curve: the SEC1
- * ECPrivateKey with the curve from the AlgorithmIdentifier put back
+ * An EC PrivateKeyInfo whose ECPrivateKey holds only the private scalar
+ * (keytool's): the SEC1 ECPrivateKey with the curve from the
+ * AlgorithmIdentifier and the public point computed from the scalar
  * (*out, gnutls_free()d).  -1 if the key is not of that kind.
  */
 int	p12raw_ec_with_curve(const gnutls_datum_t *, gnutls_datum_t *);

@@ -667,8 +667,11 @@ x509_p12_shrouded(struct x509_file *f, const gnutls_datum_t *d,
 			return 0;
 		}
 		gnutls_x509_privkey_deinit(key);
+		if (rc == GNUTLS_E_MEMORY_ERROR)
+			break;
 	}
-	for (i = 0; i < n; i++)
+	/* Out of memory is no reason to read the key another way. */
+	for (i = 0; i < n && rc != GNUTLS_E_MEMORY_ERROR; i++)
 		if (x509_p12_key_raw(f, d, pw[i], o) == 0)
 			return 0;
 	if (rc == GNUTLS_E_DECRYPTION_FAILED || rc == GNUTLS_E_PK_INVALID_PRIVKEY)
@@ -751,7 +754,8 @@ x509_p12_bag(struct x509_file *f, const gnutls_datum_t *pfx,
 		for (j = 0; j < np; j++) {
 			if (x509_kdf_spend(f, o, iter, err) == -1)
 				return -1;
-			if ((rc = gnutls_pkcs12_bag_decrypt(bag, pw[j])) >= 0)
+			rc = gnutls_pkcs12_bag_decrypt(bag, pw[j]);
+			if (rc >= 0 || rc == GNUTLS_E_MEMORY_ERROR)
 				break;
 		}
 		if (rc < 0 && rc == GNUTLS_E_DECRYPTION_FAILED)
