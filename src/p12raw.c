@@ -32,6 +32,7 @@ static const unsigned char oid_pbes2[] = { OID_PKCS, 1, 5, 13 };
 static const unsigned char oid_pbkdf2[] = { OID_PKCS, 1, 5, 12 };
 static const unsigned char oid_hmac[] = { OID_PKCS, 2 };
 static const unsigned char oid_3des[] = { OID_PKCS, 3, 7 };
+static const unsigned char oid_des[] = { 0x2b, 0x0e, 3, 2, 7 };
 static const unsigned char oid_aes[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 3,
 	4, 1 };
 static const unsigned char oid_ecpub[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
@@ -251,6 +252,7 @@ p12raw_pbe12(int arc, struct der *params, const struct der *ct,
 	struct der			seq, salt;
 	unsigned char			key[24], iv[8];
 	unsigned			iter;
+	int				rc;
 
 	if (arc == 3)
 		alg = GNUTLS_CIPHER_3DES_CBC;
@@ -269,7 +271,9 @@ p12raw_pbe12(int arc, struct der *params, const struct der *ct,
 	    (size_t)gnutls_cipher_get_key_size(alg)) == -1 ||
 	    p12raw_kdf12(2, pass, &salt, iter, iv, sizeof(iv)) == -1)
 		return cv_err_set(err, "PKCS#12: key derivation failed");
-	return p12raw_cbc(alg, key, iv, ct, out, err);
+	rc = p12raw_cbc(alg, key, iv, ct, out, err);
+	gnutls_memset(key, 0, sizeof(key));
+	return rc;
 }
 
 static gnutls_mac_algorithm_t
@@ -299,6 +303,8 @@ p12raw_enc(const struct der *oid)
 {
 	if (p12raw_oid_is(oid, oid_3des, sizeof(oid_3des)))
 		return GNUTLS_CIPHER_3DES_CBC;
+	if (p12raw_oid_is(oid, oid_des, sizeof(oid_des)))
+		return GNUTLS_CIPHER_DES_CBC;
 	switch (p12raw_oid_arc(oid, oid_aes, sizeof(oid_aes))) {
 	case 2:		return GNUTLS_CIPHER_AES_128_CBC;
 	case 22:	return GNUTLS_CIPHER_AES_192_CBC;
@@ -319,6 +325,7 @@ p12raw_pbes2(struct der *params, const struct der *ct, const char *pass,
 	struct der			 seq, kdf, kdfp, enc, oid, salt, iv;
 	unsigned char			 key[32];
 	unsigned			 iter, klen;
+	int				 rc;
 
 	if (p12raw_next(params, 0x30, &seq, NULL) == -1 ||
 	    p12raw_next(&seq, 0x30, &kdf, NULL) == -1 ||
@@ -349,7 +356,9 @@ p12raw_pbes2(struct der *params, const struct der *ct, const char *pass,
 	if (gnutls_pbkdf2(mac, &pw, &sd, iter, key,
 	    (size_t)gnutls_cipher_get_key_size(alg)) < 0)
 		return cv_err_set(err, "PKCS#12: key derivation failed");
-	return p12raw_cbc(alg, key, (unsigned char *)iv.p, ct, out, err);
+	rc = p12raw_cbc(alg, key, (unsigned char *)iv.p, ct, out, err);
+	gnutls_memset(key, 0, sizeof(key));
+	return rc;
 }
 
 /* Decrypts ct under the AlgorithmIdentifier algid (its contents). */

@@ -700,7 +700,9 @@ x509_p12_item(struct x509_file *f, int type, const gnutls_datum_t *data,
 /*
  * GnuTLS keeps 32 entries of a bag and drops the rest silently (a Java
  * truststore holds hundreds): a full bag is read again, all of it, by
- * p12raw with the password that opened it.
+ * p12raw with the password that opened it.  Returns 1 if p12raw could not
+ * read it (err says why), so that the caller keeps GnuTLS's 32 and fails
+ * loudly.
  */
 static int
 x509_p12_raw(struct x509_file *f, const gnutls_datum_t *pfx, int i,
@@ -714,9 +716,10 @@ x509_p12_raw(struct x509_file *f, const gnutls_datum_t *pfx, int i,
 	if (p12raw_read_bag(pfx, (unsigned)i, pass, x509_p12_spend, &c, &b,
 	    err) == -1) {
 		p12raw_bag_free(&b);
-		cv_err_prefix(err, "PKCS#12 bag %d has more than %d entries, "
-		    "which GnuTLS cannot read", i, X509_P12_GNUTLS_MAX - 1);
-		return -1;
+		cv_err_prefix(err, "PKCS#12 bag %d holds %d entries or more "
+		    "and only %d were read", i, X509_P12_GNUTLS_MAX,
+		    X509_P12_GNUTLS_MAX);
+		return 1;
 	}
 	for (j = 0; j < b.nitems && rc == 0; j++)
 		rc = x509_p12_item(f, b.items[j].type, &b.items[j].data, pass,
@@ -735,6 +738,7 @@ x509_p12_bag(struct x509_file *f, const gnutls_datum_t *pfx,
     const struct x509_load_opts *o, struct cv_err *err)
 {
 	gnutls_datum_t	 data;
+	struct cv_err	 partial;
 	const char	*pw[3];
 	unsigned	 iter = 0, salt_size;
 	unsigned char	 salt[64];
@@ -766,8 +770,9 @@ x509_p12_bag(struct x509_file *f, const gnutls_datum_t *pfx,
 		pass = pw[j];
 	}
 	n = gnutls_pkcs12_bag_get_count(bag);
-	if (n >= X509_P12_GNUTLS_MAX)
-		return x509_p12_raw(f, pfx, i, pass, o, err);
+	if (n >= X509_P12_GNUTLS_MAX &&
+	    (rc = x509_p12_raw(f, pfx, i, pass, o, &partial)) != 1)
+		return rc == 0 ? 0 : cv_err_set(err, "%s", partial.msg);
 	for (j = 0; j < n; j++) {
 		if (gnutls_pkcs12_bag_get_data(bag, (unsigned)j, &data) < 0)
 			continue;
@@ -775,7 +780,8 @@ x509_p12_bag(struct x509_file *f, const gnutls_datum_t *pfx,
 		    (unsigned)j), &data, pass, o, err) == -1)
 			return -1;
 	}
-	return 0;
+	return n >= X509_P12_GNUTLS_MAX ? cv_err_set(err, "%s", partial.msg) :
+	    0;
 }
 
 static int

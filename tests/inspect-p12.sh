@@ -19,6 +19,12 @@ while [ "$i" -le 40 ]; do
 done > cas.pem
 P="-in c.pem -inkey k.pem -passout pass:changeit"
 openssl pkcs12 -export $P -certfile cas.pem -out "$W/ca40.p12"
+# The same in the PKCS#12 PBE forms (RC2-40, 3DES) and PBES2 with DES.
+openssl pkcs12 -export $P -certfile cas.pem -legacy -out "$W/ca40-rc2.p12"
+openssl pkcs12 -export $P -certfile cas.pem -legacy -certpbe PBE-SHA1-3DES \
+    -out "$W/ca40-3des.p12"
+openssl pkcs12 -export $P -certfile cas.pem -legacy -certpbe DES-CBC \
+    -out "$W/ca40-des.p12"
 openssl pkcs12 -export $P -keypbe NONE -certpbe NONE -out "$W/none.p12"
 openssl pkcs12 -export $P -keypbe NONE -certpbe NONE -nomac \
     -out "$W/none-nomac.p12"
@@ -27,7 +33,7 @@ cp "$DATA/keytool-trust144.p12" "$DATA/keytool-ec.p12" "$W/"
 
 # OpenSSL's SHA-1 thumbprints of every certificate in a PFX, sorted.
 ossl_sha1s() {
-	openssl pkcs12 -in "$1" -passin pass:"$2" -nokeys 2>/dev/null |
+	openssl pkcs12 -legacy -in "$1" -passin pass:"$2" -nokeys 2>/dev/null |
 	    awk '/BEGIN CERT/{f="c" ++n ".tmp"} f{print > f} /END CERT/{f=""}'
 	for c in c*.tmp; do
 		openssl x509 -in "$c" -noout -fingerprint -sha1 |
@@ -35,7 +41,8 @@ ossl_sha1s() {
 	done | sort
 	rm -f c*.tmp
 }
-for spec in ca40.p12:41 none.p12:1 none-nomac.p12:1 null.p12:1 \
+for spec in ca40.p12:41 ca40-rc2.p12:41 ca40-3des.p12:41 ca40-des.p12:41 \
+    none.p12:1 none-nomac.p12:1 null.p12:1 \
     keytool-trust144.p12:144 keytool-ec.p12:1; do
 	f=${spec%:*} n=${spec#*:}
 	pw=changeit
