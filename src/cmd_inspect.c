@@ -63,7 +63,9 @@ inspect_print_text(const struct x509_file *f, const struct x509_cert *c,
 	    x509_key_usage_str(c->key_usage, ku, sizeof(ku)) : "(none)");
 	printf("  %-13s%s\n", "CA:", c->is_ca ? "yes" : "no");
 	printf("  %-13s%s\n", "Private key:", !c->has_private_key ? "no" :
-	    c->key_matches == 1 ? "yes, matches" : "yes, DOES NOT MATCH");
+	    c->key_matches == 1 ? "yes, matches" : c->key_matches < 0 ?
+	    "yes, match unknown (DSA parameters inherited)" :
+	    "yes, DOES NOT MATCH");
 }
 
 static void

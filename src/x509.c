@@ -12,6 +12,7 @@
 
 #include "fsutil.h"
 #include "pvk.h"
+#include "p12raw.h"
 #include "timeutil.h"
 #include "x509.h"
 #include "xmalloc.h"
@@ -58,6 +59,10 @@ static const struct {
 	{ "1.3.6.1.4.1.311.20.2.2", "msSmartcardLogin" },
 	{ "2.5.29.37.0",	"anyExtendedKeyUsage" },
 };
+
+/* Entries GnuTLS keeps of one PKCS#12 bag (MAX_BAG_ELEMENTS): a bag that
+ * comes back this full may have lost the rest. */
+#define X509_P12_GNUTLS_MAX	32
 
 const char *
 x509_format_name(enum x509_format f)
@@ -578,57 +583,210 @@ x509_p12_password(struct x509_file *f, gnutls_pkcs12_t p12,
 	    "password given (use a password file)");
 }
 
-/* Decrypts bag i if it is encrypted, then adds its certificates and keys
- * to f. */
+/* p12raw's charge for one derivation: the same caps as GnuTLS's bags. */
+struct x509_p12_ctx {
+	struct x509_file		*f;
+	const struct x509_load_opts	*o;
+};
+
 static int
-x509_p12_bag(struct x509_file *f, gnutls_pkcs12_bag_t bag, int i,
+x509_p12_spend(void *arg, unsigned iter, struct cv_err *err)
+{
+	struct x509_p12_ctx	*c = arg;
+
+	if (x509_check_iter(iter, x509_max_iter(c->o), "PKCS#12 bag "
+	    "encryption", err) == -1)
+		return -1;
+	return x509_kdf_spend(c->f, c->o, iter, err);
+}
+
+/*
+ * A shrouded key GnuTLS decrypted (pw, NULL the absent password) but
+ * could not parse: decrypt it here and, if it is an EC key without its
+ * curve (keytool's), read it with the curve from its PKCS#8 header.
+ */
+static int
+x509_p12_key_raw(struct x509_file *f, const gnutls_datum_t *d,
+    const char *pw, const struct x509_load_opts *o)
+{
+	struct x509_p12_ctx	 c = { f, o };
+	gnutls_x509_privkey_t	 key;
+	gnutls_datum_t		 plain, sec1;
+	struct cv_err		 e;
+	int			 rc;
+
+	if (p12raw_decrypt_pkcs8(d, pw, x509_p12_spend, &c, &plain, &e) == -1)
+		return -1;
+	rc = p12raw_ec_with_curve(&plain, &sec1);
+	gnutls_memset(plain.data, 0, plain.size);
+	gnutls_free(plain.data);
+	if (rc == -1)
+		return -1;
+	rc = -1;
+	if (gnutls_x509_privkey_init(&key) >= 0) {
+		if (gnutls_x509_privkey_import(key, &sec1,
+		    GNUTLS_X509_FMT_DER) >= 0) {
+			x509_add_key(f, key);
+			rc = 0;
+		} else
+			gnutls_x509_privkey_deinit(key);
+	}
+	gnutls_memset(sec1.data, 0, sec1.size);
+	gnutls_free(sec1.data);
+	return rc;
+}
+
+/*
+ * A shrouded key bag: the password that opened the MAC first, then the
+ * two empty ones ("" and the absent NULL), since a bag may use another
+ * than the MAC (Windows).  Each try is a derivation, charged first.
+ */
+static int
+x509_p12_shrouded(struct x509_file *f, const gnutls_datum_t *d,
     const char *pass, const struct x509_load_opts *o, struct cv_err *err)
 {
+	gnutls_x509_privkey_t	 key;
+	const char		*pw[3];
+	unsigned		 iter = 0;
+	int			 i, n = 0, rc = 0;
+
+	pw[n++] = pass;
+	if (pass == NULL || *pass != '\0')
+		pw[n++] = "";
+	if (pass != NULL)
+		pw[n++] = NULL;
+	if (gnutls_pkcs8_info(d, GNUTLS_X509_FMT_DER, NULL, NULL, NULL, NULL,
+	    &iter, NULL) >= 0 && x509_check_iter(iter, x509_max_iter(o),
+	    "private key PBKDF2", err) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (x509_kdf_spend(f, o, iter, err) == -1)
+			return -1;
+		if (gnutls_x509_privkey_init(&key) < 0)
+			return cv_err_set(err, "out of memory");
+		rc = gnutls_x509_privkey_import_pkcs8(key, d,
+		    GNUTLS_X509_FMT_DER, pw[i], pw[i] == NULL ?
+		    GNUTLS_PKCS_NULL_PASSWORD : 0);
+		if (rc >= 0) {
+			x509_add_key(f, key);
+			return 0;
+		}
+		gnutls_x509_privkey_deinit(key);
+		if (rc == GNUTLS_E_MEMORY_ERROR)
+			break;
+	}
+	/* Out of memory is no reason to read the key another way. */
+	for (i = 0; i < n && rc != GNUTLS_E_MEMORY_ERROR; i++)
+		if (x509_p12_key_raw(f, d, pw[i], o) == 0)
+			return 0;
+	if (rc == GNUTLS_E_DECRYPTION_FAILED || rc == GNUTLS_E_PK_INVALID_PRIVKEY)
+		return cv_err_set(err, "wrong private key password");
+	return cv_err_set(err, "private key: %s", x509_strerror(rc));
+}
+
+/* One entry of a bag.  A plain key bag is plain whatever the password. */
+static int
+x509_p12_item(struct x509_file *f, int type, const gnutls_datum_t *data,
+    const char *pass, const struct x509_load_opts *o, struct cv_err *err)
+{
+	switch (type) {
+	case GNUTLS_BAG_CERTIFICATE:
+		return x509_add_der_crt(f, data, GNUTLS_X509_FMT_DER, err);
+	case GNUTLS_BAG_PKCS8_KEY:
+		return x509_add_key_datum(f, data, GNUTLS_X509_FMT_DER, 0,
+		    NULL, o, err);
+	case GNUTLS_BAG_PKCS8_ENCRYPTED_KEY:
+		return x509_p12_shrouded(f, data, pass, o, err);
+	default:
+		return 0;	/* CRLs, secrets: not ours */
+	}
+}
+
+/*
+ * GnuTLS keeps 32 entries of a bag and drops the rest silently (a Java
+ * truststore holds hundreds): a full bag is read again, all of it, by
+ * p12raw with the password that opened it.  Returns 1 if p12raw could not
+ * read it (err says why), so that the caller keeps GnuTLS's 32 and fails
+ * loudly.
+ */
+static int
+x509_p12_raw(struct x509_file *f, const gnutls_datum_t *pfx, int i,
+    const char *pass, const struct x509_load_opts *o, struct cv_err *err)
+{
+	struct x509_p12_ctx	c = { f, o };
+	struct p12raw_bag	b;
+	size_t			j;
+	int			rc = 0;
+
+	if (p12raw_read_bag(pfx, (unsigned)i, pass, x509_p12_spend, &c, &b,
+	    err) == -1) {
+		p12raw_bag_free(&b);
+		cv_err_prefix(err, "PKCS#12 bag %d holds %d entries or more "
+		    "and only %d were read", i, X509_P12_GNUTLS_MAX,
+		    X509_P12_GNUTLS_MAX);
+		return 1;
+	}
+	for (j = 0; j < b.nitems && rc == 0; j++)
+		rc = x509_p12_item(f, b.items[j].type, &b.items[j].data, pass,
+		    o, err);
+	p12raw_bag_free(&b);
+	return rc;
+}
+
+/*
+ * Decrypts bag i if it is encrypted (with the MAC's password, then ""
+ * and NULL), then adds its certificates and keys to f.
+ */
+static int
+x509_p12_bag(struct x509_file *f, const gnutls_datum_t *pfx,
+    gnutls_pkcs12_bag_t bag, int i, const char *pass,
+    const struct x509_load_opts *o, struct cv_err *err)
+{
 	gnutls_datum_t	 data;
+	struct cv_err	 partial;
+	const char	*pw[3];
 	unsigned	 iter = 0, salt_size;
 	unsigned char	 salt[64];
-	int		 rc, j, n, type;
+	int		 rc = 0, j, n, np = 0;
 
 	if (gnutls_pkcs12_bag_get_type(bag, 0) == GNUTLS_BAG_ENCRYPTED) {
+		pw[np++] = pass;
+		if (pass == NULL || *pass != '\0')
+			pw[np++] = "";
+		if (pass != NULL)
+			pw[np++] = NULL;
 		salt_size = sizeof(salt);
 		if (gnutls_pkcs12_bag_enc_info(bag, NULL, NULL, salt,
 		    &salt_size, &iter, NULL) >= 0 && x509_check_iter(iter,
 		    x509_max_iter(o), "PKCS#12 bag encryption", err) == -1)
 			return -1;
-		if (x509_kdf_spend(f, o, iter, err) == -1)
-			return -1;
-		if ((rc = gnutls_pkcs12_bag_decrypt(bag, pass)) < 0) {
-			if (rc == GNUTLS_E_DECRYPTION_FAILED)
-				return cv_err_set(err, "wrong PKCS#12 "
-				    "password");
+		for (j = 0; j < np; j++) {
+			if (x509_kdf_spend(f, o, iter, err) == -1)
+				return -1;
+			rc = gnutls_pkcs12_bag_decrypt(bag, pw[j]);
+			if (rc >= 0 || rc == GNUTLS_E_MEMORY_ERROR)
+				break;
+		}
+		if (rc < 0 && rc == GNUTLS_E_DECRYPTION_FAILED)
+			return cv_err_set(err, "wrong PKCS#12 password");
+		if (rc < 0)
 			return cv_err_set(err, "PKCS#12 bag %d: %s", i,
 			    x509_strerror(rc));
-		}
+		pass = pw[j];
 	}
 	n = gnutls_pkcs12_bag_get_count(bag);
+	if (n >= X509_P12_GNUTLS_MAX &&
+	    (rc = x509_p12_raw(f, pfx, i, pass, o, &partial)) != 1)
+		return rc == 0 ? 0 : cv_err_set(err, "%s", partial.msg);
 	for (j = 0; j < n; j++) {
-		type = gnutls_pkcs12_bag_get_type(bag, (unsigned)j);
 		if (gnutls_pkcs12_bag_get_data(bag, (unsigned)j, &data) < 0)
 			continue;
-		switch (type) {
-		case GNUTLS_BAG_CERTIFICATE:
-			if (x509_add_der_crt(f, &data, GNUTLS_X509_FMT_DER,
-			    err) == -1)
-				return -1;
-			break;
-		case GNUTLS_BAG_PKCS8_KEY:
-		case GNUTLS_BAG_PKCS8_ENCRYPTED_KEY:
-			if (x509_add_key_datum(f, &data, GNUTLS_X509_FMT_DER,
-			    type == GNUTLS_BAG_PKCS8_ENCRYPTED_KEY,
-			    type == GNUTLS_BAG_PKCS8_ENCRYPTED_KEY &&
-			    pass == NULL ? "" : pass, o, err) == -1)
-				return -1;
-			break;
-		default:
-			break;	/* CRLs, secrets: not ours */
-		}
+		if (x509_p12_item(f, gnutls_pkcs12_bag_get_type(bag,
+		    (unsigned)j), &data, pass, o, err) == -1)
+			return -1;
 	}
-	return 0;
+	return n >= X509_P12_GNUTLS_MAX ? cv_err_set(err, "%s", partial.msg) :
+	    0;
 }
 
 static int
@@ -667,7 +825,7 @@ x509_load_pkcs12(struct x509_file *f, const gnutls_datum_t *d,
 			    "the rest of the file", X509_MAX_BAGS);
 			goto out;
 		}
-		if (x509_p12_bag(f, bag, i, pass, o, err) == -1)
+		if (x509_p12_bag(f, d, bag, i, pass, o, err) == -1)
 			goto out;
 		gnutls_pkcs12_bag_deinit(bag);
 		bag = NULL;
@@ -881,6 +1039,32 @@ x509_load_pem(struct x509_file *f, const unsigned char *data, size_t len,
 	return failed ? -1 : 0;
 }
 
+/*
+ * A DSA certificate whose SubjectPublicKeyInfo omits the parameters takes
+ * them from its issuer (RFC 3279 2.3.2, PKITS "DSA parameter
+ * inheritance"): GnuTLS cannot read such a key, so it cannot be compared.
+ */
+int
+x509_key_inherits_params(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t	p, q, g, y;
+	char		oid[64];
+	size_t		n = sizeof(oid);
+	int		inherits;
+
+	if (gnutls_x509_crt_get_pk_oid(crt, oid, &n) < 0 ||
+	    strcmp(oid, "1.2.840.10040.4.1") != 0)
+		return 0;
+	if (gnutls_x509_crt_get_pk_dsa_raw(crt, &p, &q, &g, &y) < 0)
+		return 1;
+	inherits = p.size == 0;
+	gnutls_free(p.data);
+	gnutls_free(q.data);
+	gnutls_free(g.data);
+	gnutls_free(y.data);
+	return inherits;
+}
+
 void
 x509_file_match_keys(struct x509_file *f)
 {
@@ -910,7 +1094,9 @@ x509_file_match_keys(struct x509_file *f)
 		if (f->certs[i].is_ca || f->certs[i].has_private_key)
 			continue;
 		f->certs[i].has_private_key = 1;
-		f->certs[i].key_matches = 0;
+		/* Unknown (null), never a false "does not match" alarm. */
+		if (!x509_key_inherits_params(f->certs[i].crt))
+			f->certs[i].key_matches = 0;
 	}
 }
 

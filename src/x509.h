@@ -116,6 +116,8 @@ void	 x509_cert_clear(struct x509_cert *);
  * key_matches and each key's matched flag.
  */
 void	 x509_file_match_keys(struct x509_file *);
+/* 1 if crt is a DSA key whose parameters come from its issuer. */
+int	 x509_key_inherits_params(gnutls_x509_crt_t);
 
 const char	*x509_format_name(enum x509_format);
 /* The fields of `inspect --json`, in that order.  Caller owns the object. */

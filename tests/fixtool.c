@@ -10,6 +10,11 @@
  *	Writes N certificates (DIR/bulk-NNNN.pem) signed by the CA, all
  *	expiring at exactly NOT_AFTER (epoch seconds), sharing one key:
  *	a fleet that crosses an alert threshold at the same moment.
+ *
+ *   fixtool p12-null CERT.pem KEY.pem OUT.pfx
+ *	Writes a PFX whose MAC, certificate bag and shrouded key all use
+ *	the absent (NULL) password, as Windows writes them; OpenSSL's
+ *	pkcs12 command only makes empty ("") ones.
  */
 #include "config.h"
 
@@ -19,6 +24,7 @@
 #include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/pkcs12.h>
 #include <gnutls/x509.h>
 
 #include "cverr.h"
@@ -216,9 +222,55 @@ issue_many(const char *cacert, const char *cakey, const char *dir, int n,
 	return 0;
 }
 
+static int
+p12_null(const char *certf, const char *keyf, const char *outf)
+{
+	gnutls_x509_crt_t	 crt;
+	gnutls_x509_privkey_t	 key;
+	gnutls_pkcs12_t		 p12;
+	gnutls_pkcs12_bag_t	 cb, kb;
+	gnutls_datum_t		 d, k, out;
+	struct cv_err		 err;
+	unsigned		 fl = GNUTLS_PKCS_PKCS12_3DES |
+	    GNUTLS_PKCS_NULL_PASSWORD;
+
+	gnutls_global_init();
+	if (load_datum(certf, &d) == -1 || gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0)
+		return 1;
+	free(d.data);
+	if (load_datum(keyf, &d) == -1 || gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL,
+	    0) < 0)
+		return 1;
+	free(d.data);
+	if (gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, NULL,
+	    fl, &k) < 0 || gnutls_pkcs12_bag_init(&cb) < 0 ||
+	    gnutls_pkcs12_bag_init(&kb) < 0 ||
+	    gnutls_pkcs12_bag_set_crt(cb, crt) < 0 ||
+	    gnutls_pkcs12_bag_encrypt(cb, NULL, fl) < 0 ||
+	    gnutls_pkcs12_bag_set_data(kb, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY,
+	    &k) < 0 || gnutls_pkcs12_init(&p12) < 0 ||
+	    gnutls_pkcs12_set_bag(p12, cb) < 0 ||
+	    gnutls_pkcs12_set_bag(p12, kb) < 0 ||
+	    gnutls_pkcs12_generate_mac2(p12, GNUTLS_MAC_SHA1, NULL) < 0 ||
+	    gnutls_pkcs12_export2(p12, GNUTLS_X509_FMT_DER, &out) < 0) {
+		fprintf(stderr, "fixtool: p12-null failed\n");
+		return 1;
+	}
+	if (fsutil_write_atomic(outf, out.data, out.size, 0644, (uid_t)-1,
+	    (gid_t)-1, &err) == -1) {
+		fprintf(stderr, "fixtool: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "p12-null") == 0)
+		return p12_null(argv[2], argv[3], argv[4]);
 	if (argc == 7 && strcmp(argv[1], "issue-many") == 0)
 		return issue_many(argv[2], argv[3], argv[4], atoi(argv[5]),
 		    strtoll(argv[6], NULL, 10));
@@ -226,6 +278,7 @@ main(int argc, char **argv)
 		return patch_mac_iter(argv[2], argv[3],
 		    strtoul(argv[4], NULL, 10));
 	fprintf(stderr, "usage: fixtool patch-mac-iter IN OUT N\n"
-	    "       fixtool issue-many CA.pem CA.key DIR N NOT_AFTER\n");
+	    "       fixtool issue-many CA.pem CA.key DIR N NOT_AFTER\n"
+	    "       fixtool p12-null CERT.pem KEY.pem OUT.pfx\n");
 	return 2;
 }
