@@ -92,6 +92,7 @@ enum inv_stmt {
 	S_FILE_INSERT,
 	S_FILE_UPDATE,
 	S_FILE_ERROR,
+	S_FILE_PROBLEM,
 	S_FILE_GONE,
 	S_SOURCES_GET,
 	S_SOURCES_DEL,
@@ -118,6 +119,7 @@ static const char *inventory_sql[S__COUNT] = {
 	[S_FILE_ERROR] = "UPDATE files SET watch = ?2, inode = ?3, size = ?4,"
 	    " mtime_ns = ?5, error = ?6, gone = 0, last_change = ?7"
 	    " WHERE id = ?1",
+	[S_FILE_PROBLEM] = "UPDATE files SET error = ?2 WHERE id = ?1",
 	[S_FILE_GONE] = "UPDATE files SET gone = 1, last_change = ?2"
 	    " WHERE id = ?1",
 	[S_SOURCES_GET] = "SELECT sha1 FROM sources WHERE file_id = ?1"
@@ -741,6 +743,24 @@ inventory_file_certs(struct inventory *inv, int64_t id,
 	return 0;
 }
 
+/* Records error on a file whose certificates were read all the same;
+ * one parse_error event per new failure, as inventory_file_error. */
+static int
+inventory_file_problem(struct inventory *inv, int64_t id, const char *path,
+    const char *error, int had_error, time_t now)
+{
+	sqlite3_stmt	*q = inventory_stmt(inv, S_FILE_PROBLEM);
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	if (had_error)
+		return 0;
+	return inventory_add_event(inv, now, "parse_error", path, NULL,
+	    "%s (its certificates are still listed)", error);
+}
+
 /* The event that says what happened to a readable file. */
 static int
 inventory_file_event(struct inventory *inv, const char *path,
@@ -778,7 +798,7 @@ inventory_apply_file(struct inventory *inv, const char *path,
 
 	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
 		return -1;
-	if (error != NULL || f == NULL || f->ncerts == 0) {
+	if (f == NULL || f->ncerts == 0) {
 		/* Key-only files are not certificates: nothing to record. */
 		if (error == NULL && f != NULL && id == 0)
 			return 0;
@@ -787,6 +807,14 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	}
 	if (inventory_file_put(inv, &id, path, watch, st, f, now, &old) == -1 ||
 	    inventory_file_certs(inv, id, f, role, now) == -1)
+		goto out;
+	/*
+	 * A bad key, a missing password or junk after the blocks is the
+	 * file's problem, not its certificates': they stay listed (state
+	 * invalid, the reason in the error column) instead of vanishing.
+	 */
+	if (error != NULL && inventory_file_problem(inv, id, path, error,
+	    had_error, now) == -1)
 		goto out;
 	inv->generation++;
 	new = inventory_x509_sha1s(f);
@@ -800,7 +828,8 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	}
 	if (inventory_drift(inv, id, path, expect_sha1, old, new, now) == -1)
 		goto out;
-	rc = inventory_file_event(inv, path, f, old, new, gone, had_error, now);
+	rc = inventory_file_event(inv, path, f, old, new, gone,
+	    had_error && error == NULL, now);
 out:
 	free(old);
 	free(new);
@@ -893,18 +922,14 @@ inv_json_utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* A JSON string; invalid UTF-8 becomes U+FFFD, so the reply stays JSON. */
+/* The inside of a JSON string; invalid UTF-8 becomes U+FFFD, so the
+ * reply stays JSON. */
 static void
-inv_json_str(struct buf *b, const char *s)
+inv_json_str_body(struct buf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 n;
 
-	if (s == NULL) {
-		buf_cat(b, "null");
-		return;
-	}
-	buf_add(b, "\"", 1);
 	while (*p) {
 		if (*p == '"' || *p == '\\') {
 			buf_add(b, "\\", 1);
@@ -919,6 +944,17 @@ inv_json_str(struct buf *b, const char *s)
 			p += n;
 		}
 	}
+}
+
+static void
+inv_json_str(struct buf *b, const char *s)
+{
+	if (s == NULL) {
+		buf_cat(b, "null");
+		return;
+	}
+	buf_add(b, "\"", 1);
+	inv_json_str_body(b, s);
 	buf_add(b, "\"", 1);
 }
 
@@ -1058,6 +1094,32 @@ inventory_write_sources(struct buf *b, const struct inv_cert *c)
 	buf_add(b, "]", 1);
 }
 
+/*
+ * "warnings": what was odd about the certificate's files.  A file whose
+ * key (or tail) is bad keeps its certificates; the problem is said here
+ * as "PATH: problem", for each file that holds the certificate now.
+ */
+static void
+inventory_write_warnings(struct buf *b, const struct inv_cert *c)
+{
+	size_t	i;
+	int	n = 0;
+
+	buf_cat(b, ",\"warnings\":[");
+	for (i = 0; i < c->nsrc; i++) {
+		if (c->src[i].gone || c->src[i].error == NULL)
+			continue;
+		if (n++)
+			buf_add(b, ",", 1);
+		buf_add(b, "\"", 1);
+		inv_json_str_body(b, c->src[i].path);
+		buf_cat(b, ": ");
+		inv_json_str_body(b, c->src[i].error);
+		buf_add(b, "\"", 1);
+	}
+	buf_add(b, "]", 1);
+}
+
 /* Writes one certificate as a JSON object (the list/show shape). */
 static void
 inventory_write_cert(struct buf *b, const struct inv_walk *w,
@@ -1122,6 +1184,7 @@ inventory_write_cert(struct buf *b, const struct inv_walk *w,
 	inventory_write_paths(b, c);
 	buf_fmt(b, ",\"days_left\":%lld,\"state\":\"%s\"",
 	    (long long)timeutil_days_left((time_t)c->na, w->now), state);
+	inventory_write_warnings(b, c);
 	if (w->with_sources)
 		inventory_write_sources(b, c);
 	buf_add(b, "}", 1);
