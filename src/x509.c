@@ -248,15 +248,14 @@ x509_cert_fill(struct x509_cert *c, gnutls_x509_crt_t crt, struct cv_err *err)
 		return cv_err_set(err, "fingerprint: %s", x509_strerror(rc));
 	x509_hex(buf, size, c->sha256);
 
-	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
-		c->subject = xstrndup((char *)dn.data, dn.size);
-		gnutls_free(dn.data);
-	} else
+	/* Names as OpenSSL's RFC 2253 output writes them (x509_name.c). */
+	if (gnutls_x509_crt_get_raw_dn(crt, &dn) >= 0)
+		c->subject = x509_name_str(&dn);
+	if (c->subject == NULL)
 		c->subject = xstrdup("");
-	if (gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) >= 0) {
-		c->issuer = xstrndup((char *)dn.data, dn.size);
-		gnutls_free(dn.data);
-	} else
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) >= 0)
+		c->issuer = x509_name_str(&dn);
+	if (c->issuer == NULL)
 		c->issuer = xstrdup("");
 
 	size = sizeof(buf);

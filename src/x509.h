@@ -123,6 +123,11 @@ char		*x509_key_usage_str(unsigned, char *buf, size_t len);
 char		*x509_sha1_upper(const char *sha1, char buf[41]);
 /* Key id of a private key / certificate (SHA-256 over the SPKI). */
 int		 x509_privkey_id(gnutls_x509_privkey_t, unsigned char id[32]);
+/*
+ * A DER Name as OpenSSL's `-nameopt RFC2253` writes it (x509_name.c);
+ * NULL if it does not parse.  Caller frees.
+ */
+char		*x509_name_str(const gnutls_datum_t *der);
 /* Human description of a GnuTLS error, for one-line messages. */
 const char	*x509_strerror(int gnutls_rc);
 
