@@ -549,6 +549,9 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	json_array_foreach(json_object_get(r, "eku"), i, x)
 		printf("%s%s", i ? ", " : "", json_string_value(x));
 	printf("\n  %-15s%s\n", "Role:", JS(r, "role"));
+	json_array_foreach(json_object_get(r, "warnings"), i, x)
+		printf("  %-15s%s\n", i == 0 ? "Warnings:" : "",
+		    json_string_value(x));
 	printf("  Sources:\n");
 	json_array_foreach(json_object_get(r, "sources"), i, v)
 		printf("    %s [%s #%lld]%s%s%s%s\n", JS(v, "path"),

@@ -82,6 +82,10 @@ static const char *inventory_migrations[] = {
 	/* 2 -> 3: what unbinding found live, which a rollback puts back
 	 * (differs from old_sha1 when the binding had drifted; issue 11) */
 	"ALTER TABLE renewals ADD COLUMN restored_sha1 TEXT;",
+	/* 3 -> 4 (issue 13 item 5, helper K; the lead renumbers at merge):
+	 * what was odd about a certificate read leniently, a JSON array
+	 * of strings; NULL for rows written before (no warnings). */
+	"ALTER TABLE certs ADD COLUMN warnings TEXT;",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -129,9 +133,9 @@ static const char *inventory_sql[S__COUNT] = {
 	    " key_matches) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[S_CERT_INSERT] = "INSERT OR IGNORE INTO certs(sha1, sha256, subject,"
 	    " issuer, serial, not_before, not_after, key_type, key_bits,"
-	    " sig_alg, san, eku, is_ca, key_usage, role, first_seen)"
+	    " sig_alg, san, eku, is_ca, key_usage, role, first_seen, warnings)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16)",
+	    " ?14, ?15, ?16, ?17)",
 	[S_CERT_ROLE] = "UPDATE certs SET role = ?2 WHERE sha1 = ?1"
 	    " AND role <> ?2",
 	[S_EVENT_INSERT] = "INSERT INTO events(time, kind, path, sha1,"
@@ -484,6 +488,8 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	sqlite3_stmt	*st = inventory_stmt(inv, S_CERT_INSERT);
 	char		*san = inventory_strv_json(c->san, c->nsan);
 	char		*eku = inventory_strv_json(c->eku, c->neku);
+	char		*warn = c->nwarn > 0 ?
+	    inventory_strv_json(c->warn, c->nwarn) : NULL;
 	int		 rc;
 
 	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
@@ -502,9 +508,14 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	sqlite3_bind_int(st, 14, (int)c->key_usage);
 	sqlite3_bind_text(st, 15, role, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 16, (int64_t)now);
+	if (warn != NULL)
+		sqlite3_bind_text(st, 17, warn, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
 	rc = inventory_done(inv, st);
 	free(san);
 	free(eku);
+	free(warn);
 	if (rc == -1 || sqlite3_changes(inv->db) > 0)
 		return rc;
 	/* Already known: the latest watch decides its role. */
@@ -885,14 +896,15 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
 /*
  * One row per (certificate, live source), grouped by certificate in C.
  * Columns: 0 sha1 .. 15 role, 16 path, 17 format, 18 idx, 19 has_key,
- * 20 key_matches, 21 error, 22 gone, 23 first_seen.
+ * 20 key_matches, 21 error, 22 gone, 23 inode, 24 size, 25 mtime_ns,
+ * 26 superseded, 27 drift, 28 warnings.
  */
 #define INV_CERT_COLS \
 	"c.sha1, c.sha256, c.subject, c.issuer, c.serial, c.not_before," \
 	" c.not_after, c.key_type, c.key_bits, c.sig_alg, c.san, c.eku," \
 	" c.is_ca, c.key_usage, c.role, c.first_seen, f.path, f.format," \
 	" s.idx, s.has_key, s.key_matches, f.error, f.gone, f.inode, f.size," \
-	" f.mtime_ns, c.superseded, f.drift"
+	" f.mtime_ns, c.superseded, f.drift, c.warnings"
 
 /*
  * list and show write their JSON text directly: building a jansson tree of
@@ -975,6 +987,7 @@ struct inv_cert {
 	char		*col[16];	/* the certs columns, as text */
 	int64_t		 nb, na;
 	int		 superseded;
+	char		*warnings;	/* JSON array text, or NULL */
 	struct inv_src	*src;
 	size_t		 nsrc, capsrc;
 };
@@ -994,6 +1007,7 @@ inv_cert_clear(struct inv_cert *c)
 
 	for (i = 0; i < 16; i++)
 		free(c->col[i]);
+	free(c->warnings);
 	for (i = 0; i < c->nsrc; i++) {
 		free(c->src[i].path);
 		free(c->src[i].format);
@@ -1095,17 +1109,23 @@ inventory_write_sources(struct buf *b, const struct inv_cert *c)
 }
 
 /*
- * "warnings": what was odd about the certificate's files.  A file whose
- * key (or tail) is bad keeps its certificates; the problem is said here
- * as "PATH: problem", for each file that holds the certificate now.
+ * "warnings": what was odd about the certificate (read leniently: stored
+ * JSON, spliced in) and about its files.  A file whose key (or tail) is
+ * bad keeps its certificates; the problem is said here as "PATH:
+ * problem", for each file that holds the certificate now.
  */
 static void
 inventory_write_warnings(struct buf *b, const struct inv_cert *c)
 {
-	size_t	i;
+	size_t	i, len;
 	int	n = 0;
 
 	buf_cat(b, ",\"warnings\":[");
+	if (c->warnings != NULL && (len = strlen(c->warnings)) > 2 &&
+	    c->warnings[0] == '[') {
+		buf_add(b, c->warnings + 1, len - 2);
+		n++;
+	}
 	for (i = 0; i < c->nsrc; i++) {
 		if (c->src[i].gone || c->src[i].error == NULL)
 			continue;
@@ -1227,6 +1247,7 @@ inventory_walk(struct inventory *inv, sqlite3_stmt *st,
 			c.nb = sqlite3_column_int64(st, 5);
 			c.na = sqlite3_column_int64(st, 6);
 			c.superseded = sqlite3_column_int(st, 26);
+			c.warnings = inv_col_dup(st, 28);
 		}
 		if (c.nsrc == c.capsrc) {
 			c.capsrc = c.capsrc ? c.capsrc * 2 : 4;
