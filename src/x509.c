@@ -271,12 +271,16 @@ x509_cert_fill(struct x509_cert *c, gnutls_x509_crt_t crt, struct cv_err *err)
 	x509_hex(buf, size, c->sha256);
 
 	/* Names as OpenSSL's RFC 2253 output writes them (x509_name.c). */
-	if (gnutls_x509_crt_get_raw_dn(crt, &dn) >= 0)
+	if (gnutls_x509_crt_get_raw_dn(crt, &dn) >= 0) {
 		c->subject = x509_name_str(&dn);
+		gnutls_free(dn.data);	/* a copy, in GnuTLS 3.7 */
+	}
 	if (c->subject == NULL)
 		c->subject = xstrdup("");
-	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) >= 0)
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) >= 0) {
 		c->issuer = x509_name_str(&dn);
+		gnutls_free(dn.data);
+	}
 	if (c->issuer == NULL)
 		c->issuer = xstrdup("");
 
