@@ -3,10 +3,12 @@
  * (`openssl x509 -noout -subject -nameopt RFC2253`): the last RDN first,
  * OpenSSL's short attribute names (emailAddress, SN, GN,
  * organizationIdentifier, ...), the dotted OID and #hex of the DER for an
- * attribute it has no name for.  One difference, on purpose: valid UTF-8
- * is shown as it is (OpenSSL's esc_msb would write \C3\BC for "ü"); bytes
- * that are not valid UTF-8 are written \XX, so inspect, list and the logs
- * all show the same ASCII instead of null, U+FFFD or mojibake.
+ * attribute it has no name for.  Two differences, on purpose: valid UTF-8
+ * is shown as it is (OpenSSL's esc_msb would write \C3\BC for "ü") and so
+ * are control characters (esc_ctrl: \0A), which JSON carries exactly and
+ * the log and terminal output escape; bytes that are not valid UTF-8 are
+ * written \XX, so inspect, list and the logs all show the same ASCII
+ * instead of null, U+FFFD or mojibake.
  */
 #include "config.h"
 
@@ -106,16 +108,17 @@ x509_name_utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-/* One code point, RFC 2253-escaped as OpenSSL's esc_2253 and esc_ctrl. */
+/*
+ * One code point, RFC 2253-escaped as OpenSSL's esc_2253.  Control
+ * characters are kept as they are (OpenSSL's esc_ctrl would write \1B):
+ * the subject is data, JSON carries it exactly, and the log and the
+ * terminal escape it where it is shown (issue 12, log.c and cmd_safe).
+ */
 static void
 x509_name_put_cp(struct buf *b, unsigned long cp, int first, int last)
 {
 	char	u[4];
 
-	if (cp < 0x20 || cp == 0x7f) {
-		buf_fmt(b, "\\%02X", (unsigned)cp);
-		return;
-	}
 	if (cp < 0x80) {
 		if (strchr(",+\"\\<>;", (int)cp) != NULL ||
 		    (cp == '#' && first) || (cp == ' ' && (first || last)))
