@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,11 +385,15 @@ subject_cn(const char *subject, char *buf, size_t len)
 		return buf;
 	}
 	for (p += 3; *p && n + 1 < len; p++) {
-		if (*p == '\\' && p[1] != '\0') {
+		/* \XX stands for a byte that is not UTF-8: keep it as is, so
+		 * list shows what inspect shows (x509_name.c). */
+		if (*p == '\\' && p[1] != '\0' &&
+		    !(isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2]))) {
 			buf[n++] = *++p;
 			continue;
 		}
-		if (*p == ',')
+		if (*p == ',' || *p == '+')
 			break;
 		buf[n++] = *p;
 	}
@@ -571,6 +576,9 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	json_array_foreach(json_object_get(r, "eku"), i, x)
 		printf("%s%s", i ? ", " : "", json_string_value(x));
 	printf("\n  %-15s%s\n", "Role:", JS(r, "role"));
+	json_array_foreach(json_object_get(r, "warnings"), i, x)
+		printf("  %-15s%s\n", i == 0 ? "Warnings:" : "",
+		    json_string_value(x));
 	printf("  Sources:\n");
 	json_array_foreach(json_object_get(r, "sources"), i, v)
 		printf("    %s [%s #%lld]%s%s%s%s\n", JS(v, "path"),

@@ -35,6 +35,7 @@ inspect_print_text(const struct x509_file *f, const struct x509_cert *c,
 {
 	char	 up[41], tb[TIMEUTIL_RFC3339_LEN], dur[64], ku[256];
 	int64_t	 left = (int64_t)c->not_after - (int64_t)now;
+	size_t	 i;
 
 	printf("%s [%s #%u]\n", cmd_safe(f->path), x509_format_name(f->format),
 	    c->index);
@@ -66,6 +67,10 @@ inspect_print_text(const struct x509_file *f, const struct x509_cert *c,
 	    c->key_matches == 1 ? "yes, matches" : c->key_matches < 0 ?
 	    "yes, match unknown (DSA parameters inherited)" :
 	    "yes, DOES NOT MATCH");
+	/* The parse-quality note: what was odd (a lenient read, ...). */
+	for (i = 0; i < c->nwarn; i++)
+		printf("  %-13s%s\n", i == 0 ? "Warnings:" : "",
+		    cmd_safe(c->warn[i]));
 }
 
 static void

@@ -94,6 +94,10 @@ static const char *inventory_migrations[] = {
 	"  watch TEXT, next_alert INTEGER DEFAULT 0,"
 	"  PRIMARY KEY(path, idx));"
 	"CREATE INDEX crls_next_alert ON crls(next_alert);",
+	/* 4 -> 5 (issue 13 item 5):
+	 * what was odd about a certificate read leniently, a JSON array
+	 * of strings; NULL for rows written before (no warnings). */
+	"ALTER TABLE certs ADD COLUMN warnings TEXT;",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -104,6 +108,7 @@ enum inv_stmt {
 	S_FILE_INSERT,
 	S_FILE_UPDATE,
 	S_FILE_ERROR,
+	S_FILE_PROBLEM,
 	S_FILE_GONE,
 	S_SOURCES_GET,
 	S_SOURCES_DEL,
@@ -133,6 +138,7 @@ static const char *inventory_sql[S__COUNT] = {
 	[S_FILE_ERROR] = "UPDATE files SET watch = ?2, inode = ?3, size = ?4,"
 	    " mtime_ns = ?5, error = ?6, gone = 0, last_change = ?7"
 	    " WHERE id = ?1",
+	[S_FILE_PROBLEM] = "UPDATE files SET error = ?2 WHERE id = ?1",
 	[S_FILE_GONE] = "UPDATE files SET gone = 1, last_change = ?2"
 	    " WHERE id = ?1",
 	[S_SOURCES_GET] = "SELECT sha1 FROM sources WHERE file_id = ?1"
@@ -142,9 +148,9 @@ static const char *inventory_sql[S__COUNT] = {
 	    " key_matches) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[S_CERT_INSERT] = "INSERT OR IGNORE INTO certs(sha1, sha256, subject,"
 	    " issuer, serial, not_before, not_after, key_type, key_bits,"
-	    " sig_alg, san, eku, is_ca, key_usage, role, first_seen)"
+	    " sig_alg, san, eku, is_ca, key_usage, role, first_seen, warnings)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16)",
+	    " ?14, ?15, ?16, ?17)",
 	[S_CERT_ROLE] = "UPDATE certs SET role = ?2 WHERE sha1 = ?1"
 	    " AND role <> ?2",
 	[S_EVENT_INSERT] = "INSERT INTO events(time, kind, path, sha1,"
@@ -503,6 +509,8 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	sqlite3_stmt	*st = inventory_stmt(inv, S_CERT_INSERT);
 	char		*san = inventory_strv_json(c->san, c->nsan);
 	char		*eku = inventory_strv_json(c->eku, c->neku);
+	char		*warn = c->nwarn > 0 ?
+	    inventory_strv_json(c->warn, c->nwarn) : NULL;
 	int		 rc;
 
 	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
@@ -521,9 +529,14 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	sqlite3_bind_int(st, 14, (int)c->key_usage);
 	sqlite3_bind_text(st, 15, role, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 16, (int64_t)now);
+	if (warn != NULL)
+		sqlite3_bind_text(st, 17, warn, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
 	rc = inventory_done(inv, st);
 	free(san);
 	free(eku);
+	free(warn);
 	if (rc == -1 || sqlite3_changes(inv->db) > 0)
 		return rc;
 	/* Already known: the latest watch decides its role. */
@@ -774,6 +787,24 @@ inventory_file_certs(struct inventory *inv, int64_t id,
 	return 0;
 }
 
+/* Records error on a file whose certificates were read all the same;
+ * one parse_error event per new failure, as inventory_file_error. */
+static int
+inventory_file_problem(struct inventory *inv, int64_t id, const char *path,
+    const char *error, int had_error, time_t now)
+{
+	sqlite3_stmt	*q = inventory_stmt(inv, S_FILE_PROBLEM);
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
+	if (inventory_done(inv, q) == -1)
+		return -1;
+	if (had_error)
+		return 0;
+	return inventory_add_event(inv, now, "parse_error", path, NULL,
+	    "%s (its certificates are still listed)", error);
+}
+
 /* The event that says what happened to a readable file. */
 static int
 inventory_file_event(struct inventory *inv, const char *path,
@@ -874,7 +905,7 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	if (error == NULL && f != NULL && f->ncerts == 0 && f->ncrls > 0)
 		return inventory_crl_file(inv, id, path, watch, st, f, gone,
 		    now);
-	if (error != NULL || f == NULL || f->ncerts == 0) {
+	if (f == NULL || f->ncerts == 0) {
 		/* Key-only files are not certificates: nothing to record. */
 		if (error == NULL && f != NULL && id == 0)
 			return 0;
@@ -884,6 +915,14 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	if (inventory_file_put(inv, &id, path, watch, st, f, now, &old) == -1 ||
 	    inventory_file_certs(inv, id, f, role, now) == -1 ||
 	    inventory_file_crls(inv, path, watch, f) == -1)
+		goto out;
+	/*
+	 * A bad key, a missing password or junk after the blocks is the
+	 * file's problem, not its certificates': they stay listed (state
+	 * invalid, the reason in the error column) instead of vanishing.
+	 */
+	if (error != NULL && inventory_file_problem(inv, id, path, error,
+	    had_error, now) == -1)
 		goto out;
 	inv->generation++;
 	new = inventory_x509_sha1s(f);
@@ -897,7 +936,8 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	}
 	if (inventory_drift(inv, id, path, expect_sha1, old, new, now) == -1)
 		goto out;
-	rc = inventory_file_event(inv, path, f, old, new, gone, had_error, now);
+	rc = inventory_file_event(inv, path, f, old, new, gone,
+	    had_error && error == NULL, now);
 out:
 	free(old);
 	free(new);
@@ -954,14 +994,15 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
 /*
  * One row per (certificate, live source), grouped by certificate in C.
  * Columns: 0 sha1 .. 15 role, 16 path, 17 format, 18 idx, 19 has_key,
- * 20 key_matches, 21 error, 22 gone, 23 first_seen.
+ * 20 key_matches, 21 error, 22 gone, 23 inode, 24 size, 25 mtime_ns,
+ * 26 superseded, 27 drift, 28 warnings.
  */
 #define INV_CERT_COLS \
 	"c.sha1, c.sha256, c.subject, c.issuer, c.serial, c.not_before," \
 	" c.not_after, c.key_type, c.key_bits, c.sig_alg, c.san, c.eku," \
 	" c.is_ca, c.key_usage, c.role, c.first_seen, f.path, f.format," \
 	" s.idx, s.has_key, s.key_matches, f.error, f.gone, f.inode, f.size," \
-	" f.mtime_ns, c.superseded, f.drift"
+	" f.mtime_ns, c.superseded, f.drift, c.warnings"
 
 /*
  * list and show write their JSON text directly: building a jansson tree of
@@ -991,18 +1032,14 @@ inv_json_utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* A JSON string; invalid UTF-8 becomes U+FFFD, so the reply stays JSON. */
+/* The inside of a JSON string; invalid UTF-8 becomes U+FFFD, so the
+ * reply stays JSON. */
 static void
-inv_json_str(struct buf *b, const char *s)
+inv_json_str_body(struct buf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 n;
 
-	if (s == NULL) {
-		buf_cat(b, "null");
-		return;
-	}
-	buf_add(b, "\"", 1);
 	while (*p) {
 		if (*p == '"' || *p == '\\') {
 			buf_add(b, "\\", 1);
@@ -1017,6 +1054,17 @@ inv_json_str(struct buf *b, const char *s)
 			p += n;
 		}
 	}
+}
+
+static void
+inv_json_str(struct buf *b, const char *s)
+{
+	if (s == NULL) {
+		buf_cat(b, "null");
+		return;
+	}
+	buf_add(b, "\"", 1);
+	inv_json_str_body(b, s);
 	buf_add(b, "\"", 1);
 }
 
@@ -1037,6 +1085,7 @@ struct inv_cert {
 	char		*col[16];	/* the certs columns, as text */
 	int64_t		 nb, na;
 	int		 superseded;
+	char		*warnings;	/* JSON array text, or NULL */
 	struct inv_src	*src;
 	size_t		 nsrc, capsrc;
 };
@@ -1056,6 +1105,7 @@ inv_cert_clear(struct inv_cert *c)
 
 	for (i = 0; i < 16; i++)
 		free(c->col[i]);
+	free(c->warnings);
 	for (i = 0; i < c->nsrc; i++) {
 		free(c->src[i].path);
 		free(c->src[i].format);
@@ -1156,6 +1206,38 @@ inventory_write_sources(struct buf *b, const struct inv_cert *c)
 	buf_add(b, "]", 1);
 }
 
+/*
+ * "warnings": what was odd about the certificate (read leniently: stored
+ * JSON, spliced in) and about its files.  A file whose key (or tail) is
+ * bad keeps its certificates; the problem is said here as "PATH:
+ * problem", for each file that holds the certificate now.
+ */
+static void
+inventory_write_warnings(struct buf *b, const struct inv_cert *c)
+{
+	size_t	i, len;
+	int	n = 0;
+
+	buf_cat(b, ",\"warnings\":[");
+	if (c->warnings != NULL && (len = strlen(c->warnings)) > 2 &&
+	    c->warnings[0] == '[') {
+		buf_add(b, c->warnings + 1, len - 2);
+		n++;
+	}
+	for (i = 0; i < c->nsrc; i++) {
+		if (c->src[i].gone || c->src[i].error == NULL)
+			continue;
+		if (n++)
+			buf_add(b, ",", 1);
+		buf_add(b, "\"", 1);
+		inv_json_str_body(b, c->src[i].path);
+		buf_cat(b, ": ");
+		inv_json_str_body(b, c->src[i].error);
+		buf_add(b, "\"", 1);
+	}
+	buf_add(b, "]", 1);
+}
+
 /* Writes one certificate as a JSON object (the list/show shape). */
 static void
 inventory_write_cert(struct buf *b, const struct inv_walk *w,
@@ -1227,6 +1309,7 @@ inventory_write_cert(struct buf *b, const struct inv_walk *w,
 	inventory_write_paths(b, c);
 	buf_fmt(b, ",\"days_left\":%lld,\"state\":\"%s\"",
 	    (long long)timeutil_days_left((time_t)c->na, w->now), state);
+	inventory_write_warnings(b, c);
 	if (w->with_sources)
 		inventory_write_sources(b, c);
 	buf_add(b, "}", 1);
@@ -1269,6 +1352,7 @@ inventory_walk(struct inventory *inv, sqlite3_stmt *st,
 			c.nb = sqlite3_column_int64(st, 5);
 			c.na = sqlite3_column_int64(st, 6);
 			c.superseded = sqlite3_column_int(st, 26);
+			c.warnings = inv_col_dup(st, 28);
 		}
 		if (c.nsrc == c.capsrc) {
 			c.capsrc = c.capsrc ? c.capsrc * 2 : 4;

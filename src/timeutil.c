@@ -14,9 +14,15 @@ timeutil_rfc3339(time_t t, char *buf, size_t len)
 {
 	struct tm	tm;
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	/* The year always has four digits: a notAfter of year 1 is
+	 * 0001-01-01T00:00:00Z, as RFC 3339 writes it (%Y would say "1"). */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900)
 		snprintf(buf, len, "invalid");
+	else
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
 	return buf;
 }
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,34 @@ x509_hex(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+static void
+x509_push(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+void
+x509_hex_str(const unsigned char *in, size_t len, char *out)
+{
+	x509_hex(in, len, out);
+}
+
+void
+x509_cert_warn(struct x509_cert *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		return;
+	x509_push(&c->warn, &c->nwarn, s);
+}
+
 char *
 x509_sha1_upper(const char *sha1, char buf[41])
 {
@@ -148,13 +177,6 @@ x509_privkey_id(gnutls_x509_privkey_t key, unsigned char id[32])
 	    &size) < 0 || size != 32)
 		return -1;
 	return 0;
-}
-
-static void
-x509_push(char ***v, size_t *n, char *s)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = s;
 }
 
 static void
@@ -257,15 +279,18 @@ x509_cert_fill(struct x509_cert *c, gnutls_x509_crt_t crt, struct cv_err *err)
 		return cv_err_set(err, "fingerprint: %s", x509_strerror(rc));
 	x509_hex(buf, size, c->sha256);
 
-	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
-		c->subject = xstrndup((char *)dn.data, dn.size);
-		gnutls_free(dn.data);
-	} else
+	/* Names as OpenSSL's RFC 2253 output writes them (x509_name.c). */
+	if (gnutls_x509_crt_get_raw_dn(crt, &dn) >= 0) {
+		c->subject = x509_name_str(&dn);
+		gnutls_free(dn.data);	/* a copy, in GnuTLS 3.7 */
+	}
+	if (c->subject == NULL)
 		c->subject = xstrdup("");
-	if (gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) >= 0) {
-		c->issuer = xstrndup((char *)dn.data, dn.size);
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) >= 0) {
+		c->issuer = x509_name_str(&dn);
 		gnutls_free(dn.data);
-	} else
+	}
+	if (c->issuer == NULL)
 		c->issuer = xstrdup("");
 
 	size = sizeof(buf);
@@ -323,6 +348,9 @@ x509_cert_clear(struct x509_cert *c)
 	for (i = 0; i < c->neku; i++)
 		free(c->eku[i]);
 	free(c->eku);
+	for (i = 0; i < c->nwarn; i++)
+		free(c->warn[i]);
+	free(c->warn);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -344,16 +372,35 @@ x509_file_free(struct x509_file *f)
 	free(f);
 }
 
-/* Adds a parsed certificate to the file; takes ownership of crt. */
+/*
+ * Adds the certificate in der to the file.  What GnuTLS refuses is read
+ * leniently (x509_lenient.c) and listed with a warning, not dropped.
+ */
 static int
-x509_add_crt(struct x509_file *f, gnutls_x509_crt_t crt, struct cv_err *err)
+x509_add_der(struct x509_file *f, const gnutls_datum_t *der,
+    struct cv_err *err)
 {
 	struct x509_cert	c;
+	gnutls_x509_crt_t	crt;
+	int			rc, san_here = 0;
 
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return cv_err_set(err, "out of memory");
+	if ((rc = gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER)) < 0 &&
+	    x509_lenient_import(&crt, der, &san_here) == -1) {
+		if (crt != NULL)
+			gnutls_x509_crt_deinit(crt);
+		return cv_err_set(err, "certificate #%zu: %s", f->ncerts,
+		    x509_strerror(rc));
+	}
 	if (x509_cert_fill(&c, crt, err) == -1) {
 		x509_cert_clear(&c);
 		return -1;
 	}
+	x509_lenient_fill(&c, der, san_here);
+	if (rc < 0)
+		x509_cert_warn(&c, "GnuTLS refused it (%s); read leniently, "
+		    "as OpenSSL reads it", x509_strerror(rc));
 	c.index = (unsigned)f->ncerts;
 	f->certs = xreallocarray(f->certs, f->ncerts + 1, sizeof(*f->certs));
 	f->certs[f->ncerts++] = c;
@@ -361,20 +408,20 @@ x509_add_crt(struct x509_file *f, gnutls_x509_crt_t crt, struct cv_err *err)
 }
 
 static int
-x509_add_der_crt(struct x509_file *f, const gnutls_datum_t *der,
+x509_add_der_crt(struct x509_file *f, const gnutls_datum_t *in,
     gnutls_x509_crt_fmt_t fmt, struct cv_err *err)
 {
-	gnutls_x509_crt_t	crt;
-	int			rc;
+	gnutls_datum_t	der;
+	int		rc;
 
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return cv_err_set(err, "out of memory");
-	if ((rc = gnutls_x509_crt_import(crt, der, fmt)) < 0) {
-		gnutls_x509_crt_deinit(crt);
+	if (fmt == GNUTLS_X509_FMT_DER)
+		return x509_add_der(f, in, err);
+	if ((rc = gnutls_pem_base64_decode2(NULL, in, &der)) < 0)
 		return cv_err_set(err, "certificate #%zu: %s", f->ncerts,
 		    x509_strerror(rc));
-	}
-	return x509_add_crt(f, crt, err);
+	rc = x509_add_der(f, &der, err);
+	gnutls_free(der.data);
+	return rc;
 }
 
 /* Takes ownership of key. */
@@ -1192,7 +1239,7 @@ x509_cert_json(const struct x509_cert *c, const char *path,
     enum x509_format fmt)
 {
 	char	 nb[TIMEUTIL_RFC3339_LEN], na[TIMEUTIL_RFC3339_LEN];
-	json_t	*o, *san, *eku;
+	json_t	*o, *san, *eku, *warn;
 	size_t	 i;
 
 	san = json_array();
@@ -1224,5 +1271,9 @@ x509_cert_json(const struct x509_cert *c, const char *path,
 	    json_boolean(c->has_private_key));
 	json_object_set_new(o, "key_matches", c->key_matches < 0 ?
 	    json_null() : json_boolean(c->key_matches));
+	warn = json_array();
+	for (i = 0; i < c->nwarn; i++)
+		json_array_append_new(warn, json_string(c->warn[i]));
+	json_object_set_new(o, "warnings", warn);
 	return o;
 }

@@ -70,6 +70,8 @@ struct x509_cert {
 	unsigned char		 key_id[32];	/* SHA-256 key id of the SPKI */
 	int			 has_private_key;
 	int			 key_matches;	/* 1, 0, or -1 for "null" */
+	char			**warn;		/* what was odd (lenient read) */
+	size_t			 nwarn;
 };
 
 struct x509_file {
@@ -129,6 +131,29 @@ char		*x509_key_usage_str(unsigned, char *buf, size_t len);
 char		*x509_sha1_upper(const char *sha1, char buf[41]);
 /* Key id of a private key / certificate (SHA-256 over the SPKI). */
 int		 x509_privkey_id(gnutls_x509_privkey_t, unsigned char id[32]);
+/*
+ * A DER Name as OpenSSL's `-nameopt RFC2253` writes it (x509_name.c);
+ * NULL if it does not parse.  Caller frees.
+ */
+char		*x509_name_str(const gnutls_datum_t *der);
+/* Adds a warning (a parse-quality note) to a certificate. */
+void		 x509_cert_warn(struct x509_cert *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* len bytes as lowercase hex into out[2 * len + 1]. */
+void		 x509_hex_str(const unsigned char *, size_t, char *out);
+
+/*
+ * The lenient path (x509_lenient.c) for what GnuTLS refuses but OpenSSL
+ * reads.  x509_lenient_import retries a refused DER certificate (*crt is
+ * replaced); x509_lenient_fill then takes from the DER itself what crt
+ * cannot say.  x509_der_validity reads notBefore/notAfter of any year.
+ */
+int		 x509_lenient_import(gnutls_x509_crt_t *crt,
+		    const gnutls_datum_t *der, int *san_here);
+void		 x509_lenient_fill(struct x509_cert *, const gnutls_datum_t *der,
+		    int san_here);
+int		 x509_der_validity(const gnutls_datum_t *der, time_t *nb,
+		    time_t *na);
 /* Human description of a GnuTLS error, for one-line messages. */
 const char	*x509_strerror(int gnutls_rc);
 

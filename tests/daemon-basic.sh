@@ -41,7 +41,7 @@ assert_eq "list: one row per certificate" 5 "$(echo "$L" | jq length)"
 assert_eq "list: server cert paths" 5 \
     "$(echo "$L" | jq --arg s "$server_sha1" '[.[]|select(.sha1==$s)][0].paths|length')"
 assert_eq "list: keys" \
-    "path,format,index,sha1,sha256,subject,issuer,serial,not_before,not_after,key_type,key_bits,sig_alg,san,eku,is_ca,has_private_key,key_matches,role,paths,days_left,state" \
+    "path,format,index,sha1,sha256,subject,issuer,serial,not_before,not_after,key_type,key_bits,sig_alg,san,eku,is_ca,has_private_key,key_matches,role,paths,days_left,state,warnings" \
     "$(echo "$L" | jq -r '.[0]|keys_unsorted|join(",")')"
 assert_eq "list: fields agree with inspect" \
     "$("$CERTVIGIL" inspect --json "$T/fx/client.pem" | jq -c '.[0]|del(.path,.format,.index,.has_private_key,.key_matches)')" \

@@ -106,7 +106,7 @@ assert_eq "sha256 sig" RSA-SHA256 "$(J server.pem | jq -r '.[0].sig_alg')"
 
 # Exactly the keys of the contract, in order.
 assert_eq "json keys" \
-    "path,format,index,sha1,sha256,subject,issuer,serial,not_before,not_after,key_type,key_bits,sig_alg,san,eku,is_ca,has_private_key,key_matches" \
+    "path,format,index,sha1,sha256,subject,issuer,serial,not_before,not_after,key_type,key_bits,sig_alg,san,eku,is_ca,has_private_key,key_matches,warnings" \
     "$(J server.pem | jq -r '.[0]|keys_unsorted|join(",")')"
 
 # Text output: both thumbprint forms netsh and Windows show.
