@@ -435,9 +435,7 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 			json = 1;
 			break;
 		case 'e':
-			if (timeutil_parse_duration(optarg, &secs) == -1) {
-				cmd_err("--expiring: '%s' is not a duration "
-				    "(examples: 30d, 2w, 12h)", optarg);
+			if (cmd_duration("--expiring", optarg, &secs) == -1) {
 				json_decref(args);
 				return CMD_EXIT_USAGE;
 			}
@@ -642,9 +640,16 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 			json = 1;
 			break;
 		case 's':
-			if (timeutil_parse_duration(optarg, &secs) == 0)
+			if ((rc = timeutil_parse_duration_unit(optarg,
+			    &secs)) == 0)
 				t = timeutil_now() - (time_t)secs;
-			else if (timeutil_parse_rfc3339(optarg, &t) == -1) {
+			else if (rc == -2) {
+				cmd_err("--since %s: " TIMEUTIL_UNIT_HINT
+				    " or give a time (2026-11-22T08:00:00Z)",
+				    optarg);
+				json_decref(args);
+				return CMD_EXIT_USAGE;
+			} else if (timeutil_parse_rfc3339(optarg, &t) == -1) {
 				cmd_err("--since: '%s' is neither a duration "
 				    "(1h, 2d) nor a time (2026-11-22T08:00:00Z)",
 				    optarg);
