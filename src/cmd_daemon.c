@@ -354,6 +354,8 @@ status_print(json_t *r)
 		json_array_foreach(json_object_get(w, "paths"), k, x)
 			printf(" %s", json_string_value(x));
 		printf("\n");
+		json_array_foreach(json_object_get(w, "missing"), k, x)
+			printf("  missing: %s\n", json_string_value(x));
 	}
 	x = json_object_get(r, "database");
 	printf("database: %s, %.1f KiB\n", JS(x, "path"),
