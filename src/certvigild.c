@@ -164,6 +164,9 @@ daemon_status(struct daemon *d)
 	alert_get_stats(d->alert, &as);
 	json_object_set_new(json_object_get(r, "certs"), "superseded",
 	    json_integer(c.superseded));
+	/* Not files.total: unchanged files are not read again. */
+	json_object_set_new(json_object_get(r, "scan"), "last_files_read",
+	    json_integer(p.last_files_read));
 	json_object_set_new(r, "alerts", json_pack("{s:o, s:I, s:I}",
 	    "sent", alert_counts(d->alert),
 	    "command_failures", (json_int_t)as.command_failures,

@@ -338,7 +338,7 @@ status_print(json_t *r)
 	    (long long)JI(c, "valid"), (long long)JI(c, "expiring"),
 	    (long long)JI(c, "expired"), (long long)JI(c, "not_yet_valid"),
 	    (long long)JI(c, "invalid"));
-	printf("files: %lld (%lld unreadable, %lld gone)\n",
+	printf("files: %lld in the inventory (%lld unreadable, %lld gone)\n",
 	    (long long)JI(f, "total"), (long long)JI(f, "errors"),
 	    (long long)JI(f, "gone"));
 	if (strcmp(JS(s, "state"), "scanning") == 0)
@@ -346,8 +346,10 @@ status_print(json_t *r)
 		    (long long)JI(s, "files_done"),
 		    (long long)JI(s, "files_total"));
 	if (JS(s, "last_finished") != NULL)
-		printf("last scan: %s, took %.3fs\n", JS(s, "last_finished"),
-		    json_real_value(json_object_get(s, "last_duration")));
+		printf("last scan: %s, took %.3fs, read %lld files (unchanged "
+		    "ones are not read again)\n", JS(s, "last_finished"),
+		    json_real_value(json_object_get(s, "last_duration")),
+		    (long long)JI(s, "last_files_read"));
 	json_array_foreach(json_object_get(r, "watches"), i, w) {
 		printf("watch %s (%s):", JS(w, "name"), JS(w, "role"));
 		size_t k;
@@ -413,7 +415,7 @@ print_cert_row(json_t *o)
 
 static const struct cmdopt list_opts[] = {
 	{ "json",	'j', NULL, "print the list as JSON" },
-	{ "expiring",	'e', "DURATION", "expiring within DURATION (30d, 2w)" },
+	{ "expiring",	'e', "DURATION", "expiring within DURATION (30d, 2w; a unit is needed)" },
 	{ "expired",	'x', NULL, "expired certificates only" },
 	{ "invalid",	'i', NULL, "certificates with a problem" },
 	{ "drift",	'D', NULL, "deployed files that differ from a binding" },
@@ -500,9 +502,32 @@ const struct cmd_entry cmd_list_entry = {
 };
 
 static int
+show_key_is_prefix(const char *key)
+{
+	size_t	n = strspn(key, "0123456789abcdefABCDEF");
+
+	return key[n] == '\0' && n >= 4 && n <= 40;
+}
+
+/* "(none)" for an empty list, as inspect prints it. */
+static void
+show_print_list(const char *label, json_t *a)
+{
+	json_t	*x;
+	size_t	 i;
+
+	printf("  %-15s", label);
+	if (json_array_size(a) == 0)
+		printf("(none)");
+	json_array_foreach(a, i, x)
+		printf("%s%s", i ? ", " : "", json_string_value(x));
+	printf("\n");
+}
+
+static int
 cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	json_t	*r, *v, *x;
+	json_t	*r, *v;
 	char	 abs[PATH_MAX], *key;
 	size_t	 i;
 	int	 json, rc;
@@ -510,6 +535,12 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	if (simple_opts(ctx, argc, argv, 1, &json) == -1)
 		return ctx->opt.exit;
 	key = argv[optind];
+	if (strchr(key, '/') == NULL && !show_key_is_prefix(key)) {
+		/* What the daemon would refuse is the user's typo: 2. */
+		cmd_err("'%s' is neither a path nor a SHA-1 prefix of 4 to 40 "
+		    "hex digits", key);
+		return CMD_EXIT_USAGE;
+	}
 	/* A relative path names a file here, not in the daemon's cwd. */
 	if (strchr(key, '/') != NULL && key[0] != '/') {
 		if (realpath(key, abs) == NULL) {
@@ -537,13 +568,9 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	printf("  %-15s%s\n", "Serial:", JS(r, "serial"));
 	printf("  %-15s%s %lld, %s\n", "Key:", JS(r, "key_type"),
 	    (long long)JI(r, "key_bits"), JS(r, "sig_alg"));
-	printf("  %-15s", "SAN:");
-	json_array_foreach(json_object_get(r, "san"), i, x)
-		printf("%s%s", i ? ", " : "", json_string_value(x));
-	printf("\n  %-15s", "EKU:");
-	json_array_foreach(json_object_get(r, "eku"), i, x)
-		printf("%s%s", i ? ", " : "", json_string_value(x));
-	printf("\n  %-15s%s\n", "Role:", JS(r, "role"));
+	show_print_list("SAN:", json_object_get(r, "san"));
+	show_print_list("EKU:", json_object_get(r, "eku"));
+	printf("  %-15s%s\n", "Role:", JS(r, "role"));
 	printf("  Sources:\n");
 	json_array_foreach(json_object_get(r, "sources"), i, v)
 		printf("    %s [%s #%lld]%s%s%s%s\n", JS(v, "path"),
@@ -585,7 +612,7 @@ print_event(json_t *e, int json)
 }
 
 static const struct cmdopt events_opts[] = {
-	{ "json",	'j', NULL, "one JSON object a line" },
+	{ "json",	'j', NULL, "JSON Lines: one object a line" },
 	{ "since",	's', "DURATION|TIME", "events since 1h ago, or since "
 	    "2026-11-22T08:00:00Z" },
 	{ "limit",	'n', "N", "the newest N events (at most 10000)" },

@@ -521,8 +521,9 @@ scan_parse_work(uv_work_t *req)
 static void
 scan_maybe_finish(struct scan *s)
 {
-	uv_loop_t	*loop = s->loop;
-	int		 first;
+	uv_loop_t		*loop = s->loop;
+	struct inv_counts	 c;
+	int			 first;
 
 	if (s->ninflight > 0 || s->walking)
 		return;
@@ -541,10 +542,20 @@ scan_maybe_finish(struct scan *s)
 	s->prog.last_finished = timeutil_now();
 	s->prog.last_duration = (double)(uv_now(loop) -
 	    s->prog.last_started_ms) / 1000.0;
+	s->prog.last_files_read = s->prog.files_done;
 	first = !s->first_done;
 	s->first_done = 1;
-	log_info("scan finished: %lld files read in %.3fs",
-	    (long long)s->prog.files_done, s->prog.last_duration);
+	/*
+	 * "read" and status's "files" count different things (unchanged
+	 * files are not read again; skipped ones are read but not kept):
+	 * say both, named as status names them.
+	 */
+	if (inventory_counts(s->inv, s->prog.last_finished, s->cf->expiring,
+	    &c) == -1)
+		c.files = c.files_gone = 0;
+	log_info("scan finished: %lld files read in %.3fs; %lld files in "
+	    "the inventory", (long long)s->prog.files_done,
+	    s->prog.last_duration, (long long)(c.files - c.files_gone));
 	if (s->done_cb != NULL)
 		s->done_cb(s->done_arg, first);
 	if (s->full_again) {

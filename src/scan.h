@@ -24,6 +24,7 @@ struct scan_progress {
 	time_t		 last_started;
 	time_t		 last_finished;	/* 0: never */
 	double		 last_duration;	/* seconds */
+	int64_t		 last_files_read;	/* by the last full scan */
 	int64_t		 files_parsed;	/* since start, for metrics */
 };
 
