@@ -653,13 +653,36 @@ events_pages(struct client *c, const char *req, json_t *args, int json)
 	return CMD_EXIT_OK;
 }
 
+/* --since: a duration back from now (with its unit) or a time. */
+static int
+events_since(const char *arg, time_t *t)
+{
+	int64_t	secs;
+	int	rc;
+
+	if ((rc = timeutil_parse_duration_unit(arg, &secs)) == 0) {
+		*t = timeutil_now() - (time_t)secs;
+		return 0;
+	}
+	if (rc == -2) {
+		cmd_err("--since %s: " TIMEUTIL_UNIT_HINT " or give a time "
+		    "(2026-11-22T08:00:00Z)", arg);
+		return -1;
+	}
+	if (timeutil_parse_rfc3339(arg, t) == -1) {
+		cmd_err("--since: '%s' is neither a duration (1h, 2d) nor a "
+		    "time (2026-11-22T08:00:00Z)", arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct client		 c;
 	json_t			*args = json_object(), *r, *m, *ev;
 	time_t			 t;
-	int64_t			 secs;
 	size_t			 i;
 	int			 ch, json = 0, follow = 0, rc;
 
@@ -669,19 +692,7 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 			json = 1;
 			break;
 		case 's':
-			if ((rc = timeutil_parse_duration_unit(optarg,
-			    &secs)) == 0)
-				t = timeutil_now() - (time_t)secs;
-			else if (rc == -2) {
-				cmd_err("--since %s: " TIMEUTIL_UNIT_HINT
-				    " or give a time (2026-11-22T08:00:00Z)",
-				    optarg);
-				json_decref(args);
-				return CMD_EXIT_USAGE;
-			} else if (timeutil_parse_rfc3339(optarg, &t) == -1) {
-				cmd_err("--since: '%s' is neither a duration "
-				    "(1h, 2d) nor a time (2026-11-22T08:00:00Z)",
-				    optarg);
+			if (events_since(optarg, &t) == -1) {
 				json_decref(args);
 				return CMD_EXIT_USAGE;
 			}
