@@ -334,9 +334,11 @@ binding_k_duration(struct binding *b, const char *k, const char *v,
 	int64_t	*d = !strcmp(k, "emergency_before") ? &b->emergency_before :
 	    !strcmp(k, "service_timeout") ? &b->service_timeout :
 	    &b->verify_timeout;
+	int	 rc = timeutil_parse_duration_unit(v, d);
 
-	if (timeutil_parse_duration(v, d) == -1 ||
-	    (*d < 1 && strcmp(k, "emergency_before") != 0))
+	if (rc == -2)
+		return cv_err_set(err, "%s = %s: " TIMEUTIL_UNIT_HINT, k, v);
+	if (rc == -1 || (*d < 1 && strcmp(k, "emergency_before") != 0))
 		return cv_err_set(err, "%s: '%s' is not a duration "
 		    "(examples: 30s, 15m, 48h)", k, v);
 	return 0;

@@ -56,7 +56,7 @@ struct daemon {
 	/* The last status result, reused while nothing it shows changed. */
 	char			*status_text;
 	size_t			 status_len;
-	int64_t			 status_key[12];
+	int64_t			 status_key[13];
 	uv_timer_t		 textfile_timer;
 	uv_timer_t		 prune_timer;	/* retention, hourly */
 	int			 textfile_busy;
@@ -113,21 +113,28 @@ daemon_status(struct daemon *d)
 	struct scan_progress	 p;
 	struct alert_stats	 as;
 	char			 a[TIMEUTIL_RFC3339_LEN], b[TIMEUTIL_RFC3339_LEN];
-	json_t			*w, *paths, *r;
+	json_t			*w, *paths, *missing, *r;
 	time_t			 now = timeutil_now();
 	size_t			 i, k;
+	const char		*path;
 
 	inventory_counts(d->inv, now, d->cf->expiring, &c);
 	scan_get_progress(d->scan, &p);
 	w = json_array();
 	for (i = 0; i < d->cf->nwatches; i++) {
 		paths = json_array();
-		for (k = 0; k < d->cf->watches[i].npaths; k++)
-			json_array_append_new(paths,
-			    json_string(d->cf->watches[i].paths[k]));
-		json_array_append_new(w, json_pack("{s:s, s:o, s:s}", "name",
-		    d->cf->watches[i].name, "paths", paths, "role",
-		    conf_role_name(d->cf->watches[i].role)));
+		missing = json_array();
+		for (k = 0; k < d->cf->watches[i].npaths; k++) {
+			path = d->cf->watches[i].paths[k];
+			json_array_append_new(paths, json_string(path));
+			if (scan_missing(d->scan, path))
+				json_array_append_new(missing,
+				    json_string(path));
+		}
+		json_array_append_new(w, json_pack("{s:s, s:o, s:s, s:o}",
+		    "name", d->cf->watches[i].name, "paths", paths, "role",
+		    conf_role_name(d->cf->watches[i].role), "missing",
+		    missing));
 	}
 	r = json_pack("{s:s, s:I, s:I,"
 	    " s:{s:I, s:I, s:I, s:I, s:I, s:I},"
@@ -157,6 +164,9 @@ daemon_status(struct daemon *d)
 	alert_get_stats(d->alert, &as);
 	json_object_set_new(json_object_get(r, "certs"), "superseded",
 	    json_integer(c.superseded));
+	/* Not files.total: unchanged files are not read again. */
+	json_object_set_new(json_object_get(r, "scan"), "last_files_read",
+	    json_integer(p.last_files_read));
 	json_object_set_new(r, "alerts", json_pack("{s:o, s:I, s:I}",
 	    "sent", alert_counts(d->alert),
 	    "command_failures", (json_int_t)as.command_failures,
@@ -177,7 +187,7 @@ daemon_status_cached(void *arg, struct control_client *cl,
 	struct scan_progress	 p;
 	struct alert_stats	 as;
 	struct inv_counts	 c;
-	int64_t			 key[12];
+	int64_t			 key[13];
 	json_t			*r, *res;
 	size_t			 i;
 
@@ -199,6 +209,7 @@ daemon_status_cached(void *arg, struct control_client *cl,
 	key[9] = c.not_yet_valid;
 	key[10] = c.invalid;
 	key[11] = c.superseded;
+	key[12] = scan_missing_generation(d->scan);
 	if (d->status_text != NULL && memcmp(key, d->status_key,
 	    sizeof(key)) == 0) {
 		control_send_ok_raw(cl, d->status_text, d->status_len);
@@ -209,7 +220,7 @@ daemon_status_cached(void *arg, struct control_client *cl,
 	free(d->status_text);
 	d->status_text = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	d->status_len = strlen(d->status_text);
-	for (i = 0; i < 12; i++)
+	for (i = 0; i < sizeof(key) / sizeof(key[0]); i++)
 		d->status_key[i] = key[i];
 	return r;
 }

@@ -8,6 +8,8 @@
 #ifndef CV_CMD_H
 #define CV_CMD_H
 
+#include <stdint.h>
+
 #include "cmdopt.h"
 
 /* Exit statuses shared by every command (certvigil(1) EXIT STATUS). */
@@ -47,6 +49,11 @@ const char	*cmd_safe(const char *);
 int	cmd_usage(const struct cmd_entry *);
 /* Error line in the contract's form: "certvigil: what: why". */
 void	cmd_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A duration option's value (units required: "30" is refused, never
+ * read as seconds); prints the error naming OPT and returns -1.
+ */
+int	cmd_duration(const char *opt, const char *arg, int64_t *secs);
 
 /* cmd_daemon.c */
 extern const struct cmd_entry cmd_status_entry;

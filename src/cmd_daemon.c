@@ -339,7 +339,7 @@ status_print(json_t *r)
 	    (long long)JI(c, "valid"), (long long)JI(c, "expiring"),
 	    (long long)JI(c, "expired"), (long long)JI(c, "not_yet_valid"),
 	    (long long)JI(c, "invalid"));
-	printf("files: %lld (%lld unreadable, %lld gone)\n",
+	printf("files: %lld in the inventory (%lld unreadable, %lld gone)\n",
 	    (long long)JI(f, "total"), (long long)JI(f, "errors"),
 	    (long long)JI(f, "gone"));
 	if (strcmp(JS(s, "state"), "scanning") == 0)
@@ -347,14 +347,18 @@ status_print(json_t *r)
 		    (long long)JI(s, "files_done"),
 		    (long long)JI(s, "files_total"));
 	if (JS(s, "last_finished") != NULL)
-		printf("last scan: %s, took %.3fs\n", JS(s, "last_finished"),
-		    json_real_value(json_object_get(s, "last_duration")));
+		printf("last scan: %s, took %.3fs, read %lld files (unchanged "
+		    "ones are not read again)\n", JS(s, "last_finished"),
+		    json_real_value(json_object_get(s, "last_duration")),
+		    (long long)JI(s, "last_files_read"));
 	json_array_foreach(json_object_get(r, "watches"), i, w) {
 		printf("watch %s (%s):", JS(w, "name"), JS(w, "role"));
 		size_t k;
 		json_array_foreach(json_object_get(w, "paths"), k, x)
 			printf(" %s", json_string_value(x));
 		printf("\n");
+		json_array_foreach(json_object_get(w, "missing"), k, x)
+			printf("  missing: %s\n", json_string_value(x));
 	}
 	x = json_object_get(r, "database");
 	printf("database: %s, %.1f KiB\n", JS(x, "path"),
@@ -416,7 +420,7 @@ print_cert_row(json_t *o)
 
 static const struct cmdopt list_opts[] = {
 	{ "json",	'j', NULL, "print the list as JSON" },
-	{ "expiring",	'e', "DURATION", "expiring within DURATION (30d, 2w)" },
+	{ "expiring",	'e', "DURATION", "expiring within DURATION (30d, 2w; a unit is needed)" },
 	{ "expired",	'x', NULL, "expired certificates only" },
 	{ "invalid",	'i', NULL, "certificates with a problem" },
 	{ "drift",	'D', NULL, "deployed files that differ from a binding" },
@@ -457,9 +461,7 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 			json = 1;
 			break;
 		case 'e':
-			if (timeutil_parse_duration(optarg, &secs) == -1) {
-				cmd_err("--expiring: '%s' is not a duration "
-				    "(examples: 30d, 2w, 12h)", optarg);
+			if (cmd_duration("--expiring", optarg, &secs) == -1) {
 				json_decref(args);
 				return CMD_EXIT_USAGE;
 			}
@@ -532,9 +534,32 @@ const struct cmd_entry cmd_list_entry = {
 };
 
 static int
+show_key_is_prefix(const char *key)
+{
+	size_t	n = strspn(key, "0123456789abcdefABCDEF");
+
+	return key[n] == '\0' && n >= 4 && n <= 40;
+}
+
+/* "(none)" for an empty list, as inspect prints it. */
+static void
+show_print_list(const char *label, json_t *a)
+{
+	json_t	*x;
+	size_t	 i;
+
+	printf("  %-15s", label);
+	if (json_array_size(a) == 0)
+		printf("(none)");
+	json_array_foreach(a, i, x)
+		printf("%s%s", i ? ", " : "", json_string_value(x));
+	printf("\n");
+}
+
+static int
 cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	json_t	*r, *v, *x;
+	json_t	*r, *v;
 	char	 abs[PATH_MAX], *key;
 	size_t	 i;
 	int	 json, rc;
@@ -542,6 +567,12 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	if (simple_opts(ctx, argc, argv, 1, &json) == -1)
 		return ctx->opt.exit;
 	key = argv[optind];
+	if (strchr(key, '/') == NULL && !show_key_is_prefix(key)) {
+		/* What the daemon would refuse is the user's typo: 2. */
+		cmd_err("'%s' is neither a path nor a SHA-1 prefix of 4 to 40 "
+		    "hex digits", key);
+		return CMD_EXIT_USAGE;
+	}
 	/* A relative path names a file here, not in the daemon's cwd. */
 	if (strchr(key, '/') != NULL && key[0] != '/') {
 		if (realpath(key, abs) == NULL) {
@@ -569,16 +600,12 @@ cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	printf("  %-15s%s\n", "Serial:", JS(r, "serial"));
 	printf("  %-15s%s %lld, %s\n", "Key:", JS(r, "key_type"),
 	    (long long)JI(r, "key_bits"), JS(r, "sig_alg"));
-	printf("  %-15s", "SAN:");
-	json_array_foreach(json_object_get(r, "san"), i, x)
-		printf("%s%s", i ? ", " : "", json_string_value(x));
-	printf("\n  %-15s", "EKU:");
-	json_array_foreach(json_object_get(r, "eku"), i, x)
-		printf("%s%s", i ? ", " : "", json_string_value(x));
-	printf("\n  %-15s%s\n", "Role:", JS(r, "role"));
-	json_array_foreach(json_object_get(r, "warnings"), i, x)
+	show_print_list("SAN:", json_object_get(r, "san"));
+	show_print_list("EKU:", json_object_get(r, "eku"));
+	printf("  %-15s%s\n", "Role:", JS(r, "role"));
+	json_array_foreach(json_object_get(r, "warnings"), i, v)
 		printf("  %-15s%s\n", i == 0 ? "Warnings:" : "",
-		    json_string_value(x));
+		    json_string_value(v));
 	printf("  Sources:\n");
 	json_array_foreach(json_object_get(r, "sources"), i, v)
 		printf("    %s [%s #%lld]%s%s%s%s\n", JS(v, "path"),
@@ -620,7 +647,7 @@ print_event(json_t *e, int json)
 }
 
 static const struct cmdopt events_opts[] = {
-	{ "json",	'j', NULL, "one JSON object a line" },
+	{ "json",	'j', NULL, "JSON Lines: one object a line" },
 	{ "since",	's', "DURATION|TIME", "events since 1h ago, or since "
 	    "2026-11-22T08:00:00Z" },
 	{ "limit",	'n', "N", "the newest N events (at most 10000)" },
@@ -661,13 +688,36 @@ events_pages(struct client *c, const char *req, json_t *args, int json)
 	return CMD_EXIT_OK;
 }
 
+/* --since: a duration back from now (with its unit) or a time. */
+static int
+events_since(const char *arg, time_t *t)
+{
+	int64_t	secs;
+	int	rc;
+
+	if ((rc = timeutil_parse_duration_unit(arg, &secs)) == 0) {
+		*t = timeutil_now() - (time_t)secs;
+		return 0;
+	}
+	if (rc == -2) {
+		cmd_err("--since %s: " TIMEUTIL_UNIT_HINT " or give a time "
+		    "(2026-11-22T08:00:00Z)", arg);
+		return -1;
+	}
+	if (timeutil_parse_rfc3339(arg, t) == -1) {
+		cmd_err("--since: '%s' is neither a duration (1h, 2d) nor a "
+		    "time (2026-11-22T08:00:00Z)", arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct client		 c;
 	json_t			*args = json_object(), *r, *m, *ev;
 	time_t			 t;
-	int64_t			 secs;
 	size_t			 i;
 	int			 ch, json = 0, follow = 0, rc;
 
@@ -677,12 +727,7 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 			json = 1;
 			break;
 		case 's':
-			if (timeutil_parse_duration(optarg, &secs) == 0)
-				t = timeutil_now() - (time_t)secs;
-			else if (timeutil_parse_rfc3339(optarg, &t) == -1) {
-				cmd_err("--since: '%s' is neither a duration "
-				    "(1h, 2d) nor a time (2026-11-22T08:00:00Z)",
-				    optarg);
+			if (events_since(optarg, &t) == -1) {
 				json_decref(args);
 				return CMD_EXIT_USAGE;
 			}

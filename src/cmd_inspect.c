@@ -224,7 +224,7 @@ cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage(ctx->cmd);
 	memset(&opts, 0, sizeof(opts));
 	if (pwfile != NULL) {
-		if (fsutil_read_password(pwfile, &password, &err) == -1) {
+		if (fsutil_read_password_arg(pwfile, &password, &err) == -1) {
 			cmd_err("%s", err.msg);
 			return CMD_EXIT_USAGE;
 		}

@@ -102,7 +102,7 @@ pki_cli_password(const char *file, char **pw)
 	*pw = NULL;
 	if (file == NULL)
 		return 0;
-	if (fsutil_read_password(file, pw, &err) == -1) {
+	if (fsutil_read_password_arg(file, pw, &err) == -1) {
 		cmd_err("%s", err.msg);
 		return -1;
 	}

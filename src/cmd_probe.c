@@ -223,7 +223,7 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (pwfile != NULL) {
-		if (fsutil_read_password(pwfile, &pw, &err) == -1) {
+		if (fsutil_read_password_arg(pwfile, &pw, &err) == -1) {
 			cmd_err("%s", err.msg);
 			free(buf);
 			return CMD_EXIT_USAGE;

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "cmdopt.h"
 #include "log.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 #define CMDOPT_HELP	0x7fff	/* --help, which every command has */
@@ -128,6 +129,22 @@ cmd_err(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "certvigil: %s\n", cmd_safe(msg));
 	free(msg);
+}
+
+int
+cmd_duration(const char *opt, const char *arg, int64_t *secs)
+{
+	switch (timeutil_parse_duration_unit(arg, secs)) {
+	case 0:
+		return 0;
+	case -2:
+		cmd_err("%s %s: " TIMEUTIL_UNIT_HINT, opt, arg);
+		return -1;
+	default:
+		cmd_err("%s: '%s' is not a duration (examples: 30d, 2w, "
+		    "12h)", opt, arg);
+		return -1;
+	}
 }
 
 const char *

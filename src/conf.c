@@ -140,13 +140,15 @@ conf_parse_thresholds(const char *s, int64_t **out, size_t *n)
 	char	*copy = xstrdup(s), *tok, *save = NULL;
 	int64_t	*v = NULL, d;
 	size_t	 len = 0;
+	int	 rc;
 
 	for (tok = strtok_r(copy, ", ", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", ", &save)) {
-		if (timeutil_parse_duration(tok, &d) == -1 || d <= 0) {
+		if ((rc = timeutil_parse_duration_unit(tok, &d)) != 0 ||
+		    d <= 0) {
 			free(copy);
 			free(v);
-			return -1;
+			return rc == -2 ? -2 : -1;
 		}
 		v = xreallocarray(v, len + 1, sizeof(*v));
 		v[len++] = d;
@@ -160,11 +162,34 @@ conf_parse_thresholds(const char *s, int64_t **out, size_t *n)
 	return 0;
 }
 
+/* alert_before, global or per [watch]: replaces the list. */
+static int
+conf_alert_before(struct conf_parse *p, const char *v, int64_t **out,
+    size_t *n)
+{
+	int	rc;
+
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	if ((rc = conf_parse_thresholds(v, out, n)) == -2)
+		return conf_fail(p, "alert_before = %s: every duration needs "
+		    "its unit: " TIMEUTIL_UNIT_HINT, v);
+	if (rc == -1)
+		return conf_fail(p, "alert_before: '%s' is not a list "
+		    "of durations (example: 30d,14d,7d,1d)", v);
+	return 1;
+}
+
 static int
 conf_duration(struct conf_parse *p, const char *name, const char *v,
     int64_t min, int64_t *out)
 {
-	if (timeutil_parse_duration(v, out) == -1)
+	int	rc = timeutil_parse_duration_unit(v, out);
+
+	if (rc == -2)
+		return conf_fail(p, "%s = %s: " TIMEUTIL_UNIT_HINT, name, v);
+	if (rc == -1)
 		return conf_fail(p, "%s: '%s' is not a duration (examples: "
 		    "30s, 15m, 1h, 30d, 1d12h)", name, v);
 	if (*out < min)
@@ -281,13 +306,8 @@ static int
 conf_d_alert_before(struct conf_parse *p, const char *name, const char *v)
 {
 	(void)name;
-	free(p->cf->alert_before);
-	p->cf->alert_before = NULL;
-	if (conf_parse_thresholds(v, &p->cf->alert_before,
-	    &p->cf->nalert_before) == -1)
-		return conf_fail(p, "alert_before: '%s' is not a list of "
-		    "durations (example: 30d,14d,7d,1d)", v);
-	return 1;
+	return conf_alert_before(p, v, &p->cf->alert_before,
+	    &p->cf->nalert_before);
 }
 
 static int
@@ -423,12 +443,8 @@ conf_watch_key(struct conf_parse *p, const char *name, const char *v)
 			return conf_fail(p, "role: '%s' is not one of auto, "
 			    "server, client, ca", v);
 	} else if (!strcmp(name, "alert_before")) {
-		free(w->alert_before);
-		w->alert_before = NULL;
-		if (conf_parse_thresholds(v, &w->alert_before,
-		    &w->nalert_before) == -1)
-			return conf_fail(p, "alert_before: '%s' is not a list "
-			    "of durations (example: 30d,14d,7d,1d)", v);
+		return conf_alert_before(p, v, &w->alert_before,
+		    &w->nalert_before);
 	} else if (!strcmp(name, "expect_sha1")) {
 		char	hex[42];
 		size_t	i, n = 0;

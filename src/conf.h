@@ -94,7 +94,10 @@ const char	*conf_role_name(enum cert_role);
 struct binding	*conf_binding(const struct config *, const char *name);
 struct issuer	*conf_issuer(const struct config *, const char *name);
 int		 conf_parse_role(const char *, enum cert_role *);
-/* Parses "30d,14d,7d,1d" into seconds, sorted from largest. */
+/*
+ * Parses "30d,14d,7d,1d" into seconds, sorted from largest; -1, or -2
+ * when a number lacks its unit.
+ */
 int		 conf_parse_thresholds(const char *, int64_t **, size_t *);
 
 #endif

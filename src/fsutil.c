@@ -728,6 +728,50 @@ fsutil_read_password(const char *path, char **pw, struct cv_err *err)
 }
 
 int
+fsutil_read_password_arg(const char *path, char **pw, struct cv_err *err)
+{
+	char		 buf[FSUTIL_MAX_PASSWORD + 1];
+	struct stat	 st, fst;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
+	*pw = NULL;
+	if (strcmp(path, "-") == 0 || stat(path, &st) == -1 ||
+	    !S_ISFIFO(st.st_mode))
+		return fsutil_read_password(path, pw, err);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return cv_err_set(err, "%s: %s", path, strerror(errno));
+	/* The pipe stat() saw, not what a rename put there since. */
+	if (fstat(fd, &fst) == -1 || !S_ISFIFO(fst.st_mode) ||
+	    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+		cv_err_set(err, "%s: replaced while opening", path);
+		goto out;
+	}
+	while (len < FSUTIL_MAX_PASSWORD) {
+		n = read(fd, buf + len, 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			cv_err_set(err, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0 || buf[len] == '\n')
+			break;
+		len++;
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	*pw = xstrdup(buf);
+	rc = 0;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+int
 fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *err)
 {
 	char	*copy = xstrdup(path), *p;

@@ -125,6 +125,17 @@ int	fsutil_fsync_dir(const char *path, struct cv_err *);
  * freezero_str().
  */
 int	fsutil_read_password(const char *path, char **pw, struct cv_err *);
+/*
+ * The command line's --password-file: the same, and a pipe or FIFO too
+ * (bash's "--password-file <(pass show x)" is /dev/fd/63, a pipe), read
+ * once up to its first newline and at most FSUTIL_MAX_PASSWORD bytes.
+ * Only for a password the user names on the command line: certificate
+ * files and the daemon's password_file still refuse FIFOs (fsutil_open),
+ * since opening one blocks until a writer comes.
+ */
+#define FSUTIL_MAX_PASSWORD	4096
+int	fsutil_read_password_arg(const char *path, char **pw,
+	    struct cv_err *);
 
 /* mkdir -p with mode for each created component. */
 int	fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *);

@@ -69,7 +69,11 @@ issuer_new(const char *name, int line)
 int
 issuer_duration(const char *k, const char *v, int64_t *d, struct cv_err *err)
 {
-	if (timeutil_parse_duration(v, d) == -1 || *d < 1)
+	int	rc = timeutil_parse_duration_unit(v, d);
+
+	if (rc == -2)
+		return cv_err_set(err, "%s = %s: " TIMEUTIL_UNIT_HINT, k, v);
+	if (rc == -1 || *d < 1)
 		return cv_err_set(err, "%s: '%s' is not a duration", k, v);
 	return 0;
 }

@@ -82,6 +82,11 @@ struct scan_walk {
 	size_t			 ndirs, capdirs;
 	struct scan_skip	*skips;
 	size_t			 nskips, capskips;
+	char			**missing;	/* full: configured paths
+						 * absent (or globs matching
+						 * nothing) */
+	int			*missing_watch;
+	size_t			 nmissing;
 };
 
 struct scan_pending {
@@ -110,6 +115,10 @@ struct scan {
 	struct scan_dirwatch	**dw;
 	size_t			 ndw;
 
+	char			**missing;	/* the last full walk's */
+	size_t			 nmissing;
+	int64_t			 missing_gen;	/* bumped when it changes */
+
 	char			**reported;	/* sorted: skipped paths
 						 * already in an event */
 	size_t			 nreported;
@@ -132,6 +141,7 @@ struct scan {
 static void	scan_final(struct scan *);
 
 static void	scan_dispatch(struct scan *);
+static void	scan_missing_appeared(struct scan *, const char *);
 static void	scan_start_walk(struct scan *, int full, const char *root,
 		    int watch);
 
@@ -320,6 +330,18 @@ scan_walk_dir(struct scan_walk *w, const struct config_watch *cw, int watch,
 	closedir(d);
 }
 
+/* A configured path that is not there: reported once by the loop. */
+static void
+scan_walk_missing(struct scan_walk *w, int watch, const char *path)
+{
+	w->missing = xreallocarray(w->missing, w->nmissing + 1,
+	    sizeof(*w->missing));
+	w->missing_watch = xreallocarray(w->missing_watch, w->nmissing + 1,
+	    sizeof(*w->missing_watch));
+	w->missing[w->nmissing] = xstrdup(path);
+	w->missing_watch[w->nmissing++] = watch;
+}
+
 static void
 scan_walk_root(struct scan_walk *w, const struct config_watch *cw,
     int watch, const char *root)
@@ -328,8 +350,10 @@ scan_walk_root(struct scan_walk *w, const struct config_watch *cw,
 	char		*copy;
 
 	if (stat(root, &sb) == -1) {
-		if (errno != ENOENT)
+		if (errno != ENOENT && errno != ENOTDIR)
 			log_warn("%s: %s", root, strerror(errno));
+		else
+			scan_walk_missing(w, watch, root);
 	} else if (S_ISDIR(sb.st_mode)) {
 		scan_walk_dir(w, cw, watch, root, 0);
 		return;
@@ -357,6 +381,7 @@ scan_walk_work(uv_work_t *req)
 	glob_t			 g;
 	size_t			 i, k, j;
 	char			*copy;
+	int			 rc;
 
 	if (!w->full) {
 		cw = &w->cf->watches[w->root_watch];
@@ -370,7 +395,10 @@ scan_walk_work(uv_work_t *req)
 				scan_walk_root(w, cw, (int)i, cw->paths[k]);
 				continue;
 			}
-			if (glob(cw->paths[k], GLOB_NOSORT, NULL, &g) == 0) {
+			if ((rc = glob(cw->paths[k], GLOB_NOSORT, NULL,
+			    &g)) == GLOB_NOMATCH)
+				scan_walk_missing(w, (int)i, cw->paths[k]);
+			if (rc == 0) {
 				for (j = 0; j < g.gl_pathc; j++) {
 					struct stat sb;
 
@@ -493,8 +521,9 @@ scan_parse_work(uv_work_t *req)
 static void
 scan_maybe_finish(struct scan *s)
 {
-	uv_loop_t	*loop = s->loop;
-	int		 first;
+	uv_loop_t		*loop = s->loop;
+	struct inv_counts	 c;
+	int			 first;
 
 	if (s->ninflight > 0 || s->walking)
 		return;
@@ -513,10 +542,20 @@ scan_maybe_finish(struct scan *s)
 	s->prog.last_finished = timeutil_now();
 	s->prog.last_duration = (double)(uv_now(loop) -
 	    s->prog.last_started_ms) / 1000.0;
+	s->prog.last_files_read = s->prog.files_done;
 	first = !s->first_done;
 	s->first_done = 1;
-	log_info("scan finished: %lld files read in %.3fs",
-	    (long long)s->prog.files_done, s->prog.last_duration);
+	/*
+	 * "read" and status's "files" count different things (unchanged
+	 * files are not read again; skipped ones are read but not kept):
+	 * say both, named as status names them.
+	 */
+	if (inventory_counts(s->inv, s->prog.last_finished, s->cf->expiring,
+	    &c) == -1)
+		c.files = c.files_gone = 0;
+	log_info("scan finished: %lld files read in %.3fs; %lld files in "
+	    "the inventory", (long long)s->prog.files_done,
+	    s->prog.last_duration, (long long)(c.files - c.files_gone));
 	if (s->done_cb != NULL)
 		s->done_cb(s->done_arg, first);
 	if (s->full_again) {
@@ -734,6 +773,7 @@ scan_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
 		free(path);
 		return;
 	}
+	scan_missing_appeared(s, path);
 	for (i = 0; i < s->npend; i++)
 		if (strcmp(s->pend[i].path, path) == 0)
 			break;
@@ -797,7 +837,10 @@ scan_sync_watchers(struct scan *s, struct scan_walk *w)
 		s->open_handles++;
 		rc = uv_fs_event_start(&dw->h, scan_fs_event, dw->spec.dir, 0);
 		if (rc != 0) {
-			log_warn("watch %s: %s", dw->spec.dir, uv_strerror(rc));
+			/* A missing directory was reported with its path. */
+			if (rc != UV_ENOENT)
+				log_warn("watch %s: %s", dw->spec.dir,
+				    uv_strerror(rc));
 			uv_close((uv_handle_t *)&dw->h, scan_handle_closed);
 			continue;
 		}
@@ -818,6 +861,80 @@ scan_sync_watchers(struct scan *s, struct scan_walk *w)
 }
 
 /* ---- full scans --------------------------------------------------------- */
+
+static int
+scan_missing_index(const struct scan *s, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nmissing; i++)
+		if (strcmp(s->missing[i], path) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The walk's missing paths replace the last ones.  Each is logged once,
+ * when it first goes missing (not at every rescan), and status lists
+ * them all.
+ */
+static void
+scan_set_missing(struct scan *s, struct scan_walk *w)
+{
+	const char	*name;
+	size_t		 i;
+	int		 changed = w->nmissing != s->nmissing;
+
+	for (i = 0; i < w->nmissing; i++) {
+		if (scan_missing_index(s, w->missing[i]) != -1)
+			continue;
+		changed = 1;
+		name = w->cf->watches[w->missing_watch[i]].name;
+		if (strpbrk(w->missing[i], "*?[") != NULL)
+			log_warn("watch %s: %s: matches nothing (yet)", name,
+			    w->missing[i]);
+		else
+			log_warn("watch %s: %s: no such file or directory "
+			    "(read when it appears)", name, w->missing[i]);
+	}
+	for (i = 0; i < s->nmissing; i++)
+		free(s->missing[i]);
+	free(s->missing);
+	s->missing = w->missing;
+	s->nmissing = w->nmissing;
+	w->missing = NULL;
+	w->nmissing = 0;
+	if (changed)
+		s->missing_gen++;
+}
+
+int
+scan_missing(struct scan *s, const char *path)
+{
+	return scan_missing_index(s, path) != -1;
+}
+
+int64_t
+scan_missing_generation(struct scan *s)
+{
+	return s->missing_gen;
+}
+
+/* A file event made a missing path (or a match of its glob) appear. */
+static void
+scan_missing_appeared(struct scan *s, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nmissing; i++) {
+		if (fnmatch(s->missing[i], path, FNM_PATHNAME) != 0)
+			continue;
+		free(s->missing[i]);
+		s->missing[i] = s->missing[--s->nmissing];
+		s->missing_gen++;
+		return;
+	}
+}
 
 static void
 scan_walk_done(uv_work_t *req, int status)
@@ -860,6 +977,8 @@ scan_walk_done(uv_work_t *req, int status)
 	inventory_commit(s->inv);
 	if (s->full_running)
 		s->prog.files_total = (int64_t)(s->qlen - s->qhead);
+	if (w->full)
+		scan_set_missing(s, w);
 	scan_sync_watchers(s, w);
 out:
 	inventory_stat_cache_free(cache, nc);
@@ -876,6 +995,10 @@ out:
 		free(w->skips[i].reason);
 	}
 	free(w->skips);
+	for (i = 0; i < w->nmissing; i++)
+		free(w->missing[i]);
+	free(w->missing);
+	free(w->missing_watch);
 	free(w->root);
 	conf_unref(w->cf);
 	free(w);
@@ -1000,6 +1123,9 @@ scan_final(struct scan *s)
 	for (i = 0; i < s->nreported; i++)
 		free(s->reported[i]);
 	free(s->reported);
+	for (i = 0; i < s->nmissing; i++)
+		free(s->missing[i]);
+	free(s->missing);
 	free(s->dw);
 	conf_unref(s->cf);
 	free(s);

@@ -24,6 +24,7 @@ struct scan_progress {
 	time_t		 last_started;
 	time_t		 last_finished;	/* 0: never */
 	double		 last_duration;	/* seconds */
+	int64_t		 last_files_read;	/* by the last full scan */
 	int64_t		 files_parsed;	/* since start, for metrics */
 };
 
@@ -38,6 +39,13 @@ void		 scan_full(struct scan *);
 /* Replaces the config (SIGHUP): watchers are rebuilt by a full scan. */
 void		 scan_set_config(struct scan *, struct config *);
 void		 scan_get_progress(struct scan *, struct scan_progress *);
+/*
+ * Whether a configured watch path was absent (a glob: matched nothing)
+ * at the last full scan and has not appeared since; the generation
+ * changes whenever that set does (status caches on it).
+ */
+int		 scan_missing(struct scan *, const char *path);
+int64_t		 scan_missing_generation(struct scan *);
 /* Whether work is in flight (shutdown waits for it). */
 int		 scan_busy(struct scan *);
 /* Closes watchers and timers; cb runs once everything is closed. */

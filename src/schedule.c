@@ -155,7 +155,14 @@ sched_policy_parse(const char *s, struct sched_policy *p, char *err,
 		p->den = (int)d;
 		return 0;
 	}
-	if (timeutil_parse_duration(s, &p->before) == -1 || p->before <= 0)
+	switch (timeutil_parse_duration_unit(s, &p->before)) {
+	case -2:
+		snprintf(err, errlen, "'%s': " TIMEUTIL_UNIT_HINT, s);
+		return -1;
+	case -1:
+		goto bad;
+	}
+	if (p->before <= 0)
 		goto bad;
 	return 0;
 bad:

@@ -79,12 +79,17 @@ done:
 	return 0;
 }
 
-int
-timeutil_parse_duration(const char *s, int64_t *out)
+/*
+ * strict: every number needs its unit.  "30" read as 30 seconds made
+ * "list --expiring 30" list nothing while the user meant 30 days.
+ */
+static int
+timeutil_duration(const char *s, int64_t *out, int strict)
 {
 	int64_t		 total = 0, n, mult;
 	const char	*p = s;
 	char		*end;
+	int		 bare = 0;
 
 	if (*p == '\0')
 		return -1;
@@ -97,6 +102,9 @@ timeutil_parse_duration(const char *s, int64_t *out)
 			return -1;
 		switch (*end) {
 		case '\0':
+			bare = strict;
+			mult = 1;
+			break;
 		case 's': mult = 1; break;
 		case 'm': mult = 60; break;
 		case 'h': mult = 3600; break;
@@ -110,8 +118,22 @@ timeutil_parse_duration(const char *s, int64_t *out)
 		total += n * mult;
 		p = *end == '\0' ? end : end + 1;
 	}
+	if (bare)
+		return -2;
 	*out = total;
 	return 0;
+}
+
+int
+timeutil_parse_duration(const char *s, int64_t *out)
+{
+	return timeutil_duration(s, out, 0);
+}
+
+int
+timeutil_parse_duration_unit(const char *s, int64_t *out)
+{
+	return timeutil_duration(s, out, 1);
 }
 
 char *

@@ -16,6 +16,14 @@ int	 timeutil_parse_rfc3339(const char *, time_t *);
  * s, m, h, d, w ("30d", "1d12h", "90m").  A bare number means seconds.
  */
 int	 timeutil_parse_duration(const char *, int64_t *seconds);
+/*
+ * The same, but a number without its unit ("30", "1d12") is refused
+ * with -2 (-1: not a duration at all), so that callers can print
+ * TIMEUTIL_UNIT_HINT.  Everything a user types (options, the config
+ * file, bindings, issuers) goes through this one.
+ */
+int	 timeutil_parse_duration_unit(const char *, int64_t *seconds);
+#define TIMEUTIL_UNIT_HINT	"add a unit (30d, 12h, 90m, 45s)"
 /* Formats a duration the way people read it: "3d 4h", "12m", "45s". */
 char	*timeutil_fmt_duration(int64_t seconds, char *buf, size_t len);
 /*

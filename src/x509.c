@@ -73,6 +73,7 @@ x509_format_name(enum x509_format f)
 	case X509_FMT_DER:	return "der";
 	case X509_FMT_PKCS12:	return "pkcs12";
 	case X509_FMT_PVK:	return "pvk";
+	case X509_FMT_PKCS7:	return "pkcs7";
 	}
 	return "unknown";
 }
@@ -917,8 +918,10 @@ x509_load_der(struct x509_file *f, const unsigned char *p, size_t len,
 	if (hdr < len && p[hdr] == 0x30)
 		return x509_add_der_crt(f, &d, GNUTLS_X509_FMT_DER, err);
 	/* PKCS#7 SignedData (.p7b): SEQUENCE { OID, [0] ... } */
-	if (hdr < len && p[hdr] == 0x06)
+	if (hdr < len && p[hdr] == 0x06) {
+		f->format = X509_FMT_PKCS7;
 		return x509_add_pkcs7(f, &d, GNUTLS_X509_FMT_DER, err);
+	}
 	/* A bare private key (PKCS#1, SEC1 or PKCS#8). */
 	if (x509_add_key_datum(f, &d, GNUTLS_X509_FMT_DER, 0, NULL, o,
 	    err) == -1)
@@ -1015,6 +1018,7 @@ x509_pem_block(struct x509_file *f, enum x509_block kind,
 		    o->password, o, err);
 		break;
 	case BLK_PKCS7:
+		f->format = X509_FMT_PKCS7;
 		rc = x509_add_pkcs7(f, &pem, GNUTLS_X509_FMT_PEM, err);
 		break;
 	case BLK_CRL:

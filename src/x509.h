@@ -21,6 +21,7 @@ enum x509_format {
 	X509_FMT_DER,
 	X509_FMT_PKCS12,
 	X509_FMT_PVK,		/* Microsoft PVK private key (pvk.c) */
+	X509_FMT_PKCS7,		/* .p7b/.p7c, PEM or DER */
 };
 
 /* PBKDF/PKCS#12 iteration counts above this are refused before any work. */

@@ -243,6 +243,9 @@ START_TEST(policy_due)
 	ck_assert_int_eq(sched_policy_parse("soon", &p, err, sizeof(err)),
 	    -1);
 	ck_assert_int_eq(sched_policy_parse("0s", &p, err, sizeof(err)), -1);
+	/* "30" is not 30 seconds: it names the missing unit. */
+	ck_assert_int_eq(sched_policy_parse("30", &p, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "'30': add a unit (30d, 12h, 90m, 45s)");
 }
 END_TEST
 

@@ -521,6 +521,17 @@ START_TEST(test_durations)
 	ck_assert_int_eq(timeutil_parse_duration("-3d", &s), -1);
 	ck_assert_int_eq(timeutil_parse_duration("99999999999999999999d", &s),
 	    -1);
+	/* What users type: every number needs its unit (issue 13 item 15). */
+	ck_assert_int_eq(timeutil_parse_duration_unit("30d", &s), 0);
+	ck_assert_int_eq(s, 30 * 86400);
+	ck_assert_int_eq(timeutil_parse_duration_unit("1d12h", &s), 0);
+	ck_assert_int_eq(s, 36 * 3600);
+	ck_assert_int_eq(timeutil_parse_duration_unit("30", &s), -2);
+	ck_assert_int_eq(timeutil_parse_duration_unit("1d12", &s), -2);
+	ck_assert_int_eq(timeutil_parse_duration_unit("3x", &s), -1);
+	ck_assert_int_eq(timeutil_parse_duration_unit("", &s), -1);
+	ck_assert_int_eq(timeutil_parse_duration_unit("99999999999999999999",
+	    &s), -1);
 	ck_assert_str_eq(timeutil_fmt_duration(90061, buf, sizeof(buf)),
 	    "1d 1h");
 	ck_assert_str_eq(timeutil_fmt_duration(-120, buf, sizeof(buf)), "-2m");

@@ -66,7 +66,8 @@ assert_eq "show: pkcs12 source key" true \
 run_status st cv show ffffffff
 assert_eq "show: unknown exit" 1 "$st"
 run_status st cv show zz
-assert_eq "show: bad key exit" 1 "$st"
+# A malformed prefix is a usage error (issue 13 item 19), not "not found".
+assert_eq "show: bad key exit" 2 "$st"
 
 # Events: discovery recorded with path and thumbprint.
 ev=$(cv events --json | jq -s '[.[]|select(.kind=="discovered")]|length')
