@@ -131,75 +131,56 @@ struct alert_cert {
  * before.  kind: a threshold label ("14d"), "expired", "not_yet_valid",
  * "invalid" or "drift".
  */
-static void
-alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
-    time_t now)
+/* The alert's event name (expiring, expired, crl_stale, ...) and its
+ * one-line message for the log, the event and alert_command. */
+static const char *
+alert_message(const struct alert_cert *c, const char *kind, const char *na,
+    int64_t days, char *msg, size_t len)
 {
-	static const char ins[] = "INSERT OR IGNORE INTO alerts_sent(sha1,"
-	    " threshold, time, sent) VALUES(?1, ?2, ?3, 1)";
-	static const char q[] = "INSERT INTO alert_queue(payload,"
-	    " next_attempt) VALUES(?1, ?2)";
-	sqlite3_stmt	*st;
-	char		 na[TIMEUTIL_RFC3339_LEN], msg[512], *payload, *first;
 	const char	*event;
-	int64_t		 days = timeutil_days_left((time_t)c->na, now);
-	json_t		*j;
-	int		 fresh;
 
-	if (sqlite3_prepare_v2(alert_db(a), ins, -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)now);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	fresh = sqlite3_changes(alert_db(a)) > 0;
-	if (!fresh)
-		return;
-	json_object_set_new(a->counts, kind, json_integer(json_integer_value(
-	    json_object_get(a->counts, kind)) + 1));
-	a->sent_total++;
-	timeutil_rfc3339((time_t)c->na, na, sizeof(na));
 	event = strchr("0123456789", kind[0]) != NULL ? "expiring" : kind;
 	if (c->crl) {
 		/* A stale CRL fails mTLS like an expired certificate. */
-		event = strcmp(kind, "expired") == 0 ? "crl_stale" :
-		    "crl_expiring";
-		if (strcmp(event, "crl_stale") == 0)
-			snprintf(msg, sizeof(msg), "the CRL of %s is STALE: "
-			    "its nextUpdate %s has passed", c->subject, na);
-		else
-			snprintf(msg, sizeof(msg), "the CRL of %s needs its "
-			    "next update in %lld days (%s), within the %s "
-			    "threshold", c->subject, (long long)days, na, kind);
-	} else if (strcmp(event, "expiring") == 0)
-		snprintf(msg, sizeof(msg), "%s expires in %lld days (%s), "
-		    "within the %s threshold", c->subject, (long long)days, na,
-		    kind);
+		if (strcmp(kind, "expired") == 0) {
+			snprintf(msg, len, "the CRL of %s is STALE: its "
+			    "nextUpdate %s has passed", c->subject, na);
+			return "crl_stale";
+		}
+		snprintf(msg, len, "the CRL of %s needs its next update in "
+		    "%lld days (%s), within the %s threshold", c->subject,
+		    (long long)days, na, kind);
+		return "crl_expiring";
+	}
+	if (strcmp(event, "expiring") == 0)
+		snprintf(msg, len, "%s expires in %lld days (%s), within the "
+		    "%s threshold", c->subject, (long long)days, na, kind);
 	else if (strcmp(event, "expired") == 0)
-		snprintf(msg, sizeof(msg), "%s EXPIRED %s", c->subject, na);
+		snprintf(msg, len, "%s EXPIRED %s", c->subject, na);
 	else if (strcmp(event, "not_yet_valid") == 0)
-		snprintf(msg, sizeof(msg), "%s is not valid yet", c->subject);
+		snprintf(msg, len, "%s is not valid yet", c->subject);
 	else if (strcmp(event, "drift") == 0)
-		snprintf(msg, sizeof(msg), "%s is deployed at %s, where another "
+		snprintf(msg, len, "%s is deployed at %s, where another "
 		    "thumbprint is pinned (expect_sha1)", c->subject,
 		    c->drift_path ? c->drift_path : "a pinned path");
 	else
-		snprintf(msg, sizeof(msg), "%s is invalid: a file holding it "
-		    "no longer parses or its key does not match", c->subject);
-	/* A drift happened at the pinned path, not at the first one. */
-	if (strcmp(event, "drift") == 0 && c->drift_path != NULL)
-		first = xstrdup(c->drift_path);
-	else
-		first = xstrndup(c->paths, strcspn(c->paths, ":"));
-	/* A stable message id, so log-based monitoring can match it. */
-	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", event,
-	    c->sha1, first, msg);
-	inventory_add_event(a->inv, now, "alert", first, c->sha1, "%s: %s",
-	    kind, msg);
-	free(first);
-	if (a->cf->alert_command == NULL)
-		return;
+		snprintf(msg, len, "%s is invalid: a file holding it no longer "
+		    "parses or its key does not match", c->subject);
+	return event;
+}
+
+/* One alert_command run for the alert, queued (persisted) for the runner. */
+static void
+alert_enqueue(struct alert *a, const struct alert_cert *c, const char *event,
+    const char *kind, const char *na, int64_t days, const char *msg,
+    time_t now)
+{
+	static const char q[] = "INSERT INTO alert_queue(payload,"
+	    " next_attempt) VALUES(?1, ?2)";
+	sqlite3_stmt	*st;
+	char		*payload;
+	json_t		*j;
+
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}",
 	    "event", event, "threshold", kind, "sha1", c->sha1,
 	    "subject", c->subject, "not_after", na,
@@ -218,6 +199,46 @@ alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
 		sqlite3_finalize(st);
 	}
 	free(payload);
+}
+
+static void
+alert_send(struct alert *a, const struct alert_cert *c, const char *kind,
+    time_t now)
+{
+	static const char ins[] = "INSERT OR IGNORE INTO alerts_sent(sha1,"
+	    " threshold, time, sent) VALUES(?1, ?2, ?3, 1)";
+	sqlite3_stmt	*st;
+	char		 na[TIMEUTIL_RFC3339_LEN], msg[512], *first;
+	const char	*event;
+	int64_t		 days = timeutil_days_left((time_t)c->na, now);
+
+	if (sqlite3_prepare_v2(alert_db(a), ins, -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (sqlite3_changes(alert_db(a)) == 0)
+		return;		/* sent before */
+	json_object_set_new(a->counts, kind, json_integer(json_integer_value(
+	    json_object_get(a->counts, kind)) + 1));
+	a->sent_total++;
+	timeutil_rfc3339((time_t)c->na, na, sizeof(na));
+	event = alert_message(c, kind, na, days, msg, sizeof(msg));
+	/* A drift happened at the pinned path, not at the first one. */
+	if (strcmp(event, "drift") == 0 && c->drift_path != NULL)
+		first = xstrdup(c->drift_path);
+	else
+		first = xstrndup(c->paths, strcspn(c->paths, ":"));
+	/* A stable message id, so log-based monitoring can match it. */
+	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", event,
+	    c->sha1, first, msg);
+	inventory_add_event(a->inv, now, "alert", first, c->sha1, "%s: %s",
+	    kind, msg);
+	free(first);
+	if (a->cf->alert_command != NULL)
+		alert_enqueue(a, c, event, kind, na, days, msg, now);
 }
 
 static const int64_t *
