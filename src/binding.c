@@ -813,7 +813,8 @@ binding_prune_file(const char *live, int keep, int64_t current)
 		v[n++].ctime = st.st_ctim;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), binding_aside_cmp);
+	if (n > 1)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
+		qsort(v, n, sizeof(*v), binding_aside_cmp);
 	/* current's set is never a candidate: its rollback needs it. */
 	for (i = keep > 0 ? (size_t)keep - 1 : 0; i < n; i++) {
 		p = binding_aside_path(live, v[i].id);
