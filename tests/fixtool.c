@@ -233,6 +233,7 @@ p12_null(const char *certf, const char *keyf, const char *outf)
 	struct cv_err		 err;
 	unsigned		 fl = GNUTLS_PKCS_PKCS12_3DES |
 	    GNUTLS_PKCS_NULL_PASSWORD;
+	int			 rc;
 
 	gnutls_global_init();
 	if (load_datum(certf, &d) == -1 || gnutls_x509_crt_init(&crt) < 0 ||
@@ -258,12 +259,19 @@ p12_null(const char *certf, const char *keyf, const char *outf)
 		fprintf(stderr, "fixtool: p12-null failed\n");
 		return 1;
 	}
-	if (fsutil_write_atomic(outf, out.data, out.size, 0644, (uid_t)-1,
-	    (gid_t)-1, &err) == -1) {
+	rc = fsutil_write_atomic(outf, out.data, out.size, 0644, (uid_t)-1,
+	    (gid_t)-1, &err);
+	if (rc == -1)
 		fprintf(stderr, "fixtool: %s\n", err.msg);
-		return 1;
-	}
-	return 0;
+	gnutls_free(out.data);
+	gnutls_free(k.data);
+	gnutls_pkcs12_deinit(p12);
+	gnutls_pkcs12_bag_deinit(kb);
+	gnutls_pkcs12_bag_deinit(cb);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_global_deinit();
+	return rc == -1 ? 1 : 0;
 }
 
 int
