@@ -159,7 +159,13 @@ static int
 binding_k_hostport(struct binding *b, const char *k, const char *v,
     struct cv_err *err)
 {
-	if (!binding_hostport_ok(v))
+	struct probe_endpoint	ep;
+	struct cv_err		e;
+
+	if (strcmp(k, "probe") == 0) {
+		if (probe_endpoint_parse(v, &ep, &e) == -1)
+			return cv_err_set(err, "probe: %s", e.msg);
+	} else if (!binding_hostport_ok(v))
 		return cv_err_set(err, "%s: '%s' is not HOST:PORT", k, v);
 	binding_str(!strcmp(k, "ipport") ? &b->ipport : !strcmp(k,
 	    "hostnameport") ? &b->hostnameport : &b->probe, v);
@@ -572,31 +578,47 @@ binding_endpoint(const struct binding *b)
 	return b->probe != NULL ? b->probe : "";
 }
 
+size_t
+binding_nprobes(const struct binding *b)
+{
+	(void)b;
+	return 1;
+}
+
+int
+binding_probe_at(const struct binding *b, size_t i, struct binding_probe *bp,
+    struct cv_err *err)
+{
+	memset(bp, 0, sizeof(*bp));
+	if (i >= binding_nprobes(b)) {
+		cv_err_set(err, "%s: no probe %zu", b->name, i);
+		return -1;
+	}
+	bp->spec = b->probe;
+	bp->require_client_cert = b->require_client_cert;
+	if (probe_endpoint_parse(b->probe != NULL ? b->probe :
+	    binding_endpoint(b), &bp->ep, err) == -1)
+		return -1;
+	if (b->probe == NULL && (strcmp(bp->ep.host, "0.0.0.0") == 0 ||
+	    strcmp(bp->ep.host, "*") == 0))
+		snprintf(bp->ep.host, sizeof(bp->ep.host), "127.0.0.1");
+	else if (b->probe == NULL && strcmp(bp->ep.host, "::") == 0)
+		snprintf(bp->ep.host, sizeof(bp->ep.host), "::1");
+	return 0;
+}
+
 int
 binding_probe_target(const struct binding *b, char *host, size_t hl,
     char *port, size_t pl)
 {
-	const char	*e = b->probe ? b->probe : binding_endpoint(b);
-	const char	*c = strrchr(e, ':');
-	size_t		 n;
+	struct binding_probe	bp;
+	struct cv_err		e;
 
-	if (c == NULL || *e == '\0')
+	if (binding_probe_at(b, 0, &bp, &e) == -1 ||
+	    strlen(bp.ep.host) >= hl)
 		return -1;
-	n = (size_t)(c - e);
-	if (n >= 2 && e[0] == '[' && e[n - 1] == ']') {
-		e++;
-		n -= 2;
-	}
-	if (n >= hl)
-		return -1;
-	memcpy(host, e, n);
-	host[n] = '\0';
-	if (b->probe == NULL && (strcmp(host, "0.0.0.0") == 0 ||
-	    strcmp(host, "*") == 0))
-		snprintf(host, hl, "127.0.0.1");
-	else if (b->probe == NULL && strcmp(host, "::") == 0)
-		snprintf(host, hl, "::1");
-	snprintf(port, pl, "%s", c + 1);
+	snprintf(host, hl, "%s", bp.ep.host);
+	snprintf(port, pl, "%s", bp.ep.port);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include "cverr.h"
 #include "pki.h"
+#include "probe.h"
 #include "schedule.h"
 
 struct store;
@@ -111,6 +112,22 @@ const char *binding_endpoint(const struct binding *);
  * and [::] read as loopback).  Returns -1 if none. */
 int	 binding_probe_target(const struct binding *, char *host, size_t,
 	    char *port, size_t);
+/*
+ * The endpoints that must serve the binding's certificate, in order:
+ * every probe of every service (issue 14: [service] sections), or the
+ * binding's own probe, else its endpoint with 0.0.0.0 and [::] read as
+ * loopback.  binding_probe_at fills bp for i < binding_nprobes.
+ */
+struct binding_probe {
+	struct probe_endpoint	 ep;
+	const char		*spec;		/* as written; NULL: derived
+						 * from the endpoint */
+	const char		*service;	/* NULL: the binding's own */
+	int			 require_client_cert;
+};
+size_t	 binding_nprobes(const struct binding *);
+int	 binding_probe_at(const struct binding *, size_t i,
+	    struct binding_probe *, struct cv_err *);
 /* The host names the new certificate must cover (for the check). */
 const char *binding_check_host(const struct binding *, char *buf, size_t);
 

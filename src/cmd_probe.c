@@ -21,37 +21,6 @@ enum {
 	PROBE_OPT_PASSWORD_FILE,
 };
 
-/*
- * Splits "host:port", "[v6]:port" into host and port (pointers into buf,
- * which the caller frees).
- */
-static int
-probe_cli_split(const char *arg, char **buf, const char **host,
-    const char **port)
-{
-	char	*b = xstrdup(arg), *c, *end;
-
-	*buf = b;
-	if (b[0] == '[') {
-		if ((end = strchr(b, ']')) == NULL || end[1] != ':')
-			return -1;
-		*end = '\0';
-		*host = b + 1;
-		*port = end + 2;
-	} else {
-		if ((c = strrchr(b, ':')) == NULL || strchr(b, ':') != c)
-			return -1;
-		*c = '\0';
-		*host = b;
-		*port = c + 1;
-	}
-	if (**host == '\0' || **port == '\0' ||
-	    strspn(*port, "0123456789") != strlen(*port) ||
-	    strtoul(*port, NULL, 10) == 0 || strtoul(*port, NULL, 10) > 65535)
-		return -1;
-	return 0;
-}
-
 static json_t *
 probe_cli_attempt_json(const struct probe_attempt *a)
 {
@@ -173,7 +142,8 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 	struct probe_result	 r;
 	struct cv_err		 err;
 	const char		*pwfile = NULL;
-	char			*buf = NULL, *pw = NULL, *end;
+	struct probe_endpoint	 ep;
+	char			*pw = NULL, *end;
 	unsigned long		 t;
 	size_t			 n;
 	int			 ch, json = 0, rc = CMD_EXIT_FAIL;
@@ -204,12 +174,13 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (optind + 1 != argc || (o.key_file != NULL && o.cert_file == NULL))
 		return cmd_usage(ctx->cmd);
-	if (probe_cli_split(argv[optind], &buf, &o.host, &o.port) == -1) {
-		cmd_err("%s: expected HOST:PORT (or [IPv6]:PORT)",
-		    argv[optind]);
-		free(buf);
+	if (probe_endpoint_parse(argv[optind], &ep, &err) == -1) {
+		cmd_err("%s", err.msg);
 		return CMD_EXIT_USAGE;
 	}
+	o.host = ep.host;
+	o.port = ep.port;
+	o.starttls = ep.proto;
 	if (o.expect_sha1 != NULL) {
 		for (n = 0, end = (char *)o.expect_sha1; *end; end++)
 			if (strchr(": ", *end) == NULL)
@@ -218,14 +189,12 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 		    "0123456789abcdefABCDEF: ") != strlen(o.expect_sha1)) {
 			cmd_err("--expect-thumbprint '%s': expected a SHA-1 "
 			    "thumbprint (40 hex digits)", o.expect_sha1);
-			free(buf);
 			return CMD_EXIT_USAGE;
 		}
 	}
 	if (pwfile != NULL) {
 		if (fsutil_read_password_arg(pwfile, &pw, &err) == -1) {
 			cmd_err("%s", err.msg);
-			free(buf);
 			return CMD_EXIT_USAGE;
 		}
 		o.password = pw;
@@ -242,7 +211,6 @@ cmd_probe(struct cmd_ctx *ctx, int argc, char **argv)
 	probe_result_free(&r);
 out:
 	freezero_str(pw);
-	free(buf);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -544,6 +545,12 @@ probe_run(const struct probe_opts *o, struct probe_result *r,
 	memset(&id, 0, sizeof(id));
 	r->thumbprint_match = -1;
 	r->mtls_enforced = -1;
+	if (o->starttls != PROBE_TLS) {
+		/* Issue 14 adds the STARTTLS dialogues. */
+		cv_err_set(err, "%s port %s: %s:// probes are not supported "
+		    "yet", o->host, o->port, probe_proto_name(o->starttls));
+		return -1;
+	}
 	if (o->cert_file != NULL) {
 		if (probe_ident_load(o, &id, err) == -1)
 			return -1;
@@ -589,4 +596,96 @@ probe_result_free(struct probe_result *r)
 	free(r->chain);
 	r->chain = NULL;
 	r->nchain = 0;
+}
+
+/* ---- endpoints ------------------------------------------------------- */
+
+static const char *const probe_proto_names[] = {
+	[PROBE_TLS] = "tls",
+	[PROBE_SMTP] = "smtp",
+	[PROBE_IMAP] = "imap",
+	[PROBE_POP3] = "pop3",
+	[PROBE_LDAP] = "ldap",
+};
+
+const char *
+probe_proto_name(enum probe_proto p)
+{
+	if ((size_t)p >= sizeof(probe_proto_names) /
+	    sizeof(probe_proto_names[0]))
+		return "?";
+	return probe_proto_names[p];
+}
+
+/* The scheme of "SCHEME://rest": sets *proto, returns rest (spec itself
+ * when there is no scheme), NULL for an unknown scheme. */
+static const char *
+probe_endpoint_scheme(const char *spec, enum probe_proto *proto)
+{
+	const char	*sep = strstr(spec, "://");
+	size_t		 i, n;
+
+	*proto = PROBE_TLS;
+	if (sep == NULL)
+		return spec;
+	n = (size_t)(sep - spec);
+	for (i = 0; i < sizeof(probe_proto_names) /
+	    sizeof(probe_proto_names[0]); i++)
+		if (strlen(probe_proto_names[i]) == n &&
+		    strncasecmp(spec, probe_proto_names[i], n) == 0) {
+			*proto = (enum probe_proto)i;
+			return sep + 3;
+		}
+	return NULL;
+}
+
+int
+probe_endpoint_parse(const char *spec, struct probe_endpoint *ep,
+    struct cv_err *err)
+{
+	const char	*hp, *host, *port, *end;
+	size_t		 hl;
+
+	memset(ep, 0, sizeof(*ep));
+	if ((hp = probe_endpoint_scheme(spec, &ep->proto)) == NULL) {
+		cv_err_set(err, "%s: unknown scheme (expected host:port, or "
+		    "smtp://, imap://, pop3://, ldap://)", spec);
+		return -1;
+	}
+	if (hp[0] == '[') {
+		if ((end = strchr(hp, ']')) == NULL || end[1] != ':')
+			goto bad;
+		host = hp + 1;
+		hl = (size_t)(end - host);
+		port = end + 2;
+	} else {
+		if ((end = strrchr(hp, ':')) == NULL || strchr(hp, ':') != end)
+			goto bad;
+		host = hp;
+		hl = (size_t)(end - hp);
+		port = end + 1;
+	}
+	if (hl == 0 || hl >= sizeof(ep->host) || *port == '\0' ||
+	    strspn(port, "0123456789") != strlen(port) ||
+	    strlen(port) > 5 || strtoul(port, NULL, 10) == 0 ||
+	    strtoul(port, NULL, 10) > 65535)
+		goto bad;
+	memcpy(ep->host, host, hl);
+	ep->host[hl] = '\0';
+	snprintf(ep->port, sizeof(ep->port), "%s", port);
+	return 0;
+bad:
+	cv_err_set(err, "%s: expected HOST:PORT, [IPv6]:PORT or "
+	    "SCHEME://HOST:PORT", spec);
+	return -1;
+}
+
+void
+probe_endpoint_str(const struct probe_endpoint *ep, char *buf, size_t len)
+{
+	int	v6 = strchr(ep->host, ':') != NULL;
+
+	snprintf(buf, len, "%s%s%s%s%s:%s", ep->proto == PROBE_TLS ? "" :
+	    probe_proto_name(ep->proto), ep->proto == PROBE_TLS ? "" : "://",
+	    v6 ? "[" : "", ep->host, v6 ? "]" : "", ep->port);
 }

@@ -20,6 +20,26 @@
  */
 #define PROBE_SETTLE_MAX_MS		3000u
 
+/*
+ * What a probe speaks before TLS: nothing ("host:port"), or the
+ * protocol's STARTTLS ("smtp://host:port", "imap://", "pop3://",
+ * "ldap://"), as openssl s_client -starttls does.
+ */
+enum probe_proto {
+	PROBE_TLS = 0,
+	PROBE_SMTP,
+	PROBE_IMAP,
+	PROBE_POP3,
+	PROBE_LDAP,
+};
+
+/* One endpoint a probe connects to, parsed from its written form. */
+struct probe_endpoint {
+	enum probe_proto	 proto;
+	char			 host[256];	/* without [] for IPv6 */
+	char			 port[8];
+};
+
 struct probe_opts {
 	const char	*host;		/* name or address to connect to */
 	const char	*port;
@@ -30,6 +50,7 @@ struct probe_opts {
 	const char	*password;	/* for PKCS#12 / encrypted keys */
 	const char	*expect_sha1;	/* thumbprint, any case, ':' ok */
 	unsigned	 timeout_ms;	/* per connection; 0: default */
+	enum probe_proto starttls;	/* PROBE_TLS: TLS at once */
 };
 
 /* One TLS connection, with or without the client certificate. */
@@ -73,5 +94,18 @@ void	probe_result_free(struct probe_result *);
  * for a client certificate: the certificate (or its absence) was refused.
  * probe_run applies it to both attempts (accepted = 0). */
 int	probe_refused_after_handshake(int http_status);
+
+/*
+ * Parses "host:port", "[v6]:port" or "SCHEME://host:port" (SCHEME one of
+ * smtp, imap, pop3, ldap; tls:// is the same as none).  -1 with
+ * "SPEC: why" in err.
+ */
+int	probe_endpoint_parse(const char *spec, struct probe_endpoint *,
+	    struct cv_err *);
+/* "tls", "smtp", "imap", "pop3", "ldap". */
+const char *probe_proto_name(enum probe_proto);
+/* The written form of ep ("smtp://host:port", "[::1]:443"). */
+void	probe_endpoint_str(const struct probe_endpoint *, char *buf,
+	    size_t len);
 
 #endif

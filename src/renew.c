@@ -544,19 +544,22 @@ renew_probe(struct renew *rw, const char *want)
 {
 	struct probe_opts	o;
 	struct probe_result	res;
+	struct binding_probe	bp;
 	struct cv_err		e;
-	char			host[256], port[16];
+	const char		*host, *port;
 	int			ok = 0;
 
 	rw->outcome = RO_ERROR;
-	if (binding_probe_target(rw->b, host, sizeof(host), port,
-	    sizeof(port)) == -1) {
-		cv_err_set(&rw->op_err, "no address to probe (set probe)");
+	if (binding_probe_at(rw->b, 0, &bp, &e) == -1) {
+		cv_err_set(&rw->op_err, "no address to probe: %s", e.msg);
 		return;
 	}
+	host = bp.ep.host;
+	port = bp.ep.port;
 	memset(&o, 0, sizeof(o));
 	o.host = host;
 	o.port = port;
+	o.starttls = bp.ep.proto;
 	o.timeout_ms = 5000;
 	if (rw->b->hostnameport != NULL)
 		o.sni = host;
