@@ -36,11 +36,24 @@ need_test_hooks() {
 slow() { echo $(( $1 * CV_SLOW )); }
 T_PIDS=""
 t_cleanup() {
+	_san=0
 	for p in $T_PIDS; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	# A sanitizer report in a daemon's log would vanish with $T: put it
+	# in the test's log, and fail the test (--enable-asan builds).
+	if [ -d "$T" ] && grep -rlsE 'runtime error:|(Address|Leak)Sanitizer' \
+	    "$T" --include='*.log' >/dev/null 2>&1; then
+		grep -rhsE -A12 'runtime error:|(Address|Leak)Sanitizer' "$T" \
+		    --include='*.log' >&2 || :
+		echo "FAIL: $T_NAME: sanitizer report in the daemon's log" >&2
+		_san=1
+	fi
 	rm -rf "$T"
+	# Only then: traps that run other cleanups first call this with their
+	# status in $?, not the test's, so no "exit $?" here.
+	[ "$_san" = 0 ] || exit 1
 }
 trap t_cleanup EXIT
 
