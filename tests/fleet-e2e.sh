@@ -14,7 +14,11 @@
 #   - a renewal that rolls back (a start that fails) ->
 #     CertvigilRenewalRolledBack at the webhook;
 #   - a successful renewal -> certvigil_renewals_total{result="done"}
-#     increments, read through Prometheus's HTTP API.
+#     increments, read through Prometheus's HTTP API;
+#   - with the served-certificate watch (its series in src/metrics.c):
+#     nginx switched to another certificate behind certvigil's back ->
+#     CertvigilServedDrift; nginx restarted without ssl_verify_client on
+#     this require_client_cert binding -> CertvigilMtlsNotEnforced.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/tls-lib.sh"
 . "$top_srcdir/tests/renew-lib.sh"
@@ -121,8 +125,16 @@ hook_alert() {
 has_alert() { [ -n "$(hook_alert "$1")" ]; }
 
 # ---- certvigild with a binding behind a real nginx ------------------------
-renew_setup
-renew_conf
+renew_setup mtls
+# The served-certificate watch (cases 4 and 5) where the source has it;
+# probe_interval: its schedule (the default is an hour).
+if grep -q certvigil_binding_served_match "$top_srcdir/src/metrics.c"; then
+	renew_conf "require_client_cert = yes" "probe_interval = 2s"
+	SERVED=yes
+else
+	renew_conf "require_client_cert = yes"
+	SERVED=no
+fi
 { printf '[daemon]\nmetrics_textfile = %s\n\n[watch drop]\npath = %s\n\n' \
     "$T/tf/certvigil.prom" "$T/watch"; cat "$T/conf"; } > "$T/conf.new"
 mv "$T/conf.new" "$T/conf"
@@ -172,6 +184,41 @@ until_true 60 "certvigil_renewals_total{result=\"done\"} = 1 in Prometheus" done
 echo "# measured: renewals_total{result=\"done\"} = 1 in Prometheus $(( $(date +%s) - t0 )) s after the renewal"
 assert_eq "and the rollback is counted" 1 "$(pq 'certvigil_renewals_total{binding="web",result="rolled_back"}')"
 assert_eq "state done in Prometheus" 1 "$(pq 'certvigil_binding_renewal_state{binding="web",state="done"}')"
+
+# ---- 4. and 5.: the served-certificate watch -------------------------------
+# These two need the served watch (certvigil_binding_served_match,
+# certvigil_binding_mtls_enforced).  Where the source has it they must
+# pass; a build without it says so and stops here.
+if [ $SERVED = no ]; then
+	echo "# served_drift and mtls_not_enforced not run: this source has no served watch"
+	daemon_stop
+	"$T/stop.sh"
+	ok "fleet end to end: node_exporter, Prometheus, Alertmanager"
+	exit 0
+fi
+# nginx switched to another certificate behind certvigil's back.
+renew_issue "$T/other.pem" "$T/other.key"
+OTHER=$(file_sha1 "$T/other.pem")
+sed -i "s|ssl_certificate $T/live/web.pem;|ssl_certificate $T/other.pem;|; s|ssl_certificate_key $T/live/web.key;|ssl_certificate_key $T/other.key;|" \
+    "$T/nginx/nginx.conf"
+"$T/stop.sh" && "$T/start.sh"
+assert_eq "nginx serves the other certificate" "$OTHER" "$(served)"
+t0=$(date +%s)
+until_true 90 "CertvigilServedDrift at the webhook" has_alert CertvigilServedDrift
+echo "# measured: served-drift alert at the webhook $(( $(date +%s) - t0 )) s after nginx switched"
+L=$(hook_alert CertvigilServedDrift)
+assert_eq "served drift: binding" web "$(echo "$L" | jq -r .binding)"
+assert_eq "served drift: instance" "127.0.0.1:$NE_PORT" "$(echo "$L" | jq -r .instance)"
+# nginx restarted without ssl_verify_client (start.sh's plain config).
+has_alert CertvigilMtlsNotEnforced && fail "mTLS alert while nginx still asked for client certificates"
+touch "$T/plain-once"
+"$T/stop.sh" && "$T/start.sh"
+t0=$(date +%s)
+until_true 90 "CertvigilMtlsNotEnforced at the webhook" has_alert CertvigilMtlsNotEnforced
+echo "# measured: mTLS alert at the webhook $(( $(date +%s) - t0 )) s after the restart"
+L=$(hook_alert CertvigilMtlsNotEnforced)
+assert_eq "mTLS: binding" web "$(echo "$L" | jq -r .binding)"
+assert_eq "mTLS: severity" critical "$(echo "$L" | jq -r .severity)"
 
 daemon_stop
 "$T/stop.sh"
