@@ -169,23 +169,15 @@ alert_message(const struct alert_cert *c, const char *kind, const char *na,
 	return event;
 }
 
-/* One alert_command run for the alert, queued (persisted) for the runner. */
+/* One alert_command run, its payload j (taken), queued (persisted). */
 static void
-alert_enqueue(struct alert *a, const struct alert_cert *c, const char *event,
-    const char *kind, const char *na, int64_t days, const char *msg,
-    time_t now)
+alert_enqueue_json(struct alert *a, json_t *j, time_t now)
 {
 	static const char q[] = "INSERT INTO alert_queue(payload,"
 	    " next_attempt) VALUES(?1, ?2)";
 	sqlite3_stmt	*st;
 	char		*payload;
-	json_t		*j;
 
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}",
-	    "event", event, "threshold", kind, "sha1", c->sha1,
-	    "subject", c->subject, "not_after", na,
-	    "days_left", (json_int_t)days, "paths", c->paths,
-	    "message", msg);
 	payload = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (sqlite3_prepare_v2(alert_db(a), q, -1, &st, NULL) == SQLITE_OK) {
@@ -199,6 +191,69 @@ alert_enqueue(struct alert *a, const struct alert_cert *c, const char *event,
 		sqlite3_finalize(st);
 	}
 	free(payload);
+}
+
+/* One alert_command run for the alert, queued (persisted) for the runner. */
+static void
+alert_enqueue(struct alert *a, const struct alert_cert *c, const char *event,
+    const char *kind, const char *na, int64_t days, const char *msg,
+    time_t now)
+{
+	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s,"
+	    " s:s}", "event", event, "threshold", kind, "sha1", c->sha1,
+	    "subject", c->subject, "not_after", na,
+	    "days_left", (json_int_t)days, "paths", c->paths,
+	    "message", msg), now);
+}
+
+/*
+ * Issue 15: the events of the renewal engine and of the served watch
+ * that need a person.  Each goes to alert_command as it happens, with
+ * CERTVIGIL_EVENT naming it; certificate alerts are alert_send's.
+ */
+static const char *const alert_event_kinds[] = {
+	"renewal_failed",	/* failed (also before a rollback) */
+	"rolled_back",		/* serving the previous certificate again */
+	"rollback_failed",	/* a rollback step failed; retried */
+	"renewal_overdue",	/* the issuer has not answered in alert_after */
+	"renewal_emergency",	/* renewing outside the window, now */
+	"window_unreachable",	/* the window never opens before expiry */
+	"served_drift",		/* the port serves another certificate */
+	"mtls_not_enforced",	/* the port no longer asks for a client cert */
+};
+
+int
+alert_event_kind(const char *kind)
+{
+	size_t	i;
+
+	for (i = 0; kind != NULL && i < sizeof(alert_event_kinds) /
+	    sizeof(alert_event_kinds[0]); i++)
+		if (strcmp(kind, alert_event_kinds[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void
+alert_event(struct alert *a, json_t *ev)
+{
+	const char	*kind = json_string_value(json_object_get(ev, "kind"));
+	const char	*sha1 = json_string_value(json_object_get(ev, "sha1"));
+	const char	*path = json_string_value(json_object_get(ev, "path"));
+	const char	*msg = json_string_value(json_object_get(ev,
+			    "message"));
+
+	if (a->closing || !alert_event_kind(kind))
+		return;
+	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", kind,
+	    sha1 ? sha1 : "-", path ? path : "-", msg ? msg : "");
+	if (a->cf->alert_command == NULL)
+		return;
+	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s,"
+	    " s:s}", "event", kind, "threshold", "", "sha1", sha1 ? sha1 : "",
+	    "subject", "", "not_after", "", "paths", path ? path : "",
+	    "message", msg ? msg : ""), timeutil_now());
+	alert_queue_run(a);
 }
 
 static void

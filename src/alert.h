@@ -25,6 +25,10 @@ struct alert	*alert_new(uv_loop_t *, struct inventory *, struct config *);
 void		 alert_set_config(struct alert *, struct config *);
 /* The inventory changed: evaluate the marked certificates soon. */
 void		 alert_kick(struct alert *);
+/* Issue 15: an event of the renewal engine or the served watch; the
+ * kinds that need a person (alert_event_kind) go to alert_command. */
+void		 alert_event(struct alert *, json_t *event);
+int		 alert_event_kind(const char *kind);
 void		 alert_get_stats(struct alert *, struct alert_stats *);
 /* Alerts sent since start (changes whenever alert_counts() does). */
 int64_t		 alert_sent_total(struct alert *);

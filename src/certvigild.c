@@ -499,7 +499,8 @@ daemon_metrics(void *arg, struct control_client *cl,
 	(void)peer;
 	(void)args;
 	scan_get_progress(d->scan, &p);
-	text = metrics_render(d->inv, d->cf, &p, d->alert, &len);
+	text = metrics_render(d->inv, d->cf, &p, d->alert, d->renew,
+	    &len);
 	r = proto_reply_ok(json_stringn(text, len));
 	free(text);
 	return r;
@@ -614,7 +615,8 @@ daemon_textfile_fire(uv_timer_t *t)
 	j->d = d;
 	j->path = xstrdup(d->cf->metrics_textfile);
 	scan_get_progress(d->scan, &p);
-	j->text = metrics_render(d->inv, d->cf, &p, d->alert, &j->len);
+	j->text = metrics_render(d->inv, d->cf, &p, d->alert, d->renew,
+	    &j->len);
 	j->req.data = j;
 	d->textfile_busy = 1;
 	uv_queue_work(&d->loop, &j->req, daemon_textfile_work,
@@ -684,6 +686,9 @@ daemon_event(void *arg, json_t *event)
 	    !strcmp(kind, "recovered")))
 		renew_file_event(d->renew, json_string_value(json_object_get(
 		    event, "path")));
+	/* Renewal outcomes and served-watch findings to alert_command. */
+	if (d->alert != NULL && kind != NULL)
+		alert_event(d->alert, event);
 	/*
 	 * The alert engine's own events do not re-trigger it, and during a
 	 * full scan it waits for the end (daemon_scan_done kicks it): the

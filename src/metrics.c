@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "renew.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -229,9 +230,133 @@ metrics_crls(struct buf *b, sqlite3 *db)
 	sqlite3_finalize(st);
 }
 
+/* ---- issue 15: bindings and renewals (one block: other series of
+ * bindings come from the served watch and the downtime) ------------- */
+
+/* One sample NAME{binding="B"[,LABEL="V"]} VALUE. */
+static void
+metrics_binding_sample(struct buf *b, const char *name, const char *binding,
+    const char *label, const char *v, long long value)
+{
+	buf_fmt(b, "%s{", name);
+	metrics_label(b, "binding", binding, 0);
+	if (label != NULL)
+		metrics_label(b, label, v, 1);
+	buf_fmt(b, "} %lld\n", value);
+}
+
+/*
+ * From the schedule (renew_metrics): info, not_after, next_renewal and
+ * the two window flags, one family after the other.  A binding whose
+ * cert_file is not known yet has info only.
+ */
+static void
+metrics_binding_sched(struct buf *b, json_t *arr)
+{
+	static const char *const name[] = {
+	    "certvigil_binding_not_after_seconds",
+	    "certvigil_binding_next_renewal_seconds",
+	    "certvigil_binding_renewal_emergency",
+	    "certvigil_binding_window_unreachable" };
+	static const char *const key[] = { "not_after", "next_renewal",
+	    "emergency", "window_unreachable" };
+	static const char *const help[] = {
+	    "notAfter of the certificate the binding's cert_file holds.",
+	    "When the binding renews next (Unix time; the past: now).",
+	    "1 if the binding renews outside its window (emergency).",
+	    "1 if the binding's window does not open before expiry." };
+	json_t		*o, *v;
+	size_t		 i, k;
+
+	metrics_head(b, "certvigil_binding_info", "gauge",
+	    "A binding: its endpoint, certhash and issuer; always 1.");
+	json_array_foreach(arr, i, o) {
+		buf_add(b, "certvigil_binding_info{", 23);
+		metrics_label(b, "binding", json_string_value(json_object_get(
+		    o, "binding")), 0);
+		metrics_label(b, "endpoint", json_string_value(
+		    json_object_get(o, "endpoint")), 1);
+		metrics_label(b, "certhash", json_string_value(
+		    json_object_get(o, "certhash")), 1);
+		metrics_label(b, "issuer", json_string_value(json_object_get(
+		    o, "issuer")), 1);
+		buf_add(b, "} 1\n", 4);
+	}
+	for (k = 0; k < 4; k++) {
+		metrics_head(b, name[k], "gauge", help[k]);
+		json_array_foreach(arr, i, o) {
+			if ((v = json_object_get(o, key[k])) == NULL)
+				continue;
+			metrics_binding_sample(b, name[k], json_string_value(
+			    json_object_get(o, "binding")), NULL, NULL,
+			    json_is_integer(v) ? (long long)
+			    json_integer_value(v) : json_is_true(v));
+		}
+	}
+}
+
+/*
+ * From the journal (renewals), so that restarts keep them: the newest
+ * renewal's state, the last end of each result, and the count of each
+ * result -- 0 included, so a first failure is an increase to Prometheus.
+ * Renewals of deleted bindings are left out.
+ */
+static void
+metrics_binding_journal(struct buf *b, sqlite3 *db)
+{
+	static const char *const sql[] = {
+	    "SELECT binding, state, 1 FROM renewals WHERE id IN (SELECT"
+	    " max(id) FROM renewals GROUP BY binding) AND binding IN"
+	    " (SELECT name FROM bindings) ORDER BY binding",
+	    "SELECT binding, state, max(updated) FROM renewals WHERE state IN"
+	    " ('done', 'failed', 'rolled_back') AND binding IN (SELECT name"
+	    " FROM bindings) GROUP BY binding, state ORDER BY binding, state",
+	    "SELECT b.name, s.result, (SELECT count(*) FROM renewals r WHERE"
+	    " r.binding = b.name AND r.state = s.result) FROM bindings b,"
+	    " (SELECT 'done' AS result UNION ALL SELECT 'failed' UNION ALL"
+	    " SELECT 'rolled_back') s ORDER BY b.name, s.result" };
+	static const char *const name[] = {
+	    "certvigil_binding_renewal_state",
+	    "certvigil_binding_last_renewal_seconds",
+	    "certvigil_renewals_total" };
+	static const char *const label[] = { "state", "result", "result" };
+	static const char *const type[] = { "gauge", "gauge", "counter" };
+	static const char *const help[] = {
+	    "The state of the binding's newest renewal (journal); always 1.",
+	    "When the binding's last renewal with this result ended.",
+	    "Renewals that ended, by result (done, failed, rolled_back)." };
+	sqlite3_stmt	*st;
+	size_t		 k;
+
+	for (k = 0; k < 3; k++) {
+		metrics_head(b, name[k], type[k], help[k]);
+		if (sqlite3_prepare_v2(db, sql[k], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			metrics_binding_sample(b, name[k], (const char *)
+			    sqlite3_column_text(st, 0), label[k], (const char *)
+			    sqlite3_column_text(st, 1), (long long)
+			    sqlite3_column_int64(st, 2));
+		sqlite3_finalize(st);
+	}
+}
+
+static void
+metrics_bindings(struct buf *b, sqlite3 *db, struct renewer *rn)
+{
+	json_t	*arr;
+
+	arr = rn != NULL ? renew_metrics(rn) : json_array();
+	metrics_binding_sched(b, arr);
+	json_decref(arr);
+	metrics_binding_journal(b, db);
+}
+/* ---- end of issue 15's block --------------------------------------- */
+
 char *
 metrics_render(struct inventory *inv, const struct config *cf,
-    const struct scan_progress *p, struct alert *a, size_t *len)
+    const struct scan_progress *p, struct alert *a, struct renewer *rn,
+    size_t *len)
 {
 	struct buf	 b = { NULL, 0, 0 };
 
@@ -245,6 +370,7 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	metrics_alerts(&b, a);
 	metrics_drift(&b, inventory_db(inv), cf);
 	metrics_crls(&b, inventory_db(inv));
+	metrics_bindings(&b, inventory_db(inv), rn);
 	*len = b.len;
 	return b.p;
 }

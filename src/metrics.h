@@ -9,8 +9,12 @@
 #include "inventory.h"
 #include "scan.h"
 
-/* Renders the exposition; the caller frees the text. */
+struct renewer;
+
+/* Renders the exposition; the caller frees the text.  The renewer
+ * (NULL: none) gives the per-binding series (issue 15). */
 char	*metrics_render(struct inventory *, const struct config *,
-	    const struct scan_progress *, struct alert *, size_t *len);
+	    const struct scan_progress *, struct alert *, struct renewer *,
+	    size_t *len);
 
 #endif

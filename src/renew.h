@@ -36,6 +36,9 @@ json_t		*renew_list(struct renewer *, const char *binding);
  * read-only. */
 json_t		*renew_binding(struct renewer *, const char *op, json_t *args,
 		    int root, const char **code, struct cv_err *);
+/* Issue 15: per binding, what the schedule knows (metrics.c's
+ * certvigil_binding_* series); the caller frees the array. */
+json_t		*renew_metrics(struct renewer *);
 /* Stops scheduling; in-flight steps end (their state stays journaled and
  * is resumed at the next start), then cb. */
 void		 renew_close(struct renewer *, void (*cb)(void *), void *arg);

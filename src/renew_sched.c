@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -244,6 +245,19 @@ renew_schedule(struct renewer *r)
 	}
 }
 
+/* b has a window and it does not open before na (due at nb..na). */
+static int
+renew_window_unreachable(const struct binding *b, time_t nb, time_t na,
+    time_t now)
+{
+	time_t	o, c, due = sched_due(nb, na, &b->policy);
+
+	if (b->window.n == 0)
+		return 0;
+	return sched_next_window_in(&b->window, b->zone, due > now ? due :
+	    now, &o, &c) == -1 || o >= na;
+}
+
 /* Reports windows that cannot open before the certificate expires,
  * once per binding and configuration (a pending read: when it is in). */
 void
@@ -253,7 +267,7 @@ renew_check_windows(struct renewer *r)
 	struct binding		*b;
 	struct cv_err		 e;
 	char			 ts[TIMEUTIL_RFC3339_LEN];
-	time_t			 nb, na, o, c, now = timeutil_now();
+	time_t			 nb, na, now = timeutil_now();
 	size_t			 i;
 	int			 rc;
 
@@ -269,9 +283,7 @@ renew_check_windows(struct renewer *r)
 			continue;
 		nb = l.not_before;
 		na = l.not_after;
-		if (sched_next_window_in(&b->window, b->zone, sched_due(nb,
-		    na, &b->policy) > now ? sched_due(nb, na, &b->policy) :
-		    now, &o, &c) == -1 || o >= na) {
+		if (renew_window_unreachable(b, nb, na, now)) {
 			log_error("%s:%d: [binding %s]: window '%s' does not "
 			    "open before %s expires (%s); it will be renewed "
 			    "outside the window", r->cf->file, b->line,
@@ -295,4 +307,54 @@ renew_set_config(struct renewer *r, struct config *cf)
 	renew_eff_clear(r);
 	renew_check_windows(r);
 	renew_schedule(r);
+}
+
+/*
+ * Issue 15: what the schedule knows of each binding, for metrics.c: one
+ * object per binding of the journal (name, endpoint, certhash, issuer,
+ * and when its cert_file is known: not_after, next_renewal (if it has an
+ * issuer), emergency, window_unreachable).  A cert_file being read on
+ * the pool is left out of the times, as binding show does.
+ */
+json_t *
+renew_metrics(struct renewer *r)
+{
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct cv_err		 e;
+	json_t			*arr = json_array(), *o;
+	char			 ch[41], **names;
+	size_t			 i, n;
+	time_t			 m, now = renew_now(r);
+	int			 em = 0;
+
+	journal_binding_names(r->j, &names, &n);
+	for (i = 0; i < n; i++) {
+		if ((b = renew_effective(r, names[i], ch, &e)) == NULL)
+			continue;
+		o = json_pack("{s:s, s:s, s:s, s:s}", "binding", b->name,
+		    "endpoint", binding_endpoint(b), "certhash", ch,
+		    "issuer", b->issuer ? b->issuer : "");
+		if (renew_deployed(r, b, &l, &e) == 0 && *l.sha1) {
+			json_object_set_new(o, "not_after",
+			    json_integer((json_int_t)l.not_after));
+			json_object_set_new(o, "window_unreachable",
+			    json_boolean(renew_window_unreachable(b,
+			    l.not_before, l.not_after, now)));
+			if (b->issuer != NULL) {
+				m = renew_when(r, b, ch, l.not_before,
+				    l.not_after, now, &em);
+				json_object_set_new(o, "next_renewal",
+				    json_integer((json_int_t)m));
+				json_object_set_new(o, "emergency",
+				    json_boolean(em));
+			}
+		}
+		json_array_append_new(arr, o);
+		binding_free(b);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return arr;
 }
