@@ -62,6 +62,9 @@ new=$(file_sha1 "$T/live/web.pem")
 assert_eq "the PFX holds the new leaf" "$new" "$(pfx_sha1 "$T/live/web.pfx" "$T/pfx.pass")"
 assert_eq "node serves the new certificate" "$new" "$(served_at "$PORT")"
 assert_eq "PFX mode is the key's" 600 "$(stat -c %a "$T/live/web.pfx")"
+id=$(echo "$R" | jq -r .id)
+assert_eq "the old PFX was moved aside" "$old" \
+    "$(pfx_sha1 "$T/live/web.pfx.certvigil-$id" "$T/pfx.pass")"
 info=$(openssl pkcs12 -info -noout -in "$T/live/web.pfx" -passin "file:$T/pfx.pass" 2>&1)
 assert_match "default PFX: MAC SHA-256" "MAC: sha256" "$info"
 assert_match "default PFX: PBES2 AES-256-CBC" "PBES2, PBKDF2, AES-256-CBC" "$info"
