@@ -211,6 +211,12 @@ binding_k_path(struct binding *b, const char *k, const char *v,
 		dst = &b->chain_file;
 	else if (!strcmp(k, "fullchain_file"))
 		dst = &b->fullchain_file;
+	else if (!strcmp(k, "combined_file"))
+		dst = &b->combined_file;
+	else if (!strcmp(k, "pfx_file"))
+		dst = &b->pfx_file;
+	else if (!strcmp(k, "pfx_password_file"))
+		dst = &b->pfx_password_file;
 	else if (!strcmp(k, "agent_config"))
 		dst = &b->agent_config;
 	else
@@ -294,6 +300,15 @@ binding_k_text(struct binding *b, const char *k, const char *v,
 	}
 	binding_str(!strcmp(k, "issuer") ? &b->issuer : !strcmp(k,
 	    "subject") ? &b->subject : &b->san, v);
+	return 0;
+}
+
+static int
+binding_k_pfx_legacy(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	if (binding_bool(v, &b->pfx_legacy) == -1)
+		return cv_err_set(err, "%s: '%s' is not yes or no", k, v);
 	return 0;
 }
 
@@ -389,6 +404,12 @@ static const struct binding_key {
 	{ "key_path",		BK_PATH,	BK_BOTH, binding_k_path },
 	{ "chain_file",		BK_PATH,	BK_BOTH, binding_k_path },
 	{ "fullchain_file",	BK_PATH,	BK_BOTH, binding_k_path },
+	/* issue 14, forms; pfx_legacy decides how the key root writes is
+	 * protected, so it goes with the paths, not with tuning. */
+	{ "combined_file",	BK_PATH,	BK_SERVER, binding_k_path },
+	{ "pfx_file",		BK_PATH,	BK_SERVER, binding_k_path },
+	{ "pfx_password_file",	BK_PATH,	BK_SERVER, binding_k_path },
+	{ "pfx_legacy",		BK_PATH,	BK_SERVER, binding_k_pfx_legacy },
 	{ "owner",		BK_OWNER,	BK_BOTH, binding_k_owner },
 	{ "group",		BK_OWNER,	BK_BOTH, binding_k_owner },
 	{ "mode",		BK_OWNER,	BK_BOTH, binding_k_mode },
@@ -472,6 +493,42 @@ binding_set_key(struct binding *b, const char *k, const char *v,
 	return 0;
 }
 
+static size_t binding_files(const struct binding *, const char **);
+
+/* pfx_file and its password go together; no two forms share a file
+ * (fsutil_write_set would write one over the other). */
+static int
+binding_finish_forms(const struct binding *b, const char *what,
+    struct cv_err *err)
+{
+	const char	*f[BINDING_MAX_FILES + 1];
+	size_t		 i, j, n;
+
+	if (b->pfx_file != NULL && b->pfx_password_file == NULL)
+		return cv_err_set(err, "[%s %s]: pfx_file needs "
+		    "pfx_password_file (the password the service opens it "
+		    "with)", what, b->name);
+	if (b->pfx_file == NULL && (b->pfx_password_file != NULL ||
+	    b->pfx_legacy))
+		return cv_err_set(err, "[%s %s]: %s without pfx_file", what,
+		    b->name, b->pfx_password_file != NULL ?
+		    "pfx_password_file" : "pfx_legacy");
+	n = binding_files(b, f);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (strcmp(f[i], f[j]) == 0)
+				return cv_err_set(err, "[%s %s]: %s is "
+				    "named twice among the deployed files",
+				    what, b->name, f[i]);
+	if (b->pfx_password_file != NULL)
+		for (i = 0; i < n; i++)
+			if (strcmp(f[i], b->pfx_password_file) == 0)
+				return cv_err_set(err, "[%s %s]: "
+				    "pfx_password_file %s is also a deployed "
+				    "file", what, b->name, f[i]);
+	return 0;
+}
+
 int
 binding_finish(struct binding *b, struct cv_err *err)
 {
@@ -486,6 +543,8 @@ binding_finish(struct binding *b, struct cv_err *err)
 	if (b->chain_file != NULL && b->fullchain_file != NULL)
 		return cv_err_set(err, "[%s %s]: chain_file and fullchain_file "
 		    "exclude each other", what, b->name);
+	if (binding_finish_forms(b, what, err) == -1)
+		return -1;
 	if (b->reload != NULL && (b->stop != NULL || b->start != NULL))
 		return cv_err_set(err, "[%s %s]: give either reload or "
 		    "stop/start", what, b->name);
@@ -514,6 +573,9 @@ binding_free(struct binding *b)
 	free(b->key_file);
 	free(b->chain_file);
 	free(b->fullchain_file);
+	free(b->combined_file);
+	free(b->pfx_file);
+	free(b->pfx_password_file);
 	free(b->owner);
 	free(b->group);
 	argv_free(b->stop);
@@ -654,18 +716,19 @@ binding_aside_path(const char *live, int64_t id)
 	return p;
 }
 
-/* The live files of a binding, NULL-ended. */
+/* The live files of a binding, NULL-ended (v holds BINDING_MAX_FILES
+ * + 1); cert_file and key_file are missing only before binding_finish. */
 static size_t
 binding_files(const struct binding *b, const char **v)
 {
-	size_t	n = 0;
+	const char	*all[BINDING_MAX_FILES] = { b->cert_file, b->key_file,
+			    b->chain_file, b->fullchain_file, b->combined_file,
+			    b->pfx_file };
+	size_t		 i, n = 0;
 
-	v[n++] = b->cert_file;
-	v[n++] = b->key_file;
-	if (b->chain_file != NULL)
-		v[n++] = b->chain_file;
-	if (b->fullchain_file != NULL)
-		v[n++] = b->fullchain_file;
+	for (i = 0; i < BINDING_MAX_FILES; i++)
+		if (all[i] != NULL)
+			v[n++] = all[i];
 	v[n] = NULL;
 	return n;
 }
@@ -673,7 +736,7 @@ binding_files(const struct binding *b, const char **v)
 int
 binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
 {
-	const char	*f[5];
+	const char	*f[BINDING_MAX_FILES + 1];
 	struct stat	 st;
 	char		*aside;
 	size_t		 i, n = binding_files(b, f);
@@ -721,19 +784,33 @@ binding_bind(const struct binding *b, const struct store *st,
     const char *sha1, struct cv_err *err)
 {
 	struct store_set s;
-	struct fsutil_file f[4];
+	struct fsutil_file f[BINDING_MAX_FILES];
+	unsigned char	*comb = NULL, *pfx = NULL;
 	char		*full = NULL;
-	size_t		 n = 0;
-	int		 rc;
+	size_t		 n = 0, comb_len = 0, pfx_len = 0;
+	int		 rc = -1;
 
 	if (store_read(st, sha1, &s, err) == -1)
 		return -1;
+	/* The PFX first: a bad password file stops the bind before any
+	 * file is touched. */
+	if (b->pfx_file != NULL && binding_form_pfx(b, &s, &pfx, &pfx_len,
+	    err) == -1)
+		goto out;
 	/* All files or none (fsutil_write_set stages every one, then
 	 * renames, and undoes the renames done if one fails); the key
 	 * first, so a service reading the certificate then its key never
 	 * sees a certificate without its key. */
 	memset(f, 0, sizeof(f));
 	binding_file(b, f, &n, b->key_file, s.key, s.key_len, b->mode);
+	/* The two forms holding the key get the key's mode. */
+	if (b->combined_file != NULL) {
+		binding_form_combined(&s, &comb, &comb_len);
+		binding_file(b, f, &n, b->combined_file, comb, comb_len,
+		    b->mode);
+	}
+	if (pfx != NULL)
+		binding_file(b, f, &n, b->pfx_file, pfx, pfx_len, b->mode);
 	binding_file(b, f, &n, b->cert_file, s.cert, s.cert_len, 0644);
 	if (b->chain_file != NULL)
 		binding_file(b, f, &n, b->chain_file, s.chain ?
@@ -747,6 +824,11 @@ binding_bind(const struct binding *b, const struct store *st,
 		    s.chain_len, 0644);
 	}
 	rc = fsutil_write_set(f, n, err);
+out:
+	if (comb != NULL)
+		explicit_bzero(comb, comb_len);
+	free(comb);
+	free(pfx);
 	free(full);
 	store_set_free(&s);
 	return rc;
@@ -755,7 +837,7 @@ binding_bind(const struct binding *b, const struct store *st,
 int
 binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 {
-	const char	*f[5];
+	const char	*f[BINDING_MAX_FILES + 1];
 	struct stat	 st;
 	char		*aside;
 	size_t		 i, n = binding_files(b, f);
@@ -852,7 +934,7 @@ out:
 void
 binding_prune_aside(const struct binding *b, int keep, int64_t current)
 {
-	const char	*f[5];
+	const char	*f[BINDING_MAX_FILES + 1];
 	size_t		 i, n = binding_files(b, f);
 
 	for (i = 0; i < n; i++)

@@ -26,6 +26,8 @@ struct store;
 #define BINDING_SERVICE_TIMEOUT	60	/* seconds, per command */
 #define BINDING_VERIFY_TIMEOUT	30	/* seconds of probing */
 #define BINDING_KEEP_STORE	5	/* previous certificates kept */
+#define BINDING_MAX_FILES	6	/* cert, key, chain, fullchain,
+					 * combined, pfx */
 
 struct binding {
 	int			 refs;		/* binding_ref / binding_free */
@@ -40,6 +42,13 @@ struct binding {
 	char			*key_file;
 	char			*chain_file;
 	char			*fullchain_file;
+	/* issue 14, forms: one PEM of leaf + chain + key (HAProxy,
+	 * lighttpd); PKCS#12 with the service's password (read from
+	 * pfx_password_file when deploying), 3DES/SHA-1 if pfx_legacy */
+	char			*combined_file;
+	char			*pfx_file;
+	char			*pfx_password_file;
+	int			 pfx_legacy;
 	char			*owner;
 	char			*group;
 	uid_t			 uid;		/* (uid_t)-1: unchanged */
@@ -139,12 +148,49 @@ int	 binding_bool(const char *value, int *);
 
 /* ---- deployment (blocking: thread pool) ---- */
 
+/*
+ * The files a binding deploys that hold its leaf, each of which must
+ * hold the binding's certhash (drift): cert_file first (always), then
+ * fullchain_file, combined_file and pfx_file when given.  key names the
+ * config key; password_file is pfx_password_file for the PFX, else NULL.
+ */
+struct binding_form {
+	const char	*key;
+	const char	*path;
+	const char	*password_file;
+};
+size_t	 binding_nforms(const struct binding *);
+int	 binding_form_at(const struct binding *, size_t i,
+	    struct binding_form *);
+/*
+ * The password of a pfx_password_file: its first line, non-empty.  The
+ * file is opened under FSUTIL_NOFOLLOW|FSUTIL_ONE_LINK and refused when
+ * every user may read or write it.  err is one line naming the key and
+ * the file, never the password.  Caller frees with freezero_str().
+ */
+int	 binding_pfx_password(const char *path, char **pw, struct cv_err *);
+/*
+ * The two forms binding_bind builds from a store set: leaf + chain + key
+ * as one PEM (caller zeroes and frees), and the PKCS#12 of b (its
+ * password file read now; caller frees).
+ */
+struct store_set;
+void	 binding_form_combined(const struct store_set *, unsigned char **,
+	    size_t *);
+int	 binding_form_pfx(const struct binding *, const struct store_set *,
+	    unsigned char **, size_t *, struct cv_err *);
+/* The leaf a form's file holds (a PFX is read with its password file). */
+int	 binding_form_sha1(const char *path, const char *password_file,
+	    char sha1[41], time_t *not_before, time_t *not_after,
+	    struct cv_err *);
+
 /* The sibling a live file is moved to while renewal id runs. */
 char	*binding_aside_path(const char *live, int64_t id);
 /* Moves each live file aside (never deletes).  Doing it twice is a no-op. */
 int	 binding_unbind(const struct binding *, int64_t id, struct cv_err *);
-/* Writes cert, key and chain of the store's set sha1 atomically with
- * owner and mode. */
+/* Writes cert, key and chain of the store's set sha1, and the combined
+ * and PKCS#12 forms, atomically with owner and mode (files holding the
+ * key get the binding's mode). */
 int	 binding_bind(const struct binding *, const struct store *,
 	    const char *sha1, struct cv_err *);
 /* Puts the files moved aside back.  Twice is a no-op. */

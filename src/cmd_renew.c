@@ -231,6 +231,18 @@ const struct cmd_entry cmd_renewals_entry = {
 	"the renewal journal, oldest first", NULL, renewals_opts, cmd_renewals
 };
 
+/* The forms whose leaf is not the binding's certhash (issue 14). */
+static void
+cmd_renew_print_drifted(json_t *df)
+{
+	size_t	i;
+	json_t	*v;
+
+	json_array_foreach(df, i, v)
+		printf("    %-28s: %s\n", i ? "" : "Drifted Files",
+		    json_string_value(v));
+}
+
 static void
 binding_print(json_t *b)
 {
@@ -256,9 +268,17 @@ binding_print(json_t *b)
 	if (JS(b, "fullchain_file"))
 		printf("    %-28s: %s\n", "Full Chain File",
 		    JS(b, "fullchain_file"));
+	if (JS(b, "combined_file"))
+		printf("    %-28s: %s\n", "Combined File",
+		    JS(b, "combined_file"));
+	if (JS(b, "pfx_file"))
+		printf("    %-28s: %s (%s)\n", "PFX File", JS(b, "pfx_file"),
+		    json_is_true(json_object_get(b, "pfx_legacy")) ?
+		    "legacy 3DES/SHA-1" : "AES-256/SHA-256");
 	if (json_is_true(json_object_get(b, "drift")))
 		printf("    %-28s: %s (DRIFT)\n", "Deployed Hash",
 		    x509_sha1_upper(JS(b, "deployed_sha1"), up));
+	cmd_renew_print_drifted(json_object_get(b, "drifted_files"));
 	if (*JS(b, "reload"))
 		printf("    %-28s: reload: %s\n", "Service", JS(b, "reload"));
 	else if (*JS(b, "start"))

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "binding.h"
 #include "deployed.h"
 #include "log.h"
 #include "pki.h"
@@ -17,7 +18,9 @@
 /* One path's last read, valid while the file keeps its stat. */
 struct deployed_entry {
 	char			*path;
+	char			*password_file;	/* a PFX's (issue 14) */
 	struct inv_stat		 st;		/* as read */
+	struct inv_stat		 pw_st;		/* password_file's, as read */
 	int			 known;
 	int			 reading;	/* a job is out for it */
 	int			 rc;
@@ -41,7 +44,9 @@ struct deployed_job {
 	uv_work_t		 req;
 	struct deployed		*d;
 	char			*path;
+	char			*password_file;	/* NULL: none */
 	struct inv_stat		 st;
+	struct inv_stat		 pw_st;
 	int			 rc;
 	struct deployed_leaf	 leaf;
 	struct cv_err		 err;
@@ -68,28 +73,24 @@ deployed_same(const struct inv_stat *a, const struct inv_stat *b)
 	    a->mtime_ns == b->mtime_ns;
 }
 
-static int
-deployed_read(const char *path, struct deployed_leaf *leaf,
-    struct cv_err *err)
+/* A PFX's password file: a changed one (a wrong password put right)
+ * makes the PFX be read again; a missing one is not known. */
+static void
+deployed_pw_stat(const char *pwfile, struct inv_stat *st)
 {
-	struct x509_load_opts	 o;
-	struct x509_file	*f = NULL;
-	int			 i, rc = -1;
+	struct cv_err	e;
 
-	memset(&o, 0, sizeof(o));
-	if (x509_load_file(path, &o, &f, err) == -1)
-		goto out;
-	if ((i = pki_file_leaf(f)) == -1) {
-		cv_err_set(err, "%s: no certificate in the file", path);
-		goto out;
-	}
-	memcpy(leaf->sha1, f->certs[i].sha1, 41);
-	leaf->not_before = f->certs[i].not_before;
-	leaf->not_after = f->certs[i].not_after;
-	rc = 0;
-out:
-	x509_file_free(f);
-	return rc;
+	memset(st, 0, sizeof(*st));
+	if (pwfile != NULL && deployed_stat(pwfile, st, &e) == -1)
+		st->ino = -1;
+}
+
+static int
+deployed_read(const char *path, const char *pwfile,
+    struct deployed_leaf *leaf, struct cv_err *err)
+{
+	return binding_form_sha1(path, pwfile, leaf->sha1, &leaf->not_before,
+	    &leaf->not_after, err);
 }
 
 static void
@@ -107,7 +108,9 @@ deployed_work(uv_work_t *req)
 			jb->rc = -1;
 			return;
 		}
-		jb->rc = deployed_read(jb->path, &jb->leaf, &jb->err);
+		deployed_pw_stat(jb->password_file, &jb->pw_st);
+		jb->rc = deployed_read(jb->path, jb->password_file, &jb->leaf,
+		    &jb->err);
 		if (deployed_stat(jb->path, &after, &jb->err) == 0 &&
 		    deployed_same(&jb->st, &after))
 			return;
@@ -118,12 +121,15 @@ deployed_work(uv_work_t *req)
 }
 
 static struct deployed_entry *
-deployed_find(struct deployed *d, const char *path)
+deployed_find(struct deployed *d, const char *path, const char *pwfile)
 {
 	size_t	i;
 
 	for (i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].path, path) == 0)
+		if (strcmp(d->v[i].path, path) == 0 &&
+		    (d->v[i].password_file == NULL) == (pwfile == NULL) &&
+		    (pwfile == NULL || strcmp(d->v[i].password_file,
+		    pwfile) == 0))
 			return &d->v[i];
 	return NULL;
 }
@@ -133,8 +139,10 @@ deployed_clear(struct deployed *d)
 {
 	size_t	i;
 
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
 		free(d->v[i].path);
+		free(d->v[i].password_file);
+	}
 	free(d->v);
 	d->v = NULL;
 	d->n = 0;
@@ -148,11 +156,13 @@ deployed_done(uv_work_t *req, int status)
 	struct deployed_entry	*en;
 
 	d->jobs--;
-	if (!d->freed && (en = deployed_find(d, jb->path)) != NULL) {
+	if (!d->freed && (en = deployed_find(d, jb->path,
+	    jb->password_file)) != NULL) {
 		en->reading = 0;
 		en->known = status == 0;
 		en->st = jb->st;
 		en->st.path = en->path;
+		en->pw_st = jb->pw_st;
 		en->rc = jb->rc;
 		en->leaf = jb->leaf;
 		en->err = jb->err;
@@ -160,6 +170,7 @@ deployed_done(uv_work_t *req, int status)
 	log_debug("%s: read on the pool: %s", jb->path, jb->rc == 0 ?
 	    jb->leaf.sha1 : jb->err.msg);
 	free(jb->path);
+	free(jb->password_file);
 	free(jb);
 	if (d->freed) {
 		if (d->jobs == 0) {
@@ -179,10 +190,13 @@ deployed_queue(struct deployed *d, struct deployed_entry *en)
 
 	jb->d = d;
 	jb->path = xstrdup(en->path);
+	if (en->password_file != NULL)
+		jb->password_file = xstrdup(en->password_file);
 	jb->req.data = jb;
 	if ((rc = uv_queue_work(d->loop, &jb->req, deployed_work,
 	    deployed_done)) != 0) {
 		log_error("%s: uv_queue_work: %s", en->path, uv_strerror(rc));
+		free(jb->password_file);
 		free(jb->path);
 		free(jb);
 		return;
@@ -208,8 +222,15 @@ int
 deployed_get(struct deployed *d, const char *path,
     struct deployed_leaf *leaf, struct cv_err *err)
 {
+	return deployed_get_form(d, path, NULL, leaf, err);
+}
+
+int
+deployed_get_form(struct deployed *d, const char *path, const char *pwfile,
+    struct deployed_leaf *leaf, struct cv_err *err)
+{
 	struct deployed_entry	*en;
-	struct inv_stat		 st;
+	struct inv_stat		 st, pw_st;
 	int64_t			 nb, na;
 
 	memset(leaf, 0, sizeof(*leaf));
@@ -222,7 +243,7 @@ deployed_get(struct deployed *d, const char *path,
 		leaf->not_after = (time_t)na;
 		return 0;
 	}
-	if ((en = deployed_find(d, path)) == NULL) {
+	if ((en = deployed_find(d, path, pwfile)) == NULL) {
 		if (d->n == DEPLOYED_MAX_ENTRIES) {
 			for (en = d->v; en < d->v + d->n; en++)
 				if (en->reading)
@@ -238,10 +259,13 @@ deployed_get(struct deployed *d, const char *path,
 		en = &d->v[d->n++];
 		memset(en, 0, sizeof(*en));
 		en->path = xstrdup(path);
+		en->password_file = pwfile ? xstrdup(pwfile) : NULL;
 	}
 	if (en->reading)
 		return DEPLOYED_PENDING;
-	if (en->known && deployed_same(&en->st, &st)) {
+	deployed_pw_stat(pwfile, &pw_st);
+	if (en->known && deployed_same(&en->st, &st) &&
+	    deployed_same(&en->pw_st, &pw_st)) {
 		if (en->rc == -1) {
 			*err = en->err;
 			return -1;

@@ -39,6 +39,11 @@ struct deployed	*deployed_new(uv_loop_t *, struct inventory *,
  */
 int		 deployed_get(struct deployed *, const char *path,
 		    struct deployed_leaf *, struct cv_err *);
+/* The same for a file read with a password file (a binding's pfx_file,
+ * issue 14): read again when either file changes. */
+int		 deployed_get_form(struct deployed *, const char *path,
+		    const char *password_file, struct deployed_leaf *,
+		    struct cv_err *);
 /* Frees now, or when the last read in flight comes back. */
 void		 deployed_free(struct deployed *);
 

@@ -206,6 +206,16 @@ renew_binding_json_files(json_t *o, const struct binding *b)
 	if (b->fullchain_file)
 		json_object_set_new(o, "fullchain_file",
 		    json_string(b->fullchain_file));
+	if (b->combined_file)
+		json_object_set_new(o, "combined_file",
+		    json_string(b->combined_file));
+	if (b->pfx_file) {
+		json_object_set_new(o, "pfx_file", json_string(b->pfx_file));
+		json_object_set_new(o, "pfx_password_file",
+		    json_string(b->pfx_password_file));
+		json_object_set_new(o, "pfx_legacy",
+		    json_boolean(b->pfx_legacy));
+	}
 }
 
 /* How b is renewed: commands, issuer and schedule settings, into o. */
@@ -269,7 +279,7 @@ renew_binding_json(struct renewer *r, const char *name)
 	struct journal_binding	 jb;
 	char			 ch[41];
 	int			 rc;
-	json_t			*o;
+	json_t			*o, *df;
 
 	if ((b = renew_effective(r, name, ch, &e)) == NULL)
 		return NULL;
@@ -293,8 +303,14 @@ renew_binding_json(struct renewer *r, const char *name)
 		json_object_set_new(o, "deployed_sha1", json_string(l.sha1));
 	else if (rc == DEPLOYED_PENDING)
 		json_object_set_new(o, "deployed", json_string("reading"));
-	json_object_set_new(o, "drift", json_boolean(rc == 0 && *l.sha1 &&
-	    *ch && strcmp(l.sha1, ch) != 0));
+	/* drifted_files: every form whose leaf is not certhash (issue 14;
+	 * a form still being read is left out). */
+	df = json_array();
+	if (rc == 0 && *l.sha1 && *ch && strcmp(l.sha1, ch) != 0)
+		json_array_append_new(df, json_string(b->cert_file));
+	renew_forms_drift(r, b, ch, 0, df);
+	json_object_set_new(o, "drift", json_boolean(json_array_size(df) > 0));
+	json_object_set_new(o, "drifted_files", df);
 	renew_binding_json_policy(r, o, b);
 	renew_binding_json_next(r, o, b, ch, rc == 0 && *l.sha1 ? &l : NULL);
 	binding_free(b);

@@ -108,6 +108,10 @@ void		 renew_check_windows(struct renewer *);
 int		 renew_deployed(struct renewer *, const struct binding *,
 		    struct deployed_leaf *, struct cv_err *);
 void		 renew_deployed_ready(void *renewer);
+/* How many forms after cert_file (issue 14) hold another certificate
+ * than certhash (paths appended to drifted); report: drift events. */
+int		 renew_forms_drift(struct renewer *, const struct binding *,
+		    const char *certhash, int report, json_t *drifted);
 time_t		 renew_when(struct renewer *, const struct binding *,
 		    const char *certhash, time_t nb, time_t na, time_t now,
 		    int *emergency);

@@ -12,6 +12,7 @@
 #include "renew_int.h"
 #include "schedule.h"
 #include "timeutil.h"
+#include "xmalloc.h"
 
 /*
  * When b renews next; sets *emergency.  Issue 12 item 10, a clock that
@@ -90,25 +91,69 @@ renew_deployed_ready(void *arg)
 }
 
 /*
- * Drift: the deployed file (holding sha1) is not what the binding names
- * (certhash).  One event per new thumbprint found; cleared when the file
- * matches again.
+ * Drift: the deployed file path (holding sha1) is not what the binding
+ * names (certhash).  One event per new thumbprint found; cleared when
+ * the file matches again.  cert_file's report is keyed by the binding's
+ * name, another form's (issue 14) by "NAME PATH".
  */
 static void
-renew_drift(struct renewer *r, const struct binding *b, const char *certhash,
-    const char *sha1)
+renew_drift(struct renewer *r, const struct binding *b, const char *path,
+    const char *certhash, const char *sha1)
 {
-	json_t	*rep = json_object_get(r->drift, b->name);
+	json_t	*rep;
+	char	*key;
 
+	if (strcmp(path, b->cert_file) == 0)
+		key = xstrdup(b->name);
+	else
+		xasprintf(&key, "%s %s", b->name, path);
+	rep = json_object_get(r->drift, key);
 	if (*certhash && *sha1 && strcmp(sha1, certhash) != 0) {
-		if (rep != NULL && strcmp(json_string_value(rep), sha1) == 0)
-			return;
-		inventory_add_event(r->inv, timeutil_now(), "drift",
-		    b->cert_file, sha1, "%s: %s holds %s, the binding names %s",
-		    b->name, b->cert_file, sha1, certhash);
-		json_object_set_new(r->drift, b->name, json_string(sha1));
+		if (rep == NULL || strcmp(json_string_value(rep), sha1) != 0) {
+			inventory_add_event(r->inv, timeutil_now(), "drift",
+			    path, sha1, "%s: %s holds %s, the binding names "
+			    "%s", b->name, path, sha1, certhash);
+			json_object_set_new(r->drift, key, json_string(sha1));
+		}
 	} else if (rep != NULL)
-		json_object_del(r->drift, b->name);
+		json_object_del(r->drift, key);
+	free(key);
+}
+
+/*
+ * Drift of the forms after cert_file (fullchain, combined, PFX: issue
+ * 14), read as cert_file is (deployed.c; a PFX with its password file).
+ * Returns how many drift; their paths are appended to drifted (if not
+ * NULL); report makes the events.  A read still pending counts as no
+ * drift and runs the schedule again when done.
+ */
+int
+renew_forms_drift(struct renewer *r, const struct binding *b,
+    const char *certhash, int report, json_t *drifted)
+{
+	struct binding_form	 fm;
+	struct deployed_leaf	 l;
+	struct cv_err		 e;
+	size_t			 i;
+	int			 rc, n = 0;
+
+	for (i = 1; binding_form_at(b, i, &fm) == 0; i++) {
+		rc = deployed_get_form(r->dep, fm.path, fm.password_file, &l,
+		    &e);
+		if (rc == DEPLOYED_PENDING)
+			r->dep_pending = 1;
+		if (rc != 0)
+			continue;
+		if (report)
+			renew_drift(r, b, fm.path, certhash, l.sha1);
+		if (*certhash && *l.sha1 && strcmp(l.sha1, certhash) != 0) {
+			n++;
+			if (drifted != NULL)
+				json_array_append_new(drifted,
+				    json_string(fm.path));
+		}
+	}
+	return n;
 }
 
 void
@@ -136,7 +181,8 @@ renew_file_event(struct renewer *r, const char *path)
 	if ((b = renew_effective(r, name, ch, &e)) == NULL)
 		return;
 	if (renew_deployed(r, b, &l, &e) == 0)
-		renew_drift(r, b, ch, l.sha1);
+		renew_drift(r, b, b->cert_file, ch, l.sha1);
+	renew_forms_drift(r, b, ch, 1, NULL);
 	binding_free(b);
 }
 
@@ -174,6 +220,19 @@ renew_schedule_rows(struct renewer *r)
 	}
 }
 
+/* Every form of b (cert_file first) to b's name, for renew_file_event. */
+static void
+renew_map_forms(struct renewer *r, const struct binding *b)
+{
+	struct binding_form	fm;
+	size_t			i;
+
+	for (i = 0; binding_form_at(b, i, &fm) == 0; i++)
+		if (fm.path != NULL)
+			json_object_set_new(r->cert_files, fm.path,
+			    json_string(b->name));
+}
+
 /* Makes sure every binding has its row, checks drift, starts what is
  * due and arms the timer for the rest.  Also maps each binding's
  * cert_file to its name for renew_file_event. */
@@ -201,14 +260,13 @@ renew_schedule(struct renewer *r)
 			continue;
 		if ((b = renew_effective(r, names[i], ch, &e)) == NULL)
 			continue;
-		if (b->cert_file != NULL)
-			json_object_set_new(r->cert_files, b->cert_file,
-			    json_string(b->name));
+		renew_map_forms(r, b);
 		if (renew_deployed(r, b, &l, &e) != 0) {
 			binding_free(b);
 			continue;
 		}
-		renew_drift(r, b, ch, l.sha1);
+		renew_drift(r, b, b->cert_file, ch, l.sha1);
+		renew_forms_drift(r, b, ch, 1, NULL);
 		if (b->issuer == NULL) {
 			binding_free(b);
 			continue;
