@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "jcanon.h"
 #include "proto.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -267,101 +268,24 @@ client_call(struct client *c, const char *cmd, json_t *args,
 	return client_result(c, reply, result);
 }
 
-/* The length of the UTF-8 sequence at p (at most n bytes), 0 if invalid
- * (overlong, surrogate, above U+10FFFF: what jansson refuses). */
-static size_t
-client_utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/*
- * Whether p[0..n) may be printed as the daemon wrote it: one array or
- * object whose brackets match outside strings and close at the last
- * byte, no control bytes (compact jansson output has none: it escapes
- * them), valid UTF-8.  Not a full JSON validator -- the daemon's jansson
- * wrote it -- but a truncated, stray or hostile reply never reaches a
- * terminal or a script this way: it takes the parsing path, which
- * refuses it as before.
- */
-static int
-client_json_plain(const unsigned char *p, size_t n)
-{
-	char	stack[64];
-	size_t	i, depth = 0, u;
-	int	instr = 0;
-
-	if (n == 0 || (p[0] != '[' && p[0] != '{'))
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (p[i] < 0x20)
-			return 0;
-		if (p[i] >= 0x80) {
-			if ((u = client_utf8_len(p + i, n - i)) == 0)
-				return 0;
-			i += u - 1;
-		} else if (instr) {
-			if (p[i] == '\\')
-				i++;	/* an escape: the next byte is not '"' */
-			else if (p[i] == '"')
-				instr = 0;
-		} else if (p[i] == '"')
-			instr = 1;
-		else if (p[i] == '[' || p[i] == '{') {
-			if (depth == sizeof(stack))
-				return 0;
-			stack[depth++] = p[i] == '[' ? ']' : '}';
-		} else if (p[i] == ']' || p[i] == '}') {
-			if (depth == 0 || stack[--depth] != p[i])
-				return 0;
-			if (depth == 0)
-				return i == n - 1;
-		}
-	}
-	return 0;
-}
-
 /*
  * Sends one request and prints the result of its reply, compact, as
- * json_dumpf(JSON_COMPACT | JSON_PRESERVE_ORDER) would, and a newline.
- * The daemon wrote it with the same jansson and flags (proto_dump), so
- * when the reply has proto_reply_ok's exact shape and client_json_plain
- * accepts its result, the bytes are printed as they came: a full list
- * is no longer parsed into 10,000 objects to be printed again (issue
- * 16).  Anything else takes the parsing path; errors as client_call.
+ * json_dumpf(JSON_COMPACT | JSON_PRESERVE_ORDER) does, and a newline.
+ * When the reply has the exact shape of an ok reply (control.c), its
+ * result is rewritten by jcanon_compact, in one pass, to the same bytes:
+ * a full list is no longer parsed into 10,000 objects to be printed
+ * again (issue 16).  Anything jcanon refuses takes the parsing path;
+ * errors as client_call.
  */
 static int
 client_call_print(struct client *c, const char *cmd, json_t *args,
     FILE *out)
 {
-	json_t	*reply, *r;
-	char	 pre[64], *line;
-	size_t	 len, pl;
-	int	 rc;
+	json_t		*reply, *r;
+	unsigned char	*canon;
+	char		 pre[64], *line;
+	size_t		 len, pl, n;
+	int		 rc;
 
 	if ((rc = client_send(c, cmd, args)) != CMD_EXIT_OK ||
 	    (rc = client_read_line(c, &line, &len)) != CMD_EXIT_OK)
@@ -369,11 +293,17 @@ client_call_print(struct client *c, const char *cmd, json_t *args,
 	pl = (size_t)snprintf(pre, sizeof(pre),
 	    "{\"v\":%d,\"ok\":true,\"result\":", PROTO_VERSION);
 	if (len > pl + 1 && memcmp(line, pre, pl) == 0 &&
-	    line[len - 1] == '}' && client_json_plain((unsigned char *)line +
-	    pl, len - pl - 1)) {
-		fwrite(line + pl, 1, len - pl - 1, out);
-		fputc('\n', out);
-		return CMD_EXIT_OK;
+	    line[len - 1] == '}') {
+		canon = xmalloc(len - pl);
+		n = jcanon_compact((unsigned char *)line + pl, len - pl - 1,
+		    canon);
+		if (n > 0) {
+			fwrite(canon, 1, n, out);
+			fputc('\n', out);
+		}
+		free(canon);
+		if (n > 0)
+			return CMD_EXIT_OK;
 	}
 	if ((rc = client_parse(c, line, len, &reply)) != CMD_EXIT_OK ||
 	    (rc = client_result(c, reply, &r)) != CMD_EXIT_OK)
