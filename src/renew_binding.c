@@ -75,6 +75,11 @@ renew_eff_build(struct renewer *r, const char *name, struct binding *base,
 		b = binding_rebuild(base, settings, err);
 		binding_free(base);
 	}
+	/* service = names sections of the configuration (issue 14). */
+	if (b != NULL && conf_binding_services(r->cf, b, err) == -1) {
+		binding_free(b);
+		b = NULL;
+	}
 	if (b == NULL)
 		return NULL;
 	if (e == NULL) {
@@ -541,7 +546,7 @@ renew_binding(struct renewer *r, const char *op, json_t *args, int root,
 	b = binding_rebuild(base, settings, err);
 	if (base != conf_binding(r->cf, jb.name))
 		binding_free(base);
-	if (b == NULL)
+	if (b == NULL || conf_binding_services(r->cf, b, err) == -1)
 		goto out;
 	if (renew_arg(args, "certhash") != NULL) {
 		if (binding_set_key(b, "certhash", renew_arg(args, "certhash"),
