@@ -51,6 +51,8 @@ probe_cli_json(const struct probe_opts *o, const struct probe_result *r)
 	j = json_object();
 	json_object_set_new(j, "host", json_string(o->host));
 	json_object_set_new(j, "port", json_string(o->port));
+	json_object_set_new(j, "starttls", o->starttls == PROBE_TLS ?
+	    json_null() : json_string(probe_proto_name(o->starttls)));
 	json_object_set_new(j, "address", json_string(r->address));
 	json_object_set_new(j, "protocol", r->protocol[0] ?
 	    json_string(r->protocol) : json_null());
@@ -89,7 +91,9 @@ probe_cli_text(const struct probe_opts *o, const struct probe_result *r)
 	char	 up[41], tb[TIMEUTIL_RFC3339_LEN];
 	size_t	 i;
 
-	printf("%s port %s (%s)\n", o->host, o->port, r->address);
+	printf("%s port %s (%s)%s%s\n", o->host, o->port, r->address,
+	    o->starttls == PROBE_TLS ? "" : ", STARTTLS ",
+	    o->starttls == PROBE_TLS ? "" : probe_proto_name(o->starttls));
 	printf("  %-24s%s\n", "Protocol:", r->protocol[0] ? r->protocol :
 	    "(no handshake)");
 	if (r->cipher[0])
@@ -217,7 +221,7 @@ out:
 const struct cmd_entry cmd_probe_entry = {
 	"probe", NULL, "[--sni NAME] [--cert C [--key K]] [--ca-file BUNDLE] "
 	"[--expect-thumbprint SHA1] [--timeout S] [--password-file FILE|-] "
-	"[--json] HOST:PORT",
+	"[--json] [smtp|imap|pop3|ldap://]HOST:PORT",
 	"probe a TLS port: served chain, protocol, mTLS enforcement",
 	"Offline: the port is probed from here, not by the daemon.",
 	probe_cli_opts, cmd_probe

@@ -22,6 +22,7 @@
 
 #include "pki.h"
 #include "probe.h"
+#include "starttls.h"
 #include "xmalloc.h"
 
 /* The client identity offered in the "with" attempt. */
@@ -255,17 +256,23 @@ probe_settle(gnutls_session_t s, const struct probe_opts *o,
     struct probe_attempt *a, int64_t deadline)
 {
 	char		 req[512], buf[512];
-	const char	*alert;
+	const char	*alert, *bye;
 	unsigned	 wait = probe_left(deadline);
+	size_t		 byelen;
 	ssize_t		 rc;
 	int		 tries;
 
 	if (wait > PROBE_SETTLE_MAX_MS)
 		wait = PROBE_SETTLE_MAX_MS;
-	snprintf(req, sizeof(req), "GET / HTTP/1.0\r\nHost: %s\r\n\r\n",
-	    o->sni != NULL ? o->sni : o->host);
+	/* On a STARTTLS port, the protocol's goodbye, which it answers. */
+	if ((bye = starttls_bye(o->starttls, &byelen)) == NULL) {
+		snprintf(req, sizeof(req), "GET / HTTP/1.0\r\nHost: %s\r\n"
+		    "\r\n", o->sni != NULL ? o->sni : o->host);
+		bye = req;
+		byelen = strlen(req);
+	}
 	do
-		rc = gnutls_record_send(s, req, strlen(req));
+		rc = gnutls_record_send(s, bye, byelen);
 	while (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED);
 	gnutls_record_set_timeout(s, wait);
 	/* Session tickets and the like come first; a few records at most. */
@@ -347,6 +354,22 @@ probe_handshake_error(gnutls_session_t s, int rc, unsigned timeout,
 		    gnutls_strerror(rc));
 }
 
+/* The plain-text dialogue of a STARTTLS port, before the handshake. */
+static int
+probe_starttls(const struct probe_opts *o, int fd, int64_t deadline,
+    struct cv_err *err)
+{
+	struct probe_endpoint	ep;
+	char			name[300];
+
+	memset(&ep, 0, sizeof(ep));
+	ep.proto = o->starttls;
+	snprintf(ep.host, sizeof(ep.host), "%s", o->host);
+	snprintf(ep.port, sizeof(ep.port), "%s", o->port);
+	probe_endpoint_str(&ep, name, sizeof(name));
+	return starttls_begin(fd, o->starttls, name, deadline, err);
+}
+
 static int
 probe_attempt(const struct probe_opts *o, const struct probe_ident *id,
     struct probe_attempt *a, struct probe_result *r, struct cv_err *err)
@@ -375,6 +398,9 @@ probe_attempt(const struct probe_opts *o, const struct probe_ident *id,
 	tv.tv_sec = timeout / 1000;
 	tv.tv_usec = (timeout % 1000) * 1000;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (o->starttls != PROBE_TLS && probe_starttls(o, fd, deadline,
+	    err) == -1)
+		goto out;
 
 	if ((rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
 	    (rc = gnutls_set_default_priority(s)) < 0 ||
@@ -545,12 +571,6 @@ probe_run(const struct probe_opts *o, struct probe_result *r,
 	memset(&id, 0, sizeof(id));
 	r->thumbprint_match = -1;
 	r->mtls_enforced = -1;
-	if (o->starttls != PROBE_TLS) {
-		/* Issue 14 adds the STARTTLS dialogues. */
-		cv_err_set(err, "%s port %s: %s:// probes are not supported "
-		    "yet", o->host, o->port, probe_proto_name(o->starttls));
-		return -1;
-	}
 	if (o->cert_file != NULL) {
 		if (probe_ident_load(o, &id, err) == -1)
 			return -1;
@@ -582,6 +602,9 @@ probe_run(const struct probe_opts *o, struct probe_result *r,
 		r->ok = r->ok && r->without.accepted;
 	rc = 0;
 out:
+	/* The first attempt's chain, when the second could not be made. */
+	if (rc == -1)
+		probe_result_free(r);
 	probe_ident_free(&id);
 	return rc;
 }
