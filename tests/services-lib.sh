@@ -18,11 +18,12 @@ services_setup() {
 	HA_PORT=$(free_port)
 	SMTP_PORT=$(free_port)
 	while [ "$SMTP_PORT" = "$HA_PORT" ]; do SMTP_PORT=$(free_port); done
-	# crt web.pem with the key beside it as web.key (del-ext: web.pem ->
-	# web.key, not web.pem.key).
+	# crt web.pem: HAProxy 2.6 loads the key beside it as web.pem.key
+	# (ssl-load-extra-del-ext strips only .crt-like extensions), which
+	# is a link to the binding's key_file, replaced whole on each bind.
+	ln -sf web.key "$T/live/web.pem.key"
 	cat > "$T/haproxy.cfg" <<EOT
 global
-	ssl-load-extra-del-ext
 	master-worker
 defaults
 	mode http
