@@ -349,8 +349,9 @@ renew_svc_done(void *arg, int status, const char *detail)
 
 	renew_svc_output(rw, name, detail);
 	if (status != 0) {
-		cv_err_set(&rw->op_err, "%s%s%s", name ? name : "",
-		    name ? ": " : "", detail);
+		cv_err_set(&rw->op_err, "%s%s%s%s", name ? name : "",
+		    name ? ": " : "", rw->svc_cmd == SVC_TEST ?
+		    "config_test: " : "", detail);
 		rw->svc_failed = 1;
 		if (!(rw->svc_cmd == SVC_STOP && rw->state == RS_ROLLING_BACK))
 			rw->svc_i = binding_nservices(rw->b);
@@ -834,7 +835,8 @@ renew_fail_early(struct renew *rw, const char *reason)
 		return;
 	}
 	renew_event(rw, "renewal_failed", rw->old_sha1, "%s (nothing was "
-	    "touched; retrying)", why);
+	    "touched%s; retrying)", why, rw->tested ? ": the files were put "
+	    "back before any service was stopped or reloaded" : "");
 	log_warn("renewal %lld (%s) failed: %s; next attempt %s",
 	    (long long)rw->id, rw->b->name, why,
 	    timeutil_rfc3339((time_t)next, ts, sizeof(ts)));
