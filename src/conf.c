@@ -533,7 +533,10 @@ conf_service_section(struct conf_parse *p, const char *name)
 
 	while (*name == ' ')
 		name++;
-	p->line = p->section_line;
+	/* inih reports a section with its first key: errors here name the
+	 * header. */
+	if (*name == '\0' || conf_service(cf, name) != NULL)
+		p->line = p->section_line;
 	if (*name == '\0')
 		return conf_fail(p, "[service] needs a name: [service NAME]");
 	if (conf_service(cf, name) != NULL)

@@ -75,5 +75,34 @@ assert_eq "binding show: services" "nginx haproxy mail" \
     "$(cv binding show --json | jq -r '.[0].services | map(.name) | join(" ")')"
 assert_eq "binding show: the smtp probe" "smtp://127.0.0.1:$SMTP_PORT" \
     "$(cv binding show --json | jq -r '.[0].services[2].probe[0]')"
+
+# ---- binding update: service = at run time (root) --------------------------
+run_status st cv binding update name=web service=nope
+[ "$st" != 0 ] || fail "service=nope accepted"
+assert_match "an undefined service is refused" "service 'nope' is not defined" \
+    "$(cv binding update name=web service=nope 2>&1)"
+cv binding update name=web service=nginx,haproxy >/dev/null ||
+    fail "binding update service=nginx,haproxy"
+assert_eq "binding update: two services" "nginx haproxy" \
+    "$(cv binding show --json | jq -r '.[0].services | map(.name) | join(" ")')"
+assert_eq "binding update: their probes" "127.0.0.1:$NGX_PORT 127.0.0.1:$HA_PORT" \
+    "$(cv binding show --json | jq -r '.[0].probes | join(" ")')"
 daemon_stop
+
+# ---- config errors name the line ------------------------------------------
+bad() {
+	run_status st timeout 20 "$CERTVIGILD" -f -c "$T/bad.conf" -S "$T/bad.sock" -d "$T/badstate" 2>"$T/err"
+	assert_eq "$1: exit 1" 1 "$st"
+	assert_match "$1: message" "$2" "$(cat "$T/err")"
+}
+sed 's/^service = nginx, haproxy, mail$/service = nginx, pop/' "$T/conf" > "$T/bad.conf"
+bad "undefined service" "service 'pop' is not defined \\(add a \\[service pop\\] section\\)"
+sed 's/^service = nginx, haproxy, mail$/service = nginx\nstop = \/bin\/true\nstart = \/bin\/true/' "$T/conf" > "$T/bad.conf"
+bad "own commands beside service =" "with service =, stop, start, reload, config_test and probe go in the \\[service\\] sections"
+printf '[service x]\nstop = /bin/true\n' > "$T/bad.conf"
+bad "stop without start" "bad.conf:1: \\[service x\\]: stop and start go together"
+printf '[service x]\ncert_file = /tmp/x\n' > "$T/bad.conf"
+bad "a binding key in [service]" "bad.conf:2: unknown key 'cert_file' in \\[service x\\]"
+printf '[service x]\nprobe = 127.0.0.1:1, smtp://127.0.0.1:2\nprobe = nope\n' > "$T/bad.conf"
+bad "a bad probe" "bad.conf:3: probe: "
 echo "renew-services: $T_COUNT passed, 0 failed"
