@@ -992,6 +992,11 @@ renew_wait(struct renew *rw)
 		}
 		ms = rw->reply.retry_ms > 0 ? rw->reply.retry_ms : 2000;
 	} else if (rw->state == RS_TESTING) {
+		/* Exiting: the next start's deploy puts them back first. */
+		if (rw->r->closing) {
+			renew_release(rw);
+			return;
+		}
 		/* The files could not be put back after a failed test. */
 		log_error("renewal %lld (%s): cannot put the files back: %s; "
 		    "trying again", (long long)rw->id, rw->b->name,
