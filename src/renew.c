@@ -704,17 +704,17 @@ renew_probe_one(struct renew *rw, const struct binding_probe *bp,
 	struct probe_opts	o;
 	struct probe_result	res;
 	struct cv_err		e;
-	char			where[512];
+	char			where[512], ep[300];
 	int			ok = 0;
 
-	/* host:port as before; a named service's probes say whose. */
-	snprintf(where, sizeof(where), "%s%s%s%s:%s", bp->service ?
-	    bp->service : "", bp->service ? " " : "", bp->spec != NULL &&
-	    strstr(bp->spec, "://") != NULL ? probe_proto_name(bp->ep.proto) :
-	    "", bp->spec != NULL && strstr(bp->spec, "://") != NULL ? "://" :
-	    "", bp->ep.host);
-	snprintf(where + strlen(where), sizeof(where) - strlen(where), ":%s",
-	    bp->ep.port);
+	/* host:port as before, SCHEME://host:port for STARTTLS; a named
+	 * service's probes say whose. */
+	if (bp->spec != NULL && strstr(bp->spec, "://") != NULL)
+		probe_endpoint_str(&bp->ep, ep, sizeof(ep));
+	else
+		snprintf(ep, sizeof(ep), "%s:%s", bp->ep.host, bp->ep.port);
+	snprintf(where, sizeof(where), "%s%s%s", bp->service ? bp->service :
+	    "", bp->service ? " " : "", ep);
 	memset(&o, 0, sizeof(o));
 	o.host = bp->ep.host;
 	o.port = bp->ep.port;

@@ -4,7 +4,8 @@
 # on three ports.  renew --now --wait: all three serve the new
 # certificate, downtime_ms is > 0 and within the test's own clock around
 # the renewal.  A failing start of the third rolls back all three, each
-# serving the old certificate again.
+# serving the old certificate again; so does a third that still serves
+# the old certificate after its (silently failed) restart.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/tls-lib.sh"
 . "$top_srcdir/tests/renew-lib.sh"
@@ -69,6 +70,21 @@ assert_eq "cert_file holds it" "$new" "$(file_sha1 "$T/live/web.pem")"
 rbdown=$(echo "$R" | jq -r .downtime_ms)
 [ "$rbdown" -gt 0 ] 2>/dev/null || fail "rolled back: downtime_ms '$rbdown'"
 ok "rolled back: downtime_ms $rbdown (stopped until the old certificate was served)"
+
+# ---- renewed on disk, but the third still serves the old certificate ----
+# Its stop says 0 without stopping it, so its start finds it running:
+# only the smtp:// probe can tell, and the renewal must roll back all.
+touch "$T/noop-mail-stop"
+cv renew web --now >/dev/null
+id=$(cv renewals --json | jq -r '.[-1].id')
+wait_event "renewal $id (done|rolled back)" 180
+R=$(cv renewals --json | jq '.[-1]')
+assert_eq "stale third service: rolled back" rolled_back "$(echo "$R" | jq -r .state)"
+assert_match "stale third service: the smtp probe said so" \
+    "mail smtp://127\\.0\\.0\\.1:$SMTP_PORT serves $new, not $(echo "$R" | jq -r .new_sha1)" \
+    "$(echo "$R" | jq -r .error)"
+assert_eq "stale third service: all three serve the old certificate" \
+    "$new $new $new" "$(served3)"
 
 # ---- binding show lists every probe --------------------------------------
 assert_eq "binding show: services" "nginx haproxy mail" \

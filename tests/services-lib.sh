@@ -61,9 +61,12 @@ while [ \$n -lt 100 ]; do
 done
 echo "$1 did not come up" >&2; exit 1
 EOT
+	# stop: a one-shot silent no-op (exit 0, still running, so the start
+	# finds it up) when $T/noop-NAME-stop exists.
 	cat > "$T/$1-stop.sh" <<EOT
 #!/bin/sh
 $_alive
+if [ -e "$T/noop-$1-stop" ]; then rm -f "$T/noop-$1-stop"; exit 0; fi
 [ -s "$T/$1.pid" ] || exit 0
 pid=\$(cat "$T/$1.pid")
 kill -TERM "\$pid" 2>/dev/null || exit 0
