@@ -148,12 +148,50 @@ binding_new(const char *name, int is_client, int line)
 	return b;
 }
 
+struct binding *
+binding_service_new(const char *name, int line)
+{
+	struct binding	*b = binding_new(name, 0, line);
+
+	b->is_service = 1;
+	return b;
+}
+
 /*
  * One parser per key.  k is the name as given (aliases share a parser and
  * error texts name what the user wrote).
  */
 typedef int (*binding_parser)(struct binding *, const char *k,
     const char *v, struct cv_err *);
+
+/*
+ * [service] probe: one or more endpoints, separated by commas or blanks,
+ * and the key may be given again: each adds (issue 14).
+ */
+static int
+binding_k_probes(struct binding *b, const char *v, struct cv_err *err)
+{
+	struct probe_endpoint	 ep;
+	struct cv_err		 e;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	int			 rc = 0, n = 0;
+
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (probe_endpoint_parse(tok, &ep, &e) == -1) {
+			rc = cv_err_set(err, "probe: %s", e.msg);
+			break;
+		}
+		b->probes = xreallocarray(b->probes, b->nprobes + 1,
+		    sizeof(char *));
+		b->probes[b->nprobes++] = xstrdup(tok);
+		n++;
+	}
+	if (rc == 0 && n == 0)
+		rc = cv_err_set(err, "probe: no endpoint given");
+	free(copy);
+	return rc;
+}
 
 static int
 binding_k_hostport(struct binding *b, const char *k, const char *v,
@@ -162,6 +200,8 @@ binding_k_hostport(struct binding *b, const char *k, const char *v,
 	struct probe_endpoint	ep;
 	struct cv_err		e;
 
+	if (strcmp(k, "probe") == 0 && b->is_service)
+		return binding_k_probes(b, v, err);
 	if (strcmp(k, "probe") == 0) {
 		if (probe_endpoint_parse(v, &ep, &e) == -1)
 			return cv_err_set(err, "probe: %s", e.msg);
@@ -270,7 +310,8 @@ binding_k_command(struct binding *b, const char *k, const char *v,
     struct cv_err *err)
 {
 	char	***argv = !strcmp(k, "stop") ? &b->stop : !strcmp(k,
-	    "start") ? &b->start : &b->reload;
+	    "start") ? &b->start : !strcmp(k, "config_test") ?
+	    &b->config_test : &b->reload;
 
 	argv_free(*argv);
 	*argv = NULL;
@@ -377,6 +418,37 @@ binding_k_section(struct binding *b, const char *k, const char *v,
 	return 0;
 }
 
+/* service = a, b: the [service] sections the binding's renewal runs
+ * (issue 14); resolved against the configuration later. */
+static int
+binding_k_services(struct binding *b, const char *k, const char *v,
+    struct cv_err *err)
+{
+	char	*copy = xstrdup(v), *tok, *save = NULL;
+	size_t	 i;
+
+	(void)k;
+	for (i = 0; i < b->nservice_names; i++)
+		free(b->service_names[i]);
+	b->nservice_names = 0;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		for (i = 0; i < b->nservice_names; i++)
+			if (strcmp(b->service_names[i], tok) == 0)
+				break;
+		if (i < b->nservice_names) {
+			free(copy);
+			return cv_err_set(err, "service: '%s' is named twice",
+			    tok);
+		}
+		b->service_names = xreallocarray(b->service_names,
+		    b->nservice_names + 1, sizeof(char *));
+		b->service_names[b->nservice_names++] = xstrdup(tok);
+	}
+	free(copy);
+	return 0;	/* empty at run time: back to the binding's own */
+}
+
 #define BK_SERVER	0x1	/* [binding NAME] */
 #define BK_CLIENT	0x2	/* [client NAME] */
 #define BK_BOTH		(BK_SERVER | BK_CLIENT)
@@ -416,6 +488,9 @@ static const struct binding_key {
 	{ "stop",		BK_COMMAND,	BK_BOTH, binding_k_command },
 	{ "start",		BK_COMMAND,	BK_BOTH, binding_k_command },
 	{ "reload",		BK_COMMAND,	BK_BOTH, binding_k_command },
+	/* issue 14: a command root runs, and which services' commands */
+	{ "config_test",	BK_COMMAND,	BK_SERVER, binding_k_command },
+	{ "service",		BK_COMMAND,	BK_SERVER, binding_k_services },
 	{ "issuer",		BK_TUNING,	BK_BOTH, binding_k_text },
 	{ "subject",		BK_TUNING,	BK_BOTH, binding_k_text },
 	{ "san",		BK_TUNING,	BK_BOTH, binding_k_text },
@@ -433,6 +508,24 @@ static const struct binding_key {
 	{ "agent_section",	BK_PATH,	BK_CLIENT, binding_k_section },
 	{ "ca_file",		BK_PATH,	BK_BOTH, binding_k_path },
 };
+
+/* The keys a [service NAME] section takes (rows of binding_keys). */
+static const char *const binding_service_keys[] = {
+	"stop", "start", "reload", "config_test", "service_timeout", "probe",
+	"require_client_cert",
+};
+
+static int
+binding_service_key(const char *k)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(binding_service_keys) /
+	    sizeof(binding_service_keys[0]); i++)
+		if (strcmp(binding_service_keys[i], k) == 0)
+			return 1;
+	return 0;
+}
 
 static const struct binding_key *
 binding_key_find(const char *k)
@@ -474,8 +567,11 @@ binding_set(struct binding *b, const char *k, const char *v,
 {
 	const struct binding_key	*bk = binding_key_find(k);
 
-	if (bk == NULL || !(bk->sections & (b->is_client ? BK_CLIENT :
-	    BK_SERVER)))
+	if (b->is_service && (bk == NULL || !binding_service_key(k)))
+		return cv_err_set(err, "unknown key '%s' in [service %s]", k,
+		    b->name);
+	if (bk == NULL || (!b->is_service && !(bk->sections &
+	    (b->is_client ? BK_CLIENT : BK_SERVER))))
 		return cv_err_set(err, "unknown key '%s' in [%s %s]", k,
 		    b->is_client ? "client" : "binding", b->name);
 	return bk->parse(b, k, v, err);
@@ -529,11 +625,28 @@ binding_finish_forms(const struct binding *b, const char *what,
 	return 0;
 }
 
+/* reload or stop/start, never both; stop and start together. */
+static int
+binding_finish_commands(const struct binding *b, const char *what,
+    struct cv_err *err)
+{
+	if (b->reload != NULL && (b->stop != NULL || b->start != NULL))
+		return cv_err_set(err, "[%s %s]: give either reload or "
+		    "stop/start", what, b->name);
+	if ((b->stop == NULL) != (b->start == NULL))
+		return cv_err_set(err, "[%s %s]: stop and start go together",
+		    what, b->name);
+	return 0;
+}
+
 int
 binding_finish(struct binding *b, struct cv_err *err)
 {
-	const char	*what = b->is_client ? "client" : "binding";
+	const char	*what = b->is_service ? "service" : b->is_client ?
+	    "client" : "binding";
 
+	if (b->is_service)
+		return binding_finish_commands(b, what, err);
 	if (!b->is_client && (b->ipport == NULL) == (b->hostnameport == NULL))
 		return cv_err_set(err, "[%s %s] needs exactly one of ipport "
 		    "and hostnameport", what, b->name);
@@ -545,12 +658,8 @@ binding_finish(struct binding *b, struct cv_err *err)
 		    "exclude each other", what, b->name);
 	if (binding_finish_forms(b, what, err) == -1)
 		return -1;
-	if (b->reload != NULL && (b->stop != NULL || b->start != NULL))
-		return cv_err_set(err, "[%s %s]: give either reload or "
-		    "stop/start", what, b->name);
-	if ((b->stop == NULL) != (b->start == NULL))
-		return cv_err_set(err, "[%s %s]: stop and start go together",
-		    what, b->name);
+	if (binding_finish_commands(b, what, err) == -1)
+		return -1;
 	if (b->is_client && b->probe == NULL)
 		return cv_err_set(err, "[client %s] needs beacon (HOST:PORT "
 		    "the client certificate is verified against)", b->name);
@@ -597,6 +706,16 @@ binding_free(struct binding *b)
 	for (i = 0; i < b->nkv; i++)
 		free(b->kv[i]);
 	free(b->kv);
+	argv_free(b->config_test);
+	for (i = 0; i < b->nprobes; i++)
+		free(b->probes[i]);
+	free(b->probes);
+	for (i = 0; i < b->nservice_names; i++)
+		free(b->service_names[i]);
+	free(b->service_names);
+	for (i = 0; i < b->nservices; i++)
+		binding_free(b->services[i]);
+	free(b->services);
 	free(b);
 }
 
@@ -641,30 +760,120 @@ binding_endpoint(const struct binding *b)
 }
 
 size_t
+binding_nservices(const struct binding *b)
+{
+	return b->nservices > 0 ? b->nservices : 1;
+}
+
+const struct binding *
+binding_service_at(const struct binding *b, size_t i)
+{
+	return b->nservices > 0 && i < b->nservices ? b->services[i] : b;
+}
+
+const char *
+binding_service_name(const struct binding *svc)
+{
+	return svc->is_service ? svc->name : NULL;
+}
+
+int
+binding_has_config_test(const struct binding *b)
+{
+	size_t	i;
+
+	for (i = 0; i < binding_nservices(b); i++)
+		if (binding_service_at(b, i)->config_test != NULL)
+			return 1;
+	return 0;
+}
+
+int
+binding_resolve_services(struct binding *b,
+    struct binding *(*lookup)(void *, const char *), void *arg,
+    struct cv_err *err)
+{
+	struct binding	*svc;
+	size_t		 i;
+
+	for (i = 0; i < b->nservices; i++)
+		binding_free(b->services[i]);
+	free(b->services);
+	b->services = NULL;
+	b->nservices = 0;
+	if (b->nservice_names == 0)
+		return 0;
+	/* Two places for one command would leave its order to guess. */
+	if (b->stop != NULL || b->start != NULL || b->reload != NULL ||
+	    b->config_test != NULL || b->probe != NULL)
+		return cv_err_set(err, "[binding %s]: with service =, stop, "
+		    "start, reload, config_test and probe go in the [service] "
+		    "sections", b->name);
+	b->services = xcalloc(b->nservice_names, sizeof(*b->services));
+	for (i = 0; i < b->nservice_names; i++) {
+		if ((svc = lookup(arg, b->service_names[i])) == NULL) {
+			cv_err_set(err, "[binding %s]: service '%s' is not "
+			    "defined (add a [service %s] section)", b->name,
+			    b->service_names[i], b->service_names[i]);
+			return -1;
+		}
+		b->services[b->nservices++] = binding_ref(svc);
+	}
+	return 0;
+}
+
+/* A service's probes: 0 means one, at the binding's endpoint. */
+static size_t
+binding_svc_nprobes(const struct binding *svc)
+{
+	return svc->nprobes > 0 ? svc->nprobes : 1;
+}
+
+size_t
 binding_nprobes(const struct binding *b)
 {
-	(void)b;
-	return 1;
+	size_t	i, n = 0;
+
+	for (i = 0; i < binding_nservices(b); i++)
+		n += binding_svc_nprobes(binding_service_at(b, i));
+	return n;
 }
 
 int
 binding_probe_at(const struct binding *b, size_t i, struct binding_probe *bp,
     struct cv_err *err)
 {
+	const struct binding	*svc = b;
+	const char		*spec = NULL;
+	size_t			 k, n;
+
 	memset(bp, 0, sizeof(*bp));
-	if (i >= binding_nprobes(b)) {
+	for (k = 0; k < binding_nservices(b); k++) {
+		svc = binding_service_at(b, k);
+		n = binding_svc_nprobes(svc);
+		if (i < n)
+			break;
+		i -= n;
+	}
+	if (k == binding_nservices(b)) {
 		cv_err_set(err, "%s: no probe %zu", b->name, i);
 		return -1;
 	}
-	bp->spec = b->probe;
-	bp->require_client_cert = b->require_client_cert;
-	if (probe_endpoint_parse(b->probe != NULL ? b->probe :
-	    binding_endpoint(b), &bp->ep, err) == -1)
+	if (svc->is_service)
+		spec = svc->nprobes > 0 ? svc->probes[i] : NULL;
+	else
+		spec = b->probe;
+	bp->spec = spec;
+	bp->service = binding_service_name(svc);
+	bp->require_client_cert = b->require_client_cert ||
+	    svc->require_client_cert;
+	if (probe_endpoint_parse(spec != NULL ? spec : binding_endpoint(b),
+	    &bp->ep, err) == -1)
 		return -1;
-	if (b->probe == NULL && (strcmp(bp->ep.host, "0.0.0.0") == 0 ||
+	if (spec == NULL && (strcmp(bp->ep.host, "0.0.0.0") == 0 ||
 	    strcmp(bp->ep.host, "*") == 0))
 		snprintf(bp->ep.host, sizeof(bp->ep.host), "127.0.0.1");
-	else if (b->probe == NULL && strcmp(bp->ep.host, "::") == 0)
+	else if (spec == NULL && strcmp(bp->ep.host, "::") == 0)
 		snprintf(bp->ep.host, sizeof(bp->ep.host), "::1");
 	return 0;
 }

@@ -79,6 +79,23 @@ struct binding {
 	/* every key = value as given, to rebuild with run-time changes */
 	char			**kv;
 	size_t			 nkv;
+	/*
+	 * Issue 14, services.  A [service NAME] section is a struct binding
+	 * too (is_service: the keys of the service table only), so that
+	 * the config file and binding add/update parse commands, probes
+	 * and timeouts with the same code.  A binding's service = names
+	 * them; services holds them once resolved (conf_binding_services).
+	 * Without service =, the binding's own stop/start/reload/
+	 * config_test/probe keys are its one implicit service.
+	 */
+	int			 is_service;	/* [service NAME] */
+	char			**config_test;	/* argv, NULL-ended */
+	char			**probes;	/* [service]: every probe */
+	size_t			 nprobes;
+	char			**service_names;	/* service = a, b */
+	size_t			 nservice_names;
+	struct binding		**services;	/* resolved: one ref each */
+	size_t			 nservices;
 };
 
 char	*binding_argv_str(char *const *);	/* for display; caller frees */
@@ -102,6 +119,8 @@ int	 binding_key_class(const char *key);
 const char *binding_key_class_name(int);
 
 struct binding	*binding_new(const char *name, int is_client, int line);
+/* A [service NAME] section (issue 14). */
+struct binding	*binding_service_new(const char *name, int line);
 /* Sets one key; -1 with "key: why" in err (unknown keys too). */
 int	 binding_set_key(struct binding *, const char *key, const char *value,
 	    struct cv_err *);
@@ -137,6 +156,25 @@ struct binding_probe {
 size_t	 binding_nprobes(const struct binding *);
 int	 binding_probe_at(const struct binding *, size_t i,
 	    struct binding_probe *, struct cv_err *);
+
+/*
+ * The services a renewal stops, starts and tests, in order (issue 14):
+ * the resolved [service] sections of service =, or the binding itself
+ * (its own commands: one implicit service).  binding_service_at never
+ * fails for i < binding_nservices; the name is NULL for the implicit one.
+ */
+size_t	 binding_nservices(const struct binding *);
+const struct binding *binding_service_at(const struct binding *, size_t i);
+const char *binding_service_name(const struct binding *svc);
+/* Whether any service has a config_test (the renewal then deploys and
+ * tests before it stops or reloads anything). */
+int	 binding_has_config_test(const struct binding *);
+/* Resolves service = with the [service] sections a lookup finds (the
+ * configuration's); -1 with the unknown name in err. */
+int	 binding_resolve_services(struct binding *,
+	    struct binding *(*lookup)(void *, const char *), void *arg,
+	    struct cv_err *);
+
 /* The host names the new certificate must cover (for the check). */
 const char *binding_check_host(const struct binding *, char *buf, size_t);
 

@@ -500,6 +500,55 @@ conf_issuer(const struct config *cf, const char *name)
 	return NULL;
 }
 
+struct binding *
+conf_service(const struct config *cf, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nservices; i++)
+		if (strcmp(cf->services[i]->name, name) == 0)
+			return cf->services[i];
+	return NULL;
+}
+
+static struct binding *
+conf_service_lookup(void *arg, const char *name)
+{
+	return conf_service(arg, name);
+}
+
+int
+conf_binding_services(const struct config *cf, struct binding *b,
+    struct cv_err *err)
+{
+	return binding_resolve_services(b, conf_service_lookup, (void *)cf,
+	    err);
+}
+
+/* [service NAME] (issue 14): its keys are binding.c's. */
+static int
+conf_service_section(struct conf_parse *p, const char *name)
+{
+	struct config	*cf = p->cf;
+
+	while (*name == ' ')
+		name++;
+	/* inih reports a section with its first key: errors here name the
+	 * header. */
+	if (*name == '\0' || conf_service(cf, name) != NULL)
+		p->line = p->section_line;
+	if (*name == '\0')
+		return conf_fail(p, "[service] needs a name: [service NAME]");
+	if (conf_service(cf, name) != NULL)
+		return conf_fail(p, "[service %s] is defined twice (first at "
+		    "line %d)", name, conf_service(cf, name)->line);
+	cf->services = xreallocarray(cf->services, cf->nservices + 1,
+	    sizeof(*cf->services));
+	p->binding = cf->services[cf->nservices++] = binding_service_new(name,
+	    p->section_line);
+	return 1;
+}
+
 static int
 conf_renew_section(struct conf_parse *p, const char *section)
 {
@@ -562,9 +611,14 @@ conf_renew_check(struct config *cf, const char *path, struct cv_err *err)
 		if (issuer_finish(cf->issuers[i], &e) == -1)
 			return cv_err_set(err, "%s:%d: %s", path,
 			    cf->issuers[i]->line, e.msg);
+	for (i = 0; i < cf->nservices; i++)
+		if (binding_finish(cf->services[i], &e) == -1)
+			return cv_err_set(err, "%s:%d: %s", path,
+			    cf->services[i]->line, e.msg);
 	for (i = 0; i < cf->nbindings; i++) {
 		b = cf->bindings[i];
-		if (binding_finish(b, &e) == -1)
+		if (binding_finish(b, &e) == -1 ||
+		    conf_binding_services(cf, b, &e) == -1)
 			return cv_err_set(err, "%s:%d: %s", path, b->line,
 			    e.msg);
 		if (b->issuer != NULL && conf_issuer(cf, b->issuer) == NULL)
@@ -600,6 +654,9 @@ conf_new_section(struct conf_parse *p, const char *section)
 
 	if (strcmp(section, "daemon") == 0)
 		return 1;
+	if (strncmp(section, "service ", 8) == 0 ||
+	    strcmp(section, "service") == 0)
+		return conf_service_section(p, section + 7);
 	if (strncmp(section, "binding ", 8) == 0 ||
 	    strncmp(section, "client ", 7) == 0 ||
 	    strncmp(section, "issuer ", 7) == 0)
@@ -608,8 +665,8 @@ conf_new_section(struct conf_parse *p, const char *section)
 		/* inih reports a section with its first key: name the header. */
 		p->line = p->section_line;
 		return conf_fail(p, "unknown section [%s] (expected [daemon], "
-		    "[watch NAME], [binding NAME], [client NAME] or "
-		    "[issuer NAME])", section);
+		    "[watch NAME], [binding NAME], [client NAME], "
+		    "[service NAME] or [issuer NAME])", section);
 	}
 	name = section + 6;
 	while (*name == ' ')
@@ -781,6 +838,9 @@ conf_free(struct config *cf)
 	for (i = 0; i < cf->nissuers; i++)
 		issuer_free(cf->issuers[i]);
 	free(cf->issuers);
+	for (i = 0; i < cf->nservices; i++)
+		binding_free(cf->services[i]);
+	free(cf->services);
 	free(cf->file);
 	free(cf->socket_path);
 	free(cf->socket_group);

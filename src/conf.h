@@ -77,6 +77,9 @@ struct config {
 	size_t			 nbindings;
 	struct issuer		**issuers;
 	size_t			 nissuers;
+	/* issue 14: [service NAME] (struct binding, is_service) */
+	struct binding		**services;
+	size_t			 nservices;
 };
 
 /*
@@ -94,6 +97,11 @@ const char	*conf_role_name(enum cert_role);
 struct binding	*conf_binding(const struct config *, const char *name);
 struct issuer	*conf_issuer(const struct config *, const char *name);
 int		 conf_parse_role(const char *, enum cert_role *);
+/* The [service NAME] section of that name, or NULL (issue 14). */
+struct binding	*conf_service(const struct config *, const char *name);
+/* Resolves b's service = against cf's [service] sections (binding.h). */
+int		 conf_binding_services(const struct config *, struct binding *,
+		    struct cv_err *);
 /*
  * Parses "30d,14d,7d,1d" into seconds, sorted from largest; -1, or -2
  * when a number lacks its unit.

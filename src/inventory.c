@@ -98,6 +98,11 @@ static const char *inventory_migrations[] = {
 	 * what was odd about a certificate read leniently, a JSON array
 	 * of strings; NULL for rows written before (no warnings). */
 	"ALTER TABLE certs ADD COLUMN warnings TEXT;",
+	/* issue 14, part services (journal.c's): when the renewal's first
+	 * service was stopped (ms since the epoch; kept across a crash) and
+	 * the outage it measured, first stop to every probe served. */
+	"ALTER TABLE renewals ADD COLUMN down_since_ms INTEGER;"
+	"ALTER TABLE renewals ADD COLUMN downtime_ms INTEGER;",
 };
 
 #define INV_SCHEMA_VERSION \

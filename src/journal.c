@@ -238,6 +238,49 @@ journal_set_restored(struct journal *j, int64_t id, const char *sha1,
 	return journal_end(j, ok);
 }
 
+/* One integer column of one renewal (issue 14's downtime columns). */
+static int
+journal_set_int(struct journal *j, const char *sql, int64_t id, int64_t v)
+{
+	sqlite3_stmt	*st = journal_prep(j, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, v);
+	return journal_run(j, st);
+}
+
+int
+journal_set_down_since(struct journal *j, int64_t id, int64_t ms)
+{
+	return journal_set_int(j, "UPDATE renewals SET down_since_ms = ?2"
+	    " WHERE id = ?1 AND down_since_ms IS NULL", id, ms);
+}
+
+int
+journal_set_downtime(struct journal *j, int64_t id, int64_t ms)
+{
+	return journal_set_int(j, "UPDATE renewals SET downtime_ms = ?2"
+	    " WHERE id = ?1", id, ms);
+}
+
+int
+journal_has_step(struct journal *j, int64_t id, const char *state)
+{
+	sqlite3_stmt	*st = journal_prep(j, "SELECT 1 FROM renewal_steps"
+	    " WHERE renewal = ?1 AND state = ?2 LIMIT 1");
+	int		 rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	journal_text(st, 2, state);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static char *
 journal_col(sqlite3_stmt *st, int i)
 {
@@ -255,7 +298,8 @@ journal_col_sha1(sqlite3_stmt *st, int i, char out[41])
 }
 
 #define JOURNAL_ROW_COLS "id, binding, state, old_sha1, new_sha1, attempt," \
-	" reason, error, next_attempt, started, updated, restored_sha1"
+	" reason, error, next_attempt, started, updated, restored_sha1," \
+	" down_since_ms, downtime_ms"
 
 static void
 journal_row_read(sqlite3_stmt *st, struct journal_row *r)
@@ -273,6 +317,7 @@ journal_row_read(sqlite3_stmt *st, struct journal_row *r)
 	r->started = sqlite3_column_int64(st, 9);
 	r->updated = sqlite3_column_int64(st, 10);
 	journal_col_sha1(st, 11, r->restored_sha1);
+	r->down_since_ms = sqlite3_column_int64(st, 12);
 }
 
 void
@@ -362,6 +407,10 @@ journal_list(struct journal *j, const char *binding)
 		    json_string(r.restored_sha1) : json_null());
 		json_object_set_new(o, "drifted", json_boolean(*r.restored_sha1
 		    && *r.old_sha1 && strcmp(r.restored_sha1, r.old_sha1) != 0));
+		/* Issue 14: null while it runs (or for renewals before). */
+		json_object_set_new(o, "downtime_ms", sqlite3_column_type(st,
+		    13) == SQLITE_NULL ? json_null() :
+		    json_integer(sqlite3_column_int64(st, 13)));
 		json_object_set_new(o, "started", json_string(timeutil_rfc3339(
 		    (time_t)r.started, ts, sizeof(ts))));
 		json_object_set_new(o, "updated", json_string(timeutil_rfc3339(

@@ -30,6 +30,7 @@ struct journal_row {
 	int64_t	 next_attempt;	/* 0: none */
 	int64_t	 started;
 	int64_t	 updated;
+	int64_t	 down_since_ms;	/* first service stopped; 0: none */
 };
 
 struct journal_binding {
@@ -67,6 +68,12 @@ int	 journal_set_output(struct journal *, int64_t id, const char *state,
  * restores (and verifies). */
 int	 journal_set_restored(struct journal *, int64_t id, const char *sha1,
 	    time_t now);
+/* Issue 14: the moment the renewal first stopped a service (ms since the
+ * epoch), and the outage it measured (ms; 0 when nothing was stopped). */
+int	 journal_set_down_since(struct journal *, int64_t id, int64_t ms);
+int	 journal_set_downtime(struct journal *, int64_t id, int64_t ms);
+/* Whether renewal id ever entered state (its steps): 1, 0, -1 error. */
+int	 journal_has_step(struct journal *, int64_t id, const char *state);
 /* Renewals not in a final state (done, failed, rolled_back), oldest
  * first.  Caller frees with journal_rows_free. */
 int	 journal_active(struct journal *, struct journal_row **, size_t *);

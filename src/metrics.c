@@ -353,6 +353,33 @@ metrics_bindings(struct buf *b, sqlite3 *db, struct renewer *rn)
 }
 /* ---- end of issue 15's block --------------------------------------- */
 
+/*
+ * Issue 14: the outage of each binding's last renewal that measured one
+ * (journal.c's renewals, read here as the other reports are).
+ */
+static void
+metrics_renewal_downtime(struct buf *b, sqlite3 *db)
+{
+	sqlite3_stmt	*st;
+
+	metrics_head(b, "certvigil_renewal_downtime_seconds", "gauge",
+	    "Outage of the binding's last renewal: first service stopped to "
+	    "every probe served (0 for reloads).");
+	if (sqlite3_prepare_v2(db, "SELECT binding, downtime_ms FROM renewals"
+	    " r WHERE id = (SELECT max(id) FROM renewals WHERE binding ="
+	    " r.binding AND downtime_ms IS NOT NULL) ORDER BY binding", -1,
+	    &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		buf_add(b, "certvigil_renewal_downtime_seconds{", 35);
+		metrics_label(b, "binding", (const char *)sqlite3_column_text(
+		    st, 0), 0);
+		buf_fmt(b, "} %.3f\n", (double)sqlite3_column_int64(st, 1) /
+		    1000.0);
+	}
+	sqlite3_finalize(st);
+}
+
 char *
 metrics_render(struct inventory *inv, const struct config *cf,
     const struct scan_progress *p, struct alert *a, struct renewer *rn,
@@ -371,6 +398,7 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	metrics_drift(&b, inventory_db(inv), cf);
 	metrics_crls(&b, inventory_db(inv));
 	metrics_bindings(&b, inventory_db(inv), rn);
+	metrics_renewal_downtime(&b, inventory_db(inv));
 	*len = b.len;
 	return b.p;
 }

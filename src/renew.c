@@ -104,8 +104,8 @@ renew_enter(struct renew *rw, enum renew_state s, const char *error,
 
 	/* A stop or start command's output belongs to the state that ran
 	 * it; losing it costs a line in renewals, never the transition. */
-	if ((rw->state == RS_STOPPING || rw->state == RS_STARTING) &&
-	    rw->op_detail[0] != '\0' && !rw->unjournaled &&
+	if ((rw->state == RS_STOPPING || rw->state == RS_STARTING ||
+	    rw->state == RS_TESTING) && rw->op_detail[0] != '\0' && !rw->unjournaled &&
 	    journal_set_output(rw->r->j, rw->id, renew_state_name(rw->state),
 	    rw->op_detail) == -1)
 		log_warn("renewal %lld (%s): cannot journal the %s output",
@@ -197,7 +197,7 @@ renew_release(struct renew *rw)
 static int
 renew_service_down(const struct renew *rw)
 {
-	return (rw->state >= RS_STOPPING && rw->state <= RS_VERIFYING) ||
+	return (rw->state >= RS_TESTING && rw->state <= RS_VERIFYING) ||
 	    rw->state == RS_ROLLING_BACK;
 }
 
@@ -283,6 +283,138 @@ renew_spawn(struct renew *rw, char *const *argv, char *const *env,
 		return;
 	}
 	free(log_path);
+}
+
+/* ---- the services' commands (issue 14) ------------------------------ */
+
+/* Wall-clock milliseconds: an outage is measured across a restart. */
+static int64_t
+renew_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The command svc runs for cmd; NULL: none (that service skips it). */
+static char *const *
+renew_svc_argv(const struct binding *svc, enum renew_svc_cmd cmd)
+{
+	if (cmd == SVC_STOP)
+		return svc->reload != NULL ? NULL : svc->stop;
+	if (cmd == SVC_START)
+		return svc->reload != NULL ? svc->reload : svc->start;
+	return svc->config_test;
+}
+
+/* The step's name in logs and file names: stop, rollback-start, ... */
+static const char *
+renew_svc_what(const struct renew *rw, const struct binding *svc)
+{
+	const int	rb = rw->state == RS_ROLLING_BACK;
+
+	if (rw->svc_cmd == SVC_STOP)
+		return rb ? "rollback-stop" : "stop";
+	if (rw->svc_cmd == SVC_TEST)
+		return "config_test";
+	if (rb)
+		return "rollback-start";
+	return svc->reload != NULL ? "reload" : "start";
+}
+
+static void	renew_svc_next(struct renew *);
+
+/* Appends one service's output to the state's (named ones say whose). */
+static void
+renew_svc_output(struct renew *rw, const char *name, const char *detail)
+{
+	size_t	l = strlen(rw->op_detail);
+
+	snprintf(rw->op_detail + l, sizeof(rw->op_detail) - l, "%s%s%s%s",
+	    l ? "; " : "", name ? name : "", name ? ": " : "", detail);
+}
+
+/*
+ * One service's command ended.  A failure ends the state's side effect
+ * (the rest are not run), but a rollback's stop goes on with the next
+ * service: the files go back and the starts and probes decide.
+ */
+static void
+renew_svc_done(void *arg, int status, const char *detail)
+{
+	struct renew		*rw = arg;
+	const struct binding	*svc = binding_service_at(rw->b, rw->svc_i);
+	const char		*name = binding_service_name(svc);
+
+	renew_svc_output(rw, name, detail);
+	if (status != 0) {
+		cv_err_set(&rw->op_err, "%s%s%s%s", name ? name : "",
+		    name ? ": " : "", rw->svc_cmd == SVC_TEST ?
+		    "config_test: " : "", detail);
+		rw->svc_failed = 1;
+		if (!(rw->svc_cmd == SVC_STOP && rw->state == RS_ROLLING_BACK))
+			rw->svc_i = binding_nservices(rw->b);
+	}
+	rw->svc_i++;
+	renew_svc_next(rw);
+}
+
+/* Runs the next service's command of the state, or ends the side effect
+ * when none is left. */
+static void
+renew_svc_next(struct renew *rw)
+{
+	const struct binding	*svc;
+	char *const		*argv = NULL;
+	char			*log_path, err[512];
+	const char		*name;
+
+	for (; rw->svc_i < binding_nservices(rw->b); rw->svc_i++) {
+		svc = binding_service_at(rw->b, rw->svc_i);
+		if ((argv = renew_svc_argv(svc, rw->svc_cmd)) != NULL)
+			break;
+	}
+	if (argv == NULL) {
+		rw->outcome = rw->svc_failed ? RO_ERROR : RO_OK;
+		renew_op_done(rw);
+		return;
+	}
+	/* The outage starts with the first service stopped (issue 14). */
+	if (rw->svc_cmd == SVC_STOP && rw->state == RS_STOPPING &&
+	    rw->down_since_ms == 0) {
+		rw->down_since_ms = renew_ms();
+		if (journal_set_down_since(rw->r->j, rw->id,
+		    rw->down_since_ms) == -1)
+			log_warn("renewal %lld (%s): cannot journal when the "
+			    "outage began", (long long)rw->id, rw->b->name);
+	}
+	name = binding_service_name(svc);
+	xasprintf(&log_path, "%s/%lld.%s%s%s.log", rw->r->work_dir,
+	    (long long)rw->id, renew_svc_what(rw, svc), name ? "." : "",
+	    name ? name : "");
+	if (service_run(rw->r->loop, argv, NULL, svc->service_timeout,
+	    log_path, renew_svc_done, rw, NULL, err, sizeof(err)) == -1) {
+		char	msg[sizeof(err) + 32];
+
+		free(log_path);
+		snprintf(msg, sizeof(msg), "%s: %s", renew_svc_what(rw, svc),
+		    err);
+		renew_svc_done(rw, -1, msg);
+		return;
+	}
+	free(log_path);
+}
+
+/* Starts cmd of every service of the binding, in order. */
+static void
+renew_svc_run(struct renew *rw, enum renew_svc_cmd cmd)
+{
+	rw->op = OP_RUNNING;
+	rw->svc_cmd = cmd;
+	rw->svc_i = 0;
+	rw->svc_failed = 0;
+	renew_svc_next(rw);
 }
 
 static void
@@ -424,6 +556,9 @@ renew_issue_validate(struct renew *rw)
 
 	renew_issuer_job(rw, &job);
 	rw->op_rc = issuer_validate(&job, rw->new_sha1, &rw->op_err);
+	/* A service tests its configuration: the files go in first. */
+	if (rw->op_rc == 0 && binding_has_config_test(rw->b))
+		rw->outcome = RO_TEST;
 }
 
 /* ---- thread-pool work ------------------------------------------------ */
@@ -457,7 +592,10 @@ renew_w_unbind(struct renew *rw)
 	char	*aside;
 
 	rw->op_sha1[0] = '\0';
-	rw->op_rc = binding_unbind(rw->b, rw->id, &rw->op_err);
+	/* After testing the live files are the new ones: their previous
+	 * ones are aside already (issue 14). */
+	if (!rw->tested)
+		rw->op_rc = binding_unbind(rw->b, rw->id, &rw->op_err);
 	if (rw->op_rc == 0 && rw->b->cert_file != NULL) {
 		aside = binding_aside_path(rw->b->cert_file, rw->id);
 		renew_file_sha1(aside, rw->op_sha1);
@@ -487,6 +625,32 @@ renew_w_bind(struct renew *rw)
 	    &changed, &rw->op_err);
 }
 
+/*
+ * testing's deploy (issue 14): what an earlier run of it moved goes back
+ * first (a crash after its bind would otherwise move the new files over
+ * the old ones aside), then aside and the new files in, as unbinding and
+ * binding do.
+ */
+static void
+renew_w_test_deploy(struct renew *rw)
+{
+	rw->op_rc = binding_restore(rw->b, rw->id, &rw->op_err);
+	if (rw->op_rc == 0) {
+		rw->tested = 0;
+		renew_w_unbind(rw);
+		rw->tested = 1;
+	}
+	if (rw->op_rc == 0)
+		rw->op_rc = binding_bind(rw->b, rw->r->store, rw->new_sha1,
+		    &rw->op_err);
+}
+
+static void
+renew_w_test_undo(struct renew *rw)
+{
+	rw->op_rc = binding_restore(rw->b, rw->id, &rw->op_err);
+}
+
 /* Files back; unless unbinding recorded it (a failure before then), what
  * cert_file holds now is what the rollback verifies. */
 static void
@@ -503,7 +667,7 @@ renew_w_restore(struct renew *rw)
 /* Whether res is what verification waits for; if not, why (op_err). */
 static int
 renew_probe_judge(struct renew *rw, const struct probe_result *res,
-    const char *want, const char *host, const char *port)
+    const char *want, const struct binding_probe *bp, const char *where)
 {
 	int	ok;
 
@@ -512,67 +676,90 @@ renew_probe_judge(struct renew *rw, const struct probe_result *res,
 	else
 		ok = res->nchain > 0 && want != NULL &&
 		    strcmp(res->chain[0].sha1, want) == 0 &&
-		    (!rw->b->require_client_cert || !res->without.accepted ||
+		    (!bp->require_client_cert || !res->without.accepted ||
 		    res->without.cert_requested);
 	if (!ok && rw->b->is_client &&
 	    probe_refused_after_handshake(res->with.http_status))
-		cv_err_set(&rw->op_err, "%s:%s refuses the client certificate: "
-		    "HTTP %d after the handshake", host, port,
+		cv_err_set(&rw->op_err, "%s refuses the client certificate: "
+		    "HTTP %d after the handshake", where,
 		    res->with.http_status);
 	else if (!ok && rw->b->is_client)
-		cv_err_set(&rw->op_err, "%s:%s refuses the client certificate: "
-		    "%s", host, port, res->with.error);
+		cv_err_set(&rw->op_err, "%s refuses the client certificate: "
+		    "%s", where, res->with.error);
 	else if (!ok && res->nchain > 0 && want != NULL &&
 	    strcmp(res->chain[0].sha1, want) != 0)
-		cv_err_set(&rw->op_err, "%s:%s serves %s, not %s", host, port,
+		cv_err_set(&rw->op_err, "%s serves %s, not %s", where,
 		    res->chain[0].sha1, want);
 	else if (!ok)
-		cv_err_set(&rw->op_err, "%s:%s no longer asks for a client "
-		    "certificate (require_client_cert = yes)", host, port);
+		cv_err_set(&rw->op_err, "%s no longer asks for a client "
+		    "certificate (require_client_cert = yes)", where);
 	return ok;
 }
 
-/*
- * One probe: does the endpoint serve want (and, for require_client_cert,
- * still refuse a client without a certificate); for a [client], does the
- * beacon accept the deployed client certificate.  Not yet and before
- * verify_deadline: PENDING, and the renewal's timer spaces the next
- * attempt -- no pool thread sleeps (they are the scanner's too).
- */
-static void
-renew_probe(struct renew *rw, const char *want)
+/* One endpoint of the binding: 1 serves want, 0 not (op_err says). */
+static int
+renew_probe_one(struct renew *rw, const struct binding_probe *bp,
+    const char *want)
 {
 	struct probe_opts	o;
 	struct probe_result	res;
-	struct binding_probe	bp;
 	struct cv_err		e;
-	const char		*host, *port;
+	char			where[512], ep[300];
 	int			ok = 0;
 
-	rw->outcome = RO_ERROR;
-	if (binding_probe_at(rw->b, 0, &bp, &e) == -1) {
-		cv_err_set(&rw->op_err, "no address to probe: %s", e.msg);
-		return;
-	}
-	host = bp.ep.host;
-	port = bp.ep.port;
+	/* host:port as before, SCHEME://host:port for STARTTLS; a named
+	 * service's probes say whose. */
+	if (bp->spec != NULL && strstr(bp->spec, "://") != NULL)
+		probe_endpoint_str(&bp->ep, ep, sizeof(ep));
+	else
+		snprintf(ep, sizeof(ep), "%s:%s", bp->ep.host, bp->ep.port);
+	snprintf(where, sizeof(where), "%s%s%s", bp->service ? bp->service :
+	    "", bp->service ? " " : "", ep);
 	memset(&o, 0, sizeof(o));
-	o.host = host;
-	o.port = port;
-	o.starttls = bp.ep.proto;
+	o.host = bp->ep.host;
+	o.port = bp->ep.port;
+	o.starttls = bp->ep.proto;
 	o.timeout_ms = 5000;
 	if (rw->b->hostnameport != NULL)
-		o.sni = host;
+		o.sni = bp->ep.host;
 	if (rw->b->is_client) {
 		o.cert_file = rw->b->cert_file;
 		o.key_file = rw->b->key_file;
 		o.ca_file = rw->b->ca_file;
 	}
 	if (probe_run(&o, &res, &e) == -1)
-		cv_err_set(&rw->op_err, "probe %s:%s: %s", host, port, e.msg);
+		cv_err_set(&rw->op_err, "probe %s: %s", where, e.msg);
 	else {
-		ok = renew_probe_judge(rw, &res, want, host, port);
+		ok = renew_probe_judge(rw, &res, want, bp, where);
 		probe_result_free(&res);
+	}
+	return ok;
+}
+
+/*
+ * Every endpoint of every service (binding_probe_at) must serve want
+ * (and, for require_client_cert, still refuse a client without a
+ * certificate); for a [client], the beacon must accept the deployed
+ * client certificate.  Not yet and before verify_deadline: PENDING, and
+ * the renewal's timer spaces the next attempt -- no pool thread sleeps
+ * (they are the scanner's too).
+ */
+static void
+renew_probe(struct renew *rw, const char *want)
+{
+	struct binding_probe	bp;
+	struct cv_err		e;
+	size_t			i, n = binding_nprobes(rw->b);
+	int			ok = 1;
+
+	rw->outcome = RO_ERROR;
+	for (i = 0; i < n && ok; i++) {
+		if (binding_probe_at(rw->b, i, &bp, &e) == -1) {
+			cv_err_set(&rw->op_err, "no address to probe: %s",
+			    e.msg);
+			return;
+		}
+		ok = renew_probe_one(rw, &bp, want);
 	}
 	if (ok)
 		rw->outcome = RO_OK;
@@ -609,6 +796,27 @@ renew_w_verify_old(struct renew *rw)
 /* ---- the state machine ----------------------------------------------- */
 
 
+/*
+ * The outage (issue 14): from the first service stopped to now (every
+ * probe served, or the rollback verified); 0 when nothing was stopped
+ * (reloads, a failure before stopping).  Journaled before the final
+ * state, so a crash in between measures again on recovery.
+ */
+static int64_t
+renew_set_downtime(struct renew *rw)
+{
+	int64_t	ms = rw->down_since_ms > 0 ? renew_ms() - rw->down_since_ms :
+	    0;
+
+	if (ms < 0)
+		ms = 0;
+	if (!rw->unjournaled && journal_set_downtime(rw->r->j, rw->id, ms) ==
+	    -1)
+		log_warn("renewal %lld (%s): cannot journal the outage (%lld "
+		    "ms)", (long long)rw->id, rw->b->name, (long long)ms);
+	return ms;
+}
+
 /* Failure before stopping: nothing was touched; retry with backoff. */
 static void
 renew_fail_early(struct renew *rw, const char *reason)
@@ -621,12 +829,14 @@ renew_fail_early(struct renew *rw, const char *reason)
 
 	/* reason may be op_err, which entering the next state clears. */
 	snprintf(why, sizeof(why), "%s", reason);
+	renew_set_downtime(rw);
 	if (renew_enter(rw, RS_FAILED, why, next, why) == -1) {
 		renew_journal_failed(rw);
 		return;
 	}
 	renew_event(rw, "renewal_failed", rw->old_sha1, "%s (nothing was "
-	    "touched; retrying)", why);
+	    "touched%s; retrying)", why, rw->tested ? ": the files were put "
+	    "back before any service was stopped or reloaded" : "");
 	log_warn("renewal %lld (%s) failed: %s; next attempt %s",
 	    (long long)rw->id, rw->b->name, why,
 	    timeutil_rfc3339((time_t)next, ts, sizeof(ts)));
@@ -677,6 +887,8 @@ renew_unbound(struct renew *rw)
 static void
 renew_done(struct renew *rw)
 {
+	int64_t	down = renew_set_downtime(rw);
+
 	if (renew_enter(rw, RS_DONE, "", 0, rw->new_sha1) == -1) {
 		renew_journal_failed(rw);
 		return;
@@ -686,6 +898,8 @@ renew_done(struct renew *rw)
 	inventory_mark_namesakes(rw->r->inv, rw->old_sha1);
 	renew_event(rw, "renewal_done", rw->new_sha1, "renewal %lld "
 	    "done: now serving %s", (long long)rw->id, rw->new_sha1);
+	log_info("renewal %lld (%s): services down for %lld ms",
+	    (long long)rw->id, rw->b->name, (long long)down);
 	/* The store keeps the newest sets (the old one among them). */
 	store_keep(rw->r->store, rw->b->name, rw->new_sha1, rw->old_sha1,
 	    BINDING_KEEP_STORE, rw->id, timeutil_now());
@@ -701,6 +915,7 @@ renew_rolled_back(struct renew *rw)
 	    journal_set_restored(rw->r->j, rw->id, rw->restored_sha1,
 	    timeutil_now()) == 0)
 		rw->restored_new = 0;
+	renew_set_downtime(rw);
 	if (renew_enter(rw, RS_ROLLED_BACK, NULL, (int64_t)renew_now(
 	    rw->r) + sched_backoff(rw->attempt, (uint64_t)rw->id),
 	    renew_rollback_sha1(rw)) == -1) {
@@ -776,6 +991,17 @@ renew_wait(struct renew *rw)
 			    rw->reply.detail);
 		}
 		ms = rw->reply.retry_ms > 0 ? rw->reply.retry_ms : 2000;
+	} else if (rw->state == RS_TESTING) {
+		/* Exiting: the next start's deploy puts them back first. */
+		if (rw->r->closing) {
+			renew_release(rw);
+			return;
+		}
+		/* The files could not be put back after a failed test. */
+		log_error("renewal %lld (%s): cannot put the files back: %s; "
+		    "trying again", (long long)rw->id, rw->b->name,
+		    rw->op_err.msg);
+		ms = 5000;
 	}
 	renew_later(rw, ms);
 }
@@ -837,11 +1063,11 @@ renew_do_validate(struct renew *rw)
 		renew_work(rw, renew_issue_validate);
 }
 
+/* Every service's stop, in order (issue 14). */
 static void
 renew_do_stop(struct renew *rw)
 {
-	renew_spawn(rw, rw->b->stop, NULL, rw->b->service_timeout,
-	    rw->state == RS_ROLLING_BACK ? "rollback-stop" : "stop");
+	renew_svc_run(rw, SVC_STOP);
 }
 
 static void
@@ -850,10 +1076,40 @@ renew_do_unbind(struct renew *rw)
 	renew_work(rw, renew_w_unbind);
 }
 
+/* After testing the new files are in place already. */
 static void
 renew_do_bind(struct renew *rw)
 {
-	renew_work(rw, renew_w_bind);
+	if (rw->tested)
+		renew_now_done(rw, RO_OK);
+	else
+		renew_work(rw, renew_w_bind);
+}
+
+static void
+renew_do_test_deploy(struct renew *rw)
+{
+	renew_work(rw, renew_w_test_deploy);
+}
+
+/* Every service's config_test, the new files in place and nothing
+ * stopped or reloaded yet.  What deploy found live is journaled first:
+ * a rollback restores and verifies it. */
+static void
+renew_do_test(struct renew *rw)
+{
+	memcpy(rw->restored_sha1, rw->op_sha1, 41);
+	if (journal_set_restored(rw->r->j, rw->id, rw->restored_sha1,
+	    timeutil_now()) == -1)
+		log_warn("renewal %lld (%s): cannot journal what was live",
+		    (long long)rw->id, rw->b->name);
+	renew_svc_run(rw, SVC_TEST);
+}
+
+static void
+renew_do_test_undo(struct renew *rw)
+{
+	renew_work(rw, renew_w_test_undo);
 }
 
 static void
@@ -862,12 +1118,11 @@ renew_do_restore(struct renew *rw)
 	renew_work(rw, renew_w_restore);
 }
 
+/* Every service's start (or reload), in order (issue 14). */
 static void
 renew_do_start(struct renew *rw)
 {
-	renew_spawn(rw, rw->b->reload ? rw->b->reload : rw->b->start, NULL,
-	    rw->b->service_timeout, rw->state == RS_ROLLING_BACK ?
-	    "rollback-start" : rw->b->reload ? "reload" : "start");
+	renew_svc_run(rw, SVC_START);
 }
 
 static void
@@ -895,6 +1150,9 @@ static const struct {
 	{ RS_ISSUING,		RP_ISSUE_COMMAND,	renew_do_command },
 	{ RS_AWAITING,		RP_NONE,		renew_do_collect },
 	{ RS_ISSUED,		RP_NONE,		renew_do_validate },
+	{ RS_TESTING,		RP_TEST_DEPLOY,		renew_do_test_deploy },
+	{ RS_TESTING,		RP_TEST_RUN,		renew_do_test },
+	{ RS_TESTING,		RP_TEST_UNDO,		renew_do_test_undo },
 	{ RS_STOPPING,		RP_NONE,		renew_do_stop },
 	{ RS_UNBINDING,		RP_NONE,		renew_do_unbind },
 	{ RS_BINDING,		RP_NONE,		renew_do_bind },
@@ -964,6 +1222,8 @@ renew_go(struct renew *rw, enum renew_state s)
 		renew_journal_failed(rw);
 		return;
 	}
+	if (s == RS_TESTING)
+		rw->tested = 1;
 	if (s == RS_AWAITING)
 		rw->await_since = renew_now(rw->r);
 	renew_step(rw);
@@ -991,10 +1251,19 @@ renew_step(struct renew *rw)
 	case RA_ENTER:
 		renew_go(rw, m.state);
 		return;
+	case RA_UNDO:
+		/* What failed is the reason once the undoing is done. */
+		snprintf(rw->fail_why, sizeof(rw->fail_why), "%s",
+		    rw->op_err.msg);
+		log_warn("renewal %lld (%s): %s: %s; putting the files back",
+		    (long long)rw->id, rw->b->name, renew_phase_name(rw->phase),
+		    rw->fail_why);
+		goto run;
 	case RA_PASS_OVER:
 		renew_rollback_stop_failed(rw);
 		/* FALLTHROUGH */
 	case RA_RUN:
+	run:
 		rw->phase = m.phase;
 		rw->verify_deadline = 0;
 		rw->op = OP_IDLE;
@@ -1004,7 +1273,8 @@ renew_step(struct renew *rw)
 		renew_wait(rw);
 		return;
 	case RA_FAIL_EARLY:
-		renew_fail_early(rw, rw->op_err.msg);
+		renew_fail_early(rw, rw->fail_why[0] ? rw->fail_why :
+		    rw->op_err.msg);
 		return;
 	case RA_ROLLBACK:
 		renew_fail_late(rw, rw->op_err.msg);
@@ -1131,6 +1401,9 @@ renew_recover(struct renewer *r)
 		memcpy(rw->old_sha1, rows[i].old_sha1, 41);
 		memcpy(rw->new_sha1, rows[i].new_sha1, 41);
 		memcpy(rw->restored_sha1, rows[i].restored_sha1, 41);
+		rw->down_since_ms = rows[i].down_since_ms;
+		/* Deployed before stopping (issue 14): the journal says. */
+		rw->tested = journal_has_step(r->j, rw->id, "testing") == 1;
 		log_warn("renewal %lld (%s) found in state %s: resuming",
 		    (long long)rw->id, b->name, rows[i].state);
 		inventory_add_event(r->inv, timeutil_now(), "renewal_resumed",

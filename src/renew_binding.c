@@ -75,6 +75,11 @@ renew_eff_build(struct renewer *r, const char *name, struct binding *base,
 		b = binding_rebuild(base, settings, err);
 		binding_free(base);
 	}
+	/* service = names sections of the configuration (issue 14). */
+	if (b != NULL && conf_binding_services(r->cf, b, err) == -1) {
+		binding_free(b);
+		b = NULL;
+	}
 	if (b == NULL)
 		return NULL;
 	if (e == NULL) {
@@ -218,18 +223,65 @@ renew_binding_json_files(json_t *o, const struct binding *b)
 	}
 }
 
+/*
+ * Issue 14: "services", each with its commands and probes, in the order a
+ * renewal runs them; "probes": every endpoint that must serve the
+ * certificate (binding_probe_at), as the renewal's verify step sees them.
+ */
+static void
+renew_binding_json_services(json_t *o, const struct binding *b)
+{
+	const struct binding	*svc;
+	struct binding_probe	 bp;
+	struct cv_err		 e;
+	json_t			*arr = json_array(), *so, *pa;
+	char			*s, ep[300];
+	size_t			 i, k;
+
+	for (i = 0; b->nservices > 0 && i < binding_nservices(b); i++) {
+		svc = binding_service_at(b, i);
+		so = json_pack("{s:s}", "name", svc->name);
+		s = binding_argv_str(svc->stop);
+		json_object_set_new(so, "stop", json_string(s));
+		free(s);
+		s = binding_argv_str(svc->start);
+		json_object_set_new(so, "start", json_string(s));
+		free(s);
+		s = binding_argv_str(svc->reload);
+		json_object_set_new(so, "reload", json_string(s));
+		free(s);
+		s = binding_argv_str(svc->config_test);
+		json_object_set_new(so, "config_test", json_string(s));
+		free(s);
+		pa = json_array();
+		for (k = 0; k < svc->nprobes; k++)
+			json_array_append_new(pa, json_string(svc->probes[k]));
+		json_object_set_new(so, "probe", pa);
+		json_array_append_new(arr, so);
+	}
+	json_object_set_new(o, "services", arr);
+	pa = json_array();
+	for (i = 0; i < binding_nprobes(b); i++)
+		if (binding_probe_at(b, i, &bp, &e) == 0) {
+			probe_endpoint_str(&bp.ep, ep, sizeof(ep));
+			json_array_append_new(pa, json_string(ep));
+		}
+	json_object_set_new(o, "probes", pa);
+}
+
 /* How b is renewed: commands, issuer and schedule settings, into o. */
 static void
 renew_binding_json_policy(struct renewer *r, json_t *o,
     const struct binding *b)
 {
-	char *const	*cmds[3] = { b->stop, b->start, b->reload };
-	const char	*keys[3] = { "stop", "start", "reload" };
+	char *const	*cmds[4] = { b->stop, b->start, b->reload,
+	    b->config_test };
+	const char	*keys[4] = { "stop", "start", "reload", "config_test" };
 	struct issuer	*is;
 	char		*s;
 	size_t		 i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		s = binding_argv_str(cmds[i]);
 		json_object_set_new(o, keys[i], json_string(s));
 		free(s);
@@ -312,6 +364,7 @@ renew_binding_json(struct renewer *r, const char *name)
 	json_object_set_new(o, "drift", json_boolean(json_array_size(df) > 0));
 	json_object_set_new(o, "drifted_files", df);
 	renew_binding_json_policy(r, o, b);
+	renew_binding_json_services(o, b);
 	renew_binding_json_next(r, o, b, ch, rc == 0 && *l.sha1 ? &l : NULL);
 	binding_free(b);
 	return o;
@@ -557,7 +610,7 @@ renew_binding(struct renewer *r, const char *op, json_t *args, int root,
 	b = binding_rebuild(base, settings, err);
 	if (base != conf_binding(r->cf, jb.name))
 		binding_free(base);
-	if (b == NULL)
+	if (b == NULL || conf_binding_services(r->cf, b, err) == -1)
 		goto out;
 	if (renew_arg(args, "certhash") != NULL) {
 		if (binding_set_key(b, "certhash", renew_arg(args, "certhash"),

@@ -3,7 +3,10 @@
  * failure touches nothing and ends the renewal failed; from stopping on
  * it rolls back; inside the rollback a failed stop is passed over (the
  * files go back and the idempotent start and the probe decide) and any
- * other failed sub-step starts the rollback over later.
+ * other failed sub-step starts the rollback over later.  testing (issue
+ * 14) undoes itself: a failed deploy or config_test puts the files back
+ * (again later while that fails) and the renewal fails early: no service
+ * was stopped or reloaded.
  */
 #include "config.h"
 
@@ -12,17 +15,19 @@
 #include "renew_fsm.h"
 
 static const char *renew_state_names[RS__COUNT] = {
-	"due", "issuing", "awaiting_certificate", "issued", "stopping",
+	"due", "issuing", "awaiting_certificate", "issued", "testing",
+	"stopping",
 	"unbinding", "binding", "starting", "verifying", "done", "failed",
 	"rolling_back", "rolled_back",
 };
 
 static const char *renew_phase_names[RP__COUNT] = {
 	"-", "request", "command", "stop", "restore", "start", "verify",
+	"deploy", "config_test", "undo",
 };
 
 static const char *renew_outcome_names[RO__COUNT] = {
-	"ok", "error", "ready", "pending", "run",
+	"ok", "error", "ready", "pending", "run", "test",
 };
 
 /* The forward path: what a state's success leads to. */
@@ -31,6 +36,7 @@ static const enum renew_state renew_forward[RS__COUNT] = {
 	[RS_ISSUING] = RS_ISSUED,
 	[RS_AWAITING] = RS_ISSUED,
 	[RS_ISSUED] = RS_STOPPING,
+	[RS_TESTING] = RS_STOPPING,
 	[RS_STOPPING] = RS_UNBINDING,
 	[RS_UNBINDING] = RS_BINDING,
 	[RS_BINDING] = RS_STARTING,
@@ -85,6 +91,8 @@ renew_first_phase(enum renew_state s)
 		return RP_ISSUE_REQUEST;
 	if (s == RS_ROLLING_BACK)
 		return RP_RB_STOP;
+	if (s == RS_TESTING)
+		return RP_TEST_DEPLOY;
 	return RP_NONE;
 }
 
@@ -109,6 +117,8 @@ renew_enter_move(enum renew_state s)
 static struct renew_move
 renew_failure(enum renew_state s)
 {
+	if (s == RS_TESTING)
+		return renew_move(s, RP_TEST_UNDO, RA_UNDO);
 	if (s < RS_STOPPING)
 		return renew_move(RS_FAILED, RP_NONE, RA_FAIL_EARLY);
 	return renew_move(RS_ROLLING_BACK, RP_RB_STOP, RA_ROLLBACK);
@@ -169,6 +179,30 @@ renew_next_rollback(enum renew_phase p, enum renew_outcome o)
 	}
 }
 
+/* testing: deploy, config_test, and on failure undo then fail early. */
+static struct renew_move
+renew_next_testing(enum renew_phase p, enum renew_outcome o)
+{
+	const enum renew_state	s = RS_TESTING;
+
+	switch (p) {
+	case RP_TEST_DEPLOY:
+		return o == RO_OK ? renew_move(s, RP_TEST_RUN, RA_RUN) :
+		    renew_failure(s);
+	case RP_TEST_RUN:
+		return o == RO_OK ? renew_enter_move(RS_STOPPING) :
+		    renew_failure(s);
+	case RP_TEST_UNDO:
+		/* Files back: nothing was stopped or reloaded, the renewal
+		 * fails early.  Not back: again later (no service was
+		 * touched, so there is nothing to roll back). */
+		return o == RO_OK ? renew_move(RS_FAILED, RP_NONE,
+		    RA_FAIL_EARLY) : renew_move(s, p, RA_WAIT);
+	default:
+		return renew_failure(s);
+	}
+}
+
 struct renew_move
 renew_next(enum renew_state s, enum renew_phase p, enum renew_outcome o)
 {
@@ -176,6 +210,8 @@ renew_next(enum renew_state s, enum renew_phase p, enum renew_outcome o)
 		return renew_move(s, RP_NONE, RA_END);
 	if (s == RS_ROLLING_BACK)
 		return renew_next_rollback(p, o);
+	if (s == RS_TESTING)
+		return renew_next_testing(p, o);
 	if (p != renew_first_phase(s) && !(s == RS_ISSUING &&
 	    p == RP_ISSUE_COMMAND))
 		return renew_failure(s);	/* not a phase of s */
@@ -185,6 +221,9 @@ renew_next(enum renew_state s, enum renew_phase p, enum renew_outcome o)
 	 * until verify_timeout. */
 	if (s == RS_VERIFYING && o == RO_PENDING)
 		return renew_move(s, p, RA_WAIT);
+	/* Checked, and a service tests its configuration first. */
+	if (s == RS_ISSUED && o == RO_TEST)
+		return renew_enter_move(RS_TESTING);
 	if (o == RO_OK)
 		return renew_enter_move(renew_forward[s]);
 	return renew_failure(s);

@@ -17,6 +17,9 @@ enum renew_state {
 	RS_ISSUING,	/* key and certificate (or CSR) being made */
 	RS_AWAITING,	/* the issuer has not answered yet (inbox, command) */
 	RS_ISSUED,	/* new key + cert in the store; checked here */
+	RS_TESTING,	/* issue 14: new files in place, each service's
+			 * config_test; only when a service has one (issued
+			 * answers RO_TEST), and then stopping moves nothing */
 	RS_STOPPING,	/* stop command (skipped with reload) */
 	RS_UNBINDING,	/* live files moved aside */
 	RS_BINDING,	/* new files written atomically */
@@ -32,7 +35,8 @@ enum renew_state {
 /*
  * Sub-phases within a state, never journaled: a renewal recovered in
  * issuing asks the issuer again (its request is idempotent), one in
- * rolling_back starts the rollback over from its stop.
+ * rolling_back starts the rollback over from its stop, one in testing
+ * from its deploy (which first puts back what an earlier run moved).
  */
 enum renew_phase {
 	RP_NONE = 0,		/* the state has one side effect */
@@ -42,6 +46,10 @@ enum renew_phase {
 	RP_RB_RESTORE,		/* rolling back: moved files put back */
 	RP_RB_START,		/* rolling back: start (or reload) command */
 	RP_RB_VERIFY,		/* rolling back: the restored thumbprint served */
+	RP_TEST_DEPLOY,		/* testing: files of a previous run back, live
+				 * ones aside, the new ones written */
+	RP_TEST_RUN,		/* testing: every service's config_test */
+	RP_TEST_UNDO,		/* testing: a failure puts the files back */
 	RP__COUNT
 };
 
@@ -53,6 +61,7 @@ enum renew_outcome {
 	RO_PENDING,	/* not yet: the same side effect again later (the
 			 * issuer's retry_ms; a probe's 250 ms) */
 	RO_RUN,		/* issuer: run the command it gave, then collect */
+	RO_TEST,	/* issued: checked, and a service has a config_test */
 	RO__COUNT
 };
 
@@ -66,6 +75,8 @@ enum renew_action {
 	RA_ROLLBACK,	/* -> rolling_back (stop phase) */
 	RA_RETRY,	/* rollback sub-step failed: over from .phase later */
 	RA_END,		/* final state: nothing more */
+	RA_UNDO,	/* keep the failure as the reason, then as RA_RUN
+			 * (the phase that undoes what the state did) */
 };
 
 struct renew_move {

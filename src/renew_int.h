@@ -24,6 +24,13 @@
 #include "service.h"
 #include "worker.h"
 
+/* Which command of each service a state runs (issue 14). */
+enum renew_svc_cmd {
+	SVC_STOP = 0,	/* stop (none with reload) */
+	SVC_START,	/* reload, else start */
+	SVC_TEST,	/* config_test */
+};
+
 /* Where the current phase's side effect is. */
 enum renew_op {
 	OP_IDLE = 0,	/* not started */
@@ -63,6 +70,14 @@ struct renew {
 	void			(*work_fn)(struct renew *);
 	uv_timer_t		 timer;		/* polls and retries */
 	int			 closing;
+	/* issue 14: the services' commands run one after another */
+	enum renew_svc_cmd	 svc_cmd;
+	size_t			 svc_i;		/* the one running */
+	int			 svc_failed;	/* a rollback stop failed */
+	int			 tested;	/* testing deployed the files:
+						 * unbinding moves nothing */
+	int64_t			 down_since_ms;	/* first stop; 0: none */
+	char			 fail_why[512];	/* undone testing's reason */
 };
 
 struct renewer {

@@ -15,7 +15,8 @@
 static int
 forward_ok(enum renew_state s)
 {
-	return s == RS_DUE || (s >= RS_ISSUED && s <= RS_VERIFYING);
+	return s == RS_DUE || (s >= RS_ISSUED && s <= RS_VERIFYING &&
+	    s != RS_TESTING);
 }
 
 /* The phases a state can be in. */
@@ -26,6 +27,8 @@ phase_of(enum renew_state s, enum renew_phase p)
 		return p == RP_ISSUE_REQUEST || p == RP_ISSUE_COMMAND;
 	if (s == RS_ROLLING_BACK)
 		return p >= RP_RB_STOP && p <= RP_RB_VERIFY;
+	if (s == RS_TESTING)
+		return p >= RP_TEST_DEPLOY && p <= RP_TEST_UNDO;
 	return p == RP_NONE;
 }
 
@@ -64,6 +67,21 @@ expect(enum renew_state s, enum renew_phase p, enum renew_outcome o)
 			MV(s, RP_RB_STOP, RA_RETRY);
 		return;
 	}
+	if (s == RS_TESTING) {
+		/* issue 14: deploy, config_test; a failure (or a phase not
+		 * of testing) undoes; undone, it fails early. */
+		if (p == RP_TEST_DEPLOY && o == RO_OK)
+			MV(s, RP_TEST_RUN, RA_RUN);
+		else if (p == RP_TEST_RUN && o == RO_OK)
+			MV(RS_STOPPING, RP_NONE, RA_ENTER);
+		else if (p == RP_TEST_UNDO && o == RO_OK)
+			MV(RS_FAILED, RP_NONE, RA_FAIL_EARLY);
+		else if (p == RP_TEST_UNDO)
+			MV(s, RP_TEST_UNDO, RA_WAIT);
+		else
+			MV(s, RP_TEST_UNDO, RA_UNDO);
+		return;
+	}
 	if (!phase_of(s, p)) {
 		/* Not a phase of s: its failure. */
 		if (early)
@@ -84,6 +102,8 @@ expect(enum renew_state s, enum renew_phase p, enum renew_outcome o)
 		MV(RS_AWAITING, RP_NONE, RA_WAIT);
 	else if (s == RS_VERIFYING && o == RO_PENDING)
 		MV(RS_VERIFYING, p, RA_WAIT);
+	else if (s == RS_ISSUED && o == RO_TEST)
+		MV(RS_TESTING, RP_TEST_DEPLOY, RA_ENTER);
 	else if (forward_ok(s) && p == RP_NONE && o == RO_OK) {
 		static const enum renew_state next[] = {
 			[RS_DUE] = RS_ISSUING, [RS_ISSUED] = RS_STOPPING,
@@ -208,6 +228,13 @@ START_TEST(paths)
 	static const enum renew_outcome rb[] = { RO_OK, RO_READY, RO_OK,
 	    RO_OK, RO_OK, RO_OK, RO_ERROR, RO_ERROR, RO_OK, RO_OK,
 	    RO_PENDING, RO_OK };
+	/* issue 14: issued answers "test"; deploy, config_test, then the
+	 * usual stop .. verify. */
+	static const enum renew_outcome tested[] = { RO_OK, RO_READY,
+	    RO_TEST, RO_OK, RO_OK, RO_OK, RO_OK, RO_OK, RO_OK, RO_OK };
+	/* config_test fails: undo (fails once, then again), failed. */
+	static const enum renew_outcome badtest[] = { RO_OK, RO_READY,
+	    RO_TEST, RO_OK, RO_ERROR, RO_ERROR, RO_OK };
 	enum renew_phase	p;
 
 	ck_assert_int_eq(walk(local, 9, &p), RS_DONE);
@@ -218,6 +245,14 @@ START_TEST(paths)
 	ck_assert_int_eq(p, RP_RB_STOP);
 	ck_assert_int_eq(walk(exec, 2, &p), RS_ISSUING);
 	ck_assert_int_eq(p, RP_ISSUE_COMMAND);
+	ck_assert_int_eq(walk(tested, 10, &p), RS_DONE);
+	ck_assert_int_eq(walk(tested, 4, &p), RS_TESTING);
+	ck_assert_int_eq(p, RP_TEST_RUN);
+	ck_assert_int_eq(walk(tested, 5, &p), RS_STOPPING);
+	ck_assert_int_eq(walk(badtest, 5, &p), RS_TESTING);
+	ck_assert_int_eq(p, RP_TEST_UNDO);
+	ck_assert_int_eq(walk(badtest, 6, &p), RS_TESTING);
+	ck_assert_int_eq(walk(badtest, 7, &p), RS_FAILED);
 }
 END_TEST
 
@@ -235,6 +270,9 @@ START_TEST(names)
 	ck_assert_int_eq(renew_first_phase(RS_ISSUING), RP_ISSUE_REQUEST);
 	ck_assert_int_eq(renew_first_phase(RS_ROLLING_BACK), RP_RB_STOP);
 	ck_assert_int_eq(renew_first_phase(RS_STOPPING), RP_NONE);
+	ck_assert_int_eq(renew_first_phase(RS_TESTING), RP_TEST_DEPLOY);
+	ck_assert_str_eq(renew_state_name(RS_TESTING), "testing");
+	ck_assert_str_eq(renew_phase_name(RP_TEST_RUN), "config_test");
 }
 END_TEST
 
