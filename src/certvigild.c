@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "control.h"
 #include "fsutil.h"
+#include "http.h"
 #include "inventory.h"
 #include "log.h"
 #include "metrics.h"
@@ -1097,6 +1098,12 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (gnutls_global_init() < 0) {
 		log_error("GnuTLS initialisation failed");
+		conf_unref(d.cf);
+		return 1;
+	}
+	/* libcurl's global state, before the pool threads (issue 17). */
+	if (http_init(&err) == -1) {
+		log_error("%s", err.msg);
 		conf_unref(d.cf);
 		return 1;
 	}
