@@ -9,7 +9,8 @@
 #include "xmalloc.h"
 
 #define ACME_ERR_PREFIX		"urn:ietf:params:acme:error:"
-#define ACME_NONCE_TRIES	5	/* badNonce retries of one POST */
+#define ACME_NONCE_TRIES	12	/* badNonce retries of one POST: a CA
+					 * may reject any nonce at random */
 #define ACME_MAX_DEPTH		32	/* hostile nesting: refused */
 
 int

@@ -71,7 +71,20 @@ chains_to_pebble() {
 	    -untrusted "$T/pebble-int.pem" "$T/served-leaf.pem" >/dev/null 2>&1
 }
 
-# new_orders: how many newOrder requests pebble has answered.
+# new_orders: how many orders pebble has placed (its log's "Added order").
 new_orders() {
-	grep -c 'POST /order-plz' "$T/pebble/log" || true
+	grep -c '^Pebble .* Added order ' "$T/pebble/log" || true
+}
+
+# wait_renewal ID: until renewal ID is done, failed or rolled back
+# (bounded: 180 s).
+wait_renewal() {
+	_n=0
+	until cv renewals --json 2>/dev/null | jq -e --argjson id "$1" \
+	    'map(select(.id == $id and (.state == "done" or .state == "failed" or .state == "rolled_back"))) | length == 1' \
+	    >/dev/null; do
+		_n=$((_n + 1))
+		[ $_n -lt "$(slow 900)" ] || fail "renewal $1 did not end"
+		sleep 0.2
+	done
 }
