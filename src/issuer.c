@@ -25,11 +25,13 @@
 extern const struct issuer_type issuer_type_local;
 extern const struct issuer_type issuer_type_csr;
 extern const struct issuer_type issuer_type_exec;
+extern const struct issuer_type issuer_type_acme;
 
 static const struct issuer_type *issuer_types[] = {
 	&issuer_type_local,
 	&issuer_type_csr,
 	&issuer_type_exec,
+	&issuer_type_acme,
 };
 #define ISSUER_NTYPES	(sizeof(issuer_types) / sizeof(issuer_types[0]))
 

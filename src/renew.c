@@ -991,6 +991,11 @@ renew_wait(struct renew *rw)
 			    rw->reply.detail);
 		}
 		ms = rw->reply.retry_ms > 0 ? rw->reply.retry_ms : 2000;
+		/* An issuer's progress (ACME: the order's step) shows in
+		 * renewals; the issuer keeps its own durable record. */
+		if (rw->reply.detail[0] != '\0')
+			(void)journal_set_output(rw->r->j, rw->id,
+			    renew_state_name(rw->state), rw->reply.detail);
 	} else if (rw->state == RS_TESTING) {
 		/* Exiting: the next start's deploy puts them back first. */
 		if (rw->r->closing) {

@@ -135,9 +135,9 @@ START_TEST(test_types_reject)
 	is = issuer_new("x", 1);
 	ck_assert_int_eq(issuer_set_key(is, "bogus", "1", &err), -1);
 	ck_assert_str_eq(err.msg, "unknown key 'bogus' in [issuer x]");
-	ck_assert_int_eq(issuer_set_key(is, "type", "acme", &err), -1);
-	ck_assert_str_eq(err.msg, "type: 'acme' is not one of local, csr, "
-	    "exec");
+	ck_assert_int_eq(issuer_set_key(is, "type", "vault", &err), -1);
+	ck_assert_str_eq(err.msg, "type: 'vault' is not one of local, csr, "
+	    "exec, acme");
 	/* A bad value is reported at its own line, type or no type. */
 	ck_assert_int_eq(issuer_set_key(is, "days", "0", &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "days: '0' is not a number "
@@ -159,13 +159,17 @@ START_TEST(test_finish_errors)
 		const char		*msg;
 	} t[] = {
 		{ { "ca_file", "/t", NULL }, "[issuer x] needs type = local, "
-		    "csr or exec" },
+		    "csr, exec or acme" },
 		{ { "type", "local", "ca_cert", "/c", NULL },
 		    "[issuer x] (local) needs ca_cert and ca_key" },
 		{ { "type", "csr", "inbox", "/in", NULL },
 		    "[issuer x] (csr) needs outbox and inbox" },
 		{ { "type", "exec", "timeout", "1m", NULL },
 		    "[issuer x] (exec) needs command" },
+		{ { "type", "acme", "webroot", "/w", NULL },
+		    "[issuer x] (acme) needs directory" },
+		{ { "type", "acme", "directory", "https://ca/dir", NULL },
+		    "[issuer x] (acme) challenge http-01 needs webroot" },
 	};
 	struct issuer	*is;
 	struct cv_err	 err;

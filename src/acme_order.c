@@ -1,0 +1,573 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <gnutls/x509.h>
+
+#include "acme_order.h"
+#include "fsutil.h"
+#include "jws.h"
+#include "pki.h"
+#include "x509.h"
+#include "xmalloc.h"
+
+#define ACME_CHALLENGE_DIR	".well-known/acme-challenge"
+#define ACME_POLL_S		1	/* without Retry-After */
+#define ACME_MAX_AUTHZ		100	/* identifiers of one order */
+
+static const char *
+acme_str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Retry-After of a reply, else ACME_POLL_S; at most an hour. */
+static int64_t
+acme_order_retry(const struct acme_ctx *c, const struct http_resp *resp)
+{
+	int64_t	s = ACME_POLL_S;
+
+	if (resp->retry_after != NULL &&
+	    http_retry_after(resp->retry_after, c->s->now, &s) == -1)
+		s = ACME_POLL_S;
+	return s < 1 ? 1 : s > 3600 ? 3600 : s;
+}
+
+/* POST-as-GET of url, its JSON object in *out.  1: later (429/503). */
+static int
+acme_order_get(struct acme_ctx *c, const char *url, json_t **out,
+    int64_t *retry, struct cv_err *err)
+{
+	struct http_resp	resp;
+	int			rc;
+
+	memset(&resp, 0, sizeof(resp));
+	*out = NULL;
+	rc = acme_session_post(c->s, url, NULL, &resp, err);
+	if (rc == 1)
+		c->retry_s = c->s->retry_after;
+	else if (rc == 0 && (rc = acme_session_json(&resp, out, err)) == -1)
+		cv_err_prefix(err, "%s", url);
+	if (retry != NULL)
+		*retry = acme_order_retry(c, &resp);
+	http_resp_free(&resp);
+	return rc;
+}
+
+/* The binding's identifiers: its SANs (DNS, IP), else its subject CN. */
+static json_t *
+acme_order_identifiers(const struct binding *b, struct cv_err *err)
+{
+	struct pki_san_list	 l;
+	json_t			*a = json_array();
+	const char		*cn;
+	char			 ip[INET6_ADDRSTRLEN], buf[256], *p;
+	size_t			 i;
+
+	memset(&l, 0, sizeof(l));
+	if (b->san != NULL && pki_san_parse(b->san, &l, err) == -1)
+		goto bad;
+	for (i = 0; i < l.n; i++) {
+		const struct pki_san	*e = &l.v[i];
+
+		if (e->type == GNUTLS_SAN_DNSNAME)
+			snprintf(buf, sizeof(buf), "%.*s", (int)e->len,
+			    (const char *)e->data);
+		else if (e->type == GNUTLS_SAN_IPADDRESS && inet_ntop(
+		    e->len == 4 ? AF_INET : AF_INET6, e->data, ip,
+		    sizeof(ip)) != NULL)
+			snprintf(buf, sizeof(buf), "%s", ip);
+		else
+			continue;
+		json_array_append_new(a, json_pack("{s:s,s:s}", "type",
+		    e->type == GNUTLS_SAN_DNSNAME ? "dns" : "ip", "value",
+		    buf));
+	}
+	pki_san_list_free(&l);
+	if (json_array_size(a) == 0 && b->subject != NULL) {
+		cn = b->subject;
+		if ((p = strcasestr(b->subject, "CN=")) != NULL)
+			cn = p + 3;
+		else if (strchr(b->subject, '=') != NULL)
+			cn = "";
+		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(cn, ","), cn);
+		if (*buf != '\0')
+			json_array_append_new(a, json_pack("{s:s,s:s}",
+			    "type", "dns", "value", buf));
+	}
+	if (json_array_size(a) > 0 && json_array_size(a) <= ACME_MAX_AUTHZ)
+		return a;
+	cv_err_set(err, "binding %s: no name to order (san DNS:/IP: or "
+	    "subject CN), or more than %d", b->name, ACME_MAX_AUTHZ);
+bad:
+	json_decref(a);
+	return NULL;
+}
+
+static int
+acme_order_profile(struct acme_ctx *c, json_t *payload, struct cv_err *err)
+{
+	json_t	*profiles;
+
+	if (c->cfg->profile == NULL)
+		return 0;
+	profiles = json_object_get(json_object_get(c->s->dir, "meta"),
+	    "profiles");
+	if (json_object_get(profiles, c->cfg->profile) == NULL)
+		return cv_err_set(err, "profile %s: the directory %s does "
+		    "not list it (meta.profiles)", c->cfg->profile,
+		    c->cfg->directory);
+	json_object_set_new(payload, "profile",
+	    json_string(c->cfg->profile));
+	return 0;
+}
+
+int
+acme_order_place(struct acme_ctx *c, struct cv_err *err)
+{
+	struct http_resp	 resp;
+	json_t			*ids, *payload = NULL, *o = NULL, *authz;
+	char			*p = NULL;
+	int			 rc = -1;
+
+	memset(&resp, 0, sizeof(resp));
+	if ((ids = acme_order_identifiers(c->job->b, err)) == NULL)
+		return -1;
+	payload = json_pack("{s:O}", "identifiers", ids);
+	if (acme_order_profile(c, payload, err) == -1)
+		goto out;
+	p = json_dumps(payload, JSON_COMPACT);
+	rc = acme_session_post(c->s, acme_session_url(c->s, "newOrder"), p,
+	    &resp, err);
+	if (rc == 1)
+		c->retry_s = c->s->retry_after;
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	if (acme_session_json(&resp, &o, err) == -1) {
+		cv_err_prefix(err, "newOrder");
+		goto out;
+	}
+	authz = json_object_get(o, "authorizations");
+	if (resp.location == NULL || acme_str(o, "finalize") == NULL ||
+	    !json_is_array(authz) || json_array_size(authz) == 0 ||
+	    json_array_size(authz) > ACME_MAX_AUTHZ) {
+		cv_err_set(err, "newOrder: no Location, finalize or "
+		    "authorizations in the reply");
+		goto out;
+	}
+	json_object_set_new(c->rec, "order", json_string(resp.location));
+	json_object_set(c->rec, "finalize", json_object_get(o, "finalize"));
+	json_object_set(c->rec, "authz", authz);
+	json_object_set(c->rec, "identifiers", ids);
+	json_object_set_new(c->rec, "challenge",
+	    json_string(c->cfg->challenge));
+	rc = 0;
+out:
+	free(p);
+	json_decref(payload);
+	json_decref(ids);
+	json_decref(o);
+	http_resp_free(&resp);
+	return rc;
+}
+
+/* webroot/.well-known/acme-challenge/TOKEN: created through the safe-open
+ * layer (the webroot may belong to the service's user). */
+static int
+acme_order_token_write(struct acme_ctx *c, const char *token,
+    struct cv_err *err)
+{
+	char	*dir, *path, *thumb = NULL, *ka = NULL;
+	int	 rc = -1;
+
+	xasprintf(&dir, "%s/%s", c->cfg->webroot, ACME_CHALLENGE_DIR);
+	xasprintf(&path, "%s/%s", dir, token);
+	if (fsutil_mkdirs(dir, 0755, err) == -1 ||
+	    jws_thumbprint(c->s->pub, &thumb, err) == -1)
+		goto out;
+	xasprintf(&ka, "%s.%s", token, thumb);
+	rc = fsutil_write_atomic(path, ka, strlen(ka), 0644, (uid_t)-1,
+	    (gid_t)-1, err);
+out:
+	free(dir);
+	free(path);
+	free(thumb);
+	free(ka);
+	return rc;
+}
+
+void
+acme_order_cleanup(struct acme_ctx *c)
+{
+	json_t		*tokens = json_object_get(c->rec, "tokens");
+	struct cv_err	 e;
+	char		*path, *base;
+	size_t		 i;
+	int		 dfd;
+
+	for (i = 0; c->cfg->webroot != NULL && i < json_array_size(tokens);
+	    i++) {
+		xasprintf(&path, "%s/%s/%s", c->cfg->webroot,
+		    ACME_CHALLENGE_DIR, json_string_value(json_array_get(
+		    tokens, i)));
+		if ((dfd = fsutil_open_parent(path, &base, &e)) != -1) {
+			(void)unlinkat(dfd, base, 0);
+			close(dfd);
+			free(base);
+		}
+		free(path);
+	}
+	json_object_del(c->rec, "tokens");
+}
+
+/* A token fit for a file name: base64url only (RFC 8555 8.3). */
+static int
+acme_order_token_ok(const char *t)
+{
+	return t != NULL && *t != '\0' && strlen(t) < 256 &&
+	    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == strlen(t);
+}
+
+/* Answers the challenge of our type in a pending authorization. */
+static int
+acme_order_answer(struct acme_ctx *c, json_t *az, struct cv_err *err)
+{
+	json_t			*ch, *e, *tokens;
+	struct http_resp	 resp;
+	const char		*token = NULL, *url = NULL, *st = NULL;
+	size_t			 i;
+	int			 rc;
+
+	ch = json_object_get(az, "challenges");
+	json_array_foreach(ch, i, e)
+		if (json_is_object(e) && acme_str(e, "type") != NULL &&
+		    !strcmp(acme_str(e, "type"), c->cfg->challenge)) {
+			token = acme_str(e, "token");
+			url = acme_str(e, "url");
+			st = acme_str(e, "status");
+			break;
+		}
+	if (url == NULL || !acme_order_token_ok(token))
+		return cv_err_set(err, "authorization offers no usable %s "
+		    "challenge", c->cfg->challenge);
+	if (st != NULL && strcmp(st, "pending") != 0)
+		return 0;	/* answered already (a crash after it) */
+	/* Recorded before the file is written, so a crash leaves no file
+	 * the record does not know. */
+	if ((tokens = json_object_get(c->rec, "tokens")) == NULL)
+		json_object_set_new(c->rec, "tokens", tokens = json_array());
+	json_array_append_new(tokens, json_string(token));
+	if (acme_order_token_write(c, token, err) == -1)
+		return -1;
+	memset(&resp, 0, sizeof(resp));
+	rc = acme_session_post(c->s, url, "{}", &resp, err);
+	if (rc == 1)
+		c->retry_s = c->s->retry_after;
+	http_resp_free(&resp);
+	return rc == 1 ? 0 : rc;
+}
+
+/* Why an invalid authorization failed: its challenge's problem. */
+static int
+acme_order_invalid(struct acme_ctx *c, json_t *az, struct cv_err *err)
+{
+	json_t		*e;
+	size_t		 i;
+	const char	*id;
+
+	c->dead = 1;
+	id = acme_str(json_object_get(az, "identifier"), "value");
+	json_array_foreach(json_object_get(az, "challenges"), i, e)
+		if (json_is_object(json_object_get(e, "error")))
+			return acme_session_problem(json_object_get(e,
+			    "error"), id ? id : "authorization", err);
+	return cv_err_set(err, "authorization for %s is invalid",
+	    id ? id : "?");
+}
+
+int
+acme_order_authorize(struct acme_ctx *c, struct cv_err *err)
+{
+	json_t		*urls = json_object_get(c->rec, "authz"), *az;
+	const char	*st;
+	int64_t		 retry = ACME_POLL_S;
+	size_t		 i;
+	int		 rc = 0, waiting = 0;
+
+	for (i = 0; rc == 0 && i < json_array_size(urls); i++) {
+		const char *url = json_string_value(json_array_get(urls, i));
+
+		if (url == NULL)
+			return cv_err_set(err, "progress record: bad authz");
+		if ((rc = acme_order_get(c, url, &az, &retry, err)) != 0)
+			break;
+		st = acme_str(az, "status");
+		if (st == NULL)
+			rc = cv_err_set(err, "%s: no status", url);
+		else if (!strcmp(st, "invalid"))
+			rc = acme_order_invalid(c, az, err);
+		else if (!strcmp(st, "pending")) {
+			rc = acme_order_answer(c, az, err);
+			waiting = 1;
+		} else if (strcmp(st, "valid") != 0)
+			waiting = 1;	/* processing */
+		json_decref(az);
+	}
+	if (rc == -1 && c->dead)
+		acme_order_cleanup(c);
+	if (rc != 0)
+		return rc;
+	if (waiting) {
+		if (c->retry_s < retry)
+			c->retry_s = retry;
+		return 1;
+	}
+	acme_order_cleanup(c);
+	return 0;
+}
+
+/* The order's status (POST-as-GET); *o holds it. */
+static int
+acme_order_status(struct acme_ctx *c, json_t **o, const char **st,
+    struct cv_err *err)
+{
+	const char	*url = acme_str(c->rec, "order");
+	int64_t		 retry;
+	int		 rc;
+
+	if (url == NULL)
+		return cv_err_set(err, "progress record: no order");
+	if ((rc = acme_order_get(c, url, o, &retry, err)) != 0)
+		return rc;
+	c->retry_s = retry;
+	if ((*st = acme_str(*o, "status")) == NULL) {
+		json_decref(*o);
+		*o = NULL;
+		return cv_err_set(err, "%s: no status", url);
+	}
+	if (!strcmp(*st, "invalid")) {
+		c->dead = 1;
+		rc = json_is_object(json_object_get(*o, "error")) ?
+		    acme_session_problem(json_object_get(*o, "error"),
+		    "order", err) : cv_err_set(err, "order %s is invalid",
+		    url);
+		json_decref(*o);
+		*o = NULL;
+	}
+	return rc;
+}
+
+static char *
+acme_order_csr(struct acme_ctx *c, struct cv_err *err)
+{
+	gnutls_x509_privkey_t	 key = NULL;
+	gnutls_x509_crq_t	 crq = NULL;
+	gnutls_datum_t		 d = { NULL, 0 };
+	char			*b64 = NULL;
+
+	if (issuer_pending_key(c->job, &key, err) == -1 ||
+	    issuer_make_csr(c->job->b, key, &crq, err) == -1)
+		goto out;
+	if (gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &d) < 0) {
+		cv_err_set(err, "CSR: cannot encode");
+		goto out;
+	}
+	b64 = jws_b64url(d.data, d.size);
+out:
+	gnutls_free(d.data);
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	return b64;
+}
+
+int
+acme_order_finalize(struct acme_ctx *c, struct cv_err *err)
+{
+	struct http_resp	 resp;
+	json_t			*o = NULL;
+	const char		*st, *url = acme_str(c->rec, "finalize");
+	char			*csr = NULL, *p = NULL;
+	int			 rc;
+
+	memset(&resp, 0, sizeof(resp));
+	if ((rc = acme_order_status(c, &o, &st, err)) != 0)
+		return rc;
+	if (!strcmp(st, "pending")) {
+		json_decref(o);
+		return 1;	/* authorizations not all valid yet */
+	}
+	/* processing or valid: finalized already (a crash after it). */
+	if (strcmp(st, "ready") != 0 || url == NULL) {
+		json_decref(o);
+		return url == NULL ? cv_err_set(err, "no finalize URL") : 0;
+	}
+	json_decref(o);
+	if ((csr = acme_order_csr(c, err)) == NULL)
+		return -1;
+	o = json_pack("{s:s}", "csr", csr);
+	p = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rc = acme_session_post(c->s, url, p, &resp, err);
+	if (rc == 1)
+		c->retry_s = c->s->retry_after;
+	free(p);
+	free(csr);
+	http_resp_free(&resp);
+	return rc;
+}
+
+/* Does the chain's top certificate have an issuer CN of name? */
+static int
+acme_order_chain_is(gnutls_x509_crt_t top, const char *name)
+{
+	char	cn[256];
+	size_t	len = sizeof(cn);
+
+	if (gnutls_x509_crt_get_issuer_dn_by_oid(top,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &len) < 0)
+		return 0;
+	return strcmp(cn, name) == 0;
+}
+
+/*
+ * Stores the PEM chain body when its leaf is the pending key's: 0 stored,
+ * 1 not the preferred chain (stored anyway when force), -1 error.
+ */
+static int
+acme_order_store(struct acme_ctx *c, const struct http_resp *resp,
+    int force, char sha1[41], struct cv_err *err)
+{
+	const char		*pref = c->cfg->preferred_chain;
+	gnutls_x509_privkey_t	 key = NULL;
+	struct x509_load_opts	 o;
+	struct x509_file	*f = NULL;
+	gnutls_x509_crt_t	*chain = NULL;
+	unsigned char		 kid[32];
+	size_t			 i, n = 0, leaf = (size_t)-1;
+	int			 rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	if (store_pending_load(c->job->st, c->job->id, &key, err) != 1 ||
+	    x509_privkey_id(key, kid) == -1) {
+		cv_err_set(err, "pending key of renewal %lld: missing",
+		    (long long)c->job->id);
+		goto out;
+	}
+	if (x509_load_mem("certificate", (const unsigned char *)resp->body,
+	    resp->body_len, &o, &f, err) == -1)
+		goto out;
+	for (i = 0; i < f->ncerts && leaf == (size_t)-1; i++)
+		if (!f->certs[i].is_ca && !memcmp(f->certs[i].key_id, kid, 32))
+			leaf = i;
+	if (leaf == (size_t)-1) {
+		cv_err_set(err, "the CA's certificate is not for the pending "
+		    "key");
+		goto out;
+	}
+	chain = xcalloc(f->ncerts + 1, sizeof(*chain));
+	for (i = 0; i < f->ncerts; i++)
+		if (i != leaf)
+			chain[n++] = f->certs[i].crt;
+	rc = 1;
+	if (!force && pref != NULL && !acme_order_chain_is(n > 0 ?
+	    chain[n - 1] : f->certs[leaf].crt, pref))
+		goto out;
+	rc = store_put(c->job->st, c->job->id, f->certs[leaf].crt, chain, n,
+	    key, sha1, err);
+out:
+	free(chain);
+	x509_file_free(f);
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	return rc;
+}
+
+/* The URL of a Link value with rel="alternate", or NULL (caller frees). */
+static char *
+acme_order_alternate(const char *link)
+{
+	const char	*a, *b;
+
+	if ((a = strchr(link, '<')) == NULL || (b = strchr(a, '>')) == NULL ||
+	    (strstr(b, "rel=\"alternate\"") == NULL &&
+	    strstr(b, "rel=alternate") == NULL))
+		return NULL;
+	return xstrndup(a + 1, (size_t)(b - a - 1));
+}
+
+/* The certificate at url: stored when it is the preferred chain. */
+static int
+acme_order_fetch(struct acme_ctx *c, const char *url, int force,
+    struct http_resp *resp, char sha1[41], struct cv_err *err)
+{
+	int	rc;
+
+	http_resp_free(resp);
+	memset(resp, 0, sizeof(*resp));
+	rc = acme_session_post(c->s, url, NULL, resp, err);
+	if (rc == 1)
+		c->retry_s = c->s->retry_after;
+	if (rc != 0)
+		return rc == 1 ? 2 : -1;
+	return acme_order_store(c, resp, force, sha1, err);
+}
+
+int
+acme_order_download(struct acme_ctx *c, char sha1[41], struct cv_err *err)
+{
+	struct http_resp	 resp, alt;
+	json_t			*o = NULL;
+	const char		*st, *url;
+	char			*u, **links = NULL;
+	size_t			 i, nlinks = 0;
+	int			 rc;
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&alt, 0, sizeof(alt));
+	if ((rc = acme_order_status(c, &o, &st, err)) != 0)
+		return rc;
+	if (!strcmp(st, "processing")) {
+		json_decref(o);
+		return 1;
+	}
+	if (strcmp(st, "valid") != 0 ||
+	    (url = acme_str(o, "certificate")) == NULL) {
+		c->dead = 1;
+		rc = cv_err_set(err, "order is %s after finalize, without a "
+		    "certificate", st);
+		goto out;
+	}
+	json_object_set_new(c->rec, "cert", json_string(url));
+	if ((rc = acme_order_fetch(c, url, 0, &resp, sha1, err)) != 1)
+		goto out;
+	/* Not the preferred chain: the alternates, then the default. */
+	links = resp.links;
+	nlinks = resp.nlinks;
+	for (i = 0; rc == 1 && i < nlinks; i++) {
+		if ((u = acme_order_alternate(links[i])) == NULL)
+			continue;
+		rc = acme_order_fetch(c, u, 0, &alt, sha1, err);
+		free(u);
+		if (rc == -1 || rc == 2)
+			rc = 1;	/* an alternate that fails is passed over */
+	}
+	if (rc == 1)
+		rc = acme_order_store(c, &resp, 1, sha1, err);
+out:
+	rc = rc == 2 ? 1 : rc;
+	json_decref(o);
+	http_resp_free(&alt);
+	http_resp_free(&resp);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * The ACME issuer's order, step by step (acme_order.c), for
+ * issuer_acme.c.  Its progress is one JSON object, the record that
+ * issuer_acme.c keeps atomically in STATE_DIR/work/acme-ID.json:
+ *
+ *   step        "account", "ordered", "authorized", "finalized",
+ *               "downloaded"
+ *   account     the account URL (kid)
+ *   order, finalize, authz[], identifiers[], challenge
+ *   tokens[]    challenge files written (removed when done or failed)
+ *   nonce       the last nonce, reused by the next call
+ *
+ * Each function moves the record on by at most one step: 0 done (the
+ * caller saves the record), 1 not yet (retry after *retry_s seconds),
+ * -1 error (err; *dead set when the order cannot be resumed).
+ */
+#ifndef CV_ACME_ORDER_H
+#define CV_ACME_ORDER_H
+
+#include <jansson.h>
+
+#include "acme_session.h"
+#include "issuer.h"
+
+struct acme_cfg {
+	char		*directory;
+	char		*directory_ca_file;
+	char		**contact;
+	size_t		 ncontact;
+	char		*account_key;
+	char		*eab_kid;
+	char		*eab_hmac_key_file;
+	char		*profile;
+	char		*preferred_chain;
+	char		*challenge;	/* "http-01" */
+	char		*webroot;
+};
+
+struct acme_ctx {
+	const struct issuer_job	*job;
+	const struct acme_cfg	*cfg;
+	struct acme_session	*s;
+	json_t			*rec;	/* the progress record */
+	int64_t			 retry_s;
+	int			 dead;
+};
+
+/* newOrder with the binding's identifiers (san, else subject CN). */
+int	acme_order_place(struct acme_ctx *, struct cv_err *);
+/* Authorizations: challenge files written, challenges answered, polled. */
+int	acme_order_authorize(struct acme_ctx *, struct cv_err *);
+/* The CSR of the pending key to the order's finalize URL. */
+int	acme_order_finalize(struct acme_ctx *, struct cv_err *);
+/* The chain (preferred_chain honoured) into the store; sha1 set. */
+int	acme_order_download(struct acme_ctx *, char sha1[41],
+	    struct cv_err *);
+/* Removes the challenge files the record lists. */
+void	acme_order_cleanup(struct acme_ctx *);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * type = acme (issue 17): certificates from an ACME CA (RFC 8555).  The
+ * request and every collect drive one order a step further (acme_order.c)
+ * and answer PENDING until the chain is in the store: each call is
+ * short and blocking on the renewal's worker thread; the engine's timer
+ * spaces them (Retry-After honoured), so no thread sleeps.
+ *
+ * Progress is a record (acme_order.h) written atomically to
+ * STATE_DIR/work/acme-ID.json after each step and mirrored in the reply's
+ * detail (the journal's), so a renewal interrupted anywhere -- kill -9,
+ * restart, HUP -- resumes the same order instead of placing a new one.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acme_order.h"
+#include "fsutil.h"
+#include "jws.h"
+#include "pki.h"
+#include "xmalloc.h"
+
+#define ACME_MAX_CONTACTS	16
+#define ACME_MAX_RECORD		(256 * 1024)
+
+/* Two renewals creating the same account key at once would leave one
+ * with a key the file no longer holds. */
+static pthread_mutex_t	acme_key_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+issuer_acme_new(void)
+{
+	struct acme_cfg	*c = xcalloc(1, sizeof(*c));
+
+	c->challenge = xstrdup("http-01");
+	return c;
+}
+
+static void
+issuer_acme_free(void *p)
+{
+	struct acme_cfg	*c = p;
+	size_t		 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ncontact; i++)
+		free(c->contact[i]);
+	free(c->contact);
+	free(c->directory);
+	free(c->directory_ca_file);
+	free(c->account_key);
+	free(c->eab_kid);
+	free(c->eab_hmac_key_file);
+	free(c->profile);
+	free(c->preferred_chain);
+	free(c->challenge);
+	free(c->webroot);
+	free(c);
+}
+
+static int
+issuer_acme_str(const char *k, const char *v, char **dst, struct cv_err *err)
+{
+	size_t	i;
+
+	if (*v == '\0' || strlen(v) > 1024)
+		return cv_err_set(err, "%s: empty or too long", k);
+	for (i = 0; v[i]; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return cv_err_set(err, "%s: control character", k);
+	free(*dst);
+	*dst = xstrdup(v);
+	return 0;
+}
+
+/* contact = mailto:a@x [mailto:b@y ...]; the key may be repeated. */
+static int
+issuer_acme_contact(struct acme_cfg *c, const char *v, struct cv_err *err)
+{
+	char	*dup = xstrdup(v), *tok, *save = NULL;
+	int	 rc = 0;
+
+	for (tok = strtok_r(dup, " ,\t", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, " ,\t", &save)) {
+		if (strncmp(tok, "mailto:", 7) != 0 || tok[7] == '\0' ||
+		    strchr(tok + 7, '@') == NULL)
+			rc = cv_err_set(err, "contact: '%s' is not mailto:"
+			    "ADDRESS", tok);
+		else if (c->ncontact >= ACME_MAX_CONTACTS)
+			rc = cv_err_set(err, "contact: more than %d",
+			    ACME_MAX_CONTACTS);
+		else {
+			c->contact = xreallocarray(c->contact,
+			    c->ncontact + 1, sizeof(*c->contact));
+			c->contact[c->ncontact++] = xstrdup(tok);
+		}
+	}
+	free(dup);
+	return rc;
+}
+
+static int
+issuer_acme_key(struct issuer *is, const char *k, const char *v,
+    struct cv_err *err)
+{
+	struct acme_cfg	*c = is->cfg;
+
+	if (!strcmp(k, "directory")) {
+		if (strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "http://", 7) != 0)
+			return cv_err_set(err, "directory: '%s' is not an "
+			    "https:// URL", v);
+		return issuer_acme_str(k, v, &c->directory, err);
+	}
+	if (!strcmp(k, "directory_ca_file"))
+		return binding_path(k, v, &c->directory_ca_file, err);
+	if (!strcmp(k, "account_key"))
+		return binding_path(k, v, &c->account_key, err);
+	if (!strcmp(k, "eab_hmac_key_file"))
+		return binding_path(k, v, &c->eab_hmac_key_file, err);
+	if (!strcmp(k, "webroot"))
+		return binding_path(k, v, &c->webroot, err);
+	if (!strcmp(k, "contact"))
+		return issuer_acme_contact(c, v, err);
+	if (!strcmp(k, "eab_kid"))
+		return issuer_acme_str(k, v, &c->eab_kid, err);
+	if (!strcmp(k, "profile"))
+		return issuer_acme_str(k, v, &c->profile, err);
+	if (!strcmp(k, "preferred_chain"))
+		return issuer_acme_str(k, v, &c->preferred_chain, err);
+	if (!strcmp(k, "challenge")) {
+		if (strcmp(v, "http-01") != 0)
+			return cv_err_set(err, "challenge: '%s' is not "
+			    "supported (http-01)", v);
+		return issuer_acme_str(k, v, &c->challenge, err);
+	}
+	return 1;
+}
+
+static int
+issuer_acme_finish(struct issuer *is, struct cv_err *err)
+{
+	struct acme_cfg	*c = is->cfg;
+
+	if (c->directory == NULL)
+		return cv_err_set(err, "[issuer %s] (acme) needs directory",
+		    is->name);
+	if ((c->eab_kid == NULL) != (c->eab_hmac_key_file == NULL))
+		return cv_err_set(err, "[issuer %s] (acme) needs eab_kid and "
+		    "eab_hmac_key_file together", is->name);
+	if (!strcmp(c->challenge, "http-01") && c->webroot == NULL)
+		return cv_err_set(err, "[issuer %s] (acme) challenge http-01 "
+		    "needs webroot", is->name);
+	return 0;
+}
+
+/* account_key, or STATE_DIR/acme/NAME/account.key (work_dir's parent). */
+static char *
+issuer_acme_key_path(const struct issuer_job *job)
+{
+	const struct acme_cfg	*c = job->is->cfg;
+	char			*wd, *p;
+
+	if (c->account_key != NULL)
+		return xstrdup(c->account_key);
+	wd = xstrdup(job->work_dir);
+	xasprintf(&p, "%s/acme/%s/account.key", dirname(wd), job->is->name);
+	free(wd);
+	return p;
+}
+
+/* The account key, created on first use: EC P-256, 0600, atomically. */
+static int
+issuer_acme_account_key(const struct issuer_job *job,
+    gnutls_x509_privkey_t *key, struct cv_err *err)
+{
+	gnutls_datum_t	 d = { NULL, 0 };
+	char		*path = issuer_acme_key_path(job), *dir = NULL;
+	int		 rc = -1;
+
+	*key = NULL;
+	pthread_mutex_lock(&acme_key_lock);
+	if (access(path, F_OK) == 0 || errno != ENOENT) {
+		rc = pki_key_load(path, NULL, key, err);
+		goto out;
+	}
+	dir = xstrdup(path);
+	if (fsutil_mkdirs(dirname(dir), 0700, err) == -1 ||
+	    pki_key_generate(PKI_KEY_EC, 256, key, err) == -1 ||
+	    pki_key_pem(*key, NULL, &d, err) == -1 ||
+	    fsutil_write_atomic(path, d.data, d.size, 0600, (uid_t)-1,
+	    (gid_t)-1, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&acme_key_lock);
+	if (rc == -1) {
+		cv_err_prefix(err, "account key %s", path);
+		if (*key != NULL)
+			gnutls_x509_privkey_deinit(*key);
+		*key = NULL;
+	}
+	if (d.data != NULL) {
+		explicit_bzero(d.data, d.size);
+		gnutls_free(d.data);
+	}
+	free(dir);
+	free(path);
+	return rc;
+}
+
+/* The EAB MAC key: base64url in a file root controls, never in argv. */
+static int
+issuer_acme_hmac(const struct acme_cfg *c, unsigned char **k, size_t *len,
+    struct cv_err *err)
+{
+	unsigned char	*data = NULL;
+	size_t		 n = 0;
+	int		 rc;
+
+	*k = NULL;
+	*len = 0;
+	if (c->eab_hmac_key_file == NULL)
+		return 0;
+	if (fsutil_read_file(c->eab_hmac_key_file, 4096, &data, &n, err) == -1)
+		return -1;
+	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r' ||
+	    data[n - 1] == ' '))
+		data[--n] = '\0';
+	rc = jws_b64url_decode((char *)data, k, len, err);
+	explicit_bzero(data, n);
+	free(data);
+	if (rc == -1)
+		cv_err_prefix(err, "eab_hmac_key_file %s", c->eab_hmac_key_file);
+	return rc;
+}
+
+static char *
+issuer_acme_record_path(const struct issuer_job *job)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/acme-%lld.json", job->work_dir, (long long)job->id);
+	return p;
+}
+
+/* The renewal's progress record: an empty one when there is none. */
+static int
+issuer_acme_record_load(const struct issuer_job *job, json_t **rec,
+    struct cv_err *err)
+{
+	char		*p = issuer_acme_record_path(job);
+	unsigned char	*data = NULL;
+	size_t		 n = 0;
+	json_error_t	 je;
+	int		 rc = -1;
+
+	*rec = NULL;
+	if (access(p, F_OK) == -1 && errno == ENOENT) {
+		*rec = json_object();
+		rc = 0;
+		goto out;
+	}
+	if (fsutil_read_file(p, ACME_MAX_RECORD, &data, &n, err) == -1)
+		goto out;
+	if ((*rec = json_loadb((char *)data, n, 0, &je)) == NULL ||
+	    !json_is_object(*rec)) {
+		cv_err_set(err, "%s: not a progress record", p);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(data);
+	free(p);
+	return rc;
+}
+
+static int
+issuer_acme_record_save(const struct issuer_job *job, json_t *rec,
+    struct cv_err *err)
+{
+	char	*p = issuer_acme_record_path(job), *s;
+	int	 rc;
+
+	s = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = fsutil_write_atomic(p, s, strlen(s), 0600, (uid_t)-1,
+	    (gid_t)-1, err);
+	free(s);
+	free(p);
+	return rc;
+}
+
+static void
+issuer_acme_record_drop(const struct issuer_job *job)
+{
+	char	*p = issuer_acme_record_path(job);
+
+	(void)unlink(p);
+	free(p);
+}
+
+/* "acme STEP: ORDER (ids; challenge)": what renewals shows. */
+static void
+issuer_acme_detail(const struct acme_ctx *c, struct issuer_reply *r)
+{
+	const char	*step = json_string_value(json_object_get(c->rec,
+			    "step"));
+	const char	*order = json_string_value(json_object_get(c->rec,
+			    "order"));
+	json_t		*ids = json_object_get(c->rec, "identifiers"), *e;
+	char		 names[160] = "";
+	size_t		 i, l;
+
+	json_array_foreach(ids, i, e) {
+		l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", i ? "," : "",
+		    json_string_value(json_object_get(e, "value")));
+	}
+	snprintf(r->detail, sizeof(r->detail), "acme %s: %s (%s; %s)",
+	    step ? step : "started", order ? order : "no order yet", names,
+	    c->cfg->challenge);
+}
+
+/* Test builds: exit 99 right after recording step (as renew.c does
+ * after committing a state), CERTVIGIL_TEST_CRASH_AT=acme-STEP. */
+static void
+issuer_acme_crash(const char *step)
+{
+#ifdef CV_TEST_HOOKS
+	const char	*at = getenv("CERTVIGIL_TEST_CRASH_AT");
+
+	if (at != NULL && !strncmp(at, "acme-", 5) && !strcmp(at + 5, step))
+		_exit(99);
+#else
+	(void)step;
+#endif
+}
+
+static int
+issuer_acme_step(struct acme_ctx *c, const char *step, struct cv_err *err)
+{
+	json_object_set_new(c->rec, "step", json_string(step));
+	if (c->s->nonce != NULL)
+		json_object_set_new(c->rec, "nonce", json_string(c->s->nonce));
+	if (issuer_acme_record_save(c->job, c->rec, err) == -1)
+		return -1;
+	issuer_acme_crash(step);
+	return 0;
+}
+
+static const char *
+issuer_acme_at(const struct acme_ctx *c)
+{
+	const char	*s = json_string_value(json_object_get(c->rec, "step"));
+
+	return s != NULL ? s : "";
+}
+
+/* The order from where the record left it, one step after another. */
+static int
+issuer_acme_run(struct acme_ctx *c, const unsigned char *hmac,
+    size_t hmac_len, char sha1[41], struct cv_err *err)
+{
+	const char	*acct = json_string_value(json_object_get(c->rec,
+			    "account"));
+	int		 rc;
+
+	if (acct != NULL)
+		c->s->kid = xstrdup(acct);
+	else {
+		if ((rc = acme_session_account(c->s,
+		    (const char **)c->cfg->contact, c->cfg->ncontact,
+		    c->cfg->eab_kid, hmac, hmac_len, err)) != 0)
+			return rc;
+		json_object_set_new(c->rec, "account",
+		    json_string(c->s->kid));
+		if (issuer_acme_step(c, "account", err) == -1)
+			return -1;
+	}
+	if (json_object_get(c->rec, "order") == NULL) {
+		if ((rc = acme_order_place(c, err)) != 0 ||
+		    (rc = issuer_acme_step(c, "ordered", err)) != 0)
+			return rc;
+	}
+	if (!strcmp(issuer_acme_at(c), "ordered")) {
+		if ((rc = acme_order_authorize(c, err)) != 0 ||
+		    (rc = issuer_acme_step(c, "authorized", err)) != 0)
+			return rc;
+	}
+	if (!strcmp(issuer_acme_at(c), "authorized")) {
+		if ((rc = acme_order_finalize(c, err)) != 0 ||
+		    (rc = issuer_acme_step(c, "finalized", err)) != 0)
+			return rc;
+	}
+	if ((rc = acme_order_download(c, sha1, err)) != 0)
+		return rc;
+	return issuer_acme_step(c, "downloaded", err);
+}
+
+/* What a call ends with: READY, PENDING or ERROR, the record kept. */
+static int
+issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
+    struct issuer_reply *r, struct cv_err *err)
+{
+	struct cv_err	e;
+
+	issuer_acme_detail(c, r);
+	if (rc == 0) {
+		issuer_acme_record_drop(c->job);
+		return issuer_ready(r, sha1);
+	}
+	if (rc == 1) {
+		r->status = ISSUER_PENDING;
+		r->retry_ms = (uint64_t)(c->retry_s > 0 ? c->retry_s : 1) *
+		    1000;
+		if (c->s->nonce != NULL)
+			json_object_set_new(c->rec, "nonce",
+			    json_string(c->s->nonce));
+		if (issuer_acme_record_save(c->job, c->rec, &e) == -1)
+			return cv_err_set(err, "%s", e.msg);
+		return 0;
+	}
+	/* Nothing is served from a failed order: its challenge files go;
+	 * a dead order (invalid) is forgotten, so the retry places a new
+	 * one, any other keeps its record. */
+	acme_order_cleanup(c);
+	if (c->dead)
+		issuer_acme_record_drop(c->job);
+	else
+		(void)issuer_acme_record_save(c->job, c->rec, &e);
+	return -1;
+}
+
+static int
+issuer_acme_call(const struct issuer_job *job, struct issuer_reply *r,
+    struct cv_err *err)
+{
+	struct acme_session	 s;
+	struct acme_ctx		 c;
+	gnutls_x509_privkey_t	 key = NULL;
+	unsigned char		*hmac = NULL;
+	size_t			 hlen = 0;
+	char			 sha1[41] = "";
+	const char		*nonce;
+	int			 rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	memset(&c, 0, sizeof(c));
+	c.job = job;
+	c.cfg = job->is->cfg;
+	c.s = &s;
+	s.now = job->now;
+	if (issuer_acme_record_load(job, &c.rec, err) == -1 ||
+	    issuer_acme_account_key(job, &key, err) == -1 ||
+	    issuer_acme_hmac(c.cfg, &hmac, &hlen, err) == -1)
+		goto out;
+	if ((rc = acme_session_open(&s, c.cfg->directory,
+	    c.cfg->directory_ca_file, key, err)) == 0) {
+		if ((nonce = json_string_value(json_object_get(c.rec,
+		    "nonce"))) != NULL)
+			s.nonce = xstrdup(nonce);
+		json_object_del(c.rec, "nonce");
+		rc = issuer_acme_run(&c, hmac, hlen, sha1, err);
+	}
+	rc = issuer_acme_end(&c, rc, sha1, r, err);
+out:
+	if (hmac != NULL) {
+		explicit_bzero(hmac, hlen);
+		free(hmac);
+	}
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	acme_session_close(&s);
+	json_decref(c.rec);
+	return rc;
+}
+
+const struct issuer_type issuer_type_acme = {
+	.name = "acme",
+	.cfg_new = issuer_acme_new,
+	.cfg_free = issuer_acme_free,
+	.set_key = issuer_acme_key,
+	.finish = issuer_acme_finish,
+	.request = issuer_acme_call,
+	.collect = issuer_acme_call,
+};
