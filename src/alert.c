@@ -667,7 +667,7 @@ alert_run_start(struct alert *a, int64_t qid, int64_t attempts,
 	uv_stdio_container_t	 io[3];
 	struct alert_run	*r = xcalloc(1, sizeof(*r));
 	json_t			*j = json_loads(payload, 0, NULL);
-	char			*env[10], *line;
+	char			*env[12], *line;
 	uv_buf_t		 b;
 	int			 rc, i;
 
@@ -685,6 +685,13 @@ alert_run_start(struct alert *a, int64_t qid, int64_t attempts,
 	env[7] = alert_env("CERTVIGIL_MESSAGE", j, "message");
 	env[8] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	env[9] = NULL;
+	env[10] = NULL;
+	env[11] = NULL;
+	/* issue 15: alerts about a binding's endpoint */
+	if (json_object_get(j, "binding") != NULL) {
+		env[9] = alert_env("CERTVIGIL_BINDING", j, "binding");
+		env[10] = alert_env("CERTVIGIL_ENDPOINT", j, "endpoint");
+	}
 	json_decref(j);
 	memset(&o, 0, sizeof(o));
 	o.file = a->cf->alert_command[0];
@@ -893,4 +900,47 @@ alert_close(struct alert *a, void (*cb)(void *), void *arg)
 	uv_close((uv_handle_t *)&a->deadline, alert_handle_closed);
 	uv_close((uv_handle_t *)&a->kick, alert_handle_closed);
 	uv_close((uv_handle_t *)&a->retry, alert_handle_closed);
+}
+
+/* ---- alerts about a binding's endpoint (issue 15) ---------------------- */
+
+void
+alert_notify(struct alert *a, const char *event, const char *binding,
+    const char *endpoint, const char *sha1, time_t na, const char *paths,
+    const char *msg)
+{
+	static const char q[] = "INSERT INTO alert_queue(payload,"
+	    " next_attempt) VALUES(?1, ?2)";
+	sqlite3_stmt	*st;
+	char		 nas[TIMEUTIL_RFC3339_LEN], *payload;
+	time_t		 now = timeutil_now();
+	json_t		*j;
+
+	json_object_set_new(a->counts, event, json_integer(json_integer_value(
+	    json_object_get(a->counts, event)) + 1));
+	a->sent_total++;
+	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", event,
+	    sha1 ? sha1 : "-", endpoint, msg);
+	if (a->cf->alert_command == NULL)
+		return;
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+	    "event", event, "threshold", "", "sha1", sha1 ? sha1 : "",
+	    "subject", "", "not_after", na ? timeutil_rfc3339(na, nas,
+	    sizeof(nas)) : "", "days_left", (json_int_t)(na ?
+	    timeutil_days_left(na, now) : 0), "paths", paths ? paths : "",
+	    "message", msg, "binding", binding, "endpoint", endpoint);
+	payload = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (sqlite3_prepare_v2(alert_db(a), q, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, payload, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			log_error("alert queue: %s",
+			    sqlite3_errmsg(alert_db(a)));
+		else
+			a->queued++;
+		sqlite3_finalize(st);
+	}
+	free(payload);
+	alert_queue_run(a);
 }

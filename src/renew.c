@@ -532,6 +532,29 @@ renew_probe_judge(struct renew *rw, const struct probe_result *res,
 	return ok;
 }
 
+/* Issue 15: the served watch records what each verify probe saw. */
+static void
+renew_probe_report(struct renew *rw, const struct binding_probe *bp,
+    const char *want, const struct probe_result *res, const char *error,
+    uint64_t t0)
+{
+	struct renew_probe_report	rp;
+	char				ep[300];
+
+	if (rw->r->probe_hook == NULL || rw->b->is_client)
+		return;
+	probe_endpoint_str(&bp->ep, ep, sizeof(ep));
+	rp.binding = rw->b->name;
+	rp.endpoint = ep;
+	rp.origin = rw->state == RS_ROLLING_BACK ? "rollback" : "verify";
+	rp.want = want;
+	rp.require_client_cert = bp->require_client_cert;
+	rp.res = res;
+	rp.error = error;
+	rp.ms = (uv_hrtime() - t0) / 1000000;
+	rw->r->probe_hook(rw->r->probe_hook_arg, &rp);
+}
+
 /*
  * One probe: does the endpoint serve want (and, for require_client_cert,
  * still refuse a client without a certificate); for a [client], does the
@@ -547,6 +570,7 @@ renew_probe(struct renew *rw, const char *want)
 	struct binding_probe	bp;
 	struct cv_err		e;
 	const char		*host, *port;
+	uint64_t		 t0;
 	int			ok = 0;
 
 	rw->outcome = RO_ERROR;
@@ -568,10 +592,13 @@ renew_probe(struct renew *rw, const char *want)
 		o.key_file = rw->b->key_file;
 		o.ca_file = rw->b->ca_file;
 	}
-	if (probe_run(&o, &res, &e) == -1)
+	t0 = uv_hrtime();
+	if (probe_run(&o, &res, &e) == -1) {
 		cv_err_set(&rw->op_err, "probe %s:%s: %s", host, port, e.msg);
-	else {
+		renew_probe_report(rw, &bp, want, NULL, e.msg, t0);
+	} else {
 		ok = renew_probe_judge(rw, &res, want, host, port);
+		renew_probe_report(rw, &bp, want, &res, NULL, t0);
 		probe_result_free(&res);
 	}
 	if (ok)
@@ -1225,4 +1252,12 @@ renew_free_all(struct renewer *r)
 	store_free(r->store);
 	free(r->work_dir);
 	free(r);
+}
+
+void
+renew_set_probe_hook(struct renewer *r,
+    void (*hook)(void *, const struct renew_probe_report *), void *arg)
+{
+	r->probe_hook = hook;
+	r->probe_hook_arg = arg;
 }

@@ -573,3 +573,34 @@ out:
 	journal_binding_clear(&jb);
 	return res;
 }
+
+/* ---- the served watch's view (issue 15) ------------------------------ */
+
+void
+renew_watch_names(struct renewer *r, char ***names, size_t *n)
+{
+	journal_binding_names(r->j, names, n);
+}
+
+struct binding *
+renew_watch_binding(struct renewer *r, const char *name, char certhash[41],
+    time_t *deployed_na, int *busy)
+{
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct cv_err		 e;
+
+	*deployed_na = 0;
+	*busy = renew_find(r, name) != NULL;
+	if ((b = renew_effective(r, name, certhash, &e)) == NULL)
+		return NULL;
+	if (renew_deployed(r, b, &l, &e) == 0)
+		*deployed_na = l.not_after;
+	return b;
+}
+
+int
+renew_watch_busy(struct renewer *r, const char *name)
+{
+	return renew_find(r, name) != NULL;
+}
