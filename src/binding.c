@@ -409,7 +409,7 @@ static const struct binding_key {
 	{ "emergency_before",	BK_TUNING,	BK_BOTH, binding_k_duration },
 	{ "service_timeout",	BK_TUNING,	BK_BOTH, binding_k_duration },
 	{ "verify_timeout",	BK_TUNING,	BK_BOTH, binding_k_duration },
-	{ "probe_interval",	BK_TUNING,	BK_BOTH, binding_k_duration },
+	{ "probe_interval",	BK_TUNING,	BK_SERVER, binding_k_duration },
 	{ "agent_config",	BK_PATH,	BK_CLIENT, binding_k_path },
 	{ "agent_section",	BK_PATH,	BK_CLIENT, binding_k_section },
 	{ "ca_file",		BK_PATH,	BK_BOTH, binding_k_path },
