@@ -31,6 +31,7 @@ struct served_target {
 	int			 require_client_cert;
 	int64_t			 interval;	/* seconds */
 	uint64_t		 due;		/* uv_now() ms */
+	unsigned		 epoch;		/* renewals ended */
 	int			 running;
 	int			 seen;
 };
@@ -41,6 +42,7 @@ struct served_result {
 	char			*binding;
 	char			*endpoint;
 	const char		*origin;	/* static: watch, verify, ... */
+	int			 stale;		/* a renewal ended meanwhile */
 	char			 want[41];	/* renewal's; "" for the watch */
 	int			 require_client_cert;
 	int			 answered;	/* a TLS server answered */
@@ -60,6 +62,7 @@ struct served_job {
 	struct served		*s;
 	struct probe_endpoint	 ep;
 	int			 sni;
+	unsigned		 epoch;		/* the target's, at start */
 	struct served_result	*res;
 };
 
@@ -199,6 +202,7 @@ served_add_target(struct served *s, struct served_target *old, size_t nold,
 		    strcmp(old[i].endpoint, t->endpoint) != 0)
 			continue;
 		t->running = old[i].running;
+		t->epoch = old[i].epoch;
 		/* Keeps its phase unless the interval changed. */
 		if (old[i].interval == t->interval)
 			t->due = old[i].due;
@@ -315,7 +319,11 @@ served_work_done(struct worker_job *job)
 	t = served_target_find(s, j->res->binding, j->res->endpoint);
 	if (t != NULL) {
 		t->running = 0;
-		t->due = served_next(s, t);
+		/* A renewal ended while this probe ran: what it saw may be
+		 * from before (certhash changed since); probe again. */
+		j->res->stale = t->epoch != j->epoch;
+		t->due = j->res->stale ? uv_now(s->loop) + 500 :
+		    served_next(s, t);
 	}
 	if (!s->stopping)
 		served_record(s, j->res);
@@ -336,6 +344,7 @@ served_start(struct served *s, struct served_target *t)
 	j->s = s;
 	j->ep = t->ep;
 	j->sni = t->sni;
+	j->epoch = t->epoch;
 	j->res = xcalloc(1, sizeof(*j->res));
 	j->res->binding = xstrdup(t->binding);
 	j->res->endpoint = xstrdup(t->endpoint);
@@ -544,17 +553,18 @@ served_record(struct served *s, struct served_result *x)
 	const char	*expected;
 	char		 ch[41], drift[41];
 	time_t		 dna;
-	int		 busy, alerted, watch = !strcmp(x->origin, "watch");
+	int		 busy, alerted, judge;
 
 	if ((b = renew_watch_binding(s->r, x->binding, ch, &dna, &busy)) ==
 	    NULL)
 		return;		/* deleted meanwhile */
 	x->time = timeutil_now();
-	expected = watch ? ch : x->want;
+	judge = !strcmp(x->origin, "watch") && !busy && !x->stale;
+	expected = !strcmp(x->origin, "watch") ? ch : x->want;
 	served_prev(s, x, drift, &alerted);
-	if (watch && !busy && x->have && *expected)
+	if (judge && x->have && *expected)
 		served_judge_drift(s, x, b, expected, dna, drift);
-	if (watch && !busy && x->answered && x->require_client_cert)
+	if (judge && x->answered && x->require_client_cert)
 		served_judge_mtls(s, x, b, &alerted);
 	served_store(s, x, expected, drift, alerted);
 	binding_free(b);
@@ -737,9 +747,10 @@ served_renewal_ended(struct served *s, const char *path)
 		return;
 	/* The renewal is released right after its last event. */
 	for (i = 0; i < s->nt; i++)
-		if (strcmp(s->t[i].cert_file, path) == 0 &&
-		    !s->t[i].running)
+		if (strcmp(s->t[i].cert_file, path) == 0) {
+			s->t[i].epoch++;
 			s->t[i].due = now + 500;
+		}
 	served_arm(s);
 }
 
