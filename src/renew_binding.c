@@ -576,10 +576,24 @@ out:
 
 /* ---- the served watch's view (issue 15) ------------------------------ */
 
+/* The journal's bindings, and those of the config file that have no
+ * journal row yet (it comes once cert_file has been read). */
 void
 renew_watch_names(struct renewer *r, char ***names, size_t *n)
 {
+	size_t	i, k, nj;
+
 	journal_binding_names(r->j, names, n);
+	nj = *n;
+	for (i = 0; i < r->cf->nbindings; i++) {
+		for (k = 0; k < nj; k++)
+			if (strcmp((*names)[k], r->cf->bindings[i]->name) == 0)
+				break;
+		if (k < nj)
+			continue;
+		*names = xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(r->cf->bindings[i]->name);
+	}
 }
 
 struct binding *

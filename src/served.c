@@ -78,6 +78,7 @@ struct served {
 	size_t			 nt;
 	uint64_t		 synced;	/* uv_now() of the last sync */
 	int			 dirty;		/* sync at the next fire */
+	json_t			*kicks;		/* cert_files: renewals ended */
 	uv_timer_t		 timer;
 	uv_async_t		 async;		/* renewal reports queued */
 	uv_mutex_t		 mu;		/* guards reports */
@@ -357,6 +358,22 @@ served_start(struct served *s, struct served_target *t)
 	worker_run(&s->worker, &j->job);
 }
 
+/* Endpoints of bindings whose renewal ended: due now (the renewal is
+ * released right after its last event; served_fire retries while busy). */
+static void
+served_kicked(struct served *s, uint64_t now)
+{
+	json_t	*v;
+	size_t	 i, k;
+
+	json_array_foreach(s->kicks, k, v)
+		for (i = 0; i < s->nt; i++)
+			if (strcmp(s->t[i].cert_file, json_string_value(v)) == 0 &&
+			    !s->t[i].running)
+				s->t[i].due = now;
+	json_array_clear(s->kicks);
+}
+
 static void
 served_fire(uv_timer_t *h)
 {
@@ -368,6 +385,7 @@ served_fire(uv_timer_t *h)
 		return;
 	if (s->dirty || now - s->synced >= SERVED_SYNC_MS)
 		served_sync(s);
+	served_kicked(s, now);
 	for (i = 0; i < s->nt; i++) {
 		if (s->t[i].running || s->t[i].due > now)
 			continue;
@@ -714,6 +732,7 @@ served_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 	s->a = a;
 	s->changed = changed;
 	s->changed_arg = arg;
+	s->kicks = json_array();
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
 	uv_mutex_init(&s->mu);
@@ -740,17 +759,17 @@ served_set_config(struct served *s, struct config *cf)
 void
 served_renewal_ended(struct served *s, const char *path)
 {
-	uint64_t	now = uv_now(s->loop);
 	size_t		i;
 
 	if (s->stopping || path == NULL)
 		return;
-	/* The renewal is released right after its last event. */
 	for (i = 0; i < s->nt; i++)
-		if (strcmp(s->t[i].cert_file, path) == 0) {
+		if (strcmp(s->t[i].cert_file, path) == 0)
 			s->t[i].epoch++;
-			s->t[i].due = now + 500;
-		}
+	/* Due once the targets are rebuilt (the binding may be new to
+	 * them), outside the renewer's event: served_fire. */
+	json_array_append_new(s->kicks, json_string(path));
+	s->dirty = 1;
 	served_arm(s);
 }
 
@@ -777,6 +796,7 @@ served_final(struct served *s)
 		free(s->t[i].cert_file);
 	}
 	free(s->t);
+	json_decref(s->kicks);
 	uv_mutex_destroy(&s->mu);
 	conf_unref(s->cf);
 	s->close_cb(s->close_arg);
