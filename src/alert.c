@@ -207,9 +207,12 @@ alert_enqueue(struct alert *a, const struct alert_cert *c, const char *event,
 }
 
 /*
- * Issue 15: the events of the renewal engine and of the served watch
- * that need a person.  Each goes to alert_command as it happens, with
- * CERTVIGIL_EVENT naming it; certificate alerts are alert_send's.
+ * Issue 15: the events of the renewal engine that need a person.  Each
+ * goes to alert_command as it happens, with CERTVIGIL_EVENT naming it;
+ * certificate alerts are alert_send's, and the served watch's
+ * (served_drift, mtls_not_enforced and their _resolved) alert_notify's,
+ * which knows the binding and the endpoint -- one path per kind, so no
+ * event reaches alert_command twice.
  */
 static const char *const alert_event_kinds[] = {
 	"renewal_failed",	/* failed (also before a rollback) */
@@ -218,8 +221,6 @@ static const char *const alert_event_kinds[] = {
 	"renewal_overdue",	/* the issuer has not answered in alert_after */
 	"renewal_emergency",	/* renewing outside the window, now */
 	"window_unreachable",	/* the window never opens before expiry */
-	"served_drift",		/* the port serves another certificate */
-	"mtls_not_enforced",	/* the port no longer asks for a client cert */
 };
 
 int
@@ -722,7 +723,7 @@ alert_run_start(struct alert *a, int64_t qid, int64_t attempts,
 	uv_stdio_container_t	 io[3];
 	struct alert_run	*r = xcalloc(1, sizeof(*r));
 	json_t			*j = json_loads(payload, 0, NULL);
-	char			*env[10], *line;
+	char			*env[12], *line;
 	uv_buf_t		 b;
 	int			 rc, i;
 
@@ -740,6 +741,13 @@ alert_run_start(struct alert *a, int64_t qid, int64_t attempts,
 	env[7] = alert_env("CERTVIGIL_MESSAGE", j, "message");
 	env[8] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	env[9] = NULL;
+	env[10] = NULL;
+	env[11] = NULL;
+	/* issue 15: alerts about a binding's endpoint */
+	if (json_object_get(j, "binding") != NULL) {
+		env[9] = alert_env("CERTVIGIL_BINDING", j, "binding");
+		env[10] = alert_env("CERTVIGIL_ENDPOINT", j, "endpoint");
+	}
 	json_decref(j);
 	memset(&o, 0, sizeof(o));
 	o.file = a->cf->alert_command[0];
@@ -948,4 +956,31 @@ alert_close(struct alert *a, void (*cb)(void *), void *arg)
 	uv_close((uv_handle_t *)&a->deadline, alert_handle_closed);
 	uv_close((uv_handle_t *)&a->kick, alert_handle_closed);
 	uv_close((uv_handle_t *)&a->retry, alert_handle_closed);
+}
+
+/* ---- alerts about a binding's endpoint (issue 15) ---------------------- */
+
+void
+alert_notify(struct alert *a, const char *event, const char *binding,
+    const char *endpoint, const char *sha1, time_t na, const char *paths,
+    const char *msg)
+{
+	char		 nas[TIMEUTIL_RFC3339_LEN];
+	time_t		 now = timeutil_now();
+
+	json_object_set_new(a->counts, event, json_integer(json_integer_value(
+	    json_object_get(a->counts, event)) + 1));
+	a->sent_total++;
+	log_msgid(LOG_LVL_WARN, "certvigil-alert", "%s %s %s: %s", event,
+	    sha1 ? sha1 : "-", endpoint, msg);
+	if (a->cf->alert_command == NULL)
+		return;
+	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s,"
+	    " s:s, s:s, s:s}", "event", event, "threshold", "", "sha1",
+	    sha1 ? sha1 : "", "subject", "", "not_after", na ?
+	    timeutil_rfc3339(na, nas, sizeof(nas)) : "", "days_left",
+	    (json_int_t)(na ? timeutil_days_left(na, now) : 0), "paths",
+	    paths ? paths : "", "message", msg, "binding", binding,
+	    "endpoint", endpoint), now);
+	alert_queue_run(a);
 }

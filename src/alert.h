@@ -8,6 +8,7 @@
 #define CV_ALERT_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -35,6 +36,18 @@ int64_t		 alert_sent_total(struct alert *);
 /* Alerts sent, per threshold label, as {"14d": n, "expired": n, ...}. */
 json_t		*alert_counts(struct alert *);
 void		 alert_close(struct alert *, void (*cb)(void *), void *arg);
+
+/*
+ * An alert about a binding's endpoint (issue 15: served_drift,
+ * mtls_not_enforced and their _resolved), sent by its caller once per
+ * change: the log (msgid certvigil-alert) and alert_command, whose
+ * CERTVIGIL_EVENT is event; sha1 is the served thumbprint, na its
+ * notAfter (0: none).  The caller records the event itself.
+ */
+void		 alert_notify(struct alert *, const char *event,
+		    const char *binding, const char *endpoint,
+		    const char *sha1, time_t na, const char *paths,
+		    const char *msg);
 
 /* "14d", "12h", "90s": the label of a threshold in seconds. */
 char		*alert_threshold_label(int64_t, char *buf, size_t len);

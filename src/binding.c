@@ -395,6 +395,7 @@ binding_k_duration(struct binding *b, const char *k, const char *v,
 {
 	int64_t	*d = !strcmp(k, "emergency_before") ? &b->emergency_before :
 	    !strcmp(k, "service_timeout") ? &b->service_timeout :
+	    !strcmp(k, "probe_interval") ? &b->probe_interval :
 	    &b->verify_timeout;
 	int	 rc = timeutil_parse_duration_unit(v, d);
 
@@ -504,6 +505,7 @@ static const struct binding_key {
 	{ "emergency_before",	BK_TUNING,	BK_BOTH, binding_k_duration },
 	{ "service_timeout",	BK_TUNING,	BK_BOTH, binding_k_duration },
 	{ "verify_timeout",	BK_TUNING,	BK_BOTH, binding_k_duration },
+	{ "probe_interval",	BK_TUNING,	BK_SERVER, binding_k_duration },
 	{ "agent_config",	BK_PATH,	BK_CLIENT, binding_k_path },
 	{ "agent_section",	BK_PATH,	BK_CLIENT, binding_k_section },
 	{ "ca_file",		BK_PATH,	BK_BOTH, binding_k_path },

@@ -71,6 +71,7 @@ struct binding {
 	int64_t			 emergency_before;
 	int64_t			 service_timeout;
 	int64_t			 verify_timeout;
+	int64_t			 probe_interval;	/* 0: [daemon]'s */
 	/* [client NAME]: the deploy-client settings */
 	char			*agent_config;
 	char			**agent_sections;

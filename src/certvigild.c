@@ -33,6 +33,7 @@
 #include "proto.h"
 #include "renew.h"
 #include "scan.h"
+#include "served.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -64,6 +65,7 @@ struct daemon {
 	int			 textfile_again;
 	struct renewer		*renew;
 	int			 renew_open;
+	struct served		*served;	/* issue 15 */
 	uint64_t		 started_ms;
 	int			 closing;
 	int			 exit_code;
@@ -483,6 +485,9 @@ daemon_binding(void *arg, struct control_client *cl,
 	r = renew_binding(d->renew, op, a, peer->uid == 0 ||
 	    d->cf->admin_may_run_commands, &code, &err);
 	json_decref(empty);
+	/* Issue 15: each binding's last probe per endpoint. */
+	if (r != NULL && strcmp(op, "show") == 0 && d->served != NULL)
+		served_annotate(d->served, r);
 	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
 }
 
@@ -660,6 +665,12 @@ daemon_textfile_kick(struct daemon *d)
 		    0);
 }
 
+static void
+daemon_served_changed(void *arg)
+{
+	daemon_textfile_kick(arg);
+}
+
 static int
 daemon_scanning(struct daemon *d)
 {
@@ -690,6 +701,12 @@ daemon_event(void *arg, json_t *event)
 	/* Renewal outcomes and served-watch findings to alert_command. */
 	if (d->alert != NULL && kind != NULL)
 		alert_event(d->alert, event);
+	/* A renewal restarted or reloaded services: what do they serve? */
+	if (d->served != NULL && kind != NULL &&
+	    (!strcmp(kind, "renewal_done") || !strcmp(kind, "rolled_back") ||
+	    !strcmp(kind, "rollback_failed")))
+		served_renewal_ended(d->served, json_string_value(
+		    json_object_get(event, "path")));
 	/*
 	 * The alert engine's own events do not re-trigger it, and during a
 	 * full scan it waits for the end (daemon_scan_done kicks it): the
@@ -765,6 +782,7 @@ daemon_reload(struct daemon *d, struct cv_err *err)
 	scan_set_config(d->scan, cf);
 	alert_set_config(d->alert, cf);
 	renew_set_config(d->renew, cf);
+	served_set_config(d->served, cf);
 	log_info("configuration reloaded from %s", cf->file);
 	return 0;
 }
@@ -784,11 +802,21 @@ daemon_alert_closed(void *arg)
 }
 
 static void
+daemon_served_closed(void *arg)
+{
+	struct daemon	*d = arg;
+
+	d->served = NULL;
+}
+
+static void
 daemon_renew_closed(void *arg)
 {
 	struct daemon	*d = arg;
 
 	d->renew_open = 0;
+	/* Only now: renewal threads report verify probes to it. */
+	served_close(d->served, daemon_served_closed, d);
 	daemon_closed_one(d);
 }
 
@@ -827,6 +855,7 @@ daemon_shutdown(struct daemon *d, const char *why)
 	uv_close((uv_handle_t *)&d->prune_timer, NULL);
 	control_close(d->control, daemon_control_closed, d);
 	scan_close(d->scan, daemon_scan_closed, d);
+	served_stop(d->served);
 	alert_close(d->alert, daemon_alert_closed, d);
 	renew_close(d->renew, daemon_renew_closed, d);
 }
@@ -1050,6 +1079,9 @@ daemon_start(struct daemon *d)
 	scan_full(d->scan);
 	d->renew = renew_new(&d->loop, d->inv, d->cf, d->cf->state_dir);
 	d->renew_open = 1;
+	d->served = served_new(&d->loop, d->inv, d->cf, d->renew, d->alert,
+	    daemon_served_changed, d);
+	renew_set_probe_hook(d->renew, served_report, d->served);
 	return 0;
 }
 

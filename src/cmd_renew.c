@@ -243,6 +243,35 @@ cmd_renew_print_drifted(json_t *df)
 		    json_string_value(v));
 }
 
+/* Issue 15: the last probe of each endpoint (served.c). */
+static void
+binding_print_probes(json_t *b)
+{
+	json_t	*lp, *p;
+	size_t	 i;
+	char	 label[320], up[41];
+
+	lp = json_object_get(b, "last_probe");
+	json_array_foreach(lp, i, p) {
+		snprintf(label, sizeof(label), "Last probe %s",
+		    JS(p, "endpoint"));
+		if (JS(p, "served_sha1") == NULL) {
+			printf("    %-28s: %s error: %s\n", label, JS(p, "time"),
+			    JS(p, "error") ? JS(p, "error") : "-");
+			continue;
+		}
+		printf("    %-28s: %s %s: serves %s (notAfter %s)%s%s\n",
+		    label, JS(p, "time"), JS(p, "result"),
+		    x509_sha1_upper(JS(p, "served_sha1"), up),
+		    JS(p, "served_not_after"),
+		    json_is_true(json_object_get(p, "client_cert_required")) ?
+		    ", asks for a client certificate" : "",
+		    json_is_true(json_object_get(p, "accepted_without_cert")) &&
+		    json_is_true(json_object_get(p, "require_client_cert")) ?
+		    ", ACCEPTS CLIENTS WITHOUT ONE" : "");
+	}
+}
+
 static void
 binding_print(json_t *b)
 {
@@ -290,6 +319,7 @@ binding_print(json_t *b)
 	    JS(b, "window") : "any time", JS(b, "timezone"));
 	printf("    %-28s: %s\n", "Next Renewal", JS(b, "next_renewal") ?
 	    JS(b, "next_renewal") : "-");
+	binding_print_probes(b);
 	printf("\n");
 }
 

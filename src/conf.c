@@ -389,6 +389,8 @@ static const struct conf_daemon_def {
 	{ "max_clients_per_uid", conf_daemon_slots,	0, 0 },
 	{ "max_watches",	conf_daemon_slots,	0, 0 },
 	{ "max_watches_per_uid", conf_daemon_slots,	0, 0 },
+	{ "probe_interval",	NULL, offsetof(struct config, probe_interval),
+	    1 },
 };
 /* conf_parse.seen has a bit per key. */
 _Static_assert(sizeof(conf_daemon_defs) / sizeof(conf_daemon_defs[0]) <= 32,
@@ -739,6 +741,7 @@ conf_defaults(const char *path)
 	    &cf->nalert_before);
 	cf->alert_timeout = 30;
 	cf->alert_retry = 60;
+	cf->probe_interval = 3600;
 	return cf;
 }
 

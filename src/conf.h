@@ -69,6 +69,7 @@ struct config {
 	int64_t			 alert_timeout;
 	int64_t			 alert_retry;	/* first retry delay */
 	char			*metrics_textfile;
+	int64_t			 probe_interval;	/* served watch (issue 15) */
 	struct config_watch	*watches;
 	size_t			 nwatches;
 	/* issue 6: [binding NAME], [client NAME], [issuer NAME] (binding.h,

@@ -103,6 +103,22 @@ static const char *inventory_migrations[] = {
 	 * the outage it measured, first stop to every probe served. */
 	"ALTER TABLE renewals ADD COLUMN down_since_ms INTEGER;"
 	"ALTER TABLE renewals ADD COLUMN downtime_ms INTEGER;",
+	/*
+	 * issue 15, "what is served, watched" (served.c owns it): the
+	 * latest probe of each (binding, endpoint) -- by the watch or by a
+	 * renewal's verify step -- and what was last reported for it
+	 * (drift_sha1: the served thumbprint a served_drift went out for;
+	 * mtls_alerted: mtls_not_enforced went out).
+	 */
+	"CREATE TABLE served("
+	"  binding TEXT NOT NULL, endpoint TEXT NOT NULL,"
+	"  time INTEGER NOT NULL, origin TEXT NOT NULL, sha1 TEXT,"
+	"  not_after INTEGER, protocol TEXT, expected_sha1 TEXT,"
+	"  require_client_cert INTEGER NOT NULL,"
+	"  client_cert_required INTEGER, accepted_without_cert INTEGER,"
+	"  error TEXT, duration_ms INTEGER NOT NULL,"
+	"  drift_sha1 TEXT, mtls_alerted INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(binding, endpoint)) WITHOUT ROWID;",
 };
 
 #define INV_SCHEMA_VERSION \

@@ -341,6 +341,59 @@ metrics_binding_journal(struct buf *b, sqlite3 *db)
 	}
 }
 
+/* ---- what bindings serve (issue 15, served.c's table) ------------------ */
+
+/*
+ * Per (binding, endpoint), from its latest probe: served_match (only when
+ * a certificate was served and the binding's certhash is known),
+ * mtls_enforced (require_client_cert endpoints that answered),
+ * probe_seconds and probe_success.
+ */
+static void
+metrics_served(struct buf *b, sqlite3 *db)
+{
+	static const char *const q[] = {
+	    "SELECT binding, endpoint, sha1 = expected_sha1 FROM served"
+	    " WHERE sha1 IS NOT NULL AND expected_sha1 IS NOT NULL",
+	    "SELECT binding, endpoint, NOT accepted_without_cert FROM served"
+	    " WHERE require_client_cert = 1 AND accepted_without_cert"
+	    " IS NOT NULL",
+	    "SELECT binding, endpoint, duration_ms / 1000.0 FROM served",
+	    "SELECT binding, endpoint, sha1 IS NOT NULL FROM served" };
+	static const char *const series[] = {
+	    "certvigil_binding_served_match",
+	    "certvigil_binding_mtls_enforced",
+	    "certvigil_binding_probe_seconds",
+	    "certvigil_binding_probe_success" };
+	static const char *const help[] = {
+	    "1 if the endpoint serves the binding's certhash, else 0.",
+	    "1 if a require_client_cert endpoint refuses clients without a "
+	    "certificate, else 0.",
+	    "Duration of the endpoint's last probe.",
+	    "1 if the endpoint's last probe got a certificate, else 0." };
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	for (i = 0; i < 4; i++) {
+		metrics_head(b, series[i], "gauge", help[i]);
+		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			buf_fmt(b, "%s{", series[i]);
+			metrics_label(b, "binding",
+			    (const char *)sqlite3_column_text(st, 0), 0);
+			metrics_label(b, "endpoint",
+			    (const char *)sqlite3_column_text(st, 1), 1);
+			if (i == 2)
+				buf_fmt(b, "} %.3f\n",
+				    sqlite3_column_double(st, 2));
+			else
+				buf_fmt(b, "} %d\n", sqlite3_column_int(st, 2));
+		}
+		sqlite3_finalize(st);
+	}
+}
+
 static void
 metrics_bindings(struct buf *b, sqlite3 *db, struct renewer *rn)
 {
@@ -399,6 +452,7 @@ metrics_render(struct inventory *inv, const struct config *cf,
 	metrics_crls(&b, inventory_db(inv));
 	metrics_bindings(&b, inventory_db(inv), rn);
 	metrics_renewal_downtime(&b, inventory_db(inv));
+	metrics_served(&b, inventory_db(inv));
 	*len = b.len;
 	return b.p;
 }

@@ -696,6 +696,29 @@ renew_probe_judge(struct renew *rw, const struct probe_result *res,
 	return ok;
 }
 
+/* Issue 15: the served watch records what each verify probe saw. */
+static void
+renew_probe_report(struct renew *rw, const struct binding_probe *bp,
+    const char *want, const struct probe_result *res, const char *error,
+    uint64_t t0)
+{
+	struct renew_probe_report	rp;
+	char				ep[300];
+
+	if (rw->r->probe_hook == NULL || rw->b->is_client)
+		return;
+	probe_endpoint_str(&bp->ep, ep, sizeof(ep));
+	rp.binding = rw->b->name;
+	rp.endpoint = ep;
+	rp.origin = rw->state == RS_ROLLING_BACK ? "rollback" : "verify";
+	rp.want = want;
+	rp.require_client_cert = bp->require_client_cert;
+	rp.res = res;
+	rp.error = error;
+	rp.ms = (uv_hrtime() - t0) / 1000000;
+	rw->r->probe_hook(rw->r->probe_hook_arg, &rp);
+}
+
 /* One endpoint of the binding: 1 serves want, 0 not (op_err says). */
 static int
 renew_probe_one(struct renew *rw, const struct binding_probe *bp,
@@ -705,6 +728,7 @@ renew_probe_one(struct renew *rw, const struct binding_probe *bp,
 	struct probe_result	res;
 	struct cv_err		e;
 	char			where[512], ep[300];
+	uint64_t		t0;
 	int			ok = 0;
 
 	/* host:port as before, SCHEME://host:port for STARTTLS; a named
@@ -727,10 +751,13 @@ renew_probe_one(struct renew *rw, const struct binding_probe *bp,
 		o.key_file = rw->b->key_file;
 		o.ca_file = rw->b->ca_file;
 	}
-	if (probe_run(&o, &res, &e) == -1)
+	t0 = uv_hrtime();
+	if (probe_run(&o, &res, &e) == -1) {
 		cv_err_set(&rw->op_err, "probe %s: %s", where, e.msg);
-	else {
+		renew_probe_report(rw, bp, want, NULL, e.msg, t0);
+	} else {
 		ok = renew_probe_judge(rw, &res, want, bp, where);
+		renew_probe_report(rw, bp, want, &res, NULL, t0);
 		probe_result_free(&res);
 	}
 	return ok;
@@ -1503,4 +1530,12 @@ renew_free_all(struct renewer *r)
 	store_free(r->store);
 	free(r->work_dir);
 	free(r);
+}
+
+void
+renew_set_probe_hook(struct renewer *r,
+    void (*hook)(void *, const struct renew_probe_report *), void *arg)
+{
+	r->probe_hook = hook;
+	r->probe_hook_arg = arg;
 }

@@ -7,12 +7,16 @@
 #ifndef CV_RENEW_H
 #define CV_RENEW_H
 
+#include <stdint.h>
+#include <time.h>
+
 #include <jansson.h>
 #include <uv.h>
 
 #include "conf.h"
 #include "cverr.h"
 #include "inventory.h"
+#include "probe.h"
 
 struct renewer;
 
@@ -39,6 +43,39 @@ json_t		*renew_binding(struct renewer *, const char *op, json_t *args,
 /* Issue 15: per binding, what the schedule knows (metrics.c's
  * certvigil_binding_* series); the caller frees the array. */
 json_t		*renew_metrics(struct renewer *);
+/*
+ * The served-certificate watch (issue 15; served.c) reads the bindings
+ * through these.  renew_watch_names: the bindings the journal knows (the
+ * caller frees each name and the array).  renew_watch_binding: NAME's
+ * effective binding (a reference: binding_free), its certhash ("" if not
+ * known yet), the notAfter of what its cert_file holds (0: not known)
+ * and whether a renewal of it is under way; NULL if there is none.
+ */
+struct binding;
+void		 renew_watch_names(struct renewer *, char ***names, size_t *n);
+struct binding	*renew_watch_binding(struct renewer *, const char *name,
+		    char certhash[41], time_t *deployed_na, int *busy);
+/* A renewal of NAME is under way (cheap: the active list). */
+int		 renew_watch_busy(struct renewer *, const char *name);
+/*
+ * Each probe of a renewal's verify step (forward or rollback) is also
+ * handed to hook, on the worker thread that made it: the hook copies
+ * what it keeps.  res is NULL when no handshake was made (error says
+ * why).
+ */
+struct renew_probe_report {
+	const char			*binding;
+	const char			*endpoint;	/* probe_endpoint_str */
+	const char			*origin;	/* verify, rollback */
+	const char			*want;		/* thumbprint expected */
+	int				 require_client_cert;
+	const struct probe_result	*res;
+	const char			*error;
+	uint64_t			 ms;
+};
+void		 renew_set_probe_hook(struct renewer *,
+		    void (*)(void *, const struct renew_probe_report *),
+		    void *arg);
 /* Stops scheduling; in-flight steps end (their state stays journaled and
  * is resumed at the next start), then cb. */
 void		 renew_close(struct renewer *, void (*cb)(void *), void *arg);

@@ -642,3 +642,48 @@ out:
 	journal_binding_clear(&jb);
 	return res;
 }
+
+/* ---- the served watch's view (issue 15) ------------------------------ */
+
+/* The journal's bindings, and those of the config file that have no
+ * journal row yet (it comes once cert_file has been read). */
+void
+renew_watch_names(struct renewer *r, char ***names, size_t *n)
+{
+	size_t	i, k, nj;
+
+	journal_binding_names(r->j, names, n);
+	nj = *n;
+	for (i = 0; i < r->cf->nbindings; i++) {
+		for (k = 0; k < nj; k++)
+			if (strcmp((*names)[k], r->cf->bindings[i]->name) == 0)
+				break;
+		if (k < nj)
+			continue;
+		*names = xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(r->cf->bindings[i]->name);
+	}
+}
+
+struct binding *
+renew_watch_binding(struct renewer *r, const char *name, char certhash[41],
+    time_t *deployed_na, int *busy)
+{
+	struct deployed_leaf	 l;
+	struct binding		*b;
+	struct cv_err		 e;
+
+	*deployed_na = 0;
+	*busy = renew_find(r, name) != NULL;
+	if ((b = renew_effective(r, name, certhash, &e)) == NULL)
+		return NULL;
+	if (renew_deployed(r, b, &l, &e) == 0)
+		*deployed_na = l.not_after;
+	return b;
+}
+
+int
+renew_watch_busy(struct renewer *r, const char *name)
+{
+	return renew_find(r, name) != NULL;
+}

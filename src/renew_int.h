@@ -100,6 +100,10 @@ struct renewer {
 	struct worker		 worker;	/* renew_work's threads */
 	int			 worker_up;
 	size_t			 neff;
+	/* issue 15: the served watch's record of verify probes */
+	void			(*probe_hook)(void *,
+				    const struct renew_probe_report *);
+	void			*probe_hook_arg;
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
