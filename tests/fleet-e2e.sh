@@ -126,15 +126,9 @@ has_alert() { [ -n "$(hook_alert "$1")" ]; }
 
 # ---- certvigild with a binding behind a real nginx ------------------------
 renew_setup mtls
-# The served-certificate watch (cases 4 and 5) where the source has it;
-# probe_interval: its schedule (the default is an hour).
-if grep -q certvigil_binding_served_match "$top_srcdir/src/metrics.c"; then
-	renew_conf "require_client_cert = yes" "probe_interval = 2s"
-	SERVED=yes
-else
-	renew_conf "require_client_cert = yes"
-	SERVED=no
-fi
+# probe_interval: the served-certificate watch's schedule (cases 4 and
+# 5; the default is an hour).
+renew_conf "require_client_cert = yes" "probe_interval = 2s"
 { printf '[daemon]\nmetrics_textfile = %s\n\n[watch drop]\npath = %s\n\n' \
     "$T/tf/certvigil.prom" "$T/watch"; cat "$T/conf"; } > "$T/conf.new"
 mv "$T/conf.new" "$T/conf"
@@ -186,16 +180,8 @@ assert_eq "and the rollback is counted" 1 "$(pq 'certvigil_renewals_total{bindin
 assert_eq "state done in Prometheus" 1 "$(pq 'certvigil_binding_renewal_state{binding="web",state="done"}')"
 
 # ---- 4. and 5.: the served-certificate watch -------------------------------
-# These two need the served watch (certvigil_binding_served_match,
-# certvigil_binding_mtls_enforced).  Where the source has it they must
-# pass; a build without it says so and stops here.
-if [ $SERVED = no ]; then
-	echo "# served_drift and mtls_not_enforced not run: this source has no served watch"
-	daemon_stop
-	"$T/stop.sh"
-	ok "fleet end to end: node_exporter, Prometheus, Alertmanager"
-	exit 0
-fi
+# The served watch's series: certvigil_binding_served_match and
+# certvigil_binding_mtls_enforced.
 # nginx switched to another certificate behind certvigil's back.
 renew_issue "$T/other.pem" "$T/other.key"
 OTHER=$(file_sha1 "$T/other.pem")
