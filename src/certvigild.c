@@ -446,8 +446,12 @@ daemon_renew(void *arg, struct control_client *cl,
 	if (daemon_arg_str(args, "name") == NULL)
 		return proto_reply_err(PROTO_E_BAD_REQUEST,
 		    "\"name\" (a binding) is required");
-	r = renew_request(d->renew, daemon_arg_str(args, "name"),
-	    daemon_arg_bool(args, "now"), &code, &err);
+	if (daemon_arg_bool(args, "check_ari"))	/* issue 17 */
+		r = renew_ari_check(d->renew, daemon_arg_str(args, "name"),
+		    &code, &err);
+	else
+		r = renew_request(d->renew, daemon_arg_str(args, "name"),
+		    daemon_arg_bool(args, "now"), &code, &err);
 	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
 }
 
