@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acme_json.h"
 #include "acme_order.h"
@@ -96,6 +97,25 @@ ari_issuer(const struct issuer *is, const char **directory,
 	*ca_file = c->directory_ca_file;
 	*poll = c->ari_poll;
 	return 1;
+}
+
+void
+ari_order_replaces(const struct acme_ctx *c, json_t *payload)
+{
+	struct cv_err	 err;
+	char		*path, *id = NULL;
+
+	if (c->cfg->no_ari || c->job->certhash == NULL ||
+	    *c->job->certhash == '\0' ||
+	    json_object_get(c->s->dir, "renewalInfo") == NULL)
+		return;
+	/* Only a certificate certvigil stored (the CA's, likely). */
+	path = store_path(c->job->st, c->job->certhash, STORE_CERT);
+	if (access(path, F_OK) == 0 &&
+	    ari_cert_id_file(path, &id, &err) == 0)
+		json_object_set_new(payload, "replaces", json_string(id));
+	free(id);
+	free(path);
 }
 
 int64_t

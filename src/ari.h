@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <gnutls/x509.h>
+#include <jansson.h>
 
 #include "cverr.h"
 
@@ -59,6 +60,11 @@ int	 ari_fetch(const char *directory, const char *ca_file,
 	    const char *cert_path, int64_t poll, time_t now,
 	    struct ari_result *);
 void	 ari_result_free(struct ari_result *);
+/* newOrder's "replaces" (RFC 9773 5): the certID of the certificate the
+ * order replaces, when ARI is on, the directory has renewalInfo and the
+ * certificate is in the store.  Worker thread. */
+struct acme_ctx;
+void	 ari_order_replaces(const struct acme_ctx *, json_t *payload);
 /* Retry-After seconds clamped to [ARI_POLL_MIN, ARI_POLL_MAX]. */
 int64_t	 ari_clamp(int64_t);
 

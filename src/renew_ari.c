@@ -197,17 +197,26 @@ renew_ari_poll(struct renewer *r, const struct binding *b,
 	if (b->issuer == NULL || *certhash == '\0' ||
 	    !ari_issuer(conf_issuer(r->cf, b->issuer), &dir, &ca, &poll))
 		return 0;
-	if (json_object_get(r->ari_busy, b->name) != NULL)
+	if (r->closing || json_object_get(r->ari_busy, b->name) != NULL)
 		return 0;
+	/* A next poll further out than any interval was stored while the
+	 * clock was ahead (a step back, a VM restore): poll now. */
 	rc = renew_ari_get(r, b->name, &row);
 	if (rc == 0 && !force && strcmp(row.certhash, certhash) == 0 &&
-	    row.next_poll > now) {
+	    row.next_poll > now && (int64_t)row.next_poll - now <=
+	    (poll > ARI_POLL_MAX ? poll : ARI_POLL_MAX)) {
 		now = row.next_poll;
 		renew_ari_row_clear(&row);
 		return now;
 	}
 	if (rc == 0)
 		renew_ari_row_clear(&row);
+	/* The renewals' worker (renew.c starts it on first use too). */
+	if (!r->worker_up) {
+		if (worker_init(&r->worker, r->loop) != 0)
+			return 0;
+		r->worker_up = 1;
+	}
 	j = xcalloc(1, sizeof(*j));
 	j->r = r;
 	j->name = xstrdup(b->name);
