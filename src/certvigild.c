@@ -281,7 +281,7 @@ daemon_show(void *arg, struct control_client *cl,
 	struct daemon	*d = arg;
 	const char	*key = daemon_arg_str(args, "key"), *code;
 	struct cv_err	 err;
-	json_t		*o;
+	json_t		*o, *a;
 
 	(void)cl;
 	(void)peer;
@@ -292,6 +292,10 @@ daemon_show(void *arg, struct control_client *cl,
 	    &code, &err);
 	if (o == NULL)
 		return proto_reply_err(code, "%s", err.msg);
+	/* issue 17: the ARI window when a binding with ARI serves it */
+	if ((a = renew_ari_for_cert(d->renew, json_string_value(
+	    json_object_get(o, "sha1")))) != NULL)
+		json_object_set_new(o, "ari", a);
 	return proto_reply_ok(o);
 }
 

@@ -366,3 +366,30 @@ renew_ari_check(struct renewer *r, const char *name, const char **code,
 	binding_free(b);
 	return o;
 }
+
+/* show --json: the ari object of the first binding (by name) serving
+ * sha1 with ARI, or NULL. */
+json_t *
+renew_ari_for_cert(struct renewer *r, const char *sha1)
+{
+	struct binding	*b;
+	struct cv_err	 e;
+	char		**names = NULL, ch[41];
+	size_t		 n = 0, i;
+	json_t		*o = NULL;
+
+	if (r == NULL || sha1 == NULL)
+		return NULL;
+	journal_binding_names(r->j, &names, &n);
+	for (i = 0; i < n; i++) {
+		if (o == NULL && (b = renew_effective(r, names[i], ch,
+		    &e)) != NULL) {
+			if (strcmp(ch, sha1) == 0)
+				o = renew_ari_json(r, b, ch);
+			binding_free(b);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return o;
+}

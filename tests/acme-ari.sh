@@ -121,6 +121,10 @@ nr=$(epoch "$(cv binding show name=web --json | jq -r '.[0].next_renewal')")
 assert_eq "not an emergency" false \
     "$(cv binding show name=web --json | jq -r '.[0].emergency')"
 ok "waits for the maintenance window inside the ARI window: $(rfc "$nr")"
+assert_eq "show --json has the window" "$(rfc "$(day 5)")" \
+    "$(cv show --json "$(served)" | jq -r .ari.window_end)"
+assert_eq "show --json: the explanation URL" https://acme.example/later \
+    "$(cv show --json "$(served)" | jq -r .ari.explanation_url)"
 m=$(cv metrics | grep '^certvigil_ari_window_start_seconds{binding="web"}' |
     sed 's/.* //')
 assert_eq "metric certvigil_ari_window_start_seconds" "$(day 3)" "$m"
