@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ari.h"
 #include "binding.h"
 #include "journal.h"
 #include "log.h"
@@ -401,8 +402,11 @@ renew_metrics_ari(struct renewer *r, const struct binding *b,
     const char *ch, json_t *o)
 {
 	struct renew_ari_row	row;
+	const char		*dir, *ca;
+	int64_t			 poll;
 
-	if (renew_ari_get(r, b->name, &row) != 0)
+	if (b->issuer == NULL || !ari_issuer(conf_issuer(r->cf, b->issuer),
+	    &dir, &ca, &poll) || renew_ari_get(r, b->name, &row) != 0)
 		return;
 	if (row.has_window && strcmp(row.certhash, ch) == 0) {
 		json_object_set_new(o, "ari_window_start",

@@ -11,6 +11,7 @@
 #     the test clock at that moment it renews.
 #  3. An ARI window that closes before the next maintenance window opens:
 #     renewal_emergency now, reason ari, with the explanation URL.
+#  4. ari = no: nothing of it.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/tls-lib.sh"
 . "$top_srcdir/tests/renew-lib.sh"
@@ -165,5 +166,16 @@ assert_eq "reason ari" ari "$(cv renewals --json | jq -r '.[-1].reason')"
 [ "$(served)" != "$c3" ] || fail "nginx still serves $c3"
 chains_to_pebble || fail "not a pebble certificate"
 ok "emergency renewal outside the maintenance window"
+daemon_stop
+
+# 4. ari = no: no window, nothing polled, --check-ari refused.
+sed -i 's/^ari_poll = 3s$/ari = no/' "$T/conf"
+daemon_start "$T/conf"
+assert_eq "ari = no: binding show's ari is null" null \
+    "$(cv binding show name=web --json | jq -c '.[0].ari')"
+run_status rc cv renew web --check-ari
+[ "$rc" != 0 ] || fail "--check-ari with ari = no exited 0"
+assert_eq "no ARI metric" "" \
+    "$(cv metrics | grep '^certvigil_ari_window_start_seconds{' || true)"
 daemon_stop
 echo "acme-ari: $T_COUNT passed, 0 failed"
