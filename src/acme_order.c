@@ -12,6 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "acme_order.h"
+#include "ari.h"
 #include "fsutil.h"
 #include "jws.h"
 #include "pki.h"
@@ -143,9 +144,19 @@ acme_order_place(struct acme_ctx *c, struct cv_err *err)
 	payload = json_pack("{s:O}", "identifiers", ids);
 	if (acme_order_profile(c, payload, err) == -1)
 		goto out;
+	ari_order_replaces(c, payload);		/* issue 17, ARI */
 	p = json_dumps(payload, JSON_COMPACT);
 	rc = acme_session_post(c->s, acme_session_url(c->s, "newOrder"), p,
 	    &resp, err);
+	/* A CA that did not issue the certificate to this account refuses
+	 * replaces (RFC 9773 5): the order goes without it. */
+	if (rc == -1 && json_object_del(payload, "replaces") == 0) {
+		free(p);
+		http_resp_free(&resp);
+		p = json_dumps(payload, JSON_COMPACT);
+		rc = acme_session_post(c->s, acme_session_url(c->s,
+		    "newOrder"), p, &resp, err);
+	}
 	if (rc == 1)
 		c->retry_s = c->s->retry_after;
 	if (rc != 0)

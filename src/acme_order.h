@@ -34,6 +34,10 @@ struct acme_cfg {
 	char		*preferred_chain;
 	char		*challenge;	/* "http-01" */
 	char		*webroot;
+	/* ARI (issue 17, RFC 9773; ari.h): ari = no turns it off; ari_poll
+	 * (seconds, 0: the CA's Retry-After) overrides the poll interval */
+	int		 no_ari;
+	int64_t		 ari_poll;
 };
 
 struct acme_ctx {

@@ -283,7 +283,7 @@ daemon_show(void *arg, struct control_client *cl,
 	struct daemon	*d = arg;
 	const char	*key = daemon_arg_str(args, "key"), *code;
 	struct cv_err	 err;
-	json_t		*o;
+	json_t		*o, *a;
 
 	(void)cl;
 	(void)peer;
@@ -294,6 +294,10 @@ daemon_show(void *arg, struct control_client *cl,
 	    &code, &err);
 	if (o == NULL)
 		return proto_reply_err(code, "%s", err.msg);
+	/* issue 17: the ARI window when a binding with ARI serves it */
+	if ((a = renew_ari_for_cert(d->renew, json_string_value(
+	    json_object_get(o, "sha1")))) != NULL)
+		json_object_set_new(o, "ari", a);
 	return proto_reply_ok(o);
 }
 
@@ -448,8 +452,12 @@ daemon_renew(void *arg, struct control_client *cl,
 	if (daemon_arg_str(args, "name") == NULL)
 		return proto_reply_err(PROTO_E_BAD_REQUEST,
 		    "\"name\" (a binding) is required");
-	r = renew_request(d->renew, daemon_arg_str(args, "name"),
-	    daemon_arg_bool(args, "now"), &code, &err);
+	if (daemon_arg_bool(args, "check_ari"))	/* issue 17 */
+		r = renew_ari_check(d->renew, daemon_arg_str(args, "name"),
+		    &code, &err);
+	else
+		r = renew_request(d->renew, daemon_arg_str(args, "name"),
+		    daemon_arg_bool(args, "now"), &code, &err);
 	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
 }
 

@@ -13,9 +13,15 @@
 
 #include "cmd.h"
 #include "proto.h"
+#include "timeutil.h"
 #include "x509.h"
 
 #define JS(o, k)	json_string_value(json_object_get(o, k))
+
+enum { RENEW_OPT_CHECK_ARI = 256 };
+/* renew --check-ari waits this long for the poll (two HTTPS requests of
+ * at most 30 s each, and some slack). */
+#define RENEW_ARI_WAIT_MS	90000
 
 static const struct cmdopt renew_opts[] = {
 	{ "now",	'n', NULL, "renew now, even if not due or outside "
@@ -23,6 +29,8 @@ static const struct cmdopt renew_opts[] = {
 	{ "wait",	'w', NULL, "follow the renewal to its end: each step, "
 	    "exit 0 when done, 1 when failed or rolled back" },
 	{ "json",	'j', NULL, "print the daemon's reply as JSON" },
+	{ "check-ari",	RENEW_OPT_CHECK_ARI, NULL, "poll the CA's renewal "
+	    "information (ARI) now and print its window" },
 	CMDOPT_END
 };
 
@@ -108,12 +116,81 @@ renew_wait(struct cmd_ctx *ctx, const char *name, json_int_t id, int json)
 	return rc;
 }
 
+/* The binding's ari object once polled at or after asked: 0 (*out set),
+ * -1 not yet, or an exit code. */
+static int
+renew_ari_look(struct cmd_ctx *ctx, const char *name, time_t asked,
+    json_t **out)
+{
+	json_t	*r, *ari;
+	time_t	 polled;
+	int	 rc;
+
+	*out = NULL;
+	rc = cmd_request(ctx, PROTO_CMD_BINDING, json_pack("{s:s, s:{s:s}}",
+	    "op", "show", "args", "name", name), &r);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	ari = json_object_get(json_array_get(r, 0), "ari");
+	rc = -1;
+	if (JS(ari, "polled") != NULL &&
+	    timeutil_parse_rfc3339(JS(ari, "polled"), &polled) == 0 &&
+	    polled >= asked) {
+		*out = json_incref(ari);
+		rc = 0;
+	}
+	json_decref(r);
+	return rc;
+}
+
+/* renew NAME --check-ari: poll now, wait for it, print the window. */
+static int
+renew_check_ari(struct cmd_ctx *ctx, const char *name, int json)
+{
+	json_t	*r, *ari = NULL;
+	time_t	 asked;
+	int	 rc, waited;
+
+	rc = cmd_request(ctx, NULL, json_pack("{s:s, s:b}", "name", name,
+	    "check_ari", 1), &r);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	asked = (time_t)json_integer_value(json_object_get(r, "asked"));
+	json_decref(r);
+	for (waited = 0; (rc = renew_ari_look(ctx, name, asked, &ari)) == -1;
+	    waited += RENEW_WAIT_MS) {
+		if (waited >= RENEW_ARI_WAIT_MS) {
+			cmd_err("%s: no answer from the ARI poll", name);
+			return CMD_EXIT_FAIL;
+		}
+		poll(NULL, 0, RENEW_WAIT_MS);
+	}
+	if (rc != 0)
+		return rc;
+	rc = JS(ari, "window_start") != NULL ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+	if (json)
+		cmd_print_json(ari);
+	else if (rc == CMD_EXIT_OK)
+		printf("%s: ARI window %s .. %s\n%s%s%s  next poll %s\n",
+		    name, JS(ari, "window_start"), JS(ari, "window_end"),
+		    JS(ari, "explanation_url") ? "  explanation " : "",
+		    JS(ari, "explanation_url") ? JS(ari, "explanation_url") :
+		    "", JS(ari, "explanation_url") ? "\n" : "",
+		    JS(ari, "next_poll"));
+	else
+		printf("%s: no ARI window: %s\n  next poll %s\n", name,
+		    JS(ari, "last_error") ? JS(ari, "last_error") : "unknown",
+		    JS(ari, "next_poll"));
+	json_decref(ari);
+	return rc;
+}
+
 static int
 cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	json_t		*r;
 	json_int_t	 id;
-	int		 ch, now = 0, wait = 0, json = 0, started, rc;
+	int		 ch, now = 0, wait = 0, json = 0, started, rc, ari = 0;
 
 	while ((ch = cmdopt_next(ctx, NULL, argc, argv)) != -1) {
 		switch (ch) {
@@ -126,12 +203,17 @@ cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case RENEW_OPT_CHECK_ARI:
+			ari = 1;
+			break;
 		default:	/* CMDOPT_STOP */
 			return ctx->opt.exit;
 		}
 	}
-	if (optind + 1 != argc)
+	if (optind + 1 != argc || (ari && (now || wait)))
 		return cmd_usage(ctx->cmd);
+	if (ari)
+		return renew_check_ari(ctx, argv[optind], json);
 	rc = cmd_request(ctx, NULL, json_pack("{s:s, s:b}", "name",
 	    argv[optind], "now", now), &r);
 	if (rc != CMD_EXIT_OK)
@@ -160,7 +242,8 @@ cmd_renew(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_renew_entry = {
-	"renew", PROTO_CMD_RENEW, "[--now] [--wait] [--json] NAME",
+	"renew", PROTO_CMD_RENEW,
+	"[--now] [--wait] [--json] NAME | --check-ari [--json] NAME",
 	"renew a binding now or say when it will be (root)", NULL, renew_opts,
 	cmd_renew
 };

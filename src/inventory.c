@@ -119,6 +119,14 @@ static const char *inventory_migrations[] = {
 	"  error TEXT, duration_ms INTEGER NOT NULL,"
 	"  drift_sha1 TEXT, mtls_alerted INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY(binding, endpoint)) WITHOUT ROWID;",
+	/* issue 17, part ARI (renew_ari.c's): each ACME binding's renewal
+	 * information, for the certificate it served when polled; window_*
+	 * NULL when no window is known; times in seconds since the epoch. */
+	"CREATE TABLE ari("
+	"  binding TEXT PRIMARY KEY, certhash TEXT NOT NULL, cert_id TEXT,"
+	"  window_start INTEGER, window_end INTEGER, explanation_url TEXT,"
+	"  next_poll INTEGER NOT NULL, last_error TEXT,"
+	"  polled INTEGER NOT NULL);",
 };
 
 #define INV_SCHEMA_VERSION \

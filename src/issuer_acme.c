@@ -135,6 +135,14 @@ issuer_acme_key(struct issuer *is, const char *k, const char *v,
 		return issuer_acme_str(k, v, &c->profile, err);
 	if (!strcmp(k, "preferred_chain"))
 		return issuer_acme_str(k, v, &c->preferred_chain, err);
+	if (!strcmp(k, "ari")) {
+		if (binding_bool(v, &c->no_ari) == -1)
+			return cv_err_set(err, "ari: '%s' is not yes or no", v);
+		c->no_ari = !c->no_ari;
+		return 0;
+	}
+	if (!strcmp(k, "ari_poll"))
+		return issuer_duration(k, v, &c->ari_poll, err);
 	if (!strcmp(k, "challenge")) {
 		if (strcmp(v, "http-01") != 0)
 			return cv_err_set(err, "challenge: '%s' is not "

@@ -257,14 +257,19 @@ metrics_binding_sched(struct buf *b, json_t *arr)
 	    "certvigil_binding_not_after_seconds",
 	    "certvigil_binding_next_renewal_seconds",
 	    "certvigil_binding_renewal_emergency",
-	    "certvigil_binding_window_unreachable" };
+	    "certvigil_binding_window_unreachable",
+	    "certvigil_ari_window_start_seconds",
+	    "certvigil_ari_window_end_seconds" };
 	static const char *const key[] = { "not_after", "next_renewal",
-	    "emergency", "window_unreachable" };
+	    "emergency", "window_unreachable", "ari_window_start",
+	    "ari_window_end" };
 	static const char *const help[] = {
 	    "notAfter of the certificate the binding's cert_file holds.",
 	    "When the binding renews next (Unix time; the past: now).",
 	    "1 if the binding renews outside its window (emergency).",
-	    "1 if the binding's window does not open before expiry." };
+	    "1 if the binding's window does not open before expiry.",
+	    "Start of the CA's suggested renewal window (ARI, Unix time).",
+	    "End of the CA's suggested renewal window (ARI, Unix time)." };
 	json_t		*o, *v;
 	size_t		 i, k;
 
@@ -282,7 +287,7 @@ metrics_binding_sched(struct buf *b, json_t *arr)
 		    o, "issuer")), 1);
 		buf_add(b, "} 1\n", 4);
 	}
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < sizeof(key) / sizeof(key[0]); k++) {
 		metrics_head(b, name[k], "gauge", help[k]);
 		json_array_foreach(arr, i, o) {
 			if ((v = json_object_get(o, key[k])) == NULL)

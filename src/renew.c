@@ -1477,6 +1477,7 @@ renew_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
 	r->drift = json_object();
 	r->cert_files = json_object();
 	r->windows_done = json_object();
+	r->ari_busy = json_object();
 	r->dep = deployed_new(loop, inv, renew_deployed_ready, r);
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
@@ -1523,6 +1524,7 @@ renew_free_all(struct renewer *r)
 	json_decref(r->drift);
 	json_decref(r->cert_files);
 	json_decref(r->windows_done);
+	json_decref(r->ari_busy);
 	renew_eff_clear(r);
 	deployed_free(r->dep);
 	conf_unref(r->cf);

@@ -33,6 +33,11 @@ void		 renew_file_event(struct renewer *, const char *path);
 json_t		*renew_request(struct renewer *, const char *name, int now,
 		    const char **code, struct cv_err *);
 /* "renewals": the journal, oldest first. */
+/* renew NAME --check-ari (issue 17): polls the binding's ARI now. */
+json_t		*renew_ari_check(struct renewer *, const char *name,
+		    const char **code, struct cv_err *);
+/* show --json's "ari": that of a binding serving sha1, or NULL. */
+json_t		*renew_ari_for_cert(struct renewer *, const char *sha1);
 json_t		*renew_list(struct renewer *, const char *binding);
 /* "binding": op is add, update, delete or show.  Without root (root, or
  * the admin group with admin_may_run_commands), add and update take

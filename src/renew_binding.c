@@ -366,6 +366,10 @@ renew_binding_json(struct renewer *r, const char *name)
 	renew_binding_json_policy(r, o, b);
 	renew_binding_json_services(o, b);
 	renew_binding_json_next(r, o, b, ch, rc == 0 && *l.sha1 ? &l : NULL);
+	/* issue 17: null for a binding without ARI */
+	json_object_set_new(o, "ari", json_null());
+	if ((df = renew_ari_json(r, b, ch)) != NULL)
+		json_object_set_new(o, "ari", df);
 	binding_free(b);
 	return o;
 }

@@ -107,6 +107,7 @@ struct renewer {
 	int			 closing;
 	void			(*close_cb)(void *);
 	void			*close_arg;
+	json_t			*ari_busy;	/* bindings being polled (ARI) */
 };
 
 /* renew.c */
@@ -140,5 +141,26 @@ time_t		 renew_when(struct renewer *, const struct binding *,
 void		 renew_eff_clear(struct renewer *);
 struct binding	*renew_effective(struct renewer *, const char *name,
 		    char certhash[41], struct cv_err *);
+
+/* renew_ari.c (issue 17, ARI; the inventory's ari table is its own) */
+#define RENEW_ARI_EMERGENCY	2	/* renew_when's *emergency: ARI's */
+struct renew_ari_row {
+	char	 certhash[41];		/* the certificate polled */
+	char	*cert_id;
+	int	 has_window;
+	time_t	 start, end, next_poll, polled;
+	char	*explanation_url, *last_error;
+};
+int		 renew_ari_get(struct renewer *, const char *name,
+		    struct renew_ari_row *);
+void		 renew_ari_row_clear(struct renew_ari_row *);
+time_t		 renew_ari_poll(struct renewer *, const struct binding *,
+		    const char *certhash, time_t now, int force);
+int		 renew_ari_when(struct renewer *, const struct binding *,
+		    const char *certhash, time_t na, time_t now, time_t *m,
+		    int *emergency);
+char		*renew_ari_explanation(struct renewer *, const char *name);
+json_t		*renew_ari_json(struct renewer *, const struct binding *,
+		    const char *certhash);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ari.h"
 #include "binding.h"
 #include "journal.h"
 #include "log.h"
@@ -29,11 +30,15 @@ renew_when(struct renewer *r, const struct binding *b, const char *certhash,
 	int64_t	next, cap = (int64_t)now + SCHED_BACKOFF_CAP +
 	    SCHED_BACKOFF_CAP / 4;
 	time_t	m;
+	int	ari = 0;
 
 	if ((int64_t)nb > (int64_t)now + SCHED_CLOCK_SKEW) {
 		*emergency = 1;
 		m = now;
-	} else
+	} else if ((ari = renew_ari_when(r, b, certhash, na, now, &m,
+	    emergency)) != 0)
+		;	/* the CA's window inside the maintenance windows */
+	else
 		m = sched_moment_in(&b->window, b->zone, sched_due(nb, na,
 		    &b->policy), na, b->emergency_before, now,
 		    sched_hash(b->name, certhash), emergency);
@@ -48,6 +53,9 @@ renew_when(struct renewer *r, const struct binding *b, const char *certhash,
 	 * be asked again at every schedule). */
 	if (next > m && (int64_t)nb > (int64_t)now + SCHED_CLOCK_SKEW)
 		m = (time_t)next;
+	else if (next > m && !*emergency && ari)
+		(void)renew_ari_when(r, b, certhash, na, (time_t)next, &m,
+		    emergency);
 	else if (next > m && !*emergency)
 		m = sched_moment_in(&b->window, b->zone, (time_t)next, na,
 		    b->emergency_before, now, sched_hash(b->name, certhash),
@@ -233,6 +241,28 @@ renew_map_forms(struct renewer *r, const struct binding *b)
 			    json_string(b->name));
 }
 
+/* The renewal_emergency event (and so its alert) of a renewal started
+ * outside the windows: ARI's says so and gives the CA's explanation. */
+static void
+renew_sched_emergency(struct renewer *r, const struct binding *b,
+    const char *ch, int em)
+{
+	char	*url;
+
+	if (em == RENEW_ARI_EMERGENCY) {
+		url = renew_ari_explanation(r, b->name);
+		inventory_add_event(r->inv, timeutil_now(),
+		    "renewal_emergency", b->cert_file, ch, "%s: the CA's "
+		    "renewal window (ARI) closes before the next maintenance "
+		    "window opens; renewing now (reason ari%s%s)", b->name,
+		    url ? "; explanation " : "", url ? url : "");
+		free(url);
+	} else if (em)
+		inventory_add_event(r->inv, timeutil_now(),
+		    "renewal_emergency", b->cert_file, ch, "%s: expires "
+		    "before the next window opens; renewing now", b->name);
+}
+
 /* Makes sure every binding has its row, checks drift, starts what is
  * due and arms the timer for the rest.  Also maps each binding's
  * cert_file to its name for renew_file_event. */
@@ -244,7 +274,7 @@ renew_schedule(struct renewer *r)
 	struct cv_err		 e;
 	char			**names = NULL, ch[41];
 	size_t			 n = 0, i;
-	time_t			 now, m, next = 0;
+	time_t			 now, m, next = 0, poll;
 	int			 em;
 
 	if (r->closing)
@@ -271,20 +301,19 @@ renew_schedule(struct renewer *r)
 			binding_free(b);
 			continue;
 		}
+		poll = renew_ari_poll(r, b, ch, now, 0);
 		m = renew_when(r, b, ch, l.not_before, l.not_after, now, &em);
 		if (m <= now) {
-			if (em)
-				inventory_add_event(r->inv, timeutil_now(),
-				    "renewal_emergency", b->cert_file, ch,
-				    "%s: expires before the next window "
-				    "opens; renewing now", b->name);
-			if (renew_start(r, b, ch, em ? "emergency" : "due",
-			    &e) == -1)
+			renew_sched_emergency(r, b, ch, em);
+			if (renew_start(r, b, ch, em == RENEW_ARI_EMERGENCY ?
+			    "ari" : em ? "emergency" : "due", &e) == -1)
 				log_error("%s: %s", b->name, e.msg);
 			continue;	/* b is the renewal's now */
 		}
 		if (next == 0 || m < next)
 			next = m;
+		if (poll != 0 && poll < next)
+			next = poll;
 		binding_free(b);
 	}
 	for (i = 0; i < n; i++)
@@ -367,6 +396,27 @@ renew_set_config(struct renewer *r, struct config *cf)
 	renew_schedule(r);
 }
 
+/* Issue 17: the ARI window of the certificate served, when known. */
+static void
+renew_metrics_ari(struct renewer *r, const struct binding *b,
+    const char *ch, json_t *o)
+{
+	struct renew_ari_row	row;
+	const char		*dir, *ca;
+	int64_t			 poll;
+
+	if (b->issuer == NULL || !ari_issuer(conf_issuer(r->cf, b->issuer),
+	    &dir, &ca, &poll) || renew_ari_get(r, b->name, &row) != 0)
+		return;
+	if (row.has_window && strcmp(row.certhash, ch) == 0) {
+		json_object_set_new(o, "ari_window_start",
+		    json_integer((json_int_t)row.start));
+		json_object_set_new(o, "ari_window_end",
+		    json_integer((json_int_t)row.end));
+	}
+	renew_ari_row_clear(&row);
+}
+
 /*
  * Issue 15: what the schedule knows of each binding, for metrics.c: one
  * object per binding of the journal (name, endpoint, certhash, issuer,
@@ -406,6 +456,7 @@ renew_metrics(struct renewer *r)
 				    json_integer((json_int_t)m));
 				json_object_set_new(o, "emergency",
 				    json_boolean(em));
+				renew_metrics_ari(r, b, ch, o);
 			}
 		}
 		json_array_append_new(arr, o);

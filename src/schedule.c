@@ -778,6 +778,81 @@ sched_moment(const struct sched_window *w, const char *tz, time_t due,
 	return m;
 }
 
+/*
+ * Issue 17, ARI: the measure of [s, e) inside the window's occurrences,
+ * and (at >= 0) the instant at offset at of that measure, in *m.
+ */
+static int64_t
+sched_ari_walk(const struct sched_window *w, const struct sched_zone *z,
+    time_t s, time_t e, int64_t at, time_t *m)
+{
+	int64_t	total = 0, len;
+	time_t	t = s, o, c, lo, hi;
+	int	i;
+
+	/* An ARI window spans days, windows open weekly: 64 is plenty. */
+	for (i = 0; i < 64 && t < e; i++) {
+		if (sched_next_window_in(w, z, t, &o, &c) == -1 || o >= e)
+			break;
+		lo = o > t ? o : t;
+		hi = c < e ? c : e;
+		len = (int64_t)hi - (int64_t)lo;
+		if (at >= 0 && at < total + len) {
+			*m = lo + (time_t)(at - total);
+			return total + len;
+		}
+		total += len;
+		t = c;
+	}
+	return total;
+}
+
+time_t
+sched_ari_moment_in(const struct sched_window *w,
+    const struct sched_zone *z, time_t start, time_t end, time_t now,
+    uint64_t rnd, int *emergency)
+{
+	time_t	o, c, m = now;
+	int64_t	total;
+
+	*emergency = 0;
+	if (end <= start)
+		end = start + 1;
+	/*
+	 * A point of the whole intersection, whatever now is, so that
+	 * evaluating again later picks the same one.  When it has passed,
+	 * the next instant of the intersection from now.
+	 */
+	total = sched_ari_walk(w, z, start, end, -1, NULL);
+	if (total > 0)
+		(void)sched_ari_walk(w, z, start, end,
+		    (int64_t)(rnd % (uint64_t)total), &m);
+	if (total > 0 && m >= now)
+		return m;
+	if (sched_next_window_in(w, z, now > start ? now : start, &o,
+	    &c) == 0 && o < end)
+		return o > now ? o : now;
+	/* The CA wants it gone before a window opens: now, unless a
+	 * window is open now (a past ARI window in an open window). */
+	if (sched_next_window_in(w, z, now, &o, &c) == -1 || o > now)
+		*emergency = 1;
+	return now;
+}
+
+time_t
+sched_ari_moment(const struct sched_window *w, const char *tz,
+    time_t start, time_t end, time_t now, uint64_t rnd, int *emergency)
+{
+	struct sched_zone	*z = NULL;
+	char			 err[256];
+	time_t			 m;
+
+	(void)sched_zone_load(tz, &z, err, sizeof(err));
+	m = sched_ari_moment_in(w, z, start, end, now, rnd, emergency);
+	sched_zone_free(z);
+	return m;
+}
+
 int64_t
 sched_backoff(int attempt, uint64_t rnd)
 {

@@ -100,6 +100,23 @@ time_t	 sched_moment(const struct sched_window *, const char *tz,
 	    time_t due, time_t not_after, int64_t emergency_before,
 	    time_t now, uint64_t rnd, int *emergency);
 
+/*
+ * Issue 17, ARI (RFC 9773): the moment to renew inside the CA's
+ * suggested window [start, end) (end already capped at notAfter by the
+ * caller) intersected with the maintenance window's occurrences: a
+ * point chosen by rnd over the whole intersection (stable as now moves);
+ * once it has passed, the next instant of the intersection from now.
+ * *emergency is set, and now returned, when no occurrence opens before
+ * end (the CA wants the certificate gone before the next window) -- a
+ * window already past is now, an emergency only outside an open window.
+ */
+time_t	 sched_ari_moment_in(const struct sched_window *,
+	    const struct sched_zone *, time_t start, time_t end, time_t now,
+	    uint64_t rnd, int *emergency);
+time_t	 sched_ari_moment(const struct sched_window *, const char *tz,
+	    time_t start, time_t end, time_t now, uint64_t rnd,
+	    int *emergency);
+
 /* Retry delay after the attempt-th failure (1, 2, ...), with jitter. */
 int64_t	 sched_backoff(int attempt, uint64_t rnd);
 
