@@ -67,7 +67,11 @@ pebble_start() {
 } }
 JSON
 		: >"$T/pebble/log"
-		env PEBBLE_VA_NOSLEEP=1 ${PEBBLE_ENV:-} "$PEBBLE" \
+		# No reuse of valid authorizations (pebble's default reuses
+		# half of them at random): every order validates, so a test of
+		# a failing challenge cannot pass by luck.
+		env PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 ${PEBBLE_ENV:-} \
+		    "$PEBBLE" \
 		    -config "$T/pebble/config.json" >>"$T/pebble/log" 2>&1 &
 		PEBBLE_PID=$!
 		T_PIDS="$T_PIDS $PEBBLE_PID"
