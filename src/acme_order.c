@@ -11,10 +11,12 @@
 
 #include <gnutls/x509.h>
 
+#include "acme_dns.h"
 #include "acme_order.h"
 #include "fsutil.h"
 #include "jws.h"
 #include "pki.h"
+#include "timeutil.h"
 #include "x509.h"
 #include "xmalloc.h"
 
@@ -243,6 +245,39 @@ out:
 	return rc;
 }
 
+/* The work file dns_hook's output goes to. */
+static char *
+acme_order_hook_log(const struct acme_ctx *c)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%lld.dns_hook.log", c->job->work_dir,
+	    (long long)c->job->id);
+	return p;
+}
+
+/* dns_hook "remove" for each TXT record added: failures are only in
+ * the hook's log (the order's outcome does not depend on them). */
+static void
+acme_order_dns_cleanup(struct acme_ctx *c)
+{
+	json_t		*dns = json_object_get(c->rec, "dns"), *e;
+	struct cv_err	 ignored;
+	char		*log;
+	size_t		 i;
+
+	if (json_array_size(dns) == 0 || c->cfg->dns_hook == NULL)
+		return;
+	log = acme_order_hook_log(c);
+	json_array_foreach(dns, i, e)
+		(void)acme_dns_hook(c->cfg->dns_hook, "remove",
+		    acme_str(e, "domain"), acme_str(e, "value"), log,
+		    ACME_DNS_HOOK_TIMEOUT, &ignored);
+	free(log);
+	json_object_del(c->rec, "dns");
+	json_object_del(c->rec, "dns_at");
+}
+
 void
 acme_order_cleanup(struct acme_ctx *c)
 {
@@ -265,6 +300,7 @@ acme_order_cleanup(struct acme_ctx *c)
 		free(path);
 	}
 	json_object_del(c->rec, "tokens");
+	acme_order_dns_cleanup(c);
 }
 
 /* A token fit for a file name: base64url only (RFC 8555 8.3). */
@@ -276,6 +312,92 @@ acme_order_token_ok(const char *t)
 	    "0123456789-_") == strlen(t);
 }
 
+/* Is s in the record's array member? (key: of each object, or NULL
+ * for an array of strings) */
+static int
+acme_order_recorded(const struct acme_ctx *c, const char *member,
+    const char *key, const char *s)
+{
+	json_t		*e;
+	const char	*v;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(c->rec, member), i, e) {
+		v = key != NULL ? acme_str(e, key) : json_string_value(e);
+		if (v != NULL && !strcmp(v, s))
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends v to the record's array member (made when missing). */
+static void
+acme_order_record_add(struct acme_ctx *c, const char *member, json_t *v)
+{
+	json_t	*a;
+
+	if ((a = json_object_get(c->rec, member)) == NULL)
+		json_object_set_new(c->rec, member, a = json_array());
+	json_array_append_new(a, v);
+}
+
+/* dns-01: the TXT record added through dns_hook (once, recorded and
+ * saved first); 1 while dns_propagation has not passed since the last
+ * add. */
+static int
+acme_order_publish_dns(struct acme_ctx *c, const struct acme_authz *az,
+    const struct acme_challenge *ch, struct cv_err *err)
+{
+	char		*v, *log;
+	json_int_t	 at;
+	int		 rc = 0;
+
+	if ((v = acme_dns_txt_value(c->s->pub, ch->token, err)) == NULL)
+		return -1;
+	if (!acme_order_recorded(c, "dns", "value", v)) {
+		acme_order_record_add(c, "dns", json_pack("{s:s,s:s}",
+		    "domain", az->id.value, "value", v));
+		if (c->save != NULL && c->save(c->job, c->rec, err) == -1) {
+			free(v);
+			return -1;
+		}
+		log = acme_order_hook_log(c);
+		rc = acme_dns_hook(c->cfg->dns_hook, "add", az->id.value, v,
+		    log, ACME_DNS_HOOK_TIMEOUT, err);
+		free(log);
+		json_object_set_new(c->rec, "dns_at",
+		    json_integer((json_int_t)timeutil_now()));
+	}
+	free(v);
+	if (rc == -1)
+		return -1;
+	at = json_integer_value(json_object_get(c->rec, "dns_at"));
+	if ((int64_t)timeutil_now() < (int64_t)at + c->cfg->dns_propagation) {
+		if (c->retry_s < (int64_t)at + c->cfg->dns_propagation -
+		    (int64_t)timeutil_now())
+			c->retry_s = (int64_t)at + c->cfg->dns_propagation -
+			    (int64_t)timeutil_now();
+		return 1;
+	}
+	return 0;
+}
+
+/* What the CA will fetch or look up: 0 in place, 1 not yet (dns-01
+ * propagation), -1 error. */
+static int
+acme_order_publish(struct acme_ctx *c, const struct acme_authz *az,
+    const struct acme_challenge *ch, struct cv_err *err)
+{
+	if (!strcmp(c->cfg->challenge, "dns-01"))
+		return acme_order_publish_dns(c, az, ch, err);
+	if (acme_order_recorded(c, "tokens", NULL, ch->token))
+		return 0;
+	/* Recorded before the file is written, so a crash leaves no file
+	 * the record does not know. */
+	acme_order_record_add(c, "tokens", json_string(ch->token));
+	return acme_order_token_write(c, ch->token, err);
+}
+
 /* Answers the challenge of our type in a pending authorization. */
 static int
 acme_order_answer(struct acme_ctx *c, const struct acme_authz *az,
@@ -283,7 +405,6 @@ acme_order_answer(struct acme_ctx *c, const struct acme_authz *az,
 {
 	const struct acme_challenge	*ch = NULL;
 	struct http_resp		 resp;
-	json_t				*tokens;
 	size_t				 i;
 	int				 rc;
 
@@ -295,13 +416,8 @@ acme_order_answer(struct acme_ctx *c, const struct acme_authz *az,
 		    "challenge", c->cfg->challenge);
 	if (strcmp(ch->status, "pending") != 0)
 		return 0;	/* answered already (a crash after it) */
-	/* Recorded before the file is written, so a crash leaves no file
-	 * the record does not know. */
-	if ((tokens = json_object_get(c->rec, "tokens")) == NULL)
-		json_object_set_new(c->rec, "tokens", tokens = json_array());
-	json_array_append_new(tokens, json_string(ch->token));
-	if (acme_order_token_write(c, ch->token, err) == -1)
-		return -1;
+	if ((rc = acme_order_publish(c, az, ch, err)) != 0)
+		return rc == 1 ? 0 : rc;
 	memset(&resp, 0, sizeof(resp));
 	rc = acme_session_post(c->s, ch->url, "{}", &resp, err);
 	if (rc == 1)

@@ -8,6 +8,9 @@
  *   account     the account URL (kid)
  *   order, finalize, authz[], identifiers[], challenge
  *   tokens[]    challenge files written (removed when done or failed)
+ *   dns[]       dns-01 TXT records added: {domain, value} (dns_hook
+ *               "remove" run for each when done or failed)
+ *   dns_at      when the last one was added (dns_propagation from it)
  *   nonce       the last nonce, reused by the next call
  *
  * Each function moves the record on by at most one step: 0 done (the
@@ -32,8 +35,10 @@ struct acme_cfg {
 	char		*eab_hmac_key_file;
 	char		*profile;
 	char		*preferred_chain;
-	char		*challenge;	/* "http-01" */
+	char		*challenge;	/* "http-01", "dns-01" */
 	char		*webroot;
+	char		**dns_hook;	/* dns-01: argv, no shell */
+	int64_t		 dns_propagation;	/* s waited after "add" */
 };
 
 struct acme_ctx {
@@ -41,6 +46,10 @@ struct acme_ctx {
 	const struct acme_cfg	*cfg;
 	struct acme_session	*s;
 	json_t			*rec;	/* the progress record */
+	/* Saves rec now (before a dns_hook runs, so a crash leaves no
+	 * record the hook added that the record does not know). */
+	int			(*save)(const struct issuer_job *, json_t *,
+				    struct cv_err *);
 	int64_t			 retry_s;
 	int			 dead;
 };
@@ -54,7 +63,8 @@ int	acme_order_finalize(struct acme_ctx *, struct cv_err *);
 /* The chain (preferred_chain honoured) into the store; sha1 set. */
 int	acme_order_download(struct acme_ctx *, char sha1[41],
 	    struct cv_err *);
-/* Removes the challenge files the record lists. */
+/* Removes the challenge files the record lists and runs dns_hook
+ * "remove" for each TXT record it added. */
 void	acme_order_cleanup(struct acme_ctx *);
 
 #endif

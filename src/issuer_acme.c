@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "acme_order.h"
+#include "argv.h"
 #include "fsutil.h"
 #include "jws.h"
 #include "pki.h"
@@ -62,6 +63,7 @@ issuer_acme_free(void *p)
 	free(c->preferred_chain);
 	free(c->challenge);
 	free(c->webroot);
+	argv_free(c->dns_hook);
 	free(c);
 }
 
@@ -106,6 +108,22 @@ issuer_acme_contact(struct acme_cfg *c, const char *v, struct cv_err *err)
 	return rc;
 }
 
+/* dns_hook = COMMAND [ARGS]: split as sh would, run without one. */
+static int
+issuer_acme_hook(struct acme_cfg *c, const char *v, struct cv_err *err)
+{
+	argv_free(c->dns_hook);
+	c->dns_hook = NULL;
+	if (argv_split(v, &c->dns_hook, NULL, err) == -1) {
+		cv_err_prefix(err, "dns_hook");
+		return -1;
+	}
+	if (c->dns_hook[0] == NULL || c->dns_hook[0][0] != '/')
+		return cv_err_set(err, "dns_hook: '%s' is not an absolute "
+		    "path", c->dns_hook[0] ? c->dns_hook[0] : "");
+	return 0;
+}
+
 static int
 issuer_acme_key(struct issuer *is, const char *k, const char *v,
     struct cv_err *err)
@@ -136,11 +154,15 @@ issuer_acme_key(struct issuer *is, const char *k, const char *v,
 	if (!strcmp(k, "preferred_chain"))
 		return issuer_acme_str(k, v, &c->preferred_chain, err);
 	if (!strcmp(k, "challenge")) {
-		if (strcmp(v, "http-01") != 0)
+		if (strcmp(v, "http-01") != 0 && strcmp(v, "dns-01") != 0)
 			return cv_err_set(err, "challenge: '%s' is not "
-			    "supported (http-01)", v);
+			    "supported (http-01, dns-01)", v);
 		return issuer_acme_str(k, v, &c->challenge, err);
 	}
+	if (!strcmp(k, "dns_propagation"))
+		return issuer_duration(k, v, &c->dns_propagation, err);
+	if (!strcmp(k, "dns_hook"))
+		return issuer_acme_hook(c, v, err);
 	return 1;
 }
 
@@ -158,6 +180,13 @@ issuer_acme_finish(struct issuer *is, struct cv_err *err)
 	if (!strcmp(c->challenge, "http-01") && c->webroot == NULL)
 		return cv_err_set(err, "[issuer %s] (acme) challenge http-01 "
 		    "needs webroot", is->name);
+	if (!strcmp(c->challenge, "dns-01") && c->dns_hook == NULL)
+		return cv_err_set(err, "[issuer %s] (acme) challenge dns-01 "
+		    "needs dns_hook", is->name);
+	if (strcmp(c->challenge, "dns-01") != 0 && (c->dns_hook != NULL ||
+	    c->dns_propagation > 0))
+		return cv_err_set(err, "[issuer %s] (acme) dns_hook and "
+		    "dns_propagation are for challenge = dns-01", is->name);
 	return 0;
 }
 
@@ -456,6 +485,7 @@ issuer_acme_call(const struct issuer_job *job, struct issuer_reply *r,
 	c.job = job;
 	c.cfg = job->is->cfg;
 	c.s = &s;
+	c.save = issuer_acme_record_save;
 	s.now = job->now;
 	if (issuer_acme_record_load(job, &c.rec, err) == -1 ||
 	    issuer_acme_account_key(job, &key, err) == -1 ||
