@@ -12,6 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "acme_dns.h"
+#include "acme_http.h"
 #include "acme_order.h"
 #include "fsutil.h"
 #include "jws.h"
@@ -220,28 +221,57 @@ out:
 	return rc;
 }
 
+/* TOKEN "." thumbprint (RFC 8555 8.1); caller frees. */
+static char *
+acme_order_keyauth(struct acme_ctx *c, const char *token, struct cv_err *err)
+{
+	char	*thumb = NULL, *ka;
+
+	if (jws_thumbprint(c->s->pub, &thumb, err) == -1)
+		return NULL;
+	xasprintf(&ka, "%s.%s", token, thumb);
+	free(thumb);
+	return ka;
+}
+
 /* webroot/.well-known/acme-challenge/TOKEN: created through the safe-open
  * layer (the webroot may belong to the service's user). */
 static int
 acme_order_token_write(struct acme_ctx *c, const char *token,
     struct cv_err *err)
 {
-	char	*dir, *path, *thumb = NULL, *ka = NULL;
+	char	*dir, *path, *ka = NULL;
 	int	 rc = -1;
 
 	xasprintf(&dir, "%s/%s", c->cfg->webroot, ACME_CHALLENGE_DIR);
 	xasprintf(&path, "%s/%s", dir, token);
 	if (fsutil_mkdirs(dir, 0755, err) == -1 ||
-	    jws_thumbprint(c->s->pub, &thumb, err) == -1)
+	    (ka = acme_order_keyauth(c, token, err)) == NULL)
 		goto out;
-	xasprintf(&ka, "%s.%s", token, thumb);
 	rc = fsutil_write_atomic(path, ka, strlen(ka), 0644, (uid_t)-1,
 	    (gid_t)-1, err);
 out:
 	free(dir);
 	free(path);
-	free(thumb);
 	free(ka);
+	return rc;
+}
+
+/* http_listen: the daemon's responder answers token from now on.  1:
+ * its previous listener is still closing. */
+static int
+acme_order_token_serve(struct acme_ctx *c, const char *token,
+    struct cv_err *err)
+{
+	char	*ka;
+	int	 rc;
+
+	if ((ka = acme_order_keyauth(c, token, err)) == NULL)
+		return -1;
+	rc = acme_http_serve(c->cfg->http_listen, token, ka, err);
+	free(ka);
+	if (rc == 1 && c->retry_s < 1)
+		c->retry_s = 1;
 	return rc;
 }
 
@@ -287,6 +317,10 @@ acme_order_cleanup(struct acme_ctx *c)
 	size_t		 i;
 	int		 dfd;
 
+	for (i = 0; c->cfg->http_listen != NULL &&
+	    i < json_array_size(tokens); i++)
+		acme_http_unserve(c->cfg->http_listen, json_string_value(
+		    json_array_get(tokens, i)));
 	for (i = 0; c->cfg->webroot != NULL && i < json_array_size(tokens);
 	    i++) {
 		xasprintf(&path, "%s/%s/%s", c->cfg->webroot,
@@ -395,6 +429,8 @@ acme_order_publish(struct acme_ctx *c, const struct acme_authz *az,
 	/* Recorded before the file is written, so a crash leaves no file
 	 * the record does not know. */
 	acme_order_record_add(c, "tokens", json_string(ch->token));
+	if (c->cfg->http_listen != NULL)
+		return acme_order_token_serve(c, ch->token, err);
 	return acme_order_token_write(c, ch->token, err);
 }
 
@@ -451,6 +487,15 @@ acme_order_authorize(struct acme_ctx *c, struct cv_err *err)
 	size_t			 i;
 	int			 rc = 0, waiting = 0;
 
+	/* http_listen: the responder's tokens live in memory; after a
+	 * restart the recorded ones are served again. */
+	for (i = 0; c->cfg->http_listen != NULL && rc == 0 &&
+	    i < json_array_size(json_object_get(c->rec, "tokens")); i++)
+		rc = acme_order_token_serve(c, json_string_value(
+		    json_array_get(json_object_get(c->rec, "tokens"), i)),
+		    err);
+	if (rc != 0)
+		return rc;
 	for (i = 0; rc == 0 && i < json_array_size(urls); i++) {
 		const char *url = json_string_value(json_array_get(urls, i));
 

@@ -37,6 +37,7 @@ struct acme_cfg {
 	char		*preferred_chain;
 	char		*challenge;	/* "http-01", "dns-01" */
 	char		*webroot;
+	char		*http_listen;	/* http-01 answered by the daemon */
 	char		**dns_hook;	/* dns-01: argv, no shell */
 	int64_t		 dns_propagation;	/* s waited after "add" */
 };

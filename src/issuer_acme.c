@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acme_http.h"
 #include "acme_order.h"
 #include "argv.h"
 #include "fsutil.h"
@@ -63,6 +64,7 @@ issuer_acme_free(void *p)
 	free(c->preferred_chain);
 	free(c->challenge);
 	free(c->webroot);
+	free(c->http_listen);
 	argv_free(c->dns_hook);
 	free(c);
 }
@@ -159,6 +161,11 @@ issuer_acme_key(struct issuer *is, const char *k, const char *v,
 			    "supported (http-01, dns-01)", v);
 		return issuer_acme_str(k, v, &c->challenge, err);
 	}
+	if (!strcmp(k, "http_listen")) {
+		if (acme_http_addr_ok(v, err) == -1)
+			return -1;
+		return issuer_acme_str(k, v, &c->http_listen, err);
+	}
 	if (!strcmp(k, "dns_propagation"))
 		return issuer_duration(k, v, &c->dns_propagation, err);
 	if (!strcmp(k, "dns_hook"))
@@ -177,9 +184,13 @@ issuer_acme_finish(struct issuer *is, struct cv_err *err)
 	if ((c->eab_kid == NULL) != (c->eab_hmac_key_file == NULL))
 		return cv_err_set(err, "[issuer %s] (acme) needs eab_kid and "
 		    "eab_hmac_key_file together", is->name);
-	if (!strcmp(c->challenge, "http-01") && c->webroot == NULL)
+	if (!strcmp(c->challenge, "http-01") && (c->webroot == NULL) ==
+	    (c->http_listen == NULL))
 		return cv_err_set(err, "[issuer %s] (acme) challenge http-01 "
-		    "needs webroot", is->name);
+		    "needs webroot or http_listen (one of them)", is->name);
+	if (strcmp(c->challenge, "http-01") != 0 && c->http_listen != NULL)
+		return cv_err_set(err, "[issuer %s] (acme) http_listen is for "
+		    "challenge = http-01", is->name);
 	if (!strcmp(c->challenge, "dns-01") && c->dns_hook == NULL)
 		return cv_err_set(err, "[issuer %s] (acme) challenge dns-01 "
 		    "needs dns_hook", is->name);

@@ -67,6 +67,11 @@ first_remove=$(awk '$2 == "remove" { print $1; exit }' "$T/hook.calls")
 ok "dns_propagation waited before the challenge was answered"
 
 # A hook that fails: the renewal fails before stopping, nginx untouched.
+# A second account: pebble reuses valid authorizations at random
+# (PEBBLE_AUTHZREUSE), a new account has none.
+daemon_stop
+echo "account_key = $T/account2.key" >>"$T/conf"
+daemon_start "$T/conf"
 : >"$T/hook.calls"
 touch "$T/hook.fail"
 master=$(cat "$T/nginx/nginx.pid")
