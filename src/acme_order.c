@@ -206,6 +206,8 @@ acme_order_place(struct acme_ctx *c, struct cv_err *err)
 		goto out;
 	}
 	json_object_set_new(c->rec, "order", json_string(resp.location));
+	json_object_set_new(c->rec, "ordered_at",
+	    json_integer((json_int_t)timeutil_now()));
 	json_object_set_new(c->rec, "finalize", json_string(o.finalize));
 	json_object_set_new(c->rec, "authz", acme_order_authz_urls(&o));
 	json_object_set(c->rec, "identifiers", ids);

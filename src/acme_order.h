@@ -7,6 +7,7 @@
  *               "downloaded"
  *   account     the account URL (kid)
  *   order, finalize, authz[], identifiers[], challenge
+ *   ordered_at  when newOrder succeeded (order_timeout counts from it)
  *   tokens[]    challenge files written (removed when done or failed)
  *   dns[]       dns-01 TXT records added: {domain, value} (dns_hook
  *               "remove" run for each when done or failed)
@@ -40,6 +41,7 @@ struct acme_cfg {
 	char		*http_listen;	/* http-01 answered by the daemon */
 	char		**dns_hook;	/* dns-01: argv, no shell */
 	int64_t		 dns_propagation;	/* s waited after "add" */
+	int64_t		 order_timeout;	/* s an order may take */
 };
 
 struct acme_ctx {
