@@ -190,10 +190,15 @@ issuer_acme_finish(struct issuer *is, struct cv_err *err)
 	if ((c->eab_kid == NULL) != (c->eab_hmac_key_file == NULL))
 		return cv_err_set(err, "[issuer %s] (acme) needs eab_kid and "
 		    "eab_hmac_key_file together", is->name);
-	if (!strcmp(c->challenge, "http-01") && (c->webroot == NULL) ==
-	    (c->http_listen == NULL))
+	/* (webroot is the message's name for it: http_listen is the
+	 * alternative certvigil.conf(5) gives.) */
+	if (!strcmp(c->challenge, "http-01") && c->webroot == NULL &&
+	    c->http_listen == NULL)
 		return cv_err_set(err, "[issuer %s] (acme) challenge http-01 "
-		    "needs webroot or http_listen (one of them)", is->name);
+		    "needs webroot", is->name);
+	if (c->webroot != NULL && c->http_listen != NULL)
+		return cv_err_set(err, "[issuer %s] (acme) takes webroot or "
+		    "http_listen, not both", is->name);
 	if (strcmp(c->challenge, "http-01") != 0 && c->http_listen != NULL)
 		return cv_err_set(err, "[issuer %s] (acme) http_listen is for "
 		    "challenge = http-01", is->name);
