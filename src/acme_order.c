@@ -11,17 +11,20 @@
 
 #include <gnutls/x509.h>
 
+#include "acme_dns.h"
+#include "acme_http.h"
 #include "acme_order.h"
 #include "ari.h"
 #include "fsutil.h"
 #include "jws.h"
 #include "pki.h"
+#include "timeutil.h"
 #include "x509.h"
 #include "xmalloc.h"
 
 #define ACME_CHALLENGE_DIR	".well-known/acme-challenge"
 #define ACME_POLL_S		1	/* without Retry-After */
-#define ACME_MAX_AUTHZ		100	/* identifiers of one order */
+#define ACME_MAX_AUTHZ		ACME_LIST_MAX	/* identifiers of one order */
 
 static const char *
 acme_str(const json_t *o, const char *k)
@@ -41,23 +44,50 @@ acme_order_retry(const struct acme_ctx *c, const struct http_resp *resp)
 	return s < 1 ? 1 : s > 3600 ? 3600 : s;
 }
 
-/* POST-as-GET of url, its JSON object in *out.  1: later (429/503). */
+/* POST-as-GET of url into resp.  1: later (429/503). */
 static int
-acme_order_get(struct acme_ctx *c, const char *url, json_t **out,
+acme_order_get(struct acme_ctx *c, const char *url, struct http_resp *resp,
     int64_t *retry, struct cv_err *err)
+{
+	int	rc;
+
+	memset(resp, 0, sizeof(*resp));
+	rc = acme_session_post(c->s, url, NULL, resp, err);
+	if (rc == 1)
+		c->retry_s = c->s->retry_after;
+	if (retry != NULL)
+		*retry = acme_order_retry(c, resp);
+	return rc;
+}
+
+/* An authorization at url, parsed by acme_json.c (az zeroed unless 0). */
+static int
+acme_order_get_authz(struct acme_ctx *c, const char *url,
+    struct acme_authz *az, int64_t *retry, struct cv_err *err)
 {
 	struct http_resp	resp;
 	int			rc;
 
-	memset(&resp, 0, sizeof(resp));
-	*out = NULL;
-	rc = acme_session_post(c->s, url, NULL, &resp, err);
-	if (rc == 1)
-		c->retry_s = c->s->retry_after;
-	else if (rc == 0 && (rc = acme_session_json(&resp, out, err)) == -1)
+	memset(az, 0, sizeof(*az));
+	if ((rc = acme_order_get(c, url, &resp, retry, err)) == 0 &&
+	    (rc = acme_authz_parse(resp.body, resp.body_len, az, err)) == -1)
 		cv_err_prefix(err, "%s", url);
-	if (retry != NULL)
-		*retry = acme_order_retry(c, &resp);
+	http_resp_free(&resp);
+	return rc;
+}
+
+/* The order at url, parsed by acme_json.c (o zeroed unless 0). */
+static int
+acme_order_get_order(struct acme_ctx *c, const char *url,
+    struct acme_order *o, int64_t *retry, struct cv_err *err)
+{
+	struct http_resp	resp;
+	int			rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = acme_order_get(c, url, &resp, retry, err)) == 0 &&
+	    (rc = acme_order_parse(resp.body, resp.body_len, o, err)) == -1)
+		cv_err_prefix(err, "%s", url);
 	http_resp_free(&resp);
 	return rc;
 }
@@ -115,13 +145,14 @@ bad:
 static int
 acme_order_profile(struct acme_ctx *c, json_t *payload, struct cv_err *err)
 {
-	json_t	*profiles;
+	size_t	i;
 
 	if (c->cfg->profile == NULL)
 		return 0;
-	profiles = json_object_get(json_object_get(c->s->dir, "meta"),
-	    "profiles");
-	if (json_object_get(profiles, c->cfg->profile) == NULL)
+	for (i = 0; i < c->s->dir.nprofiles; i++)
+		if (!strcmp(c->s->dir.profiles[i], c->cfg->profile))
+			break;
+	if (i == c->s->dir.nprofiles)
 		return cv_err_set(err, "profile %s: the directory %s does "
 		    "not list it (meta.profiles)", c->cfg->profile,
 		    c->cfg->directory);
@@ -130,15 +161,29 @@ acme_order_profile(struct acme_ctx *c, json_t *payload, struct cv_err *err)
 	return 0;
 }
 
+/* The order's authorization URLs for the progress record. */
+static json_t *
+acme_order_authz_urls(const struct acme_order *o)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < o->nauthzs; i++)
+		json_array_append_new(a, json_string(o->authzs[i]));
+	return a;
+}
+
 int
 acme_order_place(struct acme_ctx *c, struct cv_err *err)
 {
 	struct http_resp	 resp;
-	json_t			*ids, *payload = NULL, *o = NULL, *authz;
+	struct acme_order	 o;
+	json_t			*ids, *payload = NULL;
 	char			*p = NULL;
 	int			 rc = -1;
 
 	memset(&resp, 0, sizeof(resp));
+	memset(&o, 0, sizeof(o));
 	if ((ids = acme_order_identifiers(c->job->b, err)) == NULL)
 		return -1;
 	payload = json_pack("{s:O}", "identifiers", ids);
@@ -162,21 +207,20 @@ acme_order_place(struct acme_ctx *c, struct cv_err *err)
 	if (rc != 0)
 		goto out;
 	rc = -1;
-	if (acme_session_json(&resp, &o, err) == -1) {
+	if (acme_order_parse(resp.body, resp.body_len, &o, err) == -1) {
 		cv_err_prefix(err, "newOrder");
 		goto out;
 	}
-	authz = json_object_get(o, "authorizations");
-	if (resp.location == NULL || acme_str(o, "finalize") == NULL ||
-	    !json_is_array(authz) || json_array_size(authz) == 0 ||
-	    json_array_size(authz) > ACME_MAX_AUTHZ) {
-		cv_err_set(err, "newOrder: no Location, finalize or "
-		    "authorizations in the reply");
+	if (resp.location == NULL || o.nauthzs == 0) {
+		cv_err_set(err, "newOrder: no Location or no authorizations "
+		    "in the reply");
 		goto out;
 	}
 	json_object_set_new(c->rec, "order", json_string(resp.location));
-	json_object_set(c->rec, "finalize", json_object_get(o, "finalize"));
-	json_object_set(c->rec, "authz", authz);
+	json_object_set_new(c->rec, "ordered_at",
+	    json_integer((json_int_t)timeutil_now()));
+	json_object_set_new(c->rec, "finalize", json_string(o.finalize));
+	json_object_set_new(c->rec, "authz", acme_order_authz_urls(&o));
 	json_object_set(c->rec, "identifiers", ids);
 	json_object_set_new(c->rec, "challenge",
 	    json_string(c->cfg->challenge));
@@ -185,9 +229,22 @@ out:
 	free(p);
 	json_decref(payload);
 	json_decref(ids);
-	json_decref(o);
+	acme_order_free(&o);
 	http_resp_free(&resp);
 	return rc;
+}
+
+/* TOKEN "." thumbprint (RFC 8555 8.1); caller frees. */
+static char *
+acme_order_keyauth(struct acme_ctx *c, const char *token, struct cv_err *err)
+{
+	char	*thumb = NULL, *ka;
+
+	if (jws_thumbprint(c->s->pub, &thumb, err) == -1)
+		return NULL;
+	xasprintf(&ka, "%s.%s", token, thumb);
+	free(thumb);
+	return ka;
 }
 
 /* webroot/.well-known/acme-challenge/TOKEN: created through the safe-open
@@ -196,23 +253,72 @@ static int
 acme_order_token_write(struct acme_ctx *c, const char *token,
     struct cv_err *err)
 {
-	char	*dir, *path, *thumb = NULL, *ka = NULL;
+	char	*dir, *path, *ka = NULL;
 	int	 rc = -1;
 
 	xasprintf(&dir, "%s/%s", c->cfg->webroot, ACME_CHALLENGE_DIR);
 	xasprintf(&path, "%s/%s", dir, token);
 	if (fsutil_mkdirs(dir, 0755, err) == -1 ||
-	    jws_thumbprint(c->s->pub, &thumb, err) == -1)
+	    (ka = acme_order_keyauth(c, token, err)) == NULL)
 		goto out;
-	xasprintf(&ka, "%s.%s", token, thumb);
 	rc = fsutil_write_atomic(path, ka, strlen(ka), 0644, (uid_t)-1,
 	    (gid_t)-1, err);
 out:
 	free(dir);
 	free(path);
-	free(thumb);
 	free(ka);
 	return rc;
+}
+
+/* http_listen: the daemon's responder answers token from now on.  1:
+ * its previous listener is still closing. */
+static int
+acme_order_token_serve(struct acme_ctx *c, const char *token,
+    struct cv_err *err)
+{
+	char	*ka;
+	int	 rc;
+
+	if ((ka = acme_order_keyauth(c, token, err)) == NULL)
+		return -1;
+	rc = acme_http_serve(c->cfg->http_listen, token, ka, err);
+	free(ka);
+	if (rc == 1 && c->retry_s < 1)
+		c->retry_s = 1;
+	return rc;
+}
+
+/* The work file dns_hook's output goes to. */
+static char *
+acme_order_hook_log(const struct acme_ctx *c)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%lld.dns_hook.log", c->job->work_dir,
+	    (long long)c->job->id);
+	return p;
+}
+
+/* dns_hook "remove" for each TXT record added: failures are only in
+ * the hook's log (the order's outcome does not depend on them). */
+static void
+acme_order_dns_cleanup(struct acme_ctx *c)
+{
+	json_t		*dns = json_object_get(c->rec, "dns"), *e;
+	struct cv_err	 ignored;
+	char		*log;
+	size_t		 i;
+
+	if (json_array_size(dns) == 0 || c->cfg->dns_hook == NULL)
+		return;
+	log = acme_order_hook_log(c);
+	json_array_foreach(dns, i, e)
+		(void)acme_dns_hook(c->cfg->dns_hook, "remove",
+		    acme_str(e, "domain"), acme_str(e, "value"), log,
+		    ACME_DNS_HOOK_TIMEOUT, &ignored);
+	free(log);
+	json_object_del(c->rec, "dns");
+	json_object_del(c->rec, "dns_at");
 }
 
 void
@@ -224,6 +330,10 @@ acme_order_cleanup(struct acme_ctx *c)
 	size_t		 i;
 	int		 dfd;
 
+	for (i = 0; c->cfg->http_listen != NULL &&
+	    i < json_array_size(tokens); i++)
+		acme_http_unserve(c->cfg->http_listen, json_string_value(
+		    json_array_get(tokens, i)));
 	for (i = 0; c->cfg->webroot != NULL && i < json_array_size(tokens);
 	    i++) {
 		xasprintf(&path, "%s/%s/%s", c->cfg->webroot,
@@ -237,6 +347,7 @@ acme_order_cleanup(struct acme_ctx *c)
 		free(path);
 	}
 	json_object_del(c->rec, "tokens");
+	acme_order_dns_cleanup(c);
 }
 
 /* A token fit for a file name: base64url only (RFC 8555 8.3). */
@@ -248,39 +359,116 @@ acme_order_token_ok(const char *t)
 	    "0123456789-_") == strlen(t);
 }
 
-/* Answers the challenge of our type in a pending authorization. */
+/* Is s in the record's array member? (key: of each object, or NULL
+ * for an array of strings) */
 static int
-acme_order_answer(struct acme_ctx *c, json_t *az, struct cv_err *err)
+acme_order_recorded(const struct acme_ctx *c, const char *member,
+    const char *key, const char *s)
 {
-	json_t			*ch, *e, *tokens;
-	struct http_resp	 resp;
-	const char		*token = NULL, *url = NULL, *st = NULL;
-	size_t			 i;
-	int			 rc;
+	json_t		*e;
+	const char	*v;
+	size_t		 i;
 
-	ch = json_object_get(az, "challenges");
-	json_array_foreach(ch, i, e)
-		if (json_is_object(e) && acme_str(e, "type") != NULL &&
-		    !strcmp(acme_str(e, "type"), c->cfg->challenge)) {
-			token = acme_str(e, "token");
-			url = acme_str(e, "url");
-			st = acme_str(e, "status");
-			break;
+	json_array_foreach(json_object_get(c->rec, member), i, e) {
+		v = key != NULL ? acme_str(e, key) : json_string_value(e);
+		if (v != NULL && !strcmp(v, s))
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends v to the record's array member (made when missing). */
+static void
+acme_order_record_add(struct acme_ctx *c, const char *member, json_t *v)
+{
+	json_t	*a;
+
+	if ((a = json_object_get(c->rec, member)) == NULL)
+		json_object_set_new(c->rec, member, a = json_array());
+	json_array_append_new(a, v);
+}
+
+/* dns-01: the TXT record added through dns_hook (once, recorded and
+ * saved first); 1 while dns_propagation has not passed since the last
+ * add. */
+static int
+acme_order_publish_dns(struct acme_ctx *c, const struct acme_authz *az,
+    const struct acme_challenge *ch, struct cv_err *err)
+{
+	char		*v, *log;
+	json_int_t	 at;
+	int		 rc = 0;
+
+	if ((v = acme_dns_txt_value(c->s->pub, ch->token, err)) == NULL)
+		return -1;
+	if (!acme_order_recorded(c, "dns", "value", v)) {
+		acme_order_record_add(c, "dns", json_pack("{s:s,s:s}",
+		    "domain", az->id.value, "value", v));
+		if (c->save != NULL && c->save(c->job, c->rec, err) == -1) {
+			free(v);
+			return -1;
 		}
-	if (url == NULL || !acme_order_token_ok(token))
-		return cv_err_set(err, "authorization offers no usable %s "
-		    "challenge", c->cfg->challenge);
-	if (st != NULL && strcmp(st, "pending") != 0)
-		return 0;	/* answered already (a crash after it) */
+		log = acme_order_hook_log(c);
+		rc = acme_dns_hook(c->cfg->dns_hook, "add", az->id.value, v,
+		    log, ACME_DNS_HOOK_TIMEOUT, err);
+		free(log);
+		json_object_set_new(c->rec, "dns_at",
+		    json_integer((json_int_t)timeutil_now()));
+	}
+	free(v);
+	if (rc == -1)
+		return -1;
+	at = json_integer_value(json_object_get(c->rec, "dns_at"));
+	if ((int64_t)timeutil_now() < (int64_t)at + c->cfg->dns_propagation) {
+		if (c->retry_s < (int64_t)at + c->cfg->dns_propagation -
+		    (int64_t)timeutil_now())
+			c->retry_s = (int64_t)at + c->cfg->dns_propagation -
+			    (int64_t)timeutil_now();
+		return 1;
+	}
+	return 0;
+}
+
+/* What the CA will fetch or look up: 0 in place, 1 not yet (dns-01
+ * propagation), -1 error. */
+static int
+acme_order_publish(struct acme_ctx *c, const struct acme_authz *az,
+    const struct acme_challenge *ch, struct cv_err *err)
+{
+	if (!strcmp(c->cfg->challenge, "dns-01"))
+		return acme_order_publish_dns(c, az, ch, err);
+	if (acme_order_recorded(c, "tokens", NULL, ch->token))
+		return 0;
 	/* Recorded before the file is written, so a crash leaves no file
 	 * the record does not know. */
-	if ((tokens = json_object_get(c->rec, "tokens")) == NULL)
-		json_object_set_new(c->rec, "tokens", tokens = json_array());
-	json_array_append_new(tokens, json_string(token));
-	if (acme_order_token_write(c, token, err) == -1)
-		return -1;
+	acme_order_record_add(c, "tokens", json_string(ch->token));
+	if (c->cfg->http_listen != NULL)
+		return acme_order_token_serve(c, ch->token, err);
+	return acme_order_token_write(c, ch->token, err);
+}
+
+/* Answers the challenge of our type in a pending authorization. */
+static int
+acme_order_answer(struct acme_ctx *c, const struct acme_authz *az,
+    struct cv_err *err)
+{
+	const struct acme_challenge	*ch = NULL;
+	struct http_resp		 resp;
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i < az->nchallenges && ch == NULL; i++)
+		if (!strcmp(az->challenges[i].type, c->cfg->challenge))
+			ch = &az->challenges[i];
+	if (ch == NULL || !acme_order_token_ok(ch->token))
+		return cv_err_set(err, "authorization offers no usable %s "
+		    "challenge", c->cfg->challenge);
+	if (strcmp(ch->status, "pending") != 0)
+		return 0;	/* answered already (a crash after it) */
+	if ((rc = acme_order_publish(c, az, ch, err)) != 0)
+		return rc == 1 ? 0 : rc;
 	memset(&resp, 0, sizeof(resp));
-	rc = acme_session_post(c->s, url, "{}", &resp, err);
+	rc = acme_session_post(c->s, ch->url, "{}", &resp, err);
 	if (rc == 1)
 		c->retry_s = c->s->retry_after;
 	http_resp_free(&resp);
@@ -289,49 +477,54 @@ acme_order_answer(struct acme_ctx *c, json_t *az, struct cv_err *err)
 
 /* Why an invalid authorization failed: its challenge's problem. */
 static int
-acme_order_invalid(struct acme_ctx *c, json_t *az, struct cv_err *err)
+acme_order_invalid(struct acme_ctx *c, const struct acme_authz *az,
+    struct cv_err *err)
 {
-	json_t		*e;
-	size_t		 i;
-	const char	*id;
+	size_t	i;
 
 	c->dead = 1;
-	id = acme_str(json_object_get(az, "identifier"), "value");
-	json_array_foreach(json_object_get(az, "challenges"), i, e)
-		if (json_is_object(json_object_get(e, "error")))
-			return acme_session_problem(json_object_get(e,
-			    "error"), id ? id : "authorization", err);
+	for (i = 0; i < az->nchallenges; i++)
+		if (az->challenges[i].error != NULL)
+			return cv_err_set(err, "%s: %s", az->id.value,
+			    az->challenges[i].error);
 	return cv_err_set(err, "authorization for %s is invalid",
-	    id ? id : "?");
+	    az->id.value);
 }
 
 int
 acme_order_authorize(struct acme_ctx *c, struct cv_err *err)
 {
-	json_t		*urls = json_object_get(c->rec, "authz"), *az;
-	const char	*st;
-	int64_t		 retry = ACME_POLL_S;
-	size_t		 i;
-	int		 rc = 0, waiting = 0;
+	json_t			*urls = json_object_get(c->rec, "authz");
+	struct acme_authz	 az;
+	int64_t			 retry = ACME_POLL_S;
+	size_t			 i;
+	int			 rc = 0, waiting = 0;
 
+	/* http_listen: the responder's tokens live in memory; after a
+	 * restart the recorded ones are served again. */
+	for (i = 0; c->cfg->http_listen != NULL && rc == 0 &&
+	    i < json_array_size(json_object_get(c->rec, "tokens")); i++)
+		rc = acme_order_token_serve(c, json_string_value(
+		    json_array_get(json_object_get(c->rec, "tokens"), i)),
+		    err);
+	if (rc != 0)
+		return rc;
 	for (i = 0; rc == 0 && i < json_array_size(urls); i++) {
 		const char *url = json_string_value(json_array_get(urls, i));
 
 		if (url == NULL)
 			return cv_err_set(err, "progress record: bad authz");
-		if ((rc = acme_order_get(c, url, &az, &retry, err)) != 0)
+		if ((rc = acme_order_get_authz(c, url, &az, &retry,
+		    err)) != 0)
 			break;
-		st = acme_str(az, "status");
-		if (st == NULL)
-			rc = cv_err_set(err, "%s: no status", url);
-		else if (!strcmp(st, "invalid"))
-			rc = acme_order_invalid(c, az, err);
-		else if (!strcmp(st, "pending")) {
-			rc = acme_order_answer(c, az, err);
+		if (!strcmp(az.status, "invalid"))
+			rc = acme_order_invalid(c, &az, err);
+		else if (!strcmp(az.status, "pending")) {
+			rc = acme_order_answer(c, &az, err);
 			waiting = 1;
-		} else if (strcmp(st, "valid") != 0)
+		} else if (strcmp(az.status, "valid") != 0)
 			waiting = 1;	/* processing */
-		json_decref(az);
+		acme_authz_free(&az);
 	}
 	if (rc == -1 && c->dead)
 		acme_order_cleanup(c);
@@ -346,33 +539,26 @@ acme_order_authorize(struct acme_ctx *c, struct cv_err *err)
 	return 0;
 }
 
-/* The order's status (POST-as-GET); *o holds it. */
+/* The order's status (POST-as-GET) into o; an invalid order is dead. */
 static int
-acme_order_status(struct acme_ctx *c, json_t **o, const char **st,
+acme_order_status(struct acme_ctx *c, struct acme_order *o,
     struct cv_err *err)
 {
 	const char	*url = acme_str(c->rec, "order");
 	int64_t		 retry;
 	int		 rc;
 
+	memset(o, 0, sizeof(*o));
 	if (url == NULL)
 		return cv_err_set(err, "progress record: no order");
-	if ((rc = acme_order_get(c, url, o, &retry, err)) != 0)
+	if ((rc = acme_order_get_order(c, url, o, &retry, err)) != 0)
 		return rc;
 	c->retry_s = retry;
-	if ((*st = acme_str(*o, "status")) == NULL) {
-		json_decref(*o);
-		*o = NULL;
-		return cv_err_set(err, "%s: no status", url);
-	}
-	if (!strcmp(*st, "invalid")) {
+	if (!strcmp(o->status, "invalid")) {
 		c->dead = 1;
-		rc = json_is_object(json_object_get(*o, "error")) ?
-		    acme_session_problem(json_object_get(*o, "error"),
-		    "order", err) : cv_err_set(err, "order %s is invalid",
-		    url);
-		json_decref(*o);
-		*o = NULL;
+		rc = o->error != NULL ? cv_err_set(err, "order: %s",
+		    o->error) : cv_err_set(err, "order %s is invalid", url);
+		acme_order_free(o);
 	}
 	return rc;
 }
@@ -406,29 +592,26 @@ int
 acme_order_finalize(struct acme_ctx *c, struct cv_err *err)
 {
 	struct http_resp	 resp;
-	json_t			*o = NULL;
-	const char		*st, *url = acme_str(c->rec, "finalize");
+	struct acme_order	 o;
+	json_t			*j;
+	const char		*url = acme_str(c->rec, "finalize");
 	char			*csr = NULL, *p = NULL;
-	int			 rc;
+	int			 rc, ready;
 
 	memset(&resp, 0, sizeof(resp));
-	if ((rc = acme_order_status(c, &o, &st, err)) != 0)
+	if ((rc = acme_order_status(c, &o, err)) != 0)
 		return rc;
-	if (!strcmp(st, "pending")) {
-		json_decref(o);
-		return 1;	/* authorizations not all valid yet */
-	}
+	ready = !strcmp(o.status, "ready");
+	rc = !strcmp(o.status, "pending");	/* authorizations not yet */
+	acme_order_free(&o);
 	/* processing or valid: finalized already (a crash after it). */
-	if (strcmp(st, "ready") != 0 || url == NULL) {
-		json_decref(o);
-		return url == NULL ? cv_err_set(err, "no finalize URL") : 0;
-	}
-	json_decref(o);
+	if (rc == 1 || !ready || url == NULL)
+		return url == NULL ? cv_err_set(err, "no finalize URL") : rc;
 	if ((csr = acme_order_csr(c, err)) == NULL)
 		return -1;
-	o = json_pack("{s:s}", "csr", csr);
-	p = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	j = json_pack("{s:s}", "csr", csr);
+	p = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
 	rc = acme_session_post(c->s, url, p, &resp, err);
 	if (rc == 1)
 		c->retry_s = c->s->retry_after;
@@ -538,29 +721,28 @@ int
 acme_order_download(struct acme_ctx *c, char sha1[41], struct cv_err *err)
 {
 	struct http_resp	 resp, alt;
-	json_t			*o = NULL;
-	const char		*st, *url;
+	struct acme_order	 o;
 	char			*u, **links = NULL;
 	size_t			 i, nlinks = 0;
 	int			 rc;
 
 	memset(&resp, 0, sizeof(resp));
 	memset(&alt, 0, sizeof(alt));
-	if ((rc = acme_order_status(c, &o, &st, err)) != 0)
+	if ((rc = acme_order_status(c, &o, err)) != 0)
 		return rc;
-	if (!strcmp(st, "processing")) {
-		json_decref(o);
+	if (!strcmp(o.status, "processing")) {
+		acme_order_free(&o);
 		return 1;
 	}
-	if (strcmp(st, "valid") != 0 ||
-	    (url = acme_str(o, "certificate")) == NULL) {
+	if (strcmp(o.status, "valid") != 0 || o.certificate == NULL) {
 		c->dead = 1;
 		rc = cv_err_set(err, "order is %s after finalize, without a "
-		    "certificate", st);
+		    "certificate", o.status);
 		goto out;
 	}
-	json_object_set_new(c->rec, "cert", json_string(url));
-	if ((rc = acme_order_fetch(c, url, 0, &resp, sha1, err)) != 1)
+	json_object_set_new(c->rec, "cert", json_string(o.certificate));
+	if ((rc = acme_order_fetch(c, o.certificate, 0, &resp, sha1,
+	    err)) != 1)
 		goto out;
 	/* Not the preferred chain: the alternates, then the default. */
 	links = resp.links;
@@ -577,7 +759,7 @@ acme_order_download(struct acme_ctx *c, char sha1[41], struct cv_err *err)
 		rc = acme_order_store(c, &resp, 1, sha1, err);
 out:
 	rc = rc == 2 ? 1 : rc;
-	json_decref(o);
+	acme_order_free(&o);
 	http_resp_free(&alt);
 	http_resp_free(&resp);
 	return rc;

@@ -7,7 +7,11 @@
  *               "downloaded"
  *   account     the account URL (kid)
  *   order, finalize, authz[], identifiers[], challenge
+ *   ordered_at  when newOrder succeeded (order_timeout counts from it)
  *   tokens[]    challenge files written (removed when done or failed)
+ *   dns[]       dns-01 TXT records added: {domain, value} (dns_hook
+ *               "remove" run for each when done or failed)
+ *   dns_at      when the last one was added (dns_propagation from it)
  *   nonce       the last nonce, reused by the next call
  *
  * Each function moves the record on by at most one step: 0 done (the
@@ -32,12 +36,16 @@ struct acme_cfg {
 	char		*eab_hmac_key_file;
 	char		*profile;
 	char		*preferred_chain;
-	char		*challenge;	/* "http-01" */
+	char		*challenge;	/* "http-01", "dns-01" */
 	char		*webroot;
 	/* ARI (issue 17, RFC 9773; ari.h): ari = no turns it off; ari_poll
 	 * (seconds, 0: the CA's Retry-After) overrides the poll interval */
 	int		 no_ari;
 	int64_t		 ari_poll;
+	char		*http_listen;	/* http-01 answered by the daemon */
+	char		**dns_hook;	/* dns-01: argv, no shell */
+	int64_t		 dns_propagation;	/* s waited after "add" */
+	int64_t		 order_timeout;	/* s an order may take */
 };
 
 struct acme_ctx {
@@ -45,6 +53,10 @@ struct acme_ctx {
 	const struct acme_cfg	*cfg;
 	struct acme_session	*s;
 	json_t			*rec;	/* the progress record */
+	/* Saves rec now (before a dns_hook runs, so a crash leaves no
+	 * record the hook added that the record does not know). */
+	int			(*save)(const struct issuer_job *, json_t *,
+				    struct cv_err *);
 	int64_t			 retry_s;
 	int			 dead;
 };
@@ -58,7 +70,8 @@ int	acme_order_finalize(struct acme_ctx *, struct cv_err *);
 /* The chain (preferred_chain honoured) into the store; sha1 set. */
 int	acme_order_download(struct acme_ctx *, char sha1[41],
 	    struct cv_err *);
-/* Removes the challenge files the record lists. */
+/* Removes the challenge files the record lists and runs dns_hook
+ * "remove" for each TXT record it added. */
 void	acme_order_cleanup(struct acme_ctx *);
 
 #endif

@@ -1,8 +1,11 @@
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "acme_session.h"
 #include "jws.h"
@@ -11,7 +14,6 @@
 #define ACME_ERR_PREFIX		"urn:ietf:params:acme:error:"
 #define ACME_NONCE_TRIES	12	/* badNonce retries of one POST: a CA
 					 * may reject any nonce at random */
-#define ACME_MAX_DEPTH		32	/* hostile nesting: refused */
 
 int
 acme_session_open(struct acme_session *s, const char *url,
@@ -35,21 +37,18 @@ acme_session_open(struct acme_session *s, const char *url,
 	req.method = "GET";
 	req.url = url;
 	req.ca_file = ca_file;
+	req.max_body = ACME_JSON_MAX;
 	if (http_do(&req, &resp, err) == -1)
 		goto out;
 	if (resp.status != 200) {
 		cv_err_set(err, "directory %s: HTTP %ld", url, resp.status);
 		goto out;
 	}
-	if (acme_session_json(&resp, &s->dir, err) == -1) {
-		cv_err_prefix(err, "directory %s", url);
-		goto out;
-	}
-	if (acme_session_url(s, "newNonce") == NULL ||
-	    acme_session_url(s, "newAccount") == NULL ||
-	    acme_session_url(s, "newOrder") == NULL) {
-		cv_err_set(err, "directory %s: newNonce, newAccount or "
-		    "newOrder missing", url);
+	/* acme_json.c checks every member: a hostile directory is refused
+	 * whole, with the member it broke. */
+	if (acme_directory_parse(resp.body, resp.body_len, &s->dir,
+	    err) == -1) {
+		cv_err_prefix(err, "%s", url);
 		goto out;
 	}
 	rc = 0;
@@ -61,8 +60,7 @@ out:
 void
 acme_session_close(struct acme_session *s)
 {
-	if (s->dir != NULL)
-		json_decref(s->dir);
+	acme_directory_free(&s->dir);
 	if (s->key != NULL)
 		gnutls_privkey_deinit(s->key);
 	if (s->pub != NULL)
@@ -75,87 +73,28 @@ acme_session_close(struct acme_session *s)
 const char *
 acme_session_url(const struct acme_session *s, const char *name)
 {
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} urls[] = {
+		{ "newNonce", offsetof(struct acme_directory, new_nonce) },
+		{ "newAccount", offsetof(struct acme_directory, new_account) },
+		{ "newOrder", offsetof(struct acme_directory, new_order) },
+		{ "revokeCert", offsetof(struct acme_directory, revoke_cert) },
+		{ "keyChange", offsetof(struct acme_directory, key_change) },
+		{ "renewalInfo", offsetof(struct acme_directory,
+		    renewal_info) },
+	};
 	const char	*v;
-
-	v = json_string_value(json_object_get(s->dir, name));
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-/* Depth of a JSON value: jansson parses deep nesting recursively but
- * bounded (2048); we refuse what no ACME reply needs before walking it. */
-static int
-acme_session_depth(const json_t *v, int d)
-{
-	const char	*k;
-	json_t		*e;
 	size_t		 i;
-	int		 m = d;
 
-	if (d > ACME_MAX_DEPTH)
-		return d;
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, e) {
-			int	n = acme_session_depth(e, d + 1);
-
-			if (n > m)
-				m = n;
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		if (!strcmp(urls[i].name, name)) {
+			v = *(char * const *)(const void *)((const char *)
+			    &s->dir + urls[i].off);
+			return v != NULL && *v != '\0' ? v : NULL;
 		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e) {
-			int	n = acme_session_depth(e, d + 1);
-
-			if (n > m)
-				m = n;
-		}
-	}
-	return m;
-}
-
-int
-acme_session_json(const struct http_resp *resp, json_t **out,
-    struct cv_err *err)
-{
-	json_error_t	 je;
-	json_t		*v;
-
-	*out = NULL;
-	v = json_loadb(resp->body ? resp->body : "", resp->body_len,
-	    JSON_REJECT_DUPLICATES, &je);
-	if (v == NULL)
-		return cv_err_set(err, "reply is not JSON: %s", je.text);
-	if (!json_is_object(v) || acme_session_depth(v, 0) > ACME_MAX_DEPTH) {
-		json_decref(v);
-		return cv_err_set(err, "reply is not a JSON object of "
-		    "reasonable depth");
-	}
-	*out = v;
-	return 0;
-}
-
-/* Control characters out: the error ends up on one line of renewals. */
-static void
-acme_session_clean(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
-int
-acme_session_problem(const json_t *p, const char *what, struct cv_err *err)
-{
-	const char	*type, *detail;
-
-	type = json_string_value(json_object_get(p, "type"));
-	detail = json_string_value(json_object_get(p, "detail"));
-	if (type == NULL)
-		type = "error";
-	if (!strncmp(type, ACME_ERR_PREFIX, strlen(ACME_ERR_PREFIX)))
-		type += strlen(ACME_ERR_PREFIX);
-	cv_err_set(err, "%s%s%s%s%s", what ? what : "", what ? ": " : "",
-	    type, detail ? ": " : "", detail ? detail : "");
-	acme_session_clean(err->msg);
-	return -1;
+	return NULL;
 }
 
 static int
@@ -185,26 +124,25 @@ out:
 	return rc;
 }
 
-/* An error reply: its problem, or its status; "later" for 429/503. */
+/* An error reply: its problem (acme_problem_parse's line), or its
+ * status; "later" for 429/503. */
 static int
 acme_session_failed(struct acme_session *s, const char *url,
     const struct http_resp *resp, int *bad_nonce, struct cv_err *err)
 {
-	json_t		*p = NULL;
-	const char	*type;
-	struct cv_err	 e;
-	int64_t		 secs;
+	struct acme_problem	 pr;
+	struct cv_err		 e;
+	int64_t			 secs;
 
 	*bad_nonce = 0;
-	if (acme_session_json(resp, &p, &e) == 0 &&
-	    (type = json_string_value(json_object_get(p, "type"))) != NULL &&
-	    !strcmp(type, ACME_ERR_PREFIX "badNonce"))
-		*bad_nonce = 1;
-	if (p != NULL)
-		acme_session_problem(p, url, err);
-	else
+	if (acme_problem_parse(resp->body ? resp->body : "", resp->body_len,
+	    &pr, &e) == 0) {
+		*bad_nonce = pr.type != NULL &&
+		    !strcmp(pr.type, ACME_ERR_PREFIX "badNonce");
+		cv_err_set(err, "%s: %s", url, pr.line);
+		acme_problem_free(&pr);
+	} else
 		cv_err_set(err, "%s: HTTP %ld", url, resp->status);
-	json_decref(p);
 	if (resp->status == 429 || resp->status == 503) {
 		secs = 60;
 		if (resp->retry_after != NULL)
@@ -242,6 +180,7 @@ acme_session_post(struct acme_session *s, const char *url,
 		req.content_type = "application/jose+json";
 		req.body = body;
 		req.body_len = strlen(body);
+		req.max_body = ACME_JSON_MAX;
 		if (http_do(&req, resp, err) == -1)
 			goto out;
 		if (resp->replay_nonce != NULL)

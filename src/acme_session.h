@@ -11,14 +11,14 @@
 #include <stdint.h>
 
 #include <gnutls/abstract.h>
-#include <jansson.h>
 
+#include "acme_json.h"
 #include "cverr.h"
 #include "http.h"
 
 struct acme_session {
 	const char		*ca_file;	/* the server's HTTPS anchors */
-	json_t			*dir;		/* the directory object */
+	struct acme_directory	 dir;		/* acme_json.c parsed it */
 	char			*nonce;		/* next one to use, or NULL */
 	char			*kid;		/* account URL once known */
 	gnutls_privkey_t	 key;
@@ -32,26 +32,20 @@ struct acme_session {
 int	 acme_session_open(struct acme_session *, const char *url,
 	    const char *ca_file, gnutls_x509_privkey_t key, struct cv_err *);
 void	 acme_session_close(struct acme_session *);
-/* A URL of the directory ("newOrder"), or NULL. */
+/* A URL of the directory by its member name ("newOrder"), or NULL. */
 const char *acme_session_url(const struct acme_session *, const char *name);
 /*
  * A signed POST (payload NULL: POST-as-GET).  0: a 2xx reply in resp;
  * 1: the server said "later" (429 or 503), retry_after set, err says
- * why; -1: an error (a problem document as "TYPE: detail").
+ * why; -1: an error (a problem document as acme_problem_parse's line).
+ * Replies are capped at ACME_JSON_MAX bytes.
  */
 int	 acme_session_post(struct acme_session *, const char *url,
 	    const char *payload, struct http_resp *, struct cv_err *);
-/* The reply body as a JSON object (-1 when it is not one). */
-int	 acme_session_json(const struct http_resp *, json_t **,
-	    struct cv_err *);
 /* Looks the account up (onlyReturnExisting), creates it when missing
  * (terms agreed, contacts, EAB when eab_kid is set); sets kid. */
 int	 acme_session_account(struct acme_session *, const char **contact,
 	    size_t ncontact, const char *eab_kid, const unsigned char *hmac,
 	    size_t hmac_len, struct cv_err *);
-/* "TYPE: detail" of a problem object (urn:ietf:params:acme:error:
- * dropped), into err; returns -1. */
-int	 acme_session_problem(const json_t *, const char *what,
-	    struct cv_err *);
 
 #endif

@@ -107,7 +107,7 @@ ari_order_replaces(const struct acme_ctx *c, json_t *payload)
 
 	if (c->cfg->no_ari || c->job->certhash == NULL ||
 	    *c->job->certhash == '\0' ||
-	    json_object_get(c->s->dir, "renewalInfo") == NULL)
+	    c->s->dir.renewal_info == NULL)
 		return;
 	/* Only a certificate certvigil stored (the CA's, likely). */
 	path = store_path(c->job->st, c->job->certhash, STORE_CERT);

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -20,14 +21,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acme_http.h"
 #include "acme_order.h"
+#include "argv.h"
 #include "fsutil.h"
 #include "jws.h"
 #include "pki.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 #define ACME_MAX_CONTACTS	16
 #define ACME_MAX_RECORD		(256 * 1024)
+#define ACME_ORDER_TIMEOUT	3600	/* order_timeout's default (s) */
 
 /* Two renewals creating the same account key at once would leave one
  * with a key the file no longer holds. */
@@ -39,6 +44,7 @@ issuer_acme_new(void)
 	struct acme_cfg	*c = xcalloc(1, sizeof(*c));
 
 	c->challenge = xstrdup("http-01");
+	c->order_timeout = ACME_ORDER_TIMEOUT;
 	return c;
 }
 
@@ -62,6 +68,8 @@ issuer_acme_free(void *p)
 	free(c->preferred_chain);
 	free(c->challenge);
 	free(c->webroot);
+	free(c->http_listen);
+	argv_free(c->dns_hook);
 	free(c);
 }
 
@@ -106,6 +114,22 @@ issuer_acme_contact(struct acme_cfg *c, const char *v, struct cv_err *err)
 	return rc;
 }
 
+/* dns_hook = COMMAND [ARGS]: split as sh would, run without one. */
+static int
+issuer_acme_hook(struct acme_cfg *c, const char *v, struct cv_err *err)
+{
+	argv_free(c->dns_hook);
+	c->dns_hook = NULL;
+	if (argv_split(v, &c->dns_hook, NULL, err) == -1) {
+		cv_err_prefix(err, "dns_hook");
+		return -1;
+	}
+	if (c->dns_hook[0] == NULL || c->dns_hook[0][0] != '/')
+		return cv_err_set(err, "dns_hook: '%s' is not an absolute "
+		    "path", c->dns_hook[0] ? c->dns_hook[0] : "");
+	return 0;
+}
+
 static int
 issuer_acme_key(struct issuer *is, const char *k, const char *v,
     struct cv_err *err)
@@ -144,11 +168,22 @@ issuer_acme_key(struct issuer *is, const char *k, const char *v,
 	if (!strcmp(k, "ari_poll"))
 		return issuer_duration(k, v, &c->ari_poll, err);
 	if (!strcmp(k, "challenge")) {
-		if (strcmp(v, "http-01") != 0)
+		if (strcmp(v, "http-01") != 0 && strcmp(v, "dns-01") != 0)
 			return cv_err_set(err, "challenge: '%s' is not "
-			    "supported (http-01)", v);
+			    "supported (http-01, dns-01)", v);
 		return issuer_acme_str(k, v, &c->challenge, err);
 	}
+	if (!strcmp(k, "http_listen")) {
+		if (acme_http_addr_ok(v, err) == -1)
+			return -1;
+		return issuer_acme_str(k, v, &c->http_listen, err);
+	}
+	if (!strcmp(k, "order_timeout"))
+		return issuer_duration(k, v, &c->order_timeout, err);
+	if (!strcmp(k, "dns_propagation"))
+		return issuer_duration(k, v, &c->dns_propagation, err);
+	if (!strcmp(k, "dns_hook"))
+		return issuer_acme_hook(c, v, err);
 	return 1;
 }
 
@@ -163,9 +198,25 @@ issuer_acme_finish(struct issuer *is, struct cv_err *err)
 	if ((c->eab_kid == NULL) != (c->eab_hmac_key_file == NULL))
 		return cv_err_set(err, "[issuer %s] (acme) needs eab_kid and "
 		    "eab_hmac_key_file together", is->name);
-	if (!strcmp(c->challenge, "http-01") && c->webroot == NULL)
+	/* (webroot is the message's name for it: http_listen is the
+	 * alternative certvigil.conf(5) gives.) */
+	if (!strcmp(c->challenge, "http-01") && c->webroot == NULL &&
+	    c->http_listen == NULL)
 		return cv_err_set(err, "[issuer %s] (acme) challenge http-01 "
 		    "needs webroot", is->name);
+	if (c->webroot != NULL && c->http_listen != NULL)
+		return cv_err_set(err, "[issuer %s] (acme) takes webroot or "
+		    "http_listen, not both", is->name);
+	if (strcmp(c->challenge, "http-01") != 0 && c->http_listen != NULL)
+		return cv_err_set(err, "[issuer %s] (acme) http_listen is for "
+		    "challenge = http-01", is->name);
+	if (!strcmp(c->challenge, "dns-01") && c->dns_hook == NULL)
+		return cv_err_set(err, "[issuer %s] (acme) challenge dns-01 "
+		    "needs dns_hook", is->name);
+	if (strcmp(c->challenge, "dns-01") != 0 && (c->dns_hook != NULL ||
+	    c->dns_propagation > 0))
+		return cv_err_set(err, "[issuer %s] (acme) dns_hook and "
+		    "dns_propagation are for challenge = dns-01", is->name);
 	return 0;
 }
 
@@ -259,6 +310,41 @@ issuer_acme_record_path(const struct issuer_job *job)
 	return p;
 }
 
+/*
+ * A renewal starting for a binding: the records other renewals of the
+ * same binding left (a binding has one renewal at a time, so theirs have
+ * ended, e.g. while the daemon was down) go, as the store prunes what no
+ * renewal will read again.
+ */
+static void
+issuer_acme_record_prune(const struct issuer_job *job)
+{
+	DIR		*d;
+	struct dirent	*de;
+	json_t		*o;
+	json_error_t	 je;
+	char		*p;
+	long long	 id;
+	int		 n;
+
+	if ((d = opendir(job->work_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "acme-%lld.json%n", &id, &n) != 1 ||
+		    de->d_name[n] != '\0' || id == (long long)job->id)
+			continue;
+		xasprintf(&p, "%s/%s", job->work_dir, de->d_name);
+		if ((o = json_load_file(p, 0, &je)) != NULL &&
+		    json_is_string(json_object_get(o, "binding")) &&
+		    !strcmp(json_string_value(json_object_get(o, "binding")),
+		    job->b->name))
+			(void)unlink(p);
+		json_decref(o);
+		free(p);
+	}
+	closedir(d);
+}
+
 /* The renewal's progress record: an empty one when there is none. */
 static int
 issuer_acme_record_load(const struct issuer_job *job, json_t **rec,
@@ -272,7 +358,8 @@ issuer_acme_record_load(const struct issuer_job *job, json_t **rec,
 
 	*rec = NULL;
 	if (access(p, F_OK) == -1 && errno == ENOENT) {
-		*rec = json_object();
+		issuer_acme_record_prune(job);
+		*rec = json_pack("{s:s}", "binding", job->b->name);
 		rc = 0;
 		goto out;
 	}
@@ -371,6 +458,32 @@ issuer_acme_at(const struct acme_ctx *c)
 	return s != NULL ? s : "";
 }
 
+/* Seconds left of order_timeout for the record's order (INT64_MAX:
+ * no order yet); an order past it is abandoned (dead: the engine's retry
+ * places a new one) instead of staying pending forever. */
+static int64_t
+issuer_acme_left(const struct acme_ctx *c)
+{
+	json_t	*at = json_object_get(c->rec, "ordered_at");
+
+	if (!json_is_integer(at))
+		return INT64_MAX;
+	return (int64_t)json_integer_value(at) + c->cfg->order_timeout -
+	    (int64_t)timeutil_now();
+}
+
+static int
+issuer_acme_overdue(struct acme_ctx *c, struct cv_err *err)
+{
+	char	d[32];
+
+	c->dead = 1;
+	return cv_err_set(err, "order %s not done after %s (order_timeout; "
+	    "step %s): abandoned", json_string_value(json_object_get(c->rec,
+	    "order")), timeutil_fmt_duration(c->cfg->order_timeout, d,
+	    sizeof(d)), issuer_acme_at(c));
+}
+
 /* The order from where the record left it, one step after another. */
 static int
 issuer_acme_run(struct acme_ctx *c, const unsigned char *hmac,
@@ -396,7 +509,8 @@ issuer_acme_run(struct acme_ctx *c, const unsigned char *hmac,
 		if ((rc = acme_order_place(c, err)) != 0 ||
 		    (rc = issuer_acme_step(c, "ordered", err)) != 0)
 			return rc;
-	}
+	} else if (issuer_acme_left(c) < 0)
+		return issuer_acme_overdue(c, err);
 	if (!strcmp(issuer_acme_at(c), "ordered")) {
 		if ((rc = acme_order_authorize(c, err)) != 0 ||
 		    (rc = issuer_acme_step(c, "authorized", err)) != 0)
@@ -418,6 +532,7 @@ issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
     struct issuer_reply *r, struct cv_err *err)
 {
 	struct cv_err	e;
+	int64_t		left;
 
 	issuer_acme_detail(c, r);
 	if (rc == 0) {
@@ -426,6 +541,10 @@ issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
 	}
 	if (rc == 1) {
 		r->status = ISSUER_PENDING;
+		/* Back no later than order_timeout says the order ends. */
+		if ((left = issuer_acme_left(c)) != INT64_MAX &&
+		    c->retry_s > left + 1)
+			c->retry_s = left + 1;
 		r->retry_ms = (uint64_t)(c->retry_s > 0 ? c->retry_s : 1) *
 		    1000;
 		if (c->s->nonce != NULL)
@@ -435,14 +554,11 @@ issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
 			return cv_err_set(err, "%s", e.msg);
 		return 0;
 	}
-	/* Nothing is served from a failed order: its challenge files go;
-	 * a dead order (invalid) is forgotten, so the retry places a new
-	 * one, any other keeps its record. */
+	/* Nothing is served from a failed order: its challenge files go.
+	 * An error ends the renewal (the engine's retry is a new renewal
+	 * id, which never reads this record), so the record goes too. */
 	acme_order_cleanup(c);
-	if (c->dead)
-		issuer_acme_record_drop(c->job);
-	else
-		(void)issuer_acme_record_save(c->job, c->rec, &e);
+	issuer_acme_record_drop(c->job);
 	return -1;
 }
 
@@ -464,6 +580,7 @@ issuer_acme_call(const struct issuer_job *job, struct issuer_reply *r,
 	c.job = job;
 	c.cfg = job->is->cfg;
 	c.s = &s;
+	c.save = issuer_acme_record_save;
 	s.now = job->now;
 	if (issuer_acme_record_load(job, &c.rec, err) == -1 ||
 	    issuer_acme_account_key(job, &key, err) == -1 ||

@@ -171,6 +171,35 @@ START_TEST(test_finish_errors)
 		{ { "type", "acme", "directory", "https://ca/dir", NULL },
 		    "[issuer x] (acme) challenge http-01 needs webroot" },
 	};
+	/* issue 17: dns-01, http_listen, order_timeout */
+	static const struct {
+		const char *const	 kv[9];
+		const char		*msg;
+	} t2[] = {
+		{ { "type", "acme", "directory", "https://ca/dir", "challenge",
+		    "dns-01", NULL },
+		    "[issuer x] (acme) challenge dns-01 needs dns_hook" },
+		{ { "type", "acme", "directory", "https://ca/dir", "webroot",
+		    "/w", "http_listen", "127.0.0.1:80", NULL },
+		    "[issuer x] (acme) takes webroot or http_listen, not both" },
+		{ { "type", "acme", "directory", "https://ca/dir", "webroot",
+		    "/w", "dns_hook", "/bin/true", NULL },
+		    "[issuer x] (acme) dns_hook and dns_propagation are for "
+		    "challenge = dns-01" },
+		{ { "type", "acme", "directory", "https://ca/dir", "challenge",
+		    "dns-01", "http_listen", "127.0.0.1:80", NULL },
+		    "[issuer x] (acme) http_listen is for challenge = "
+		    "http-01" },
+		{ { "type", "acme", "challenge", "tls-alpn-01", NULL },
+		    "challenge: 'tls-alpn-01' is not supported (http-01, "
+		    "dns-01)" },
+		{ { "type", "acme", "dns_hook", "hook.sh add", NULL },
+		    "dns_hook: 'hook.sh' is not an absolute path" },
+		{ { "type", "acme", "http_listen", "localhost:80", NULL },
+		    "http_listen: 'localhost:80': not an IP address and port" },
+		{ { "type", "acme", "order_timeout", "soon", NULL },
+		    "order_timeout: 'soon' is not a duration" },
+	};
 	struct issuer	*is;
 	struct cv_err	 err;
 	size_t		 i;
@@ -180,6 +209,12 @@ START_TEST(test_finish_errors)
 		is = issuer_of(t[i].kv, &err, &rc);
 		ck_assert_int_eq(rc, -1);
 		ck_assert_str_eq(err.msg, t[i].msg);
+		issuer_free(is);
+	}
+	for (i = 0; i < sizeof(t2) / sizeof(t2[0]); i++) {
+		is = issuer_of(t2[i].kv, &err, &rc);
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(err.msg, t2[i].msg);
 		issuer_free(is);
 	}
 }

@@ -41,7 +41,8 @@ pebble_certs() {
 # members given added to its "pebble" object (e.g.
 # '"externalAccountBindingRequired": true, ...'), waits for its
 # "ACME directory available" log line.  PEBBLE_ENV (e.g.
-# "PEBBLE_VA_ALWAYS_VALID=1") goes into its environment.  Sets
+# "PEBBLE_VA_ALWAYS_VALID=1") goes into its environment, PEBBLE_ARGS
+# (e.g. "-dnsserver 127.0.0.1:PORT") onto its command line.  Sets
 # PEBBLE_DIR_URL (the directory URL), PEBBLE_MGMT (management base URL),
 # PEBBLE_CA (the CA file for pebble's HTTPS) and PEBBLE_PID.
 pebble_start() {
@@ -71,8 +72,8 @@ JSON
 		# half of them at random): every order validates, so a test of
 		# a failing challenge cannot pass by luck.
 		env PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 ${PEBBLE_ENV:-} \
-		    "$PEBBLE" \
-		    -config "$T/pebble/config.json" >>"$T/pebble/log" 2>&1 &
+		    "$PEBBLE" -config "$T/pebble/config.json" ${PEBBLE_ARGS:-} \
+		    >>"$T/pebble/log" 2>&1 &
 		PEBBLE_PID=$!
 		T_PIDS="$T_PIDS $PEBBLE_PID"
 		if wait_line "$T/pebble/log" \
@@ -89,4 +90,31 @@ JSON
 	done
 	cat "$T/pebble/log" >&2
 	fail "pebble did not start"
+}
+
+# challtestsrv_start: pebble-challtestsrv answering DNS only, on free
+# ports; waits for its management port.  Sets CTS_DNS (ADDR:PORT, for
+# pebble's -dnsserver) and CTS_MGMT (http://ADDR:PORT of /set-txt,
+# /clear-txt).
+challtestsrv_start() {
+	[ -n "${PEBBLE:-}" ] || pebble_find
+	_d=$(free_port)
+	_m=$(free_port)
+	"$PEBBLE_CHALLTESTSRV" -dnsserver "127.0.0.1:$_d" \
+	    -management "127.0.0.1:$_m" -http01 "" -https01 "" \
+	    -tlsalpn01 "" -doh "" >"$T/challtestsrv.log" 2>&1 &
+	CTS_PID=$!
+	T_PIDS="$T_PIDS $CTS_PID"
+	_n=0
+	until port_open "$_m"; do
+		kill -0 "$CTS_PID" 2>/dev/null || {
+			cat "$T/challtestsrv.log" >&2
+			fail "pebble-challtestsrv died"
+		}
+		_n=$((_n + 1))
+		[ $_n -lt 300 ] || fail "pebble-challtestsrv did not come up"
+		sleep 0.1
+	done
+	CTS_DNS=127.0.0.1:$_d
+	CTS_MGMT=http://127.0.0.1:$_m
 }
