@@ -61,12 +61,9 @@ cat > "$T/conf" <<EOT
 [watch live]
 path = $T/live
 
-[issuer local]
-type = local
-ca_cert = $T/ca/ca.pem
-ca_key = $T/ca/ca.key
-days = 30
-key_type = ec
+EOT
+renew_issuer_conf >> "$T/conf"
+cat >> "$T/conf" <<EOT
 
 [binding web]
 ipport = 127.0.0.1:$PORT

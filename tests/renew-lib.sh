@@ -98,19 +98,24 @@ EOT
 	"$T/start.sh" || { cat "$T/nginx/logs/error.log" >&2; fail "nginx did not start"; }
 }
 
-# renew_conf [EXTRA BINDING LINES]: writes $T/conf.
-renew_conf() {
-	cat > "$T/conf" <<EOT
-[watch live]
-path = $T/live
-
+# renew_issuer_conf: the [issuer local] section every renewal test uses
+# (the CA of renew_setup), on standard output.
+renew_issuer_conf() {
+	cat <<EOT
 [issuer local]
 type = local
 ca_cert = $T/ca/ca.pem
 ca_key = $T/ca/ca.key
 days = 30
 key_type = ec
+EOT
+}
 
+# renew_conf [EXTRA BINDING LINES]: writes $T/conf.
+renew_conf() {
+	{ printf '[watch live]\npath = %s\n\n' "$T/live"
+	  renew_issuer_conf; echo; } > "$T/conf"
+	cat >> "$T/conf" <<EOT
 [binding web]
 ipport = 127.0.0.1:$NGX_PORT
 appid = {4dc3e181-e14b-4a21-b022-59fc669b0914}

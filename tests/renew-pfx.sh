@@ -29,12 +29,9 @@ cat > "$T/conf" <<EOT
 path = $T/live
 password_file = $T/pfx.pass
 
-[issuer local]
-type = local
-ca_cert = $T/ca/ca.pem
-ca_key = $T/ca/ca.key
-days = 30
-key_type = ec
+EOT
+renew_issuer_conf >> "$T/conf"
+cat >> "$T/conf" <<EOT
 
 [binding web]
 ipport = 127.0.0.1:$PORT
