@@ -1156,25 +1156,5 @@ int
 binding_deployed_sha1(const struct binding *b, char sha1[41],
     time_t *nb, time_t *na, struct cv_err *err)
 {
-	struct x509_load_opts	 o;
-	struct x509_file	*f = NULL;
-	int			 leaf, rc = -1;
-
-	sha1[0] = '\0';
-	memset(&o, 0, sizeof(o));
-	if (x509_load_file(b->cert_file, &o, &f, err) == -1)
-		goto out;
-	if ((leaf = pki_file_leaf(f)) == -1) {
-		cv_err_set(err, "%s: no certificate in the file", b->cert_file);
-		goto out;
-	}
-	memcpy(sha1, f->certs[leaf].sha1, 41);
-	if (nb != NULL)
-		*nb = f->certs[leaf].not_before;
-	if (na != NULL)
-		*na = f->certs[leaf].not_after;
-	rc = 0;
-out:
-	x509_file_free(f);
-	return rc;
+	return binding_form_sha1(b->cert_file, NULL, sha1, nb, na, err);
 }
