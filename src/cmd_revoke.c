@@ -15,10 +15,8 @@
 #define JS(o, k)	json_string_value(json_object_get(o, k))
 
 static const struct cmdopt revoke_opts[] = {
-	{ "reason",	'r', "REASON", "RFC 5280 reason: keyCompromise, "
-	    "superseded, cessationOfOperation, affiliationChanged, "
-	    "unspecified, ... (default: none sent, which means "
-	    "unspecified)" },
+	{ "reason",	'r', "REASON", "keyCompromise, superseded, ... "
+	    "(RFC 5280; default unspecified)" },
 	{ "json",	'j', NULL, "print the daemon's reply as JSON" },
 	CMDOPT_END
 };

@@ -209,9 +209,7 @@ renew_revoke_target(struct renewer *r, struct renew_revoke *rv,
 		return -1;
 	*code = PROTO_E_BAD_REQUEST;
 	rc = -1;
-	if (rv->sha1[0] == '\0' && ch[0] == '\0')
-		cv_err_set(err, "%s: serves no known certificate yet", target);
-	else if (b->issuer == NULL ||
+	if (b->issuer == NULL ||
 	    (rv->is = conf_issuer(r->cf, b->issuer)) == NULL)
 		cv_err_set(err, "%s: not an ACME certificate (binding %s has "
 		    "no issuer)", target, b->name);
@@ -219,6 +217,8 @@ renew_revoke_target(struct renewer *r, struct renew_revoke *rv,
 		cv_err_set(err, "%s: not an ACME certificate (binding %s's "
 		    "issuer %s is of type %s)", target, b->name, rv->is->name,
 		    issuer_type_name(rv->is));
+	else if (rv->sha1[0] == '\0' && ch[0] == '\0')
+		cv_err_set(err, "%s: serves no known certificate yet", target);
 	else
 		rc = 0;
 	if (rc == 0 && rv->sha1[0] == '\0')
