@@ -24,6 +24,11 @@ export top_srcdir top_builddir
 . "$top_srcdir/tests/acme-lib.sh"	# pebble_get
 
 N=${BENCH_N:-20}
+# BENCH_KEEP=1: the run directory stays, its path printed at the end.
+if [ "${BENCH_KEEP:-0}" = 1 ]; then
+	trap 'stop_nginx; for p in $T_PIDS; do kill "$p" 2>/dev/null || :; done
+	    echo "bench-acme: kept $T" >&2' EXIT
+fi
 CLIENT=${BENCH_CLIENT:-$top_builddir/bench/bench-client}
 need nginx
 need jq
@@ -150,7 +155,14 @@ run_certvigil() {
 	cv renew b00 --now --wait >"$T/warm.out" 2>&1 || {
 		cat "$T/warm.out" >&2; tail -n 20 "$T/daemon.log" >&2
 		fail "certvigil warm-up failed"; }
+	CV_IDLE=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$D_PID/status")
+	_d0=$(cpu "$D_PID") _p0=$(cpu "$PEBBLE_PID")
+	kids "$T/k0"
 	CV_MS=$(cv_round 1)
+	kids "$T/k1"
+	CV_CPU=$(sub "$(cpu "$D_PID")" "$_d0")
+	CV_PCPU=$(sub "$(cpu "$PEBBLE_PID")" "$_p0")
+	CV_KCPU=$(sub "$(cat "$T/k1.s")" "$(cat "$T/k0.s")")
 	# Round 2 with a client timing status replies back to back.
 	mkfifo "$T/warm"
 	"$CLIENT" -p "$D_PID" -r 3 "$D_SOCK" status-until "$T/round2-done" \
@@ -208,6 +220,20 @@ lego_parallel() {
 	echo $(($(now_ms) - _t0))
 }
 
+# cpu PID: user + system CPU seconds of a process and its reaped children
+# (certvigild's: the reload commands) so far.
+cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, "");
+	    printf "%.2f", ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat"
+}
+# kids FILE: CPU seconds of this shell's finished children so far, via
+# FILE ("times" must run in this shell, not in a $(...) subshell).
+kids() {
+	times >"$1"
+	sed -n 2p "$1" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/);
+	    printf "%.2f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' >"$1.s"
+}
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 rate() { awk -v n="$N" -v ms="$1" 'BEGIN { printf "%.2f", n * 1000 / ms }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b / a }'; }
 
@@ -216,15 +242,24 @@ setup_nginx
 PEBBLE_ENV=PEBBLE_VA_ALWAYS_VALID=1 pebble_start
 pebble_get /roots/0 >"$T/pebble-root.pem" || fail "cannot fetch pebble's root"
 run_certvigil
+_p0=$(cpu "$PEBBLE_PID")
+kids "$T/k0"
 LEGO_MS=$(timed lego)
+kids "$T/k1"
+LEGO_PCPU=$(sub "$(cpu "$PEBBLE_PID")" "$_p0")
+LEGO_CPU=$(sub "$(cat "$T/k1.s")" "$(cat "$T/k0.s")")
+_p0=$(cpu "$PEBBLE_PID")
 CB_MS=$(timed certbot)
+kids "$T/k2"
+CB_PCPU=$(sub "$(cpu "$PEBBLE_PID")" "$_p0")
+CB_CPU=$(sub "$(cat "$T/k2.s")" "$(cat "$T/k1.s")")
 LEGOP_MS=$(lego_parallel)
 stop_nginx
 orders=$(grep -c '^Pebble .* Added order ' "$T/pebble/log" || true)
 
 echo
-echo "bench-acme: $N certificates each, pebble $("$PEBBLE" -version 2>&1 |
-    sed 's/.*: //'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs,"
+echo "bench-acme: $N certificates each, $(cd "$(dirname "$PEBBLE")/../../.." &&
+    ls debs 2>/dev/null | head -n 1), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs,"
 echo "load average before: $load0, after: $(cut -d' ' -f1-3 /proc/loadavg);" \
     "$orders orders in all"
 printf '  %-34s %8s %10s\n' "client" "seconds" "certs/s"
@@ -238,10 +273,14 @@ printf '  %-34s %8.2f %10s\n' "certbot $(certbot --version 2>&1 | awk '{ print $
     "$(echo "$CB_MS" | awk '{ print $1 / 1000 }')" "$(rate "$CB_MS")"
 printf '  %-34s %8.2f %10s\n' "lego, $N processes at once" \
     "$(echo "$LEGOP_MS" | awk '{ print $1 / 1000 }')" "$(rate "$LEGOP_MS")"
+echo "  CPU seconds (client; pebble): certvigil $CV_CPU (reloads included;" \
+    "+ $CV_KCPU for the CLI); $CV_PCPU -- lego $LEGO_CPU (hooks" \
+    "included); $LEGO_PCPU -- certbot $CB_CPU; $CB_PCPU"
 echo "  certvigil / certbot: $(ratio "$CV_MS" "$CB_MS")x (goal >= 5x)"
 echo "  certvigil / lego:    $(ratio "$CV_MS" "$LEGO_MS")x (goal >= 2x)"
 echo "  certvigil / lego at once: $(ratio "$CV_MS" "$LEGOP_MS")x"
-echo "  certvigild peak RSS ${CV_HWM} kB (now ${CV_RSS} kB)"
+echo "  certvigild RSS: ${CV_IDLE} kB before the rounds, peak ${CV_HWM} kB," \
+    "${CV_RSS} kB after"
 echo "  status during round 2: n=$status_n p50=${status_p50_us} us" \
     "p99=${status_p99_us} us max=${status_max_us} us (goal p99 <= 1000 us)"
 exit 0
