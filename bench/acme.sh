@@ -175,9 +175,11 @@ cv_timed() {
 	if [ -n "${_pp:-}" ]; then
 		kill -INT "$_pp"; wait "$_pp" || :
 		_pp=
-		perf report -i "$T/perf.data" --stdio --no-children \
-		    --sort dso,sym 2>/dev/null | grep -v '^#' | grep . |
-		    head -n 40 >"$T/perf.txt"
+		for _k in dso dso,sym; do
+			perf report -i "$T/perf.data" --stdio --no-children \
+			    --sort $_k 2>/dev/null | grep -v '^#' | grep . |
+			    head -n 25
+		done >"$T/perf.txt"
 		echo "bench-acme: certvigild's CPU in round 1 (perf):" >&2
 		cat "$T/perf.txt" >&2
 	fi
