@@ -132,5 +132,28 @@ assert_eq "one line" 1 "$(wc -l <"$T/err")"
 assert_eq "no renewal for a refused revocation" "$n" \
     "$(cv renewals --json | jq length)"
 assert_eq "nginx still serves the new certificate" "$new" "$(served)"
+
+# A client that hangs up before the CA answered: the revocation still
+# happens (event, renewal) and the daemon, which must not write to the
+# closed client, goes on serving.
+python3 - "$D_SOCK" "$new" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((json.dumps({"v": 1, "cmd": "revoke",
+    "args": {"target": sys.argv[2], "reason": "superseded"}}) + "\n").encode())
+s.close()
+PY
+wait_event "\"revoked\".*$new" 30
+id=$(cv renewals --json | jq -r '.[-1].id')
+assert_eq "renewal for the hung-up client's revocation" revoked \
+    "$(cv renewals --json | jq -r '.[-1].reason')"
+wait_renewal "$id"
+pid_alive "$D_PID" || fail "certvigild died"
+cv status >/dev/null || fail "certvigild does not answer"
+serial=$(serial_of "$T/served-leaf.pem")
+assert_eq "pebble: revoked for the hung-up client" Revoked "$(status_of "$serial")"
+assert_eq "pebble: reason superseded (4)" 4 \
+    "$(pebble_get "/cert-status-by-serial/$serial" | jq -r .Reason)"
 daemon_stop
 echo "acme-revoke: passed"
