@@ -24,10 +24,13 @@ export top_srcdir top_builddir
 . "$top_srcdir/tests/acme-lib.sh"	# pebble_get
 
 N=${BENCH_N:-20}
+# The nginx daemons are not in T_PIDS (they detach): stopped on any exit.
 # BENCH_KEEP=1: the run directory stays, its path printed at the end.
 if [ "${BENCH_KEEP:-0}" = 1 ]; then
 	trap 'stop_nginx; for p in $T_PIDS; do kill "$p" 2>/dev/null || :; done
 	    echo "bench-acme: kept $T" >&2' EXIT
+else
+	trap 'stop_nginx; t_cleanup' EXIT
 fi
 CLIENT=${BENCH_CLIENT:-$top_builddir/bench/bench-client}
 need nginx
@@ -88,6 +91,7 @@ EOT
 }
 stop_nginx() {
 	for b in $(names); do
+		[ -f "$T/nginx/$b/nginx.pid" ] || continue
 		nginx -p "$T/nginx/$b" -c "$T/nginx/$b/nginx.conf" -s stop \
 		    2>/dev/null || true
 	done

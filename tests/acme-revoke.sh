@@ -29,7 +29,7 @@ users_cleanup() {
 	userdel "$U_RD" 2>/dev/null || true
 	groupdel "$G_RD" 2>/dev/null || true
 }
-trap 'users_cleanup; t_cleanup' EXIT
+trap 'users_cleanup; renew_cleanup' EXIT	# renew_cleanup: nginx, then t_cleanup
 groupadd "$G_RD"
 useradd -M -N -g "$G_RD" -s /usr/sbin/nologin "$U_RD"
 as_reader() {
