@@ -36,6 +36,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_renew_entry,
 	&cmd_renewals_entry,
 	&cmd_binding_entry,
+	&cmd_revoke_entry,
 };
 
 #define CMD_COUNT	(sizeof(cmd_table) / sizeof(cmd_table[0]))

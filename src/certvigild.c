@@ -462,6 +462,69 @@ daemon_renew(void *arg, struct control_client *cl,
 }
 
 /*
+ * revoke (issue 17): {"target": NAME|SHA1, "reason": R}.  The reply
+ * waits for the CA (a worker thread): the client is tracked through
+ * control_on_drain, which also fires when it closes, so a client gone
+ * meanwhile is never written to.
+ */
+struct daemon_revoke {
+	struct control_client	*cl;	/* NULL once it closed */
+};
+
+static void
+daemon_revoke_drain(struct control_client *cl, void *arg)
+{
+	struct daemon_revoke	*dr = arg;
+
+	if (control_queued(cl) == SIZE_MAX)
+		dr->cl = NULL;
+	else	/* another request's reply went out: still waiting */
+		control_on_drain(cl, daemon_revoke_drain, dr);
+}
+
+static void
+daemon_revoke_done(void *arg, json_t *result, const char *code,
+    const char *msg)
+{
+	struct daemon_revoke	*dr = arg;
+	json_t			*reply;
+
+	reply = result != NULL ? proto_reply_ok(result) :
+	    proto_reply_err(code, "%s", msg);
+	if (dr->cl != NULL) {
+		control_on_drain(dr->cl, NULL, NULL);
+		control_send(dr->cl, reply);
+	}
+	json_decref(reply);
+	free(dr);
+}
+
+static json_t *
+daemon_revoke(void *arg, struct control_client *cl,
+    const struct control_peer *peer, json_t *args)
+{
+	struct daemon		*d = arg;
+	struct daemon_revoke	*dr;
+	const char		*code = PROTO_E_BAD_REQUEST;
+	struct cv_err		 err;
+
+	(void)peer;
+	if (daemon_arg_str(args, "target") == NULL)
+		return proto_reply_err(PROTO_E_BAD_REQUEST,
+		    "\"target\" (a binding or a SHA-1) is required");
+	dr = xcalloc(1, sizeof(*dr));
+	dr->cl = cl;
+	if (renew_revoke(d->renew, daemon_arg_str(args, "target"),
+	    daemon_arg_str(args, "reason"), daemon_revoke_done, dr, &code,
+	    &err) == -1) {
+		free(dr);
+		return proto_reply_err(code, "%s", err.msg);
+	}
+	control_on_drain(cl, daemon_revoke_drain, dr);
+	return NULL;
+}
+
+/*
  * binding: {"op": "add", "args": {"ipport": ..., ...}}.  Readable for
  * its "show" op (not admin in daemon_cmds); the changing ops are checked
  * here.
@@ -566,6 +629,7 @@ static const struct control_cmd daemon_cmds[] = {
 	{ PROTO_CMD_RENEW,	1, daemon_renew },
 	{ PROTO_CMD_RENEWALS,	0, daemon_renewals },
 	{ PROTO_CMD_BINDING,	0, daemon_binding },
+	{ PROTO_CMD_REVOKE,	1, daemon_revoke },
 };
 
 /* ---- life cycle ----------------------------------------------------- */

@@ -77,6 +77,7 @@ extern const struct cmd_entry cmd_deploy_client_entry;
 extern const struct cmd_entry cmd_renew_entry;
 extern const struct cmd_entry cmd_renewals_entry;
 extern const struct cmd_entry cmd_binding_entry;
+extern const struct cmd_entry cmd_revoke_entry;	/* issue 17 */
 
 /*
  * The running command's request to certvigild (ctx->cmd->request), or

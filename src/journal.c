@@ -687,3 +687,34 @@ journal_cert_known(struct journal *j, const char *sha1, int *has_key)
 	sqlite3_finalize(st);
 	return known;
 }
+
+/*
+ * Issue 17 (revoke): the binding that serves sha1 (*served 1), else the
+ * one the store kept it for (*served 0).  0 found (*name: caller frees),
+ * 1 none, -1 error.
+ */
+int
+journal_cert_binding(struct journal *j, const char *sha1, char **name,
+    int *served)
+{
+	static const char	*q[2] = {
+		"SELECT name FROM bindings WHERE certhash = ?1 ORDER BY name",
+		"SELECT binding FROM store WHERE sha1 = ?1",
+	};
+	sqlite3_stmt		*st;
+	int			 i;
+
+	*name = NULL;
+	*served = 0;
+	for (i = 0; i < 2 && *name == NULL; i++) {
+		if ((st = journal_prep(j, q[i])) == NULL)
+			return -1;
+		journal_text(st, 1, sha1);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*name = journal_col(st, 0);
+			*served = i == 0;
+		}
+		sqlite3_finalize(st);
+	}
+	return *name != NULL ? 0 : 1;
+}

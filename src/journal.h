@@ -110,5 +110,9 @@ int	 journal_store_add(struct journal *, const char *sha1,
 
 /* Whether the inventory knows a certificate and holds its key. */
 int	 journal_cert_known(struct journal *, const char *sha1, int *has_key);
+/* Issue 17 (revoke): the binding serving sha1 (*served = 1), else the
+ * one whose store kept it; 0 found (caller frees *name), 1 none, -1. */
+int	 journal_cert_binding(struct journal *, const char *sha1,
+	    char **name, int *served);
 
 #endif

@@ -48,6 +48,7 @@
 #define PROTO_CMD_RENEW		"renew"
 #define PROTO_CMD_RENEWALS	"renewals"
 #define PROTO_CMD_BINDING	"binding"
+#define PROTO_CMD_REVOKE	"revoke"	/* issue 17 */
 
 /*
  * Parses one request line.  On success *cmd points into *req (which the

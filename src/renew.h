@@ -32,6 +32,19 @@ void		 renew_file_event(struct renewer *, const char *path);
 /* "renew": starts (now) or reports when.  NULL + code/err on refusal. */
 json_t		*renew_request(struct renewer *, const char *name, int now,
 		    const char **code, struct cv_err *);
+/*
+ * "revoke" (issue 17): revokes TARGET (a binding's name: the certificate
+ * it serves; or a SHA-1) at its ACME issuer on a worker thread, records
+ * a "revoked" event and starts the serving binding's renewal.  reason:
+ * an RFC 5280 name or NULL.  0: cb(arg, result, NULL, NULL) or cb(arg,
+ * NULL, code, message) follows, once, on the loop (result is cb's);
+ * -1: refused now (code, err), cb is never called.
+ */
+typedef void	(*renew_revoke_cb)(void *arg, json_t *result,
+		    const char *code, const char *msg);
+int		 renew_revoke(struct renewer *, const char *target,
+		    const char *reason, renew_revoke_cb, void *arg,
+		    const char **code, struct cv_err *);
 /* "renewals": the journal, oldest first. */
 /* renew NAME --check-ari (issue 17): polls the binding's ARI now. */
 json_t		*renew_ari_check(struct renewer *, const char *name,

@@ -7,7 +7,7 @@
 CV=$CERTVIGIL
 
 cmds=$("$CV" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p')
-assert_eq "every command listed" 17 "$(printf '%s\n' $cmds | wc -l)"
+assert_eq "every command listed" 18 "$(printf '%s\n' $cmds | wc -l)"
 for c in $cmds; do
 	run_status st "$CV" -S "$T/none.sock" "$c" --help >"$T/out" 2>"$T/err"
 	assert_eq "$c --help: exit" 0 "$st"
