@@ -101,7 +101,7 @@ main(int argc, char **argv)
 	struct cv_err		err;
 	gnutls_privkey_t	k;
 	char			*nonce, *pl, *jws;
-	int			 existing = 0, i, a = 5;
+	int			 existing = 0, i, a = 5, rc = 0;
 
 	if (argc < 5 || strcmp(argv[1], "account") != 0) {
 		fprintf(stderr, "usage: acmetool account DIR_URL CA_FILE KEY "
@@ -145,18 +145,22 @@ main(int argc, char **argv)
 		if (pr.type == NULL || strcmp(pr.type,
 		    "urn:ietf:params:acme:error:badNonce") != 0 || i == 9) {
 			printf("%ld %s\n", r.status, pr.line);
-			return 1;
+			acme_problem_free(&pr);
+			rc = 1;
+			break;
 		}
 		fprintf(stderr, "acmetool: retrying: %s\n", pr.line);
 		acme_problem_free(&pr);
 		http_resp_free(&r);
 	}
-	printf("%ld %s\n", r.status, r.location != NULL ? r.location : "-");
+	if (rc == 0)
+		printf("%ld %s\n", r.status, r.location != NULL ?
+		    r.location : "-");
 	http_resp_free(&r);
 	free(nonce);
 	free(pl);
 	acme_directory_free(&d);
 	gnutls_privkey_deinit(k);
 	gnutls_global_deinit();
-	return 0;
+	return rc;
 }
