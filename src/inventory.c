@@ -114,7 +114,6 @@ enum inv_stmt {
 	S_SOURCES_DEL,
 	S_SOURCE_INSERT,
 	S_CERT_INSERT,
-	S_CERT_ROLE,
 	S_EVENT_INSERT,
 	S_STAT_CACHE,
 	S_MARK_SHA1,
@@ -128,7 +127,8 @@ enum inv_stmt {
 };
 
 static const char *inventory_sql[S__COUNT] = {
-	[S_FILE_GET] = "SELECT id, error, gone FROM files WHERE path = ?1",
+	[S_FILE_GET] = "SELECT id, error, gone, drift IS NOT NULL FROM files"
+	    " WHERE path = ?1",
 	[S_FILE_INSERT] = "INSERT INTO files(path, watch, format, inode, size,"
 	    " mtime_ns, error, gone, first_seen, last_change)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
@@ -146,13 +146,14 @@ static const char *inventory_sql[S__COUNT] = {
 	[S_SOURCES_DEL] = "DELETE FROM sources WHERE file_id = ?1",
 	[S_SOURCE_INSERT] = "INSERT INTO sources(file_id, idx, sha1, has_key,"
 	    " key_matches) VALUES(?1, ?2, ?3, ?4, ?5)",
-	[S_CERT_INSERT] = "INSERT OR IGNORE INTO certs(sha1, sha256, subject,"
+	/* Already known: the latest watch decides its role (one statement,
+	 * not a read then a write; issue 16). */
+	[S_CERT_INSERT] = "INSERT INTO certs(sha1, sha256, subject,"
 	    " issuer, serial, not_before, not_after, key_type, key_bits,"
 	    " sig_alg, san, eku, is_ca, key_usage, role, first_seen, warnings)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17)",
-	[S_CERT_ROLE] = "UPDATE certs SET role = ?2 WHERE sha1 = ?1"
-	    " AND role <> ?2",
+	    " ?14, ?15, ?16, ?17) ON CONFLICT(sha1) DO UPDATE"
+	    " SET role = excluded.role WHERE role <> excluded.role",
 	[S_EVENT_INSERT] = "INSERT INTO events(time, kind, path, sha1,"
 	    " message) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[S_MARK_SHA1] = "UPDATE certs SET next_alert = 0 WHERE sha1 = ?1",
@@ -186,6 +187,10 @@ struct inventory {
 	int64_t		 cache_gen;
 	time_t		 cache_until;
 	int64_t		 cache_expiring;
+	/* A large first scan: "discovered" is counted, not recorded
+	 * (inventory_quiet; issue 16). */
+	int		 quiet;
+	int64_t		 quiet_files, quiet_certs;
 };
 
 static int
@@ -537,13 +542,7 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	free(san);
 	free(eku);
 	free(warn);
-	if (rc == -1 || sqlite3_changes(inv->db) > 0)
-		return rc;
-	/* Already known: the latest watch decides its role. */
-	st = inventory_stmt(inv, S_CERT_ROLE);
-	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-	return inventory_done(inv, st);
+	return rc;
 }
 
 /*
@@ -583,19 +582,20 @@ inventory_mark_namesakes(struct inventory *inv, const char *sha1)
 /* Looks a file up; *id 0 when unknown. */
 static int
 inventory_file_get(struct inventory *inv, const char *path, int64_t *id,
-    int *had_error, int *gone)
+    int *had_error, int *gone, int *drift)
 {
 	sqlite3_stmt	*st = inventory_stmt(inv, S_FILE_GET);
 	int		 rc;
 
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 	*id = 0;
-	*had_error = *gone = 0;
+	*had_error = *gone = *drift = 0;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		*had_error = sqlite3_column_type(st, 1) != SQLITE_NULL;
 		*gone = sqlite3_column_int(st, 2);
+		*drift = sqlite3_column_int(st, 3);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -687,19 +687,16 @@ inventory_file_error(struct inventory *inv, int64_t id, const char *path,
  */
 static int
 inventory_drift(struct inventory *inv, int64_t id, const char *path,
-    const char *expect, const char *old, const char *actual, time_t now)
+    const char *expect, const char *old, const char *actual, int was,
+    time_t now)
 {
 	sqlite3_stmt	*q;
 	int		 drifting = expect != NULL && strstr(actual, expect) == NULL;
-	int		 was = 0;
 
-	if (sqlite3_prepare_v2(inv->db, "SELECT drift IS NOT NULL FROM files"
-	    " WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(q, 1, id);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			was = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-	}
+	/* A new row has no drift: nothing to clear (was comes with the
+	 * files row, no statement prepared per file; issue 16). */
+	if (!drifting && !was)
+		return 0;
 	q = inventory_stmt(inv, S_FILE_DRIFT);
 	sqlite3_bind_int64(q, 1, id);
 	if (drifting)
@@ -813,6 +810,11 @@ inventory_file_event(struct inventory *inv, const char *path,
 {
 	const char	*first = f->certs[0].sha1;
 
+	if ((old == NULL || gone) && inv->quiet) {
+		inv->quiet_files++;
+		inv->quiet_certs += (int64_t)f->ncerts;
+		return 0;
+	}
 	if (old == NULL || gone)
 		return inventory_add_event(inv, now, "discovered", path, first,
 		    "%zu certificate%s (%s): %s", f->ncerts,
@@ -898,9 +900,10 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	int64_t		 id;
 	char		*old = NULL, *new = NULL;
 	size_t		 i;
-	int		 had_error, gone, rc = -1;
+	int		 had_error, gone, drift, rc = -1;
 
-	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
+	if (inventory_file_get(inv, path, &id, &had_error, &gone,
+	    &drift) == -1)
 		return -1;
 	if (error == NULL && f != NULL && f->ncerts == 0 && f->ncrls > 0)
 		return inventory_crl_file(inv, id, path, watch, st, f, gone,
@@ -934,7 +937,8 @@ inventory_apply_file(struct inventory *inv, const char *path,
 		    SQLITE_STATIC);
 		inventory_done(inv, q);
 	}
-	if (inventory_drift(inv, id, path, expect_sha1, old, new, now) == -1)
+	if (inventory_drift(inv, id, path, expect_sha1, old, new, drift,
+	    now) == -1)
 		goto out;
 	rc = inventory_file_event(inv, path, f, old, new, gone,
 	    had_error && error == NULL, now);
@@ -944,15 +948,28 @@ out:
 	return rc;
 }
 
+void
+inventory_quiet(struct inventory *inv, int on, int64_t *files,
+    int64_t *certs)
+{
+	if (files != NULL)
+		*files = inv->quiet_files;
+	if (certs != NULL)
+		*certs = inv->quiet_certs;
+	inv->quiet = on;
+	inv->quiet_files = inv->quiet_certs = 0;
+}
+
 int
 inventory_mark_gone(struct inventory *inv, const char *path, time_t now)
 {
 	sqlite3_stmt	*q;
 	int64_t		 id;
 	char		*old;
-	int		 had_error, gone, rc;
+	int		 had_error, gone, drift, rc;
 
-	if (inventory_file_get(inv, path, &id, &had_error, &gone) == -1)
+	if (inventory_file_get(inv, path, &id, &had_error, &gone,
+	    &drift) == -1)
 		return -1;
 	if (id == 0 || gone)
 		return 0;

@@ -73,6 +73,14 @@ void	 inventory_mark_namesakes(struct inventory *, const char *sha1);
 /* The file is gone: marks it, emits a "removed" event. */
 int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
 
+/*
+ * Quiet (on = 1): files discovered are counted instead of recorded one
+ * "discovered" event each -- a large first scan records one scan_finished
+ * summary instead (scan.c; issue 16).  Each call returns the counts so
+ * far (files, certificates) and clears them.
+ */
+void	 inventory_quiet(struct inventory *, int on, int64_t *files,
+	    int64_t *certs);
 int	 inventory_add_event(struct inventory *, time_t, const char *kind,
 	    const char *path, const char *sha1, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));

@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #define SCAN_DEBOUNCE_MAX_MS	300	/* ... but never longer than this */
 #define SCAN_MAX_DEPTH		64
 #define SCAN_MAX_SKIPPED	100000	/* paths remembered as reported */
+/* A first scan into an empty inventory of more files than this records
+ * one scan_finished event, not one "discovered" event a file. */
+#define SCAN_QUIET_FIRST	1000
 
 /* One file to look at, and, after the worker ran, what it found. */
 struct scan_item {
@@ -110,6 +114,7 @@ struct scan {
 	int			 full_running;
 	int			 full_again;
 	int			 first_done;
+	int			 quiet_first;	/* inventory_quiet is on */
 	struct scan_progress	 prog;
 
 	struct scan_dirwatch	**dw;
@@ -508,6 +513,9 @@ scan_parse_work(uv_work_t *req)
 		    &err) == -1 || x509_load_mem(it->path, data, len, &opts,
 		    &it->f, &err) == -1)
 			it->error = xstrdup(err.msg);
+		/* The loop writes fields, never GnuTLS objects: they are
+		 * freed here, not on the loop (11% of its time). */
+		x509_file_drop_objects(it->f);
 		close(fd);
 		if (data != NULL) {
 			/* The buffer may hold a private key. */
@@ -516,6 +524,38 @@ scan_parse_work(uv_work_t *req)
 			data = NULL;
 		}
 	}
+}
+
+/* The scan_finished event of a quiet first scan (SCAN_QUIET_FIRST). */
+static void
+scan_quiet_summary(struct scan *s, const struct inv_counts *c)
+{
+	int64_t	files, certs;
+
+	inventory_quiet(s->inv, 0, &files, &certs);
+	s->quiet_first = 0;
+	inventory_add_event(s->inv, s->prog.last_finished, "scan_finished",
+	    NULL, NULL, "first scan: %lld files read in %.3fs; %lld "
+	    "certificates discovered in %lld files (one event for all), %lld "
+	    "files with errors", (long long)s->prog.files_done,
+	    s->prog.last_duration, (long long)certs, (long long)files,
+	    (long long)c->file_errors);
+}
+
+/*
+ * After a full scan: the queue's array (8.6 MB at 100,000 files) goes,
+ * and the free memory the pool threads' malloc arenas keep goes back to
+ * the system (33 MB at 100,000 files; issue 16).
+ */
+static void
+scan_release(struct scan *s)
+{
+	if (s->qhead == s->qlen) {
+		free(s->queue);
+		s->queue = NULL;
+		s->qhead = s->qlen = s->qcap = 0;
+	}
+	malloc_trim(0);
 }
 
 static void
@@ -556,6 +596,9 @@ scan_maybe_finish(struct scan *s)
 	log_info("scan finished: %lld files read in %.3fs; %lld files in "
 	    "the inventory", (long long)s->prog.files_done,
 	    s->prog.last_duration, (long long)(c.files - c.files_gone));
+	if (s->quiet_first)
+		scan_quiet_summary(s, &c);
+	scan_release(s);
 	if (s->done_cb != NULL)
 		s->done_cb(s->done_arg, first);
 	if (s->full_again) {
@@ -977,6 +1020,16 @@ scan_walk_done(uv_work_t *req, int status)
 	inventory_commit(s->inv);
 	if (s->full_running)
 		s->prog.files_total = (int64_t)(s->qlen - s->qhead);
+	/*
+	 * A first scan of a large tree into an empty inventory: one
+	 * summary event, not a flood of "discovered" rows nobody reads
+	 * (and 15% of the loop's work).  Later scans record each file.
+	 */
+	if (w->full && !s->first_done && nc == 0 &&
+	    s->qlen - s->qhead > SCAN_QUIET_FIRST) {
+		inventory_quiet(s->inv, 1, NULL, NULL);
+		s->quiet_first = 1;
+	}
 	if (w->full)
 		scan_set_missing(s, w);
 	scan_sync_watchers(s, w);

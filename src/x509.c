@@ -407,6 +407,29 @@ x509_cert_clear(struct x509_cert *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * Frees the GnuTLS objects of f (certificates and keys), keeping every
+ * field read from them: for a reader that only records the fields.
+ */
+void
+x509_file_drop_objects(struct x509_file *f)
+{
+	size_t	i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->ncerts; i++) {
+		if (f->certs[i].crt != NULL)
+			gnutls_x509_crt_deinit(f->certs[i].crt);
+		f->certs[i].crt = NULL;
+	}
+	for (i = 0; i < f->nkeys; i++)
+		gnutls_x509_privkey_deinit(f->keys[i].key);
+	free(f->keys);
+	f->keys = NULL;
+	f->nkeys = 0;
+}
+
 void
 x509_file_free(struct x509_file *f)
 {
