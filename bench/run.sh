@@ -281,8 +281,8 @@ scan() {
 }
 
 # scan_status NAME CORPUS COUNT: scan, with status round trips from one
-# connection while it runs (the socket listens before the first scan
-# starts; the client stops once the daemon says READY).
+# connection while it runs, one a millisecond (the socket listens before
+# the first scan starts; the client stops once the daemon says READY).
 scan_status() {
 	conf "$1" "$2"
 	rm -rf "$T/$1/state"
@@ -307,7 +307,8 @@ scan_status() {
 		[ $i -lt 6000 ] || die "$1: no socket after 60 s"
 		sleep 0.01
 	done
-	"$CLIENT" -p "$DPID" "$SOCK" status-until "$T/$1/done" 100000000 \
+	# One request a millisecond: a monitor, not a second scan load.
+	"$CLIENT" -p "$DPID" -i 1000 "$SOCK" status-until "$T/$1/done" 100000000 \
 	    >"$T/$1.status" &
 	cpid=$!
 	wait "$rpid" || true
