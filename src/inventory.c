@@ -190,7 +190,7 @@ struct inventory {
 	/* A large first scan: "discovered" is counted, not recorded
 	 * (inventory_quiet; issue 16). */
 	int		 quiet;
-	int64_t		 quiet_files, quiet_certs;
+	int64_t		 quiet_files;
 };
 
 static int
@@ -815,7 +815,6 @@ inventory_file_event(struct inventory *inv, const char *path,
 
 	if ((old == NULL || gone) && inv->quiet) {
 		inv->quiet_files++;
-		inv->quiet_certs += (int64_t)f->ncerts;
 		return 0;
 	}
 	if (old == NULL || gone)
@@ -952,15 +951,12 @@ out:
 }
 
 void
-inventory_quiet(struct inventory *inv, int on, int64_t *files,
-    int64_t *certs)
+inventory_quiet(struct inventory *inv, int on, int64_t *files)
 {
 	if (files != NULL)
 		*files = inv->quiet_files;
-	if (certs != NULL)
-		*certs = inv->quiet_certs;
 	inv->quiet = on;
-	inv->quiet_files = inv->quiet_certs = 0;
+	inv->quiet_files = 0;
 }
 
 int

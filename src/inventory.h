@@ -76,11 +76,10 @@ int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
 /*
  * Quiet (on = 1): files discovered are counted instead of recorded one
  * "discovered" event each -- a large first scan records one scan_finished
- * summary instead (scan.c; issue 16).  Each call returns the counts so
- * far (files, certificates) and clears them.
+ * summary instead (scan.c; issue 16).  Each call returns the count so far
+ * (files, may be NULL) and clears it.
  */
-void	 inventory_quiet(struct inventory *, int on, int64_t *files,
-	    int64_t *certs);
+void	 inventory_quiet(struct inventory *, int on, int64_t *files);
 int	 inventory_add_event(struct inventory *, time_t, const char *kind,
 	    const char *path, const char *sha1, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));

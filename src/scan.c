@@ -538,15 +538,16 @@ scan_parse_work(uv_work_t *req)
 static void
 scan_quiet_summary(struct scan *s, const struct inv_counts *c)
 {
-	int64_t	files, certs;
+	int64_t	files;
 
-	inventory_quiet(s->inv, 0, &files, &certs);
+	/* Into an empty inventory: every certificate now in it is new. */
+	inventory_quiet(s->inv, 0, &files);
 	s->quiet_first = 0;
 	inventory_add_event(s->inv, s->prog.last_finished, "scan_finished",
 	    NULL, NULL, "first scan: %lld files read in %.3fs; %lld "
 	    "certificates discovered in %lld files (one event for all), %lld "
 	    "files with errors", (long long)s->prog.files_done,
-	    s->prog.last_duration, (long long)certs, (long long)files,
+	    s->prog.last_duration, (long long)c->total, (long long)files,
 	    (long long)c->file_errors);
 }
 
@@ -1044,7 +1045,7 @@ scan_walk_done(uv_work_t *req, int status)
 	 */
 	if (w->full && !s->first_done && nc == 0 &&
 	    s->qlen - s->qhead > SCAN_QUIET_FIRST) {
-		inventory_quiet(s->inv, 1, NULL, NULL);
+		inventory_quiet(s->inv, 1, NULL);
 		s->quiet_first = 1;
 	}
 	if (w->full)
