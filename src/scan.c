@@ -592,6 +592,7 @@ scan_maybe_finish(struct scan *s)
 	s->prog.last_duration = (double)(uv_now(loop) -
 	    s->prog.last_started_ms) / 1000.0;
 	s->prog.last_files_read = s->prog.files_done;
+	inventory_counts_lazy(s->inv, 0);	/* exact from now on */
 	first = !s->first_done;
 	s->first_done = 1;
 	/*
@@ -1103,6 +1104,7 @@ scan_full(struct scan *s)
 	}
 	s->full_running = 1;
 	s->prog.scanning = 1;
+	inventory_counts_lazy(s->inv, 1);
 	s->prog.files_total = s->prog.files_done = 0;
 	s->prog.last_started = timeutil_now();
 	uv_update_time(s->loop);
