@@ -6,13 +6,15 @@
  *	COUNT status requests one after the other; prints round-trip
  *	percentiles in microseconds (and the daemon's CPU per request when
  *	-p names its pid).
- *   bench-client [-p PID] [-r FD] SOCKET status-until FILE MAX
+ *   bench-client [-p PID] [-r FD] [-i USEC] SOCKET status-until FILE MAX
  *	The same until FILE exists (looked for every 32 requests) or MAX
  *	requests: round trips over a period another process ends
  *	(bench/loop-stall.sh: while a scan runs).  With -r, "READY" is
  *	written to FD once the warm-up is done, so that the period starts
  *	after it: warm-up requests are not counted, and ones that overlap
- *	the period would hide its slowest replies.
+ *	the period would hide its slowest replies.  With -i, USEC
+ *	microseconds pass between requests (a monitoring client, not one
+ *	that takes a core from the scan it measures; bench/run.sh).
  *   bench-client [-p PID] SOCKET list COUNT
  *	COUNT full list requests; prints the fastest and median time to
  *	the end of the reply, its size and the number of certificates.
@@ -66,6 +68,7 @@ struct bc_conn {
 
 static int	bc_pid;
 static int	bc_ready_fd = -1;	/* -r: told when the warm-up is done */
+static unsigned	bc_interval_us;		/* -i: pause between status requests */
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 bc_fatal(const char *fmt, ...)
@@ -275,6 +278,8 @@ bc_status(struct bc_conn *c, unsigned count, const char *until)
 			max = t[i];
 			max_at = t0 - start;
 		}
+		if (bc_interval_us > 0)
+			usleep(bc_interval_us);
 	}
 	count = i;
 	cpu = bc_cpu_ns() - cpu0;
@@ -390,7 +395,7 @@ bc_usage(void)
 {
 	fprintf(stderr,
 	    "usage: bench-client [-p PID] SOCKET status|list COUNT\n"
-	    "       bench-client [-p PID] [-r FD] SOCKET status-until FILE "
+	    "       bench-client [-p PID] [-r FD] [-i USEC] SOCKET status-until FILE "
 	    "MAX\n"
 	    "       bench-client [-p PID] SOCKET change SRC DST SHA1 REQUEST "
 	    "[TIMEOUT_MS]\n"
@@ -420,8 +425,11 @@ main(int argc, char **argv)
 	char		*line;
 	int		 ch, rc = 2;
 
-	while ((ch = getopt(argc, argv, "p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "i:p:r:")) != -1) {
 		switch (ch) {
+		case 'i':
+			bc_interval_us = bc_number(optarg);
+			break;
 		case 'p':
 			bc_pid = bc_number(optarg);
 			break;

@@ -1,25 +1,41 @@
 #!/bin/sh
 # bench/run.sh: certvigild's benchmark ("make bench").  Not a test: it
-# prints figures, the targets of issue 3 and their ratios, and exits 0
-# whether targets are met or not (1 only if a scenario could not run).
+# prints figures, the targets of issues 3 and 16 and their ratios, and
+# exits 0 whether targets are met or not (1 only if a scenario could not
+# run).
 #
 # Each scenario starts the real daemon in the foreground with its own
 # config, socket and state directory under one temporary directory, and
 # waits for readiness on --ready-fd through a FIFO (never a sleep):
 #
+#   0. initial scan of SMALL_N (1,000): the per-certificate cost at 1k
 #   1. initial scan of N (10,000) certificates into an empty inventory
-#      -> certificates/s; then status round trips and full lists over one
-#      persistent connection (bench/bench-client)
+#      -> certificates/s, and against the single-thread parse limit
+#      (bench/parse-limit on the same corpus, in the same run); then
+#      status round trips and full lists over one persistent connection
+#      (bench/bench-client)
 #   2. restart on the unchanged tree -> time to ready
-#   3. initial scan of BIG_N (100,000) -> certificates/s and the per-
-#      certificate cost against scenario 1; one file replaced -> delay
-#      until the socket shows it and the daemon's CPU for it; RSS; idle
-#      wake-ups.  Without the big run these are measured in scenario 2.
+#   3. initial scan of BIG_N (100,000) -> certificates/s, against the
+#      limit, the per-certificate cost against scenario 1, status round
+#      trips while it scans; one file replaced -> delay until the socket
+#      shows it and the daemon's CPU for it; idle wake-ups; RSS after
+#      RSS_IDLE seconds and after LISTS full lists.  Without the big run
+#      the change, RSS and wake-ups are measured in scenario 2.
+#   4. (BENCH_1M=1) initial scan of 1,000,000: time, RSS, database bytes
+#      per certificate (each in its own file).
+#
+# Two ratios to the limit are printed.  The wall one is what the issue
+# asks, but on a loaded machine it measures the load; the CPU one
+# (2 x the limit's CPU per file / the daemon's CPU per file, all threads)
+# is what two otherwise idle cores would give if the pool kept them busy.
 #
 # Environment:
 #   BENCH_QUICK=1          skip the big run (BENCH_BIG=0 does the same)
-#   BENCH_N, BENCH_BIG_N   corpus sizes (10000, 100000)
+#   BENCH_SMALL_N, BENCH_N, BENCH_BIG_N   corpus sizes (1000, 10000, 100000)
 #   BENCH_IDLE_SECONDS     idle window (60)
+#   BENCH_RSS_IDLE         seconds after the big scan before its RSS (600)
+#   BENCH_LISTS            full lists before the RSS after lists (1000)
+#   BENCH_1M=1             also the million (BENCH_1M_N; 4 GB of corpus)
 #   BENCH_JOBS             corpus-gen worker processes (2)
 #   BENCH_SEED             corpus seed (1)
 #   BENCH_TMPDIR           where the corpora go (TMPDIR or /tmp); the big
@@ -33,18 +49,29 @@ CERTVIGILD=${CERTVIGILD:-$top_builddir/src/certvigild}
 CERTVIGIL=${CERTVIGIL:-$top_builddir/src/certvigil}
 CORPUS_GEN=${CORPUS_GEN:-$top_builddir/bench/corpus-gen}
 CLIENT=${BENCH_CLIENT:-$top_builddir/bench/bench-client}
+LIMIT=${BENCH_LIMIT:-$top_builddir/bench/parse-limit}
+SMALL_N=${BENCH_SMALL_N:-1000}
 N=${BENCH_N:-10000}
 BIG_N=${BENCH_BIG_N:-100000}
+M_N=${BENCH_1M_N:-1000000}
 IDLE=${BENCH_IDLE_SECONDS:-60}
+RSS_IDLE=${BENCH_RSS_IDLE:-600}
+LISTS=${BENCH_LISTS:-1000}
 JOBS=${BENCH_JOBS:-2}
 SEED=${BENCH_SEED:-1}
 BIG=${BENCH_BIG:-1}
 [ "${BENCH_QUICK:-0}" = 1 ] && BIG=0
 
-# Targets from issue 3.
+# Targets from issue 3, and issue 16 where it is stricter.
 T_SCAN_RATE=4500	# certificates/s, at least
-T_FLAT=1.25		# per-certificate cost BIG_N / N, at most ("flat")
-T_RESTART=0.5		# s
+T_RATIO=1.5		# scan rate / single-thread parse limit, at least
+T_FLAT=1.1		# per-certificate cost BIG_N / N, at most ("flat")
+T_RESTART=0.1		# s
+T_RSS=32		# MiB with BIG_N certificates, idle and after lists
+T_LIST_CLI=200		# ms, certvigil list --json at N
+T_1M_TIME=120		# s
+T_1M_RSS=100		# MiB
+T_1M_BYTES=350		# database bytes per certificate (and its file)
 T_CHANGE=1000		# ms
 T_CHANGE_CPU=10		# ms
 T_STATUS_P99=200	# us
@@ -75,7 +102,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-for p in "$CERTVIGILD" "$CERTVIGIL" "$CORPUS_GEN" "$CLIENT"; do
+for p in "$CERTVIGILD" "$CERTVIGIL" "$CORPUS_GEN" "$CLIENT" "$LIMIT"; do
 	[ -x "$p" ] || die "$p: not built (run make bench)"
 done
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
@@ -206,22 +233,116 @@ counts() {
 	    "$T/status.json" || true
 }
 
+# limit CORPUS COUNT: the single-thread parse limit of the corpus (the
+# loader's work per file in one plain loop, bench/parse-limit); sets
+# LIMIT_RATE (files/s, wall) and LIMIT_CPU_US (CPU per file).
+limit() {
+	"$LIMIT" "$T/$1" "$T/$1/password" >"$T/$1.limit" ||
+		die "parse-limit failed"
+	. "$T/$1.limit"
+	LIMIT_RATE=$limit_rate
+	LIMIT_CPU_US=$(awk -v c="$limit_cpu_s" -v n="$limit_files" \
+	    'BEGIN { printf "%.1f", c * 1e6 / n }')
+	row "parse limit $2 (1 thread): rate" "$LIMIT_RATE" certs/s - -
+	row "parse limit $2 (1 thread): CPU per file" "$LIMIT_CPU_US" us - -
+}
+
+# scan_rows COUNT: the figures of an initial scan that took READY_NS and
+# SCAN_CPU_NS (all the daemon's threads); with a limit measured (LIMIT_*)
+# its ratios to it.
+scan_rows() {
+	wall=$(div "$READY_NS" 1000000000)
+	rate=$(awk -v n="$1" -v t="$READY_NS" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
+	cpu_us=$(awk -v c="$SCAN_CPU_NS" -v n="$1" 'BEGIN { printf "%.1f", c / 1e3 / n }')
+	row "initial scan $1: time to ready" "$wall" s - -
+	row "initial scan $1: rate" "$rate" certs/s ge "$T_SCAN_RATE"
+	row "initial scan $1: cost per certificate" \
+	    "$(div "$READY_NS" $(($1 * 1000)))" us - -
+	row "initial scan $1: daemon CPU per file" "$cpu_us" us - -
+	row "initial scan $1: daemon CPU / wall" \
+	    "$(div "$SCAN_CPU_NS" "$READY_NS")" cores - -
+	[ -n "${LIMIT_RATE:-}" ] || return 0
+	row "initial scan $1: rate / parse limit (wall)" \
+	    "$(div "$rate" "$LIMIT_RATE")" x ge "$T_RATIO"
+	row "initial scan $1: 2 x limit CPU / daemon CPU" \
+	    "$(div "$(awk -v l="$LIMIT_CPU_US" 'BEGIN { print 2 * l }')" \
+	    "$cpu_us")" x - -
+	LIMIT_RATE=
+}
+
 # scan NAME CORPUS COUNT: an initial scan into an empty inventory.
 scan() {
 	conf "$1" "$2"
 	rm -rf "$T/$1/state"
 	start "$1"
-	cpu=$(cpu_stat_s)
-	wall=$(div "$READY_NS" 1000000000)
-	row "initial scan $3: time to ready" "$wall" s - -
-	row "initial scan $3: rate" \
-	    "$(awk -v n="$3" -v t="$READY_NS" 'BEGIN { printf "%.0f", n / (t / 1e9) }')" \
-	    certs/s ge "$T_SCAN_RATE"
-	row "initial scan $3: cost per certificate" \
-	    "$(div "$READY_NS" $(($3 * 1000)))" us - -
-	row "initial scan $3: daemon CPU / wall" "$(div "$cpu" "$wall")" \
-	    cores - -
+	SCAN_CPU_NS=$(cpu_ns)
+	scan_rows "$3"
 	counts
+}
+
+# scan_status NAME CORPUS COUNT: scan, with status round trips from one
+# connection while it runs, one a millisecond (the socket listens before
+# the first scan starts; the client stops once the daemon says READY).
+scan_status() {
+	conf "$1" "$2"
+	rm -rf "$T/$1/state"
+	mkdir -p "$T/$1/state"
+	chmod 0750 "$T/$1"
+	SOCK=$T/$1/control.sock
+	fifo=$T/$1/ready
+	rm -f "$fifo" "$T/$1/done"
+	mkfifo "$fifo"
+	# The reader first: opening a FIFO to write blocks until one is there.
+	(line=; read -r line <"$fifo" || true; echo "$line" >"$T/$1/line") &
+	rpid=$!
+	t0=$(now_ns)
+	"$CERTVIGILD" -f -c "$T/$1.conf" -S "$SOCK" -d "$T/$1/state" \
+	    --ready-fd 3 3>"$fifo" 2>>"$T/$1.log" &
+	DPID=$!
+	# A condition polled, not a sleep for readiness: the socket exists.
+	i=0
+	until [ -S "$SOCK" ]; do
+		kill -0 "$DPID" 2>/dev/null || die "$1: the daemon exited"
+		i=$((i + 1))
+		[ $i -lt 6000 ] || die "$1: no socket after 60 s"
+		sleep 0.01
+	done
+	# One request a millisecond: a monitor, not a second scan load.
+	"$CLIENT" -p "$DPID" -i 1000 "$SOCK" status-until "$T/$1/done" 100000000 \
+	    >"$T/$1.status" &
+	cpid=$!
+	wait "$rpid" || true
+	t1=$(now_ns)
+	touch "$T/$1/done"
+	wait "$cpid" || die "$1: bench-client failed"
+	rm -f "$fifo"
+	[ "$(cat "$T/$1/line")" = READY ] ||
+		die "$1: the daemon did not become ready"
+	READY_NS=$((t1 - t0))
+	SCAN_CPU_NS=$(cpu_ns)
+	scan_rows "$3"
+	. "$T/$1.status"
+	row "status p99 during the scan of $3 ($status_n)" "$status_p99_us" \
+	    us le "$T_STATUS_P99"
+	row "status max during the scan of $3" "$status_max_us" us - -
+	counts
+}
+
+# rss_after_idle_lists COUNT SINCE_NS: RSS once RSS_IDLE seconds have
+# passed since SINCE_NS (a timed wait: what is measured is idleness),
+# then after LISTS full lists over one connection.
+rss_after_idle_lists() {
+	left=$(( RSS_IDLE - ($(now_ns) - $2) / 1000000000 ))
+	[ "$left" -le 0 ] || sleep "$left"
+	row "RSS with $1 certificates, ${RSS_IDLE}s after the scan" \
+	    "$(rss_mib)" MiB le "$T_RSS"
+	"$CLIENT" -p "$DPID" "$SOCK" list "$LISTS" >"$T/lists.out" ||
+		die "list benchmark failed"
+	. "$T/lists.out"
+	row "list of $list_certs certs: median of $list_n" "$list_median_ms" \
+	    ms - -
+	row "RSS with $1 certificates after $LISTS lists" "$(rss_mib)" MiB \
+	    le "$T_RSS"
 }
 
 # The show request that finds a path: the argument name is the daemon's
@@ -299,11 +420,21 @@ echo "certvigil benchmark: N=$N, big run $([ "$BIG" = 1 ] && echo "BIG_N=$BIG_N"
 echo "  $("$CERTVIGIL" --version 2>/dev/null || echo certvigil), in $T"
 
 echo "== corpus"
+gen tiny "$SMALL_N"
 gen small "$N"
 
+echo "== 0. initial scan of $SMALL_N"
+scan s0 tiny "$SMALL_N"
+tiny_ns=$READY_NS
+stop "scenario 0"
+
 echo "== 1. initial scan of $N"
+limit small "$N"
 scan s1 small "$N"
 small_ns=$READY_NS
+row "per-certificate cost $SMALL_N / $N" \
+    "$(awk -v a="$tiny_ns" -v an="$SMALL_N" -v s="$READY_NS" -v sn="$N" \
+    'BEGIN { printf "%.2f", (a / an) / (s / sn) }')" "" - -
 "$CLIENT" -p "$DPID" "$SOCK" status 10000 >"$T/status.out" ||
 	die "status benchmark failed"
 . "$T/status.out"
@@ -321,7 +452,7 @@ t0=$(now_ns)
 "$CERTVIGIL" -S "$SOCK" list --json >/dev/null || die "certvigil list failed"
 t1=$(now_ns)
 row "certvigil list --json (whole CLI run)" "$(div $((t1 - t0)) 1000000)" \
-    ms - -
+    ms le "$T_LIST_CLI"
 stop "scenario 1"
 
 echo "== 2. restart on the unchanged tree of $N"
@@ -341,14 +472,32 @@ if [ "$BIG" = 1 ]; then
 	# The small corpus stays: deleting 10,000 files just before creating
 	# 100,000 makes ext4's inode allocation several times slower.
 	gen big "$BIG_N"
-	scan s3 big "$BIG_N"
+	limit big "$BIG_N"
+	scan_status s3 big "$BIG_N"
+	scanned_ns=$(now_ns)
 	row "per-certificate cost $BIG_N / $N" \
 	    "$(awk -v b="$READY_NS" -v bn="$BIG_N" -v s="$small_ns" -v sn="$N" \
 	    'BEGIN { printf "%.2f", (b / bn) / (s / sn) }')" "" le "$T_FLAT"
 	change big
-	row "RSS with $BIG_N certificates" "$(rss_mib)" MiB - -
 	idle
+	rss_after_idle_lists "$BIG_N" "$scanned_ns"
 	stop "scenario 3"
+	# The big corpus goes before the million is written.
+	[ "${BENCH_1M:-0}" = 1 ] && rm -rf "$T/big" "$T/s3"
+fi
+
+if [ "${BENCH_1M:-0}" = 1 ]; then
+	echo "== 4. initial scan of $M_N"
+	gen million "$M_N"
+	scan s4 million "$M_N"
+	row "$M_N: time to ready" "$(div "$READY_NS" 1000000000)" s le \
+	    "$T_1M_TIME"
+	row "$M_N: RSS after the scan" "$(rss_mib)" MiB le "$T_1M_RSS"
+	stop "scenario 4"
+	db=$(($(stat -c %s "$T/s4/state/inventory.db") + \
+	    $(stat -c %s "$T/s4/state/inventory.db-wal" 2>/dev/null || echo 0)))
+	row "$M_N: database bytes per certificate" "$((db / M_N))" bytes le \
+	    "$T_1M_BYTES"
 fi
 
 echo

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@
 #define CONTROL_EVICT_GRACE_MS		1000u
 /* A producer waiting for room goes on below this. */
 #define CONTROL_DRAIN_LOW		(256u * 1024)
+/* A reply this large is followed by malloc_trim (issue 16). */
+#define CONTROL_TRIM_BYTES		(1024u * 1024)
 
 struct control_client {
 	uv_pipe_t		 h;		/* first: freed in close_cb */
@@ -173,6 +176,13 @@ control_write_done(uv_write_t *req, int status)
 
 	cl->queued -= w->len;
 	free(w->data);
+	/*
+	 * A large reply (a full list is ~730 bytes a certificate) leaves
+	 * free memory malloc keeps; give it back, so the daemon's RSS stays
+	 * flat however often it is listed (issue 16).
+	 */
+	if (w->len >= CONTROL_TRIM_BYTES)
+		malloc_trim(0);
 	free(w);
 	if (status < 0) {
 		if (status != UV_ECANCELED)

@@ -73,6 +73,19 @@ void	 inventory_mark_namesakes(struct inventory *, const char *sha1);
 /* The file is gone: marks it, emits a "removed" event. */
 int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
 
+/*
+ * Lazy (on = 1, while a full scan runs): inventory_counts may return
+ * counts up to a second old (longer when counting is slow), so that a
+ * status poll does not recount after every batch.  Exact again once off.
+ */
+void	 inventory_counts_lazy(struct inventory *, int on);
+/*
+ * Quiet (on = 1): files discovered are counted instead of recorded one
+ * "discovered" event each -- a large first scan records one scan_finished
+ * summary instead (scan.c; issue 16).  Each call returns the count so far
+ * (files, may be NULL) and clears it.
+ */
+void	 inventory_quiet(struct inventory *, int on, int64_t *files);
 int	 inventory_add_event(struct inventory *, time_t, const char *kind,
 	    const char *path, const char *sha1, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));

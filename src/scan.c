@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,23 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define SCAN_BATCH		48	/* files per thread-pool job */
+/*
+ * Files per thread-pool job, and per inventory transaction: up to 256
+ * rather than 48 cut the loop's CPU per file by a quarter (commits and
+ * WAL writes; 10k corpus: 0.233 -> 0.173 s) at a stall of ~4 ms per
+ * batch.  A job takes an eighth of what is queued, within these bounds,
+ * so that a few hundred files still spread over every pool thread.
+ */
+#define SCAN_BATCH		256
+#define SCAN_BATCH_MIN		48
 #define SCAN_INFLIGHT		12	/* jobs queued: the pool never starves */
 #define SCAN_DEBOUNCE_MS	30	/* quiet time after a file event */
 #define SCAN_DEBOUNCE_MAX_MS	300	/* ... but never longer than this */
 #define SCAN_MAX_DEPTH		64
 #define SCAN_MAX_SKIPPED	100000	/* paths remembered as reported */
+/* A first scan into an empty inventory of more files than this records
+ * one scan_finished event, not one "discovered" event a file. */
+#define SCAN_QUIET_FIRST	1000
 
 /* One file to look at, and, after the worker ran, what it found. */
 struct scan_item {
@@ -110,6 +122,7 @@ struct scan {
 	int			 full_running;
 	int			 full_again;
 	int			 first_done;
+	int			 quiet_first;	/* inventory_quiet is on */
 	struct scan_progress	 prog;
 
 	struct scan_dirwatch	**dw;
@@ -508,6 +521,9 @@ scan_parse_work(uv_work_t *req)
 		    &err) == -1 || x509_load_mem(it->path, data, len, &opts,
 		    &it->f, &err) == -1)
 			it->error = xstrdup(err.msg);
+		/* The loop writes fields, never GnuTLS objects: they are
+		 * freed here, not on the loop (11% of its time). */
+		x509_file_drop_objects(it->f);
 		close(fd);
 		if (data != NULL) {
 			/* The buffer may hold a private key. */
@@ -516,6 +532,39 @@ scan_parse_work(uv_work_t *req)
 			data = NULL;
 		}
 	}
+}
+
+/* The scan_finished event of a quiet first scan (SCAN_QUIET_FIRST). */
+static void
+scan_quiet_summary(struct scan *s, const struct inv_counts *c)
+{
+	int64_t	files;
+
+	/* Into an empty inventory: every certificate now in it is new. */
+	inventory_quiet(s->inv, 0, &files);
+	s->quiet_first = 0;
+	inventory_add_event(s->inv, s->prog.last_finished, "scan_finished",
+	    NULL, NULL, "first scan: %lld files read in %.3fs; %lld "
+	    "certificates discovered in %lld files (one event for all), %lld "
+	    "files with errors", (long long)s->prog.files_done,
+	    s->prog.last_duration, (long long)c->total, (long long)files,
+	    (long long)c->file_errors);
+}
+
+/*
+ * After a full scan: the queue's array (8.6 MB at 100,000 files) goes,
+ * and the free memory the pool threads' malloc arenas keep goes back to
+ * the system (33 MB at 100,000 files; issue 16).
+ */
+static void
+scan_release(struct scan *s)
+{
+	if (s->qhead == s->qlen) {
+		free(s->queue);
+		s->queue = NULL;
+		s->qhead = s->qlen = s->qcap = 0;
+	}
+	malloc_trim(0);
 }
 
 static void
@@ -543,6 +592,7 @@ scan_maybe_finish(struct scan *s)
 	s->prog.last_duration = (double)(uv_now(loop) -
 	    s->prog.last_started_ms) / 1000.0;
 	s->prog.last_files_read = s->prog.files_done;
+	inventory_counts_lazy(s->inv, 0);	/* exact from now on */
 	first = !s->first_done;
 	s->first_done = 1;
 	/*
@@ -556,6 +606,9 @@ scan_maybe_finish(struct scan *s)
 	log_info("scan finished: %lld files read in %.3fs; %lld files in "
 	    "the inventory", (long long)s->prog.files_done,
 	    s->prog.last_duration, (long long)(c.files - c.files_gone));
+	if (s->quiet_first)
+		scan_quiet_summary(s, &c);
+	scan_release(s);
 	if (s->done_cb != NULL)
 		s->done_cb(s->done_arg, first);
 	if (s->full_again) {
@@ -628,6 +681,12 @@ scan_parse_done(uv_work_t *req, int status)
 			s->inflight[k] = s->inflight[--s->ninflight];
 			break;
 		}
+	/*
+	 * The next job first: a pool thread must not wait while this
+	 * batch is written.  Results still land in order: a path a watcher
+	 * re-queued is read by a job that completes after this one.
+	 */
+	scan_dispatch(s);
 	if (status == 0 && !s->closing) {
 		inventory_begin(s->inv);
 		for (i = 0; i < j->n; i++) {
@@ -677,15 +736,18 @@ static void
 scan_dispatch(struct scan *s)
 {
 	struct scan_job	*j;
-	size_t		 n;
+	size_t		 n, batch;
 
 	while (!s->closing && s->ninflight < SCAN_INFLIGHT &&
 	    s->qhead < s->qlen) {
+		batch = (s->qlen - s->qhead) / 8;
+		batch = batch < SCAN_BATCH_MIN ? SCAN_BATCH_MIN :
+		    batch > SCAN_BATCH ? SCAN_BATCH : batch;
 		j = xcalloc(1, sizeof(*j));
 		j->s = s;
 		j->cf = conf_ref(s->cf);
 		j->items = xreallocarray(NULL, SCAN_BATCH, sizeof(*j->items));
-		for (n = 0; n < SCAN_BATCH && s->qhead < s->qlen; ) {
+		for (n = 0; n < batch && s->qhead < s->qlen; ) {
 			struct scan_item *it = &s->queue[s->qhead];
 
 			/*
@@ -977,6 +1039,16 @@ scan_walk_done(uv_work_t *req, int status)
 	inventory_commit(s->inv);
 	if (s->full_running)
 		s->prog.files_total = (int64_t)(s->qlen - s->qhead);
+	/*
+	 * A first scan of a large tree into an empty inventory: one
+	 * summary event, not a flood of "discovered" rows nobody reads
+	 * (and 15% of the loop's work).  Later scans record each file.
+	 */
+	if (w->full && !s->first_done && nc == 0 &&
+	    s->qlen - s->qhead > SCAN_QUIET_FIRST) {
+		inventory_quiet(s->inv, 1, NULL);
+		s->quiet_first = 1;
+	}
 	if (w->full)
 		scan_set_missing(s, w);
 	scan_sync_watchers(s, w);
@@ -1032,6 +1104,7 @@ scan_full(struct scan *s)
 	}
 	s->full_running = 1;
 	s->prog.scanning = 1;
+	inventory_counts_lazy(s->inv, 1);
 	s->prog.files_total = s->prog.files_done = 0;
 	s->prog.last_started = timeutil_now();
 	uv_update_time(s->loop);

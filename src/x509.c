@@ -10,6 +10,7 @@
 
 #include <gnutls/pkcs12.h>
 #include <gnutls/pkcs7.h>
+#include <gnutls/crypto.h>
 
 #include "fsutil.h"
 #include "pvk.h"
@@ -255,8 +256,66 @@ x509_fill_eku(struct x509_cert *c)
 	}
 }
 
+static long long x509_der_tlv_len(const unsigned char *, size_t, size_t *);
+
+/*
+ * Both thumbprints from the DER in hand: gnutls_x509_crt_get_fingerprint
+ * encodes the certificate again at every call (14% of a scan's parse
+ * work, issue 16); a hash of the bytes read is what OpenSSL prints too.
+ */
+static int
+x509_thumbprints_der(struct x509_cert *c, const gnutls_datum_t *der)
+{
+	unsigned char	h[32];
+	size_t		hdr;
+	long long	tlv;
+
+	/* The certificate's own TLV: never bytes after it. */
+	if (der == NULL || der->size < 2 || der->data[0] != 0x30 ||
+	    (tlv = x509_der_tlv_len(der->data, der->size, &hdr)) <= 0 ||
+	    (unsigned long long)tlv > der->size)
+		return -1;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, der->data, (size_t)tlv, h) < 0)
+		return -1;
+	x509_hex(h, 20, c->sha1);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, (size_t)tlv, h) < 0)
+		return -1;
+	x509_hex(h, 32, c->sha256);
+	return 0;
+}
+
+static int
+x509_thumbprints_crt(struct x509_cert *c, gnutls_x509_crt_t crt,
+    struct cv_err *err)
+{
+	unsigned char	buf[64];
+	size_t		size;
+	int		rc;
+
+	size = sizeof(buf);
+	if ((rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, buf,
+	    &size)) < 0)
+		return cv_err_set(err, "thumbprint: %s", x509_strerror(rc));
+	x509_hex(buf, size, c->sha1);
+	size = sizeof(buf);
+	if ((rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, buf,
+	    &size)) < 0)
+		return cv_err_set(err, "fingerprint: %s", x509_strerror(rc));
+	x509_hex(buf, size, c->sha256);
+	return 0;
+}
+
 int
 x509_cert_fill(struct x509_cert *c, gnutls_x509_crt_t crt, struct cv_err *err)
+{
+	return x509_cert_fill_der(c, crt, NULL, err);
+}
+
+/* The same, with the thumbprints hashed from der (the bytes crt was
+ * imported from) when it is given. */
+int
+x509_cert_fill_der(struct x509_cert *c, gnutls_x509_crt_t crt,
+    const gnutls_datum_t *der, struct cv_err *err)
 {
 	unsigned char	 buf[64];
 	gnutls_datum_t	 dn = { NULL, 0 };
@@ -269,16 +328,9 @@ x509_cert_fill(struct x509_cert *c, gnutls_x509_crt_t crt, struct cv_err *err)
 	c->crt = crt;
 	c->key_matches = -1;
 
-	size = sizeof(buf);
-	if ((rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, buf,
-	    &size)) < 0)
-		return cv_err_set(err, "thumbprint: %s", x509_strerror(rc));
-	x509_hex(buf, size, c->sha1);
-	size = sizeof(buf);
-	if ((rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, buf,
-	    &size)) < 0)
-		return cv_err_set(err, "fingerprint: %s", x509_strerror(rc));
-	x509_hex(buf, size, c->sha256);
+	if (x509_thumbprints_der(c, der) == -1 &&
+	    x509_thumbprints_crt(c, crt, err) == -1)
+		return -1;
 
 	/* Names as OpenSSL's RFC 2253 output writes them (x509_name.c). */
 	if (gnutls_x509_crt_get_raw_dn(crt, &dn) >= 0) {
@@ -355,6 +407,29 @@ x509_cert_clear(struct x509_cert *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * Frees the GnuTLS objects of f (certificates and keys), keeping every
+ * field read from them: for a reader that only records the fields.
+ */
+void
+x509_file_drop_objects(struct x509_file *f)
+{
+	size_t	i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->ncerts; i++) {
+		if (f->certs[i].crt != NULL)
+			gnutls_x509_crt_deinit(f->certs[i].crt);
+		f->certs[i].crt = NULL;
+	}
+	for (i = 0; i < f->nkeys; i++)
+		gnutls_x509_privkey_deinit(f->keys[i].key);
+	free(f->keys);
+	f->keys = NULL;
+	f->nkeys = 0;
+}
+
 void
 x509_file_free(struct x509_file *f)
 {
@@ -394,7 +469,7 @@ x509_add_der(struct x509_file *f, const gnutls_datum_t *der,
 		return cv_err_set(err, "certificate #%zu: %s", f->ncerts,
 		    x509_strerror(rc));
 	}
-	if (x509_cert_fill(&c, crt, err) == -1) {
+	if (x509_cert_fill_der(&c, crt, der, err) == -1) {
 		x509_cert_clear(&c);
 		return -1;
 	}

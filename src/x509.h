@@ -108,10 +108,15 @@ int	 x509_load_mem(const char *name, const unsigned char *data, size_t len,
 	    const struct x509_load_opts *, struct x509_file **out,
 	    struct cv_err *);
 void	 x509_file_free(struct x509_file *);
+/* Frees f's GnuTLS objects (crt, keys), keeping the fields. */
+void	 x509_file_drop_objects(struct x509_file *);
 
 /* Fills a record from a parsed certificate (takes ownership of crt). */
 int	 x509_cert_fill(struct x509_cert *, gnutls_x509_crt_t,
 	    struct cv_err *);
+/* The same, the thumbprints hashed from the DER crt was imported from. */
+int	 x509_cert_fill_der(struct x509_cert *, gnutls_x509_crt_t,
+	    const gnutls_datum_t *, struct cv_err *);
 void	 x509_cert_clear(struct x509_cert *);
 
 /*
