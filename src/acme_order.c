@@ -23,7 +23,8 @@
 #include "xmalloc.h"
 
 #define ACME_CHALLENGE_DIR	".well-known/acme-challenge"
-#define ACME_POLL_S		1	/* without Retry-After */
+#define ACME_POLL_S		0	/* without Retry-After: issuer_acme.c's
+					 * poll backoff (250 ms up to 1 s) */
 #define ACME_MAX_AUTHZ		ACME_LIST_MAX	/* identifiers of one order */
 
 static const char *
@@ -32,15 +33,15 @@ acme_str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-/* Retry-After of a reply, else ACME_POLL_S; at most an hour. */
+/* Retry-After of a reply (1 s to an hour), else ACME_POLL_S. */
 static int64_t
 acme_order_retry(const struct acme_ctx *c, const struct http_resp *resp)
 {
-	int64_t	s = ACME_POLL_S;
+	int64_t	s;
 
-	if (resp->retry_after != NULL &&
+	if (resp->retry_after == NULL ||
 	    http_retry_after(resp->retry_after, c->s->now, &s) == -1)
-		s = ACME_POLL_S;
+		return ACME_POLL_S;
 	return s < 1 ? 1 : s > 3600 ? 3600 : s;
 }
 

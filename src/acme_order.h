@@ -13,9 +13,12 @@
  *               "remove" run for each when done or failed)
  *   dns_at      when the last one was added (dns_propagation from it)
  *   nonce       the last nonce, reused by the next call
+ *   polls       "not yet" answers in a row without Retry-After at this
+ *               step (the poll backoff: 250 ms, 500 ms, then 1 s)
  *
  * Each function moves the record on by at most one step: 0 done (the
- * caller saves the record), 1 not yet (retry after *retry_s seconds),
+ * caller saves the record), 1 not yet (retry after *retry_s seconds; 0:
+ * the server gave no Retry-After, the caller's poll backoff),
  * -1 error (err; *dead set when the order cannot be resumed).
  */
 #ifndef CV_ACME_ORDER_H

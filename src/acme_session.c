@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -14,47 +16,161 @@
 #define ACME_ERR_PREFIX		"urn:ietf:params:acme:error:"
 #define ACME_NONCE_TRIES	12	/* badNonce retries of one POST: a CA
 					 * may reject any nonce at random */
+#define ACME_CACHE_MAX		32	/* entries of each cache */
+#define ACME_DIR_TTL		300	/* s a fetched directory is used */
+
+/*
+ * What sessions learn that the next ones need not ask again (every
+ * issuer call is a session, three or more a renewal, twenty renewals at
+ * once): the directory body per URL and anchors (for ACME_DIR_TTL), and
+ * the account URL per directory and account key (until the CA says it
+ * does not know it).  Shared by the worker threads, under one lock.
+ */
+struct acme_cached {
+	char	*key, *val;
+	time_t	 at;		/* CLOCK_MONOTONIC s: test clocks move */
+};
+
+enum acme_bad {
+	ACME_BAD_NONE,
+	ACME_BAD_NONCE,		/* badNonce: again with a fresh nonce */
+	ACME_BAD_ACCOUNT	/* accountDoesNotExist, unauthorized */
+};
+
+static pthread_mutex_t		acme_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct acme_cached	acme_dirs[ACME_CACHE_MAX];
+static struct acme_cached	acme_kids[ACME_CACHE_MAX];
+
+static time_t
+acme_cache_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* A copy of key's value (NULL: none, or older than ttl s when ttl > 0). */
+static char *
+acme_cache_get(struct acme_cached *t, const char *key, time_t ttl)
+{
+	char	*v = NULL;
+	size_t	 i;
+
+	pthread_mutex_lock(&acme_cache_mu);
+	for (i = 0; i < ACME_CACHE_MAX; i++)
+		if (t[i].key != NULL && !strcmp(t[i].key, key)) {
+			if (ttl <= 0 || acme_cache_now() - t[i].at < ttl)
+				v = xstrdup(t[i].val);
+			break;
+		}
+	pthread_mutex_unlock(&acme_cache_mu);
+	return v;
+}
+
+/* Sets key (val NULL: forgets it); a full table loses its oldest. */
+static void
+acme_cache_set(struct acme_cached *t, const char *key, const char *val)
+{
+	size_t	i, slot = 0;
+
+	pthread_mutex_lock(&acme_cache_mu);
+	for (i = 0; i < ACME_CACHE_MAX; i++) {
+		if (t[i].key != NULL && !strcmp(t[i].key, key)) {
+			slot = i;
+			break;
+		}
+		if (t[i].key == NULL || (t[slot].key != NULL &&
+		    t[i].at < t[slot].at))
+			slot = i;
+	}
+	free(t[slot].key);
+	free(t[slot].val);
+	t[slot].key = val != NULL ? xstrdup(key) : NULL;
+	t[slot].val = val != NULL ? xstrdup(val) : NULL;
+	t[slot].at = acme_cache_now();
+	pthread_mutex_unlock(&acme_cache_mu);
+}
+
+/* The kid cache's key: the directory and the account key's thumbprint. */
+static char *
+acme_session_kid_key(const struct acme_session *s)
+{
+	struct cv_err	 e;
+	char		*thumb = NULL, *k;
+
+	if (jws_thumbprint(s->pub, &thumb, &e) == -1)
+		return NULL;
+	xasprintf(&k, "%s\n%s", s->url, thumb);
+	free(thumb);
+	return k;
+}
+
+/* The directory, from the cache or fetched (and then cached). */
+static int
+acme_session_directory(struct acme_session *s, struct cv_err *err)
+{
+	struct http_req		 req;
+	struct http_resp	 resp;
+	char			*body;
+	int			 rc = -1;
+
+	if ((body = acme_cache_get(acme_dirs, s->dir_key, ACME_DIR_TTL)) !=
+	    NULL) {
+		rc = acme_directory_parse(body, strlen(body), &s->dir, err);
+		free(body);
+		if (rc == 0)
+			return 0;
+		acme_directory_free(&s->dir);
+		memset(&s->dir, 0, sizeof(s->dir));
+	}
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	req.method = "GET";
+	req.url = s->url;
+	req.ca_file = s->ca_file;
+	req.max_body = ACME_JSON_MAX;
+	if (http_do(&req, &resp, err) == -1)
+		goto out;
+	if (resp.status != 200) {
+		cv_err_set(err, "directory %s: HTTP %ld", s->url, resp.status);
+		goto out;
+	}
+	/* acme_json.c checks every member: a hostile directory is refused
+	 * whole, with the member it broke (and never cached). */
+	if (acme_directory_parse(resp.body, resp.body_len, &s->dir,
+	    err) == -1) {
+		cv_err_prefix(err, "%s", s->url);
+		goto out;
+	}
+	acme_cache_set(acme_dirs, s->dir_key, resp.body);
+	rc = 0;
+out:
+	http_resp_free(&resp);
+	return rc;
+}
 
 int
 acme_session_open(struct acme_session *s, const char *url,
     const char *ca_file, gnutls_x509_privkey_t key, struct cv_err *err)
 {
-	struct http_req		 req;
-	struct http_resp	 resp;
-	int			 rc = -1;
-
-	memset(&req, 0, sizeof(req));
-	memset(&resp, 0, sizeof(resp));
 	s->ca_file = ca_file;
+	s->url = xstrdup(url);
+	xasprintf(&s->dir_key, "%s\n%s", url, ca_file ? ca_file : "");
 	if (gnutls_privkey_init(&s->key) < 0 ||
 	    gnutls_privkey_import_x509(s->key, key,
 	    GNUTLS_PRIVKEY_IMPORT_COPY) < 0 ||
 	    gnutls_pubkey_init(&s->pub) < 0 ||
-	    gnutls_pubkey_import_privkey(s->pub, s->key, 0, 0) < 0) {
-		cv_err_set(err, "account key: not usable for signing");
-		goto out;
-	}
-	req.method = "GET";
-	req.url = url;
-	req.ca_file = ca_file;
-	req.max_body = ACME_JSON_MAX;
-	if (http_do(&req, &resp, err) == -1)
-		goto out;
-	if (resp.status != 200) {
-		cv_err_set(err, "directory %s: HTTP %ld", url, resp.status);
-		goto out;
-	}
-	/* acme_json.c checks every member: a hostile directory is refused
-	 * whole, with the member it broke. */
-	if (acme_directory_parse(resp.body, resp.body_len, &s->dir,
-	    err) == -1) {
-		cv_err_prefix(err, "%s", url);
-		goto out;
-	}
-	rc = 0;
-out:
-	http_resp_free(&resp);
-	return rc;
+	    gnutls_pubkey_import_privkey(s->pub, s->key, 0, 0) < 0)
+		return cv_err_set(err, "account key: not usable for signing");
+	return acme_session_directory(s, err);
+}
+
+void
+acme_session_forget(struct acme_session *s)
+{
+	if (s->dir_key != NULL)
+		acme_cache_set(acme_dirs, s->dir_key, NULL);
 }
 
 void
@@ -67,6 +183,8 @@ acme_session_close(struct acme_session *s)
 		gnutls_pubkey_deinit(s->pub);
 	free(s->nonce);
 	free(s->kid);
+	free(s->url);
+	free(s->dir_key);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -125,20 +243,25 @@ out:
 }
 
 /* An error reply: its problem (acme_problem_parse's line), or its
- * status; "later" for 429/503. */
+ * status; "later" for 429/503.  *bad: what the problem lets us mend. */
 static int
 acme_session_failed(struct acme_session *s, const char *url,
-    const struct http_resp *resp, int *bad_nonce, struct cv_err *err)
+    const struct http_resp *resp, enum acme_bad *bad, struct cv_err *err)
 {
 	struct acme_problem	 pr;
 	struct cv_err		 e;
 	int64_t			 secs;
 
-	*bad_nonce = 0;
+	*bad = ACME_BAD_NONE;
 	if (acme_problem_parse(resp->body ? resp->body : "", resp->body_len,
 	    &pr, &e) == 0) {
-		*bad_nonce = pr.type != NULL &&
-		    !strcmp(pr.type, ACME_ERR_PREFIX "badNonce");
+		if (pr.type != NULL && !strcmp(pr.type, ACME_ERR_PREFIX
+		    "badNonce"))
+			*bad = ACME_BAD_NONCE;
+		else if (pr.type != NULL && (!strcmp(pr.type, ACME_ERR_PREFIX
+		    "accountDoesNotExist") || !strcmp(pr.type,
+		    ACME_ERR_PREFIX "unauthorized")))
+			*bad = ACME_BAD_ACCOUNT;
 		cv_err_set(err, "%s: %s", url, pr.line);
 		acme_problem_free(&pr);
 	} else
@@ -153,44 +276,82 @@ acme_session_failed(struct acme_session *s, const char *url,
 	return -1;
 }
 
+static int	acme_session_lookup(struct acme_session *, struct cv_err *);
+
+/*
+ * The CA does not know (or no longer accepts) a kid this session did
+ * not look up itself (the cache's, the progress record's): forget it,
+ * look the account up again, once.  0: try the request again.
+ */
+static int
+acme_session_relookup(struct acme_session *s, struct cv_err *err)
+{
+	char	*k;
+
+	if (s->kid == NULL || !s->kid_known)
+		return -1;
+	s->kid_known = 0;
+	if ((k = acme_session_kid_key(s)) != NULL) {
+		acme_cache_set(acme_kids, k, NULL);
+		free(k);
+	}
+	return acme_session_lookup(s, err);
+}
+
+/* One signed POST with the nonce at hand (a fresh one when none). */
+static int
+acme_session_post1(struct acme_session *s, const char *url,
+    const char *payload, struct http_resp *resp, char **body,
+    struct cv_err *err)
+{
+	struct http_req	req;
+
+	http_resp_free(resp);
+	free(*body);
+	*body = NULL;
+	if (s->nonce == NULL && acme_session_new_nonce(s, err) == -1)
+		return -1;
+	if (jws_sign(s->key, s->kid, s->nonce, url, payload, body,
+	    err) == -1)
+		return -1;
+	free(s->nonce);	/* used: never sent twice */
+	s->nonce = NULL;
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.ca_file = s->ca_file;
+	req.content_type = "application/jose+json";
+	req.body = *body;
+	req.body_len = strlen(*body);
+	req.max_body = ACME_JSON_MAX;
+	if (http_do(&req, resp, err) == -1)
+		return -1;
+	if (resp->replay_nonce != NULL)
+		s->nonce = xstrdup(resp->replay_nonce);
+	return 0;
+}
+
 int
 acme_session_post(struct acme_session *s, const char *url,
     const char *payload, struct http_resp *resp, struct cv_err *err)
 {
-	struct http_req	 req;
+	struct cv_err	 e;
 	char		*body = NULL;
-	int		 tries, bad, rc = -1;
+	enum acme_bad	 bad;
+	int		 tries, rc = -1;
 
 	s->retry_after = 0;
 	for (tries = 0; tries < ACME_NONCE_TRIES; tries++) {
-		http_resp_free(resp);
-		free(body);
-		body = NULL;
-		if (s->nonce == NULL && acme_session_new_nonce(s, err) == -1)
+		if ((rc = acme_session_post1(s, url, payload, resp, &body,
+		    err)) == -1)
 			goto out;
-		if (jws_sign(s->key, s->kid, s->nonce, url, payload, &body,
-		    err) == -1)
+		if (resp->status >= 200 && resp->status < 300)
 			goto out;
-		free(s->nonce);	/* used: never sent twice */
-		s->nonce = NULL;
-		memset(&req, 0, sizeof(req));
-		req.method = "POST";
-		req.url = url;
-		req.ca_file = s->ca_file;
-		req.content_type = "application/jose+json";
-		req.body = body;
-		req.body_len = strlen(body);
-		req.max_body = ACME_JSON_MAX;
-		if (http_do(&req, resp, err) == -1)
-			goto out;
-		if (resp->replay_nonce != NULL)
-			s->nonce = xstrdup(resp->replay_nonce);
-		if (resp->status >= 200 && resp->status < 300) {
-			rc = 0;
-			goto out;
-		}
 		rc = acme_session_failed(s, url, resp, &bad, err);
-		if (!bad || rc == 1)
+		if (bad == ACME_BAD_ACCOUNT && rc == -1 &&
+		    acme_session_relookup(s, &e) == 0)
+			continue;	/* with the kid looked up again */
+		if (bad != ACME_BAD_NONCE || rc == 1)
 			goto out;
 		rc = -1;	/* badNonce: again with the fresh nonce */
 	}
@@ -231,22 +392,23 @@ out:
 	return p;
 }
 
-int
-acme_session_account(struct acme_session *s, const char **contact,
-    size_t ncontact, const char *eab_kid, const unsigned char *hmac,
-    size_t hmac_len, struct cv_err *err)
+/* newAccount: looked up (onlyReturnExisting), created when missing;
+ * the kid is cached. */
+static int
+acme_session_lookup(struct acme_session *s, struct cv_err *err)
 {
-	struct http_resp	 resp;
-	struct cv_err		 e;
-	char			*p;
-	int			 lookup, rc = -1;
+	const struct acme_account_args	*a = &s->acct;
+	struct http_resp		 resp;
+	struct cv_err			 e;
+	char				*p, *k;
+	int				 lookup, rc = -1;
 
 	memset(&resp, 0, sizeof(resp));
 	free(s->kid);
 	s->kid = NULL;
 	for (lookup = 1; lookup >= 0; lookup--) {
-		p = acme_session_account_payload(s, lookup, contact, ncontact,
-		    eab_kid, hmac, hmac_len, err);
+		p = acme_session_account_payload(s, lookup, a->contact,
+		    a->ncontact, a->eab_kid, a->hmac, a->hmac_len, err);
 		if (p == NULL)
 			goto out;
 		rc = acme_session_post(s, acme_session_url(s, "newAccount"),
@@ -272,7 +434,36 @@ acme_session_account(struct acme_session *s, const char **contact,
 		goto out;
 	}
 	s->kid = xstrdup(resp.location);
+	if ((k = acme_session_kid_key(s)) != NULL) {
+		acme_cache_set(acme_kids, k, s->kid);
+		free(k);
+	}
 out:
 	http_resp_free(&resp);
 	return rc;
+}
+
+int
+acme_session_account(struct acme_session *s, const char **contact,
+    size_t ncontact, const char *eab_kid, const unsigned char *hmac,
+    size_t hmac_len, struct cv_err *err)
+{
+	char	*k;
+
+	s->acct.contact = contact;
+	s->acct.ncontact = ncontact;
+	s->acct.eab_kid = eab_kid;
+	s->acct.hmac = hmac;
+	s->acct.hmac_len = hmac_len;
+	/* A kid the caller knew, or one a session before looked up: used
+	 * as it is until the CA refuses it (acme_session_relookup). */
+	if (s->kid == NULL && (k = acme_session_kid_key(s)) != NULL) {
+		s->kid = acme_cache_get(acme_kids, k, 0);
+		free(k);
+	}
+	if (s->kid != NULL) {
+		s->kid_known = 1;
+		return 0;
+	}
+	return acme_session_lookup(s, err);
 }

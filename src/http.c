@@ -1,6 +1,13 @@
 /*
- * The HTTPS client (issue 17): libcurl's easy interface, one handle per
- * call, for the ACME issuer's and ARI's pool jobs.  See http.h for the
+ * The HTTPS client (issue 17): libcurl's easy interface for the ACME
+ * issuer's and ARI's pool jobs.  Easy handles are kept in a small pool
+ * and reused (each by one call at a time): a handle keeps its
+ * connections alive, so the next request to the same server (same CA
+ * file: curl matches the TLS settings before reusing one) skips the TCP
+ * and TLS handshakes and the CA file's parsing; a share object lends TLS
+ * sessions and DNS answers between handles (curl locks them through
+ * http_share_lock; connections themselves are never shared between
+ * threads, which curl does not support).  See http.h for the
  * contract; the rules that matter for a root daemon talking to a CA it
  * does not control are here: the reply body is capped as it arrives (a
  * hostile endless reply costs max_body bytes, then the transfer is cut),
@@ -14,11 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
 #include "http.h"
 #include "xmalloc.h"
+
+#define HTTP_POOL_MAX		32	/* idle handles kept */
+#define HTTP_POOL_IDLE_S	60	/* an idle handle older: closed */
 
 struct http_xfer {
 	struct http_resp	*resp;
@@ -27,13 +39,53 @@ struct http_xfer {
 	int			 too_big;
 };
 
+/* An idle easy handle and when it was last used. */
+struct http_idle {
+	CURL	*c;
+	time_t	 at;
+};
+
 static pthread_once_t	http_once = PTHREAD_ONCE_INIT;
 static CURLcode		http_init_rc = CURLE_FAILED_INIT;
+static CURLSH		*http_share;
+static pthread_mutex_t	http_share_mu[CURL_LOCK_DATA_LAST];
+static pthread_mutex_t	http_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct http_idle	http_pool[HTTP_POOL_MAX];
+static size_t		http_npool;
+
+static void
+http_share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *arg)
+{
+	(void)c, (void)a, (void)arg;
+	pthread_mutex_lock(&http_share_mu[d]);
+}
+
+static void
+http_share_unlock(CURL *c, curl_lock_data d, void *arg)
+{
+	(void)c, (void)arg;
+	pthread_mutex_unlock(&http_share_mu[d]);
+}
 
 static void
 http_init_once(void)
 {
-	http_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	int	i;
+
+	if ((http_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT)) !=
+	    CURLE_OK)
+		return;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&http_share_mu[i], NULL);
+	/* Without a share (out of memory) each handle keeps its own. */
+	if ((http_share = curl_share_init()) == NULL)
+		return;
+	curl_share_setopt(http_share, CURLSHOPT_LOCKFUNC, http_share_lock);
+	curl_share_setopt(http_share, CURLSHOPT_UNLOCKFUNC,
+	    http_share_unlock);
+	curl_share_setopt(http_share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(http_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
 int
@@ -156,6 +208,59 @@ http_body_cb(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * A handle for one call: the most recently used idle one (its
+ * connections are the likeliest alive), else a new one.  Handles idle
+ * longer than HTTP_POOL_IDLE_S are closed on the way (their servers
+ * have likely closed the connections; their sockets go).
+ */
+static CURL *
+http_handle_get(void)
+{
+	CURL	*c = NULL, *old[HTTP_POOL_MAX];
+	time_t	 now = time(NULL);
+	size_t	 i, j, nold = 0;
+
+	pthread_mutex_lock(&http_pool_mu);
+	for (i = j = 0; i < http_npool; i++)
+		if (now - http_pool[i].at > HTTP_POOL_IDLE_S ||
+		    now < http_pool[i].at)
+			old[nold++] = http_pool[i].c;
+		else
+			http_pool[j++] = http_pool[i];
+	http_npool = j;
+	if (http_npool > 0)
+		c = http_pool[--http_npool].c;
+	pthread_mutex_unlock(&http_pool_mu);
+	for (i = 0; i < nold; i++)
+		curl_easy_cleanup(old[i]);
+	if (c != NULL) {
+		/* Options go back to the defaults; live connections, the
+		 * session cache and the share stay. */
+		curl_easy_reset(c);
+		return c;
+	}
+	if ((c = curl_easy_init()) != NULL && http_share != NULL)
+		curl_easy_setopt(c, CURLOPT_SHARE, http_share);
+	return c;
+}
+
+/* Back to the pool after a call; a handle whose transfer failed is
+ * closed instead (its connection may be the broken part). */
+static void
+http_handle_put(CURL *c, int ok)
+{
+	pthread_mutex_lock(&http_pool_mu);
+	if (ok && http_npool < HTTP_POOL_MAX) {
+		http_pool[http_npool].c = c;
+		http_pool[http_npool++].at = time(NULL);
+		c = NULL;
+	}
+	pthread_mutex_unlock(&http_pool_mu);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+}
+
 static int
 http_loopback(const char *host)
 {
@@ -196,6 +301,15 @@ out:
 	return rc;
 }
 
+/* Kept-alive sockets outlive a call: never inherited by what the daemon
+ * spawns meanwhile (reload commands, services). */
+static curl_socket_t
+http_socket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg, (void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static void
 http_setopts(CURL *c, const struct http_req *q, struct http_xfer *x,
     struct curl_slist *hdrs, char *ebuf)
@@ -203,6 +317,7 @@ http_setopts(CURL *c, const struct http_req *q, struct http_xfer *x,
 	curl_easy_setopt(c, CURLOPT_URL, q->url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_socket_cb);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
@@ -253,7 +368,7 @@ http_do(const struct http_req *q, struct http_resp *resp,
 	}
 	if (http_init(err) == -1 || http_check_url(q->url, err) == -1)
 		goto fail;
-	if ((c = curl_easy_init()) == NULL) {
+	if ((c = http_handle_get()) == NULL) {
 		cv_err_set(err, "curl_easy_init failed");
 		goto fail;
 	}
@@ -285,7 +400,7 @@ out:
 	free(ct);
 	curl_slist_free_all(hdrs);
 	if (c != NULL)
-		curl_easy_cleanup(c);
+		http_handle_put(c, rc == 0);
 	return rc;
 }
 

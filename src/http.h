@@ -1,7 +1,8 @@
 /*
  * Blocking HTTPS client for the ACME issuer and ARI (issue 17), through
  * libcurl.  Called from pool threads only (never the loop thread): each
- * call has its own easy handle, so calls may run concurrently.
+ * call takes an easy handle of its own from a pool (its kept-alive
+ * connections reused; http.c), so calls may run concurrently.
  *
  * HTTPS only; plain http:// is accepted for loopback hosts alone
  * (127.0.0.0/8, ::1, localhost), as test servers use.  Redirects are

@@ -33,6 +33,8 @@
 #define ACME_MAX_CONTACTS	16
 #define ACME_MAX_RECORD		(256 * 1024)
 #define ACME_ORDER_TIMEOUT	3600	/* order_timeout's default (s) */
+#define ACME_POLL_FIRST_MS	250	/* a poll without Retry-After: this, */
+#define ACME_POLL_MAX_MS	1000	/* doubled each time up to this */
 
 /* Two renewals creating the same account key at once would leave one
  * with a key the file no longer holds. */
@@ -438,10 +440,22 @@ issuer_acme_crash(const char *step)
 #endif
 }
 
+/* The session's kid into the record (looked up again mid-request when
+ * the CA refused the one recorded). */
+static void
+issuer_acme_kid(struct acme_ctx *c)
+{
+	if (c->s->kid != NULL)
+		json_object_set_new(c->rec, "account",
+		    json_string(c->s->kid));
+}
+
 static int
 issuer_acme_step(struct acme_ctx *c, const char *step, struct cv_err *err)
 {
 	json_object_set_new(c->rec, "step", json_string(step));
+	json_object_del(c->rec, "polls");	/* a new step: poll soon */
+	issuer_acme_kid(c);
 	if (c->s->nonce != NULL)
 		json_object_set_new(c->rec, "nonce", json_string(c->s->nonce));
 	if (issuer_acme_record_save(c->job, c->rec, err) == -1)
@@ -493,18 +507,15 @@ issuer_acme_run(struct acme_ctx *c, const unsigned char *hmac,
 			    "account"));
 	int		 rc;
 
+	/* The record's kid, else the one known for this directory and
+	 * key, else a look-up (acme_session.c). */
 	if (acct != NULL)
 		c->s->kid = xstrdup(acct);
-	else {
-		if ((rc = acme_session_account(c->s,
-		    (const char **)c->cfg->contact, c->cfg->ncontact,
-		    c->cfg->eab_kid, hmac, hmac_len, err)) != 0)
-			return rc;
-		json_object_set_new(c->rec, "account",
-		    json_string(c->s->kid));
-		if (issuer_acme_step(c, "account", err) == -1)
-			return -1;
-	}
+	if ((rc = acme_session_account(c->s, (const char **)c->cfg->contact,
+	    c->cfg->ncontact, c->cfg->eab_kid, hmac, hmac_len, err)) != 0)
+		return rc;
+	if (acct == NULL && issuer_acme_step(c, "account", err) == -1)
+		return -1;
 	if (json_object_get(c->rec, "order") == NULL) {
 		if ((rc = acme_order_place(c, err)) != 0 ||
 		    (rc = issuer_acme_step(c, "ordered", err)) != 0)
@@ -526,6 +537,23 @@ issuer_acme_run(struct acme_ctx *c, const unsigned char *hmac,
 	return issuer_acme_step(c, "downloaded", err);
 }
 
+/* Milliseconds to the next call: the server's Retry-After (retry_s),
+ * else the poll backoff, counted in the record. */
+static uint64_t
+issuer_acme_retry_ms(struct acme_ctx *c)
+{
+	json_int_t	n;
+	uint64_t	ms;
+
+	if (c->retry_s > 0)
+		return (uint64_t)c->retry_s * 1000;
+	if ((n = json_integer_value(json_object_get(c->rec, "polls"))) < 0)
+		n = 0;
+	ms = n >= 3 ? ACME_POLL_MAX_MS : (uint64_t)ACME_POLL_FIRST_MS << n;
+	json_object_set_new(c->rec, "polls", json_integer(n + 1));
+	return ms > ACME_POLL_MAX_MS ? ACME_POLL_MAX_MS : ms;
+}
+
 /* What a call ends with: READY, PENDING or ERROR, the record kept. */
 static int
 issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
@@ -545,8 +573,8 @@ issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
 		if ((left = issuer_acme_left(c)) != INT64_MAX &&
 		    c->retry_s > left + 1)
 			c->retry_s = left + 1;
-		r->retry_ms = (uint64_t)(c->retry_s > 0 ? c->retry_s : 1) *
-		    1000;
+		r->retry_ms = issuer_acme_retry_ms(c);
+		issuer_acme_kid(c);
 		if (c->s->nonce != NULL)
 			json_object_set_new(c->rec, "nonce",
 			    json_string(c->s->nonce));
@@ -556,7 +584,9 @@ issuer_acme_end(struct acme_ctx *c, int rc, const char *sha1,
 	}
 	/* Nothing is served from a failed order: its challenge files go.
 	 * An error ends the renewal (the engine's retry is a new renewal
-	 * id, which never reads this record), so the record goes too. */
+	 * id, which never reads this record), so the record goes too, and
+	 * the next attempt fetches the directory again. */
+	acme_session_forget(c->s);
 	acme_order_cleanup(c);
 	issuer_acme_record_drop(c->job);
 	return -1;
