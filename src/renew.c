@@ -1019,10 +1019,15 @@ renew_wait(struct renew *rw)
 		}
 		ms = rw->reply.retry_ms > 0 ? rw->reply.retry_ms : 2000;
 		/* An issuer's progress (ACME: the order's step) shows in
-		 * renewals; the issuer keeps its own durable record. */
-		if (rw->reply.detail[0] != '\0')
-			(void)journal_set_output(rw->r->j, rw->id,
-			    renew_state_name(rw->state), rw->reply.detail);
+		 * renewals; the issuer keeps its own durable record.  Only
+		 * when it changed: polls come several times a second, and
+		 * each write is a commit on the loop. */
+		if (rw->reply.detail[0] != '\0' && strcmp(rw->reply.detail,
+		    rw->shown_detail) != 0 && journal_set_output(rw->r->j,
+		    rw->id, renew_state_name(rw->state),
+		    rw->reply.detail) == 0)
+			snprintf(rw->shown_detail, sizeof(rw->shown_detail),
+			    "%s", rw->reply.detail);
 	} else if (rw->state == RS_TESTING) {
 		/* Exiting: the next start's deploy puts them back first. */
 		if (rw->r->closing) {

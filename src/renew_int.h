@@ -56,6 +56,8 @@ struct renew {
 	char			 old_sha1[41];
 	char			 new_sha1[41];
 	char			 restored_sha1[41];	/* unbinding found live */
+	char			 shown_detail[256];	/* the pending detail last
+						 * written to the journal */
 	char			 op_sha1[41];
 	int			 attempt;
 	int			 restored_new;	/* restored_sha1 learnt rolling
