@@ -195,8 +195,11 @@ acme_order_place(struct acme_ctx *c, struct cv_err *err)
 	rc = acme_session_post(c->s, acme_session_url(c->s, "newOrder"), p,
 	    &resp, err);
 	/* A CA that did not issue the certificate to this account refuses
-	 * replaces (RFC 9773 5): the order goes without it. */
-	if (rc == -1 && json_object_del(payload, "replaces") == 0) {
+	 * replaces (RFC 9773 5): the order goes without it -- only on the
+	 * CA's own refusal (a 4xx problem), never after a transport error,
+	 * which would otherwise cost the order its replaces. */
+	if (rc == -1 && resp.status >= 400 && resp.status < 500 &&
+	    json_object_del(payload, "replaces") == 0) {
 		free(p);
 		http_resp_free(&resp);
 		p = json_dumps(payload, JSON_COMPACT);
