@@ -52,6 +52,7 @@ struct daemon {
 	char			*db_path;
 	char			*pid_file;
 	struct inventory	*inv;
+	struct inventory	*scan_inv;	/* the scanner's writer's */
 	struct scan		*scan;
 	struct control		*control;
 	struct alert		*alert;
@@ -1096,7 +1097,9 @@ daemon_prepare(struct daemon *d)
 	if (daemon_mksockdir(d->cf->socket_path) == -1)
 		return -1;
 	xasprintf(&d->db_path, "%s/inventory.db", d->cf->state_dir);
-	if (inventory_open(d->db_path, &d->inv, &err) == -1) {
+	if (inventory_open(d->db_path, &d->inv, &err) == -1 ||
+	    inventory_open(d->db_path, &d->scan_inv, &err) == -1) {
+		inventory_close(d->inv);
 		log_error("%s", err.msg);
 		return -1;
 	}
@@ -1105,11 +1108,18 @@ daemon_prepare(struct daemon *d)
 		if (daemon_detach(&d->ready_fd) == -1) {
 			log_error("detach: %s", strerror(errno));
 			inventory_close(d->inv);
+			inventory_close(d->scan_inv);
 			return -1;
 		}
 	} else if (d->opt_pidfile != NULL)
 		d->pid_file = xstrdup(d->opt_pidfile);
 	return 0;
+}
+
+static void
+daemon_unwound(void *arg)
+{
+	(void)arg;
 }
 
 /* The loop, the control socket, signals and the subsystems. */
@@ -1126,6 +1136,18 @@ daemon_start(struct daemon *d)
 	if (control_open(&d->loop, &co, daemon_cmds, sizeof(daemon_cmds) /
 	    sizeof(daemon_cmds[0]), d, &d->control, &err) == -1) {
 		log_error("control socket: %s", err.msg);
+		inventory_close(d->inv);
+		inventory_close(d->scan_inv);
+		uv_loop_close(&d->loop);
+		return -1;
+	}
+	d->scan = scan_new(&d->loop, d->inv, d->scan_inv, d->cf,
+	    daemon_scan_done, d, &err);
+	d->scan_inv = NULL;		/* the scanner's now */
+	if (d->scan == NULL) {
+		log_error("%s", err.msg);
+		control_close(d->control, daemon_unwound, NULL);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
 		inventory_close(d->inv);
 		uv_loop_close(&d->loop);
 		return -1;
@@ -1144,7 +1166,6 @@ daemon_start(struct daemon *d)
 	d->prune_timer.data = d;
 	uv_timer_start(&d->prune_timer, daemon_prune_fire, 0, 0);
 	d->alert = alert_new(&d->loop, d->inv, d->cf);
-	d->scan = scan_new(&d->loop, d->inv, d->cf, daemon_scan_done, d);
 	log_info("certvigild %s starting: %zu watch%s, socket %s",
 	    PACKAGE_VERSION, d->cf->nwatches, d->cf->nwatches == 1 ? "" :
 	    "es", d->cf->socket_path);

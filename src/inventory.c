@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -218,8 +219,6 @@ struct inventory {
 	time_t		 cache_until;
 	int64_t		 cache_expiring;
 	int		 cache_lazy;	/* a full scan runs: see counts_lazy */
-	int64_t		 cache_at_ns;	/* when, and how long, the last */
-	int64_t		 cache_cost_ns;	/* count took (CLOCK_MONOTONIC) */
 	/* A large first scan: "discovered" is counted, not recorded
 	 * (inventory_quiet; issue 16). */
 	int		 quiet;
@@ -290,6 +289,23 @@ inventory_migrate(struct inventory *inv, struct cv_err *err)
 	return 0;
 }
 
+/*
+ * Two connections write: the loop's and the scanner's writer thread's
+ * (scan_writer.c; issue 16), whose transactions last a few milliseconds.
+ * SQLite's own busy timeout sleeps 1, 2, 5 ... 100 ms between tries, so a
+ * loop write behind a 3 ms transaction would wait 5 ms or more; this one
+ * tries again every 100 us, for up to 5 s as before.
+ */
+static int
+inventory_busy(void *arg, int n)
+{
+	(void)arg;
+	if (n >= 50000)
+		return 0;
+	usleep(100);
+	return 1;
+}
+
 int
 inventory_open(const char *path, struct inventory **out,
     struct cv_err *err)
@@ -306,7 +322,7 @@ inventory_open(const char *path, struct inventory **out,
 		    sqlite3_errmsg(inv->db) : "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(inv->db, 5000);
+	sqlite3_busy_handler(inv->db, inventory_busy, NULL);
 	/*
 	 * 8 MiB of page cache (issue 16): 32 MiB was a third of the RSS at
 	 * 100,000 certificates and bought nothing measurable -- the loop's
@@ -394,6 +410,31 @@ int64_t
 inventory_generation(struct inventory *inv)
 {
 	return inv->generation;
+}
+
+const char *
+inventory_path(struct inventory *inv)
+{
+	return inv->path;
+}
+
+void
+inventory_touch(struct inventory *inv)
+{
+	inv->generation++;
+}
+
+void
+inventory_emit(struct inventory *inv, json_t *ev)
+{
+	if (inv->event_cb != NULL)
+		inv->event_cb(inv->event_arg, ev);
+}
+
+void
+inventory_release_memory(struct inventory *inv)
+{
+	sqlite3_db_release_memory(inv->db);
 }
 
 static sqlite3_stmt *
@@ -1722,52 +1763,52 @@ inventory_prune(struct inventory *inv, time_t cutoff, int64_t max_rows,
 	return total;
 }
 
-static int64_t
-inventory_mono_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
- * While a full scan runs (inventory_counts_lazy), counts that changed are
- * recounted at most once a second, and never more often than ten times
- * the last count took: counting is O(certificates), and a status poll
- * during a scan recounted after every batch -- 70 ms a request at
- * 100,000 certificates, the loop's time spent counting (issue 16).
+ * While a full scan runs (inventory_counts_lazy) the loop never counts
+ * when it has counts at all: the scanner's writer thread counts on its
+ * own connection, at most once a second, and installs the result
+ * (inventory_counts_install).  Counting is O(certificates) -- 70 ms a
+ * status request at 100,000 certificates when the loop did it (issue 16).
  */
-static int
-inventory_counts_fresh(struct inventory *inv)
-{
-	int64_t	age, bound;
-
-	if (!inv->cache_lazy)
-		return 0;
-	age = inventory_mono_ns() - inv->cache_at_ns;
-	bound = inv->cache_cost_ns * 10;
-	if (bound < 1000000000)
-		bound = 1000000000;
-	return age < bound;
-}
-
 void
 inventory_counts_lazy(struct inventory *inv, int on)
 {
 	inv->cache_lazy = on;
 }
 
-int
-inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
-    struct inv_counts *c)
+void
+inventory_counts_install(struct inventory *inv, const struct inv_counts *c,
+    time_t until, int64_t expiring)
 {
-	/*
-	 * Per live certificate: its validity window and whether any live
-	 * source is broken.  Cached until the inventory changes or the
-	 * clock reaches the next state change of any certificate, so a
-	 * status request costs no SQL in the steady state.
-	 */
+	inv->cache = *c;
+	inv->cache_gen = inv->generation;
+	inv->cache_until = until;
+	inv->cache_expiring = expiring;
+}
+
+static void
+inventory_count_state(struct inv_counts *c, const char *state)
+{
+	if (!strcmp(state, "valid"))
+		c->valid++;
+	else if (!strcmp(state, "expiring"))
+		c->expiring++;
+	else if (!strcmp(state, "expired"))
+		c->expired++;
+	else if (!strcmp(state, "not_yet_valid"))
+		c->not_yet_valid++;
+	else if (!strcmp(state, "superseded"))
+		c->superseded++;
+	else
+		c->invalid++;
+}
+
+int
+inventory_count(struct inventory *inv, time_t now, int64_t expiring,
+    struct inv_counts *c, time_t *untilp)
+{
+	/* Per live certificate: its validity window and whether any live
+	 * source is broken. */
 	static const char certs_sql[] = "SELECT c.not_before, c.not_after,"
 	    " max(f.error IS NOT NULL OR s.key_matches = 0), c.superseded"
 	    " FROM certs c"
@@ -1776,38 +1817,18 @@ inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
 	static const char files_sql[] = "SELECT count(*),"
 	    " sum(error IS NOT NULL AND gone = 0), sum(gone) FROM files";
 	sqlite3_stmt	*st;
-	const char	*state;
 	int64_t		 nb, na, t;
 	time_t		 until = (time_t)INT64_MAX;
 
-	if (inv->cache_gen >= 0 && now < inv->cache_until &&
-	    inv->cache_expiring == expiring &&
-	    (inv->cache_gen == inv->generation || inventory_counts_fresh(inv))) {
-		*c = inv->cache;
-		return 0;
-	}
-	inv->cache_at_ns = inventory_mono_ns();
 	memset(c, 0, sizeof(*c));
 	if (sqlite3_prepare_v2(inv->db, certs_sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		nb = sqlite3_column_int64(st, 0);
 		na = sqlite3_column_int64(st, 1);
-		state = inventory_state(now, nb, na, expiring,
-		    sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
 		c->total++;
-		if (!strcmp(state, "valid"))
-			c->valid++;
-		else if (!strcmp(state, "expiring"))
-			c->expiring++;
-		else if (!strcmp(state, "expired"))
-			c->expired++;
-		else if (!strcmp(state, "not_yet_valid"))
-			c->not_yet_valid++;
-		else if (!strcmp(state, "superseded"))
-			c->superseded++;
-		else
-			c->invalid++;
+		inventory_count_state(c, inventory_state(now, nb, na, expiring,
+		    sqlite3_column_int(st, 2), sqlite3_column_int(st, 3)));
 		/* The next moment any of these states changes. */
 		for (t = nb; ; t = na - expiring) {
 			if (t > (int64_t)now && t < (int64_t)until)
@@ -1827,15 +1848,34 @@ inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
 		c->files_gone = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
-	inv->cache = *c;
-	inv->cache_gen = inv->generation;
-	inv->cache_until = until;
-	inv->cache_expiring = expiring;
-	inv->cache_cost_ns = inventory_mono_ns() - inv->cache_at_ns;
+	*untilp = until;
 	return 0;
 fail:
 	log_error("%s: %s", inv->path, sqlite3_errmsg(inv->db));
 	return -1;
+}
+
+int
+inventory_counts(struct inventory *inv, time_t now, int64_t expiring,
+    struct inv_counts *c)
+{
+	time_t	until;
+
+	/*
+	 * Cached until the inventory changes or the clock reaches the next
+	 * state change of any certificate, so a status request costs no
+	 * SQL in the steady state.
+	 */
+	if (inv->cache_gen >= 0 && now < inv->cache_until &&
+	    inv->cache_expiring == expiring &&
+	    (inv->cache_gen == inv->generation || inv->cache_lazy)) {
+		*c = inv->cache;
+		return 0;
+	}
+	if (inventory_count(inv, now, expiring, c, &until) == -1)
+		return -1;
+	inventory_counts_install(inv, c, until, expiring);
+	return 0;
 }
 
 int64_t

@@ -74,11 +74,15 @@ void	 inventory_mark_namesakes(struct inventory *, const char *sha1);
 int	 inventory_mark_gone(struct inventory *, const char *path, time_t now);
 
 /*
- * Lazy (on = 1, while a full scan runs): inventory_counts may return
- * counts up to a second old (longer when counting is slow), so that a
- * status poll does not recount after every batch.  Exact again once off.
+ * Lazy (on = 1, while a full scan runs): inventory_counts returns the
+ * last counts it has, however the inventory changed since; the scanner's
+ * writer thread installs fresh ones (inventory_counts_install) at most a
+ * second apart.  Exact again once off.
  */
 void	 inventory_counts_lazy(struct inventory *, int on);
+/* Counts taken elsewhere (another connection), valid until until. */
+void	 inventory_counts_install(struct inventory *,
+	    const struct inv_counts *, time_t until, int64_t expiring);
 /*
  * Quiet (on = 1): files discovered are counted instead of recorded one
  * "discovered" event each -- a large first scan records one scan_finished
@@ -92,6 +96,10 @@ int	 inventory_add_event(struct inventory *, time_t, const char *kind,
 
 int	 inventory_counts(struct inventory *, time_t now, int64_t expiring,
 	    struct inv_counts *);
+/* Counts now, uncached; *until: when the first certificate's state
+ * changes by the clock alone. */
+int	 inventory_count(struct inventory *, time_t now, int64_t expiring,
+	    struct inv_counts *, time_t *until);
 /* The list as JSON text (an array); the caller frees it. */
 char	*inventory_list(struct inventory *, const struct inv_filter *,
 	    time_t now, int64_t expiring, size_t *len);
@@ -128,5 +136,12 @@ int	 inventory_file_leaf(struct inventory *, const struct inv_stat *st,
 /* The connection, for subsystems with tables of their own (alerts). */
 struct sqlite3	*inventory_db(struct inventory *);
 int64_t	 inventory_generation(struct inventory *);
+const char *inventory_path(struct inventory *);
+/* The inventory changed through another connection (caches go stale). */
+void	 inventory_touch(struct inventory *);
+/* An event another connection recorded, to this one's event callback. */
+void	 inventory_emit(struct inventory *, json_t *);
+/* SQLite's unused page cache back to the heap. */
+void	 inventory_release_memory(struct inventory *);
 
 #endif

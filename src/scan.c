@@ -16,14 +16,15 @@
 #include "fsutil.h"
 #include "log.h"
 #include "scan.h"
+#include "scan_writer.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 /*
  * Files per thread-pool job: up to 256 rather than 48 cut the loop's CPU
  * per file by a quarter when a job was also one transaction (commits and
- * WAL writes; 10k corpus: 0.233 -> 0.173 s).  A job is now written in
- * slices (SCAN_SLICE_NS), so its size no longer sets the loop's stall.
+ * WAL writes; 10k corpus: 0.233 -> 0.173 s).  Jobs are written by the
+ * writer thread (scan_writer.c), which commits every few milliseconds.
  * A job takes an eighth of what is queued, within these bounds, so that
  * a few hundred files still spread over every pool thread.
  */
@@ -34,13 +35,10 @@
 #define SCAN_DEBOUNCE_MAX_MS	300	/* ... but never longer than this */
 #define SCAN_MAX_DEPTH		64
 #define SCAN_MAX_SKIPPED	100000	/* paths remembered as reported */
-/*
- * A parsed batch is written in slices, one short transaction each, of at
- * most this much of the loop's time (plus the file that crosses it and the
- * commit): a control request waits behind a slice, not behind 256 files
- * (~6 ms; issue 16's status p99 during a scan).
- */
-#define SCAN_SLICE_NS		100000
+/* While a full scan runs the writer thread counts for status (it is
+ * O(certificates)) at most this often, and never more often than ten
+ * times what the last count took. */
+#define SCAN_COUNT_NS		1000000000
 /* A first scan into an empty inventory of more files than this records
  * one scan_finished event, not one "discovered" event a file. */
 #define SCAN_QUIET_FIRST	1000
@@ -79,15 +77,31 @@ struct scan_dirwatch {
 	int			 seen;
 };
 
-/* A parse job: a batch of items for the thread pool. */
+/*
+ * A parse job: a batch of items for the thread pool, then for the writer
+ * thread, which only reads the items (the loop frees them when the job
+ * is back) and fills in the results below it.
+ */
 struct scan_job {
 	uv_work_t		 req;
 	struct scan		*s;
 	struct config		*cf;
 	struct scan_item	*items;
 	size_t			 n;
-	size_t			 done;		/* written (write queue) */
-	struct scan_job		*next;		/* write queue */
+	struct scan_job		*next;		/* at the writer */
+	/* for the writer (set on the loop when pushed) */
+	int			 quiet;		/* inventory_quiet */
+	int			 lazy;		/* a full scan runs: count */
+	int			 final;		/* no items: count exactly */
+	int64_t			 expiring;
+	/* from the writer */
+	int64_t			 gen0;
+	int			 changed;
+	int64_t			 quiet_files;
+	json_t			*events;	/* array, to emit on the loop */
+	int			 counted;
+	struct inv_counts	 counts;
+	time_t			 counts_until;
 };
 
 /* A walk job: every watch (full) or one new directory (partial). */
@@ -128,9 +142,16 @@ struct scan {
 	size_t			 qhead, qlen, qcap;
 	struct scan_job		*inflight[SCAN_INFLIGHT];
 	int			 ninflight;
-	struct scan_job		*wq, *wq_tail;	/* parsed, being written */
+	struct scan_job		*wq, *wq_tail;	/* parsed, at the writer */
 	int			 nwq;
-	uv_idle_t		 writer;	/* writes a slice a turn */
+	struct scan_writer	*wr;
+	int			 fin_ready;	/* a final job is back:
+						 * fin_counts */
+	struct inv_counts	 fin_counts;
+	int64_t			 quiet_files;
+	/* the writer thread's alone */
+	struct scan_job		*wcur;
+	uint64_t		 wcount_at, wcount_cost;
 	int			 walking;
 	int			 full_running;
 	int			 full_again;
@@ -167,6 +188,7 @@ struct scan {
 static void	scan_final(struct scan *);
 
 static void	scan_dispatch(struct scan *);
+static void	scan_push_final(struct scan *);
 static void	scan_missing_appeared(struct scan *, const char *);
 static void	scan_start_walk(struct scan *, int full, const char *root,
 		    int watch);
@@ -554,7 +576,8 @@ scan_quiet_summary(struct scan *s, const struct inv_counts *c)
 	int64_t	files;
 
 	/* Into an empty inventory: every certificate now in it is new. */
-	inventory_quiet(s->inv, 0, &files);
+	files = s->quiet_files;
+	s->quiet_files = 0;
 	s->quiet_first = 0;
 	inventory_add_event(s->inv, s->prog.last_finished, "scan_finished",
 	    NULL, NULL, "first scan: %lld files read in %.3fs; %lld "
@@ -599,6 +622,15 @@ scan_maybe_finish(struct scan *s)
 		return;
 	if (!s->full_running)
 		return;
+	if (!s->fin_ready) {
+		/* The exact counts, taken by the writer thread once all
+		 * before them is written: the end of a scan costs the loop
+		 * no O(certificates) count. */
+		scan_push_final(s);
+		return;
+	}
+	s->fin_ready = 0;
+	c = s->fin_counts;
 	s->full_running = 0;
 	s->prog.scanning = 0;
 	s->prog.last_finished = timeutil_now();
@@ -613,9 +645,6 @@ scan_maybe_finish(struct scan *s)
 	 * files are not read again; skipped ones are read but not kept):
 	 * say both, named as status names them.
 	 */
-	if (inventory_counts(s->inv, s->prog.last_finished, s->cf->expiring,
-	    &c) == -1)
-		c.files = c.files_gone = 0;
 	log_info("scan finished: %lld files read in %.3fs; %lld files in "
 	    "the inventory", (long long)s->prog.files_done,
 	    s->prog.last_duration, (long long)(c.files - c.files_gone));
@@ -683,69 +712,175 @@ scan_job_free(struct scan_job *j)
 {
 	size_t	i;
 
-	for (i = j->done; i < j->n; i++)
+	for (i = 0; i < j->n; i++)
 		scan_item_clear(&j->items[i]);
 	free(j->items);
+	json_decref(j->events);
 	conf_unref(j->cf);
 	free(j);
 }
 
-/* One parsed file into the inventory, inside the caller's transaction. */
+/* Writer thread: the event of an item being written, for the loop. */
 static void
-scan_write_item(struct scan *s, struct scan_job *j, struct scan_item *it,
-    time_t now)
+scan_job_event(void *arg, json_t *ev)
 {
-	struct config_watch	*cw = &j->cf->watches[it->watch];
+	struct scan	*s = arg;
 
+	json_array_append(s->wcur->events, ev);
+}
+
+/* Writer thread, inside its transaction: item i into the inventory. */
+static int
+scan_job_write(struct inventory *winv, void *job, size_t i)
+{
+	struct scan_job		*j = job;
+	struct scan_item	*it;
+	struct config_watch	*cw;
+
+	if (i == 0) {
+		j->s->wcur = j;
+		j->gen0 = inventory_generation(winv);
+		inventory_quiet(winv, j->quiet, NULL);
+	}
+	if (i >= j->n)
+		return 1;
+	it = &j->items[i];
+	cw = &j->cf->watches[it->watch];
+	/* Directories and skipped paths are the loop's (scan_job_apply). */
 	if (it->gone)
-		inventory_mark_gone(s->inv, it->path, now);
-	else if (it->is_dir) {
-		if (cw->recursive)
-			scan_start_walk(s, 0, it->path, it->watch);
-	} else if (it->skip)
-		scan_skipped(s, it->path, it->error, now);
-	else
-		inventory_apply_file(s->inv, it->path, cw->name, cw->role,
-		    &it->st, it->f, it->error, cw->expect_sha1, now);
-	scan_item_clear(it);
-	s->prog.files_parsed++;
-	if (s->full_running)
-		s->prog.files_done++;
+		inventory_mark_gone(winv, it->path, timeutil_now());
+	else if (!it->is_dir && !it->skip)
+		inventory_apply_file(winv, it->path, cw->name, cw->role,
+		    &it->st, it->f, it->error, cw->expect_sha1, timeutil_now());
+	return 0;
 }
 
 /*
- * The idle handler: one slice of the write queue, in queue order, in its
- * own transaction, committed before the loop polls again -- so control
- * requests are read between slices, and the journal (same connection)
- * never finds a transaction left open across turns.  Each file's row,
- * sources and certificates are in one slice: a crash loses whole files.
- * WAL with synchronous = NORMAL: a commit writes pages, no fsync.
+ * Writer thread, after the job's commit: what the loop needs to know, and
+ * the counts status shows -- exact for a final job; during a full scan,
+ * or after a change, when the last count is old enough (SCAN_COUNT_NS).
  */
 static void
-scan_write_slice(uv_idle_t *h)
+scan_job_after(struct inventory *winv, void *job)
 {
-	struct scan	*s = h->data;
-	struct scan_job	*j;
-	time_t		 now = timeutil_now();
-	uint64_t	 t0 = uv_hrtime();
+	struct scan_job	*j = job;
+	struct scan	*s = j->s;
+	uint64_t	 t = uv_hrtime(), bound;
 
-	inventory_begin(s->inv);
-	while ((j = s->wq) != NULL) {
-		scan_write_item(s, j, &j->items[j->done++], now);
-		if (j->done == j->n) {
-			if ((s->wq = j->next) == NULL)
-				s->wq_tail = NULL;
-			s->nwq--;
-			scan_job_free(j);
-		}
-		if (uv_hrtime() - t0 >= SCAN_SLICE_NS)
-			break;
+	inventory_quiet(winv, j->quiet, &j->quiet_files);
+	j->changed = inventory_generation(winv) != j->gen0;
+	s->wcur = NULL;
+	bound = s->wcount_cost * 10 > SCAN_COUNT_NS ? s->wcount_cost * 10 :
+	    SCAN_COUNT_NS;
+	if (!j->final && !((j->lazy || j->changed) &&
+	    (s->wcount_at == 0 || t - s->wcount_at >= bound)))
+		return;
+	j->counted = inventory_count(winv, timeutil_now(), j->expiring,
+	    &j->counts, &j->counts_until) == 0;
+	s->wcount_at = uv_hrtime();
+	s->wcount_cost = s->wcount_at - t;
+	if (j->final) {
+		s->wcount_at = 0;	/* the next scan counts at once */
+		/* Its page cache is not needed until the next scan. */
+		inventory_release_memory(winv);
 	}
-	inventory_commit(s->inv);
-	if (s->wq == NULL)
-		uv_idle_stop(&s->writer);
+}
+
+/* Loop thread: a written job's effects. */
+static void
+scan_job_apply(struct scan *s, struct scan_job *j)
+{
+	struct scan_item	*it;
+	time_t			 now = timeutil_now();
+	size_t			 i;
+
+	if (j->changed)
+		inventory_touch(s->inv);
+	if (j->counted)
+		inventory_counts_install(s->inv, &j->counts, j->counts_until,
+		    j->expiring);
+	for (i = 0; i < json_array_size(j->events); i++)
+		inventory_emit(s->inv, json_array_get(j->events, i));
+	s->quiet_files += j->quiet_files;
+	for (i = 0; i < j->n; i++) {
+		it = &j->items[i];
+		if (!it->gone && it->is_dir) {
+			if (j->cf->watches[it->watch].recursive)
+				scan_start_walk(s, 0, it->path, it->watch);
+		} else if (!it->gone && it->skip)
+			scan_skipped(s, it->path, it->error, now);
+		s->prog.files_parsed++;
+		if (s->full_running)
+			s->prog.files_done++;
+	}
+	if (j->final) {
+		if (!j->counted)
+			memset(&j->counts, 0, sizeof(j->counts));
+		s->fin_counts = j->counts;
+		s->fin_ready = 1;
+	} else
+		s->fin_ready = 0;	/* more was written: count again */
+}
+
+/* Loop thread: the writer hands a job back, in the order pushed. */
+static void
+scan_job_back(void *arg, void *job, int written)
+{
+	struct scan	*s = arg;
+	struct scan_job	*j = job;
+
+	if ((s->wq = j->next) == NULL)
+		s->wq_tail = NULL;
+	s->nwq--;
+	if (written && !s->closing)
+		scan_job_apply(s, j);
+	scan_job_free(j);
 	scan_dispatch(s);
 	scan_maybe_finish(s);
+}
+
+static void
+scan_writer_closed_cb(void *arg)
+{
+	struct scan	*s = arg;
+
+	s->wr = NULL;
+	s->open_handles--;
+	scan_maybe_finish(s);
+}
+
+static const struct scan_writer_ops scan_writer_ops = {
+	.write = scan_job_write,
+	.after = scan_job_after,
+	.done = scan_job_back,
+	.closed = scan_writer_closed_cb,
+};
+
+static void
+scan_push(struct scan *s, struct scan_job *j)
+{
+	j->quiet = s->quiet_first;
+	j->lazy = s->full_running;
+	j->expiring = s->cf->expiring;
+	j->events = json_array();
+	if (s->wq_tail != NULL)
+		s->wq_tail->next = j;
+	else
+		s->wq = j;
+	s->wq_tail = j;
+	s->nwq++;
+	scan_writer_push(s->wr, j);
+}
+
+static void
+scan_push_final(struct scan *s)
+{
+	struct scan_job	*j = xcalloc(1, sizeof(*j));
+
+	j->s = s;
+	j->cf = conf_ref(s->cf);
+	j->final = 1;
+	scan_push(s, j);
 }
 
 static void
@@ -760,22 +895,15 @@ scan_parse_done(uv_work_t *req, int status)
 			s->inflight[k] = s->inflight[--s->ninflight];
 			break;
 		}
-	if (status != 0 || s->closing) {
+	/*
+	 * Written in completion order: a path a watcher re-queued is read
+	 * by a job dispatched after this one has been written
+	 * (scan_path_inflight looks at the writer's jobs too).
+	 */
+	if (status != 0 || s->closing)
 		scan_job_free(j);
-	} else {
-		/*
-		 * Written in completion order: a path a watcher re-queued
-		 * is read by a job dispatched after this one has been
-		 * written (scan_path_inflight looks here too).
-		 */
-		if (s->wq_tail != NULL)
-			s->wq_tail->next = j;
-		else
-			s->wq = j;
-		s->wq_tail = j;
-		s->nwq++;
-		uv_idle_start(&s->writer, scan_write_slice);
-	}
+	else
+		scan_push(s, j);
 	/* The next job at once: a pool thread must not wait for writes. */
 	scan_dispatch(s);
 	scan_maybe_finish(s);
@@ -794,7 +922,7 @@ scan_path_inflight(struct scan *s, const char *path)
 				return 1;
 	/* Read but not yet written: its result lands first. */
 	for (j = s->wq; j != NULL; j = j->next)
-		for (i = j->done; i < j->n; i++)
+		for (i = 0; i < j->n; i++)
 			if (strcmp(j->items[i].path, path) == 0)
 				return 1;
 	return 0;
@@ -1115,10 +1243,8 @@ scan_walk_done(uv_work_t *req, int status)
 	 * (and 15% of the loop's work).  Later scans record each file.
 	 */
 	if (w->full && !s->first_done && nc == 0 &&
-	    s->qlen - s->qhead > SCAN_QUIET_FIRST) {
-		inventory_quiet(s->inv, 1, NULL);
+	    s->qlen - s->qhead > SCAN_QUIET_FIRST)
 		s->quiet_first = 1;
-	}
 	if (w->full)
 		scan_set_missing(s, w);
 	scan_sync_watchers(s, w);
@@ -1197,20 +1323,25 @@ scan_arm_rescan(struct scan *s)
 }
 
 struct scan *
-scan_new(uv_loop_t *loop, struct inventory *inv, struct config *cf,
-    scan_done_cb cb, void *arg)
+scan_new(uv_loop_t *loop, struct inventory *inv, struct inventory *winv,
+    struct config *cf, scan_done_cb cb, void *arg, struct cv_err *err)
 {
 	struct scan	*s = xcalloc(1, sizeof(*s));
 
 	s->loop = loop;
 	s->inv = inv;
-	s->cf = conf_ref(cf);
 	s->done_cb = cb;
 	s->done_arg = arg;
+	inventory_set_event_cb(winv, scan_job_event, s);
+	if (scan_writer_start(loop, winv, &scan_writer_ops, s, &s->wr,
+	    err) == -1) {
+		free(s);
+		return NULL;
+	}
+	s->cf = conf_ref(cf);
 	uv_timer_init(loop, &s->debounce);
 	uv_timer_init(loop, &s->rescan);
-	uv_idle_init(loop, &s->writer);
-	s->debounce.data = s->rescan.data = s->writer.data = s;
+	s->debounce.data = s->rescan.data = s;
 	scan_arm_rescan(s);
 	return s;
 }
@@ -1289,21 +1420,16 @@ scan_close(struct scan *s, void (*cb)(void *), void *arg)
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
 	for (k = 0; k < s->ninflight; k++)
 		uv_cancel((uv_req_t *)&s->inflight[k]->req);
-	/* Parsed but unwritten: dropped, like the queue (read again at
-	 * the next start). */
-	while (s->wq != NULL) {
-		struct scan_job *j = s->wq;
-
-		s->wq = j->next;
-		scan_job_free(j);
-	}
-	s->wq_tail = NULL;
-	s->nwq = 0;
+	/*
+	 * The writer stops after the item it is writing; parsed but
+	 * unwritten jobs come back and are dropped, like the queue (read
+	 * again at the next start).
+	 */
+	s->open_handles += 3;
+	scan_writer_close(s->wr);
 	for (i = 0; i < s->ndw; i++)
 		uv_close((uv_handle_t *)&s->dw[i]->h, scan_handle_closed);
 	s->ndw = 0;
-	s->open_handles += 3;
 	uv_close((uv_handle_t *)&s->debounce, scan_timer_closed);
 	uv_close((uv_handle_t *)&s->rescan, scan_timer_closed);
-	uv_close((uv_handle_t *)&s->writer, scan_timer_closed);
 }

@@ -1,6 +1,7 @@
 /*
  * Scanning: the full walk (thread pool), the stat cache merge, parsing in
- * batches on the thread pool, applying results from the loop thread, and
+ * batches on the thread pool, writing results from a thread of its own
+ * (scan_writer.c) and applying their effects on the loop thread, and
  * the uv_fs_event watchers that make one changed file cost one file's work.
  */
 #ifndef CV_SCAN_H
@@ -31,8 +32,15 @@ struct scan_progress {
 /* Called on the loop thread when a full scan has been applied. */
 typedef void (*scan_done_cb)(void *arg, int first);
 
-struct scan	*scan_new(uv_loop_t *, struct inventory *, struct config *,
-		    scan_done_cb, void *arg);
+/*
+ * inv: the loop's connection; winv: a second connection to the same
+ * inventory, which the scanner takes for its writer thread (closed with
+ * the scanner, or here on failure).  NULL + err when the thread cannot
+ * start.
+ */
+struct scan	*scan_new(uv_loop_t *, struct inventory *inv,
+		    struct inventory *winv, struct config *, scan_done_cb,
+		    void *arg, struct cv_err *);
 /* Starts a full scan (walk + merge); a scan already running is re-run
  * when it ends. */
 void		 scan_full(struct scan *);
