@@ -141,6 +141,13 @@ const char *inventory_path(struct inventory *);
 void	 inventory_touch(struct inventory *);
 /* An event another connection recorded, to this one's event callback. */
 void	 inventory_emit(struct inventory *, json_t *);
+/*
+ * The scanner's writer connection: its waits for the write lock are not
+ * announced, and it calls inventory_yield (any thread, outside a
+ * transaction) to let a waiting connection take the lock first.
+ */
+void	 inventory_set_yields(struct inventory *);
+void	 inventory_yield(void);
 /* SQLite's unused page cache back to the heap. */
 void	 inventory_release_memory(struct inventory *);
 

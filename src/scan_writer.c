@@ -68,6 +68,7 @@ scan_writer_job(struct scan_writer *w, struct scan_writer_node *n)
 
 	/* Should BEGIN fail (the lock held past the busy handler's 5 s),
 	 * the items are written one autocommit statement at a time. */
+	inventory_yield();
 	open = inventory_begin(w->inv) == 0;
 	for (i = 0; w->ops.write(w->inv, n->job, i) == 0; i++) {
 		if (scan_writer_stopping(w)) {
@@ -79,6 +80,7 @@ scan_writer_job(struct scan_writer *w, struct scan_writer_node *n)
 			continue;
 		if (open)
 			inventory_commit(w->inv);
+		inventory_yield();
 		open = inventory_begin(w->inv) == 0;
 		t0 = uv_hrtime();
 	}
@@ -156,6 +158,7 @@ scan_writer_start(uv_loop_t *loop, struct inventory *inv,
 
 	w->loop = loop;
 	w->inv = inv;
+	inventory_set_yields(inv);
 	w->ops = *ops;
 	w->arg = arg;
 	uv_mutex_init(&w->mu);
