@@ -137,7 +137,36 @@ int	fsutil_read_password(const char *path, char **pw, struct cv_err *);
 int	fsutil_read_password_arg(const char *path, char **pw,
 	    struct cv_err *);
 
-/* mkdir -p with mode for each created component. */
+/*
+ * mkdir -p with mode for each created component.  Every component is
+ * looked up by path, symlinks followed: only for paths root alone
+ * controls (the state and socket directories, the store).
+ */
 int	fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *);
+
+/*
+ * The directories of rel ("a/b/c", relative) below the directory dfd,
+ * opened one component at a time with openat(O_DIRECTORY|O_NOFOLLOW),
+ * so that a symlink anywhere in rel is refused: for a tree a less-trusted
+ * user owns below a point root chose (an ACME webroot's
+ * .well-known/acme-challenge).  With FSUTIL_WALK_CREATE a missing
+ * component is made with mkdirat and set to mode exactly (fchmod, not
+ * the umask); an existing one is reused as it is.  A symlink, "..", or a
+ * non-directory is refused with errno EPERM; err then names the path
+ * (shown/ and the components so far) and the reason, one line.  Returns
+ * the last directory's descriptor (O_RDONLY|O_DIRECTORY; the caller
+ * closes it) or -1.
+ */
+#define FSUTIL_WALK_CREATE	0x1
+/* A symlink is followed where only root can have put it: root owns it
+ * and the directory holding it, which nobody else may write. */
+#define FSUTIL_WALK_ROOT_LINKS	0x2
+int	fsutil_walk_at(int dfd, const char *shown, const char *rel, int flags,
+	    mode_t mode, struct cv_err *);
+/* The same for a whole path from / (or from the working directory for
+ * a relative one): for a path root names whose ancestors a less-trusted
+ * user may own (deploy-client's directories); FSUTIL_WALK_ROOT_LINKS
+ * keeps root's own links (/var/run -> /run) working. */
+int	fsutil_walk(const char *path, int flags, mode_t mode, struct cv_err *);
 
 #endif
