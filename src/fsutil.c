@@ -208,9 +208,11 @@ fsutil_open(const char *path, int policy, struct stat *st,
 	int	 dfd, fd = -1, e;
 
 	dir = fsutil_split(path, &base);
-	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if (policy & FSUTIL_WALK_DIRS)
+		dfd = fsutil_walk(dir, FSUTIL_WALK_ROOT_LINKS, 0, err);
+	else if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		fsutil_errno(err, NULL);
-	else
+	if (dfd != -1)
 		fd = fsutil_open_at(dfd, base, policy, st, err);
 	e = errno;
 	if (dfd != -1)

@@ -27,6 +27,10 @@
 #define FSUTIL_PROTECTED	0x0	/* symlinks by the rule above */
 #define FSUTIL_NOFOLLOW		0x1	/* no symlink in the last component */
 #define FSUTIL_ONE_LINK		0x2	/* st_nlink == 1 (no hard link) */
+/* fsutil_open only: the directories above the file too are walked by
+ * fsutil_walk (FSUTIL_WALK_ROOT_LINKS): a symlink among them is followed
+ * only where only root can have put it; err then names the directory. */
+#define FSUTIL_WALK_DIRS	0x4
 
 struct stat;
 int	fsutil_open(const char *path, int policy, struct stat *st,
