@@ -251,24 +251,49 @@ acme_order_keyauth(struct acme_ctx *c, const char *token, struct cv_err *err)
 	return ka;
 }
 
-/* webroot/.well-known/acme-challenge/TOKEN: created through the safe-open
- * layer (the webroot may belong to the service's user). */
+/*
+ * WEBROOT/.well-known/acme-challenge as a descriptor, made if missing
+ * (create).  The webroot is root's configuration: its path is followed,
+ * its last component a symlink only under fsutil_open_dir's rule.  What
+ * is below it belongs to the web service's user, who may have replaced
+ * .well-known or acme-challenge with a symlink to /etc or /root: no
+ * symlink is followed there (fsutil_walk_at), so nothing is made,
+ * written or removed outside the webroot.
+ */
+static int
+acme_order_challenge_dir(const struct acme_ctx *c, int create,
+    struct cv_err *err)
+{
+	int	wfd, dfd;
+
+	if ((wfd = fsutil_open_dir(c->cfg->webroot, FSUTIL_PROTECTED,
+	    err)) == -1)
+		return -1;
+	dfd = fsutil_walk_at(wfd, c->cfg->webroot, ACME_CHALLENGE_DIR,
+	    create ? FSUTIL_WALK_CREATE : 0, 0755, err);
+	close(wfd);
+	return dfd;
+}
+
+/* The token's file, written in the directory acme_order_challenge_dir
+ * opened: the temp file and the rename never leave it. */
 static int
 acme_order_token_write(struct acme_ctx *c, const char *token,
     struct cv_err *err)
 {
-	char	*dir, *path, *ka = NULL;
-	int	 rc = -1;
+	char	*path, *ka = NULL;
+	int	 dfd = -1, rc = -1;
 
-	xasprintf(&dir, "%s/%s", c->cfg->webroot, ACME_CHALLENGE_DIR);
-	xasprintf(&path, "%s/%s", dir, token);
-	if (fsutil_mkdirs(dir, 0755, err) == -1 ||
-	    (ka = acme_order_keyauth(c, token, err)) == NULL)
+	xasprintf(&path, "%s/%s/%s", c->cfg->webroot, ACME_CHALLENGE_DIR,
+	    token);
+	if ((ka = acme_order_keyauth(c, token, err)) == NULL ||
+	    (dfd = acme_order_challenge_dir(c, 1, err)) == -1)
 		goto out;
-	rc = fsutil_write_atomic(path, ka, strlen(ka), 0644, (uid_t)-1,
-	    (gid_t)-1, err);
+	rc = fsutil_write_atomic_at(dfd, token, path, ka, strlen(ka), 0644,
+	    (uid_t)-1, (gid_t)-1, err);
 out:
-	free(dir);
+	if (dfd != -1)
+		close(dfd);
 	free(path);
 	free(ka);
 	return rc;
@@ -325,35 +350,6 @@ acme_order_dns_cleanup(struct acme_ctx *c)
 	json_object_del(c->rec, "dns_at");
 }
 
-void
-acme_order_cleanup(struct acme_ctx *c)
-{
-	json_t		*tokens = json_object_get(c->rec, "tokens");
-	struct cv_err	 e;
-	char		*path, *base;
-	size_t		 i;
-	int		 dfd;
-
-	for (i = 0; c->cfg->http_listen != NULL &&
-	    i < json_array_size(tokens); i++)
-		acme_http_unserve(c->cfg->http_listen, json_string_value(
-		    json_array_get(tokens, i)));
-	for (i = 0; c->cfg->webroot != NULL && i < json_array_size(tokens);
-	    i++) {
-		xasprintf(&path, "%s/%s/%s", c->cfg->webroot,
-		    ACME_CHALLENGE_DIR, json_string_value(json_array_get(
-		    tokens, i)));
-		if ((dfd = fsutil_open_parent(path, &base, &e)) != -1) {
-			(void)unlinkat(dfd, base, 0);
-			close(dfd);
-			free(base);
-		}
-		free(path);
-	}
-	json_object_del(c->rec, "tokens");
-	acme_order_dns_cleanup(c);
-}
-
 /* A token fit for a file name: base64url only (RFC 8555 8.3). */
 static int
 acme_order_token_ok(const char *t)
@@ -361,6 +357,31 @@ acme_order_token_ok(const char *t)
 	return t != NULL && *t != '\0' && strlen(t) < 256 &&
 	    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_") == strlen(t);
+}
+
+void
+acme_order_cleanup(struct acme_ctx *c)
+{
+	json_t		*tokens = json_object_get(c->rec, "tokens"), *t;
+	struct cv_err	 e;
+	size_t		 i;
+	int		 dfd;
+
+	for (i = 0; c->cfg->http_listen != NULL &&
+	    i < json_array_size(tokens); i++)
+		acme_http_unserve(c->cfg->http_listen, json_string_value(
+		    json_array_get(tokens, i)));
+	/* Through the same walk as the write: a challenge directory
+	 * swapped for a symlink since is not entered. */
+	if (c->cfg->webroot != NULL && json_array_size(tokens) > 0 &&
+	    (dfd = acme_order_challenge_dir(c, 0, &e)) != -1) {
+		json_array_foreach(tokens, i, t)
+			if (acme_order_token_ok(json_string_value(t)))
+				(void)unlinkat(dfd, json_string_value(t), 0);
+		close(dfd);
+	}
+	json_object_del(c->rec, "tokens");
+	acme_order_dns_cleanup(c);
 }
 
 /* Is s in the record's array member? (key: of each object, or NULL

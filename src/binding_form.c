@@ -59,9 +59,11 @@ binding_form_at(const struct binding *b, size_t i, struct binding_form *fm)
 /*
  * Root reads the file in a directory a service user may own: no symlink,
  * no hard link (either could point root at another secret, whose first
- * line would become the PFX's password), and not one every user may read
- * or write -- a password anyone can read protects nothing, and one anyone
- * can write decides the key's protection.
+ * line would become the PFX's password), no symlink among the directories
+ * above it but root's own (the user could swap a subdirectory of its own
+ * for a link to root's directory holding a file of that name), and not
+ * one every user may read or write -- a password anyone can read protects
+ * nothing, and one anyone can write decides the key's protection.
  */
 int
 binding_pfx_password(const char *path, char **pw, struct cv_err *err)
@@ -72,11 +74,8 @@ binding_pfx_password(const char *path, char **pw, struct cv_err *err)
 	int		 fd, rc = -1;
 
 	*pw = NULL;
-	if ((fd = fsutil_open(path, FSUTIL_NOFOLLOW | FSUTIL_ONE_LINK, &st,
-	    err)) == -1) {
-		if (errno == EPERM)
-			cv_err_set(err, "a symlink, hard link or not a "
-			    "regular file");
+	if ((fd = fsutil_open(path, FSUTIL_NOFOLLOW | FSUTIL_ONE_LINK |
+	    FSUTIL_WALK_DIRS, &st, err)) == -1) {
 		cv_err_prefix(err, "pfx_password_file: %s", path);
 		return -1;
 	}

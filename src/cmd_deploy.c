@@ -44,30 +44,34 @@ pki_cli_abspath(const char *path)
 }
 
 /*
- * Writes data to path unless it already holds exactly that with that
- * mode.  Sets *changed.
+ * Writes data to name in dfd (path in messages) unless it already holds
+ * exactly that with that mode.  Sets *changed.
  */
 static int
-pki_cli_deploy_file(const char *path, const gnutls_datum_t *d, mode_t mode,
-    int *changed)
+pki_cli_deploy_file(int dfd, const char *name, const char *path,
+    const gnutls_datum_t *d, mode_t mode, int *changed)
 {
 	struct stat	 st;
 	struct cv_err	 err;
 	unsigned char	*old = NULL;
 	size_t		 len = 0;
-	int		 same = 0;
+	int		 fd, same = 0;
 
 	*changed = 0;
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 07777) == mode &&
-	    fsutil_read_file(path, FSUTIL_MAX_FILE, &old, &len, &err) == 0) {
-		same = len == d->size && memcmp(old, d->data, len) == 0;
-		explicit_bzero(old, len);
-		free(old);
+	if ((fd = fsutil_open_at(dfd, name, FSUTIL_NOFOLLOW, &st,
+	    &err)) != -1) {
+		if ((st.st_mode & 07777) == mode && fsutil_read_fd(fd, &st,
+		    FSUTIL_MAX_FILE, &old, &len, &err) == 0) {
+			same = len == d->size && memcmp(old, d->data, len) == 0;
+			explicit_bzero(old, len);
+			free(old);
+		}
+		close(fd);
 	}
 	if (same)
 		return 0;
-	if (pki_write(path, d, mode, &err) == -1) {
+	if (fsutil_write_atomic_at(dfd, name, path, d->data, d->size, mode,
+	    (uid_t)-1, (gid_t)-1, &err) == -1) {
 		cmd_err("%s", err.msg);
 		return -1;
 	}
@@ -76,50 +80,44 @@ pki_cli_deploy_file(const char *path, const gnutls_datum_t *d, mode_t mode,
 }
 
 /*
- * Creates the parent of path: ancestors 0755, the parent itself mode.
- * An existing parent that is a symlink is refused (private/ pointed
- * elsewhere would receive the key); the mode is set with fchmod on the
- * directory opened without following, not by path.
+ * The parent of path as a descriptor, made if missing: ancestors 0755,
+ * the parent itself mode (exactly, not the umask's).  The agent's or a
+ * service's user may own some of these directories: none is reached
+ * through a symlink but root's own in a directory only root writes
+ * (fsutil_walk), and the parent itself never through one (private/
+ * pointed elsewhere would receive the key).  *base (caller frees) is
+ * path's last component.
  */
 static int
-pki_cli_mkparent(const char *path, mode_t mode)
+pki_cli_mkparent(const char *path, mode_t mode, char **base)
 {
 	struct cv_err	 err;
-	struct stat	 st;
-	char		*copy = xstrdup(path), *dir, *up;
-	int		 fd = -1, rc = -1;
+	char		*c1 = xstrdup(path), *c2 = xstrdup(path), *c3, *c4;
+	char		*dir, *up, *last;
+	int		 ufd, fd = -1;
 
-	dir = dirname(copy);
-	if (lstat(dir, &st) == 0) {
-		if (S_ISLNK(st.st_mode)) {
-			cmd_err("%s: a symlink: refused (give the real "
-			    "directory)", dir);
-			goto out;
-		}
-		rc = 0;
-		goto out;
+	*base = xstrdup(basename(c1));
+	dir = dirname(c2);
+	c3 = xstrdup(dir);
+	c4 = xstrdup(dir);
+	up = dirname(c3);
+	last = basename(c4);
+	if ((ufd = fsutil_walk(up, FSUTIL_WALK_CREATE |
+	    FSUTIL_WALK_ROOT_LINKS, 0755, &err)) != -1) {
+		fd = fsutil_walk_at(ufd, up, last, FSUTIL_WALK_CREATE, mode,
+		    &err);
+		close(ufd);
 	}
-	up = xstrdup(dir);
-	if (fsutil_mkdirs(dirname(up), 0755, &err) == -1) {
-		free(up);
+	if (fd == -1) {
 		cmd_err("%s", err.msg);
-		goto out;
+		free(*base);
+		*base = NULL;
 	}
-	free(up);
-	/* The umask must not loosen nor tighten what was asked for. */
-	if ((mkdir(dir, mode) == -1 && errno != EEXIST) ||
-	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || fchmod(fd, mode) == -1) {
-		cmd_err("mkdir %s: %s", dir, errno == ELOOP ?
-		    "a symlink: refused" : strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	free(copy);
-	return rc;
+	free(c1);
+	free(c2);
+	free(c3);
+	free(c4);
+	return fd;
 }
 
 static const struct cmdopt deploy_opts[] = {
@@ -207,14 +205,15 @@ deploy_write(const struct deploy_args *a, const gnutls_datum_t *cd,
     const gnutls_datum_t *kd, struct deploy_result *r)
 {
 	struct cv_err	 err;
-	char		*acert = NULL, *akey = NULL;
-	int		 rc = -1;
+	char		*acert = NULL, *akey = NULL, *cb = NULL, *kb = NULL;
+	int		 cfd = -1, kfd = -1, rc = -1;
 
-	if (pki_cli_mkparent(a->cert_path, 0755) == -1 ||
-	    pki_cli_mkparent(a->key_path, 0700) == -1)
+	if ((cfd = pki_cli_mkparent(a->cert_path, 0755, &cb)) == -1 ||
+	    (kfd = pki_cli_mkparent(a->key_path, 0700, &kb)) == -1)
 		goto out;
-	if (pki_cli_deploy_file(a->cert_path, cd, 0644, &r->cert) == -1 ||
-	    pki_cli_deploy_file(a->key_path, kd, 0600, &r->key) == -1)
+	if (pki_cli_deploy_file(cfd, cb, a->cert_path, cd, 0644,
+	    &r->cert) == -1 || pki_cli_deploy_file(kfd, kb, a->key_path, kd,
+	    0600, &r->key) == -1)
 		goto out;
 	if (a->agent != NULL) {
 		acert = pki_cli_abspath(a->cert_path);
@@ -227,6 +226,12 @@ deploy_write(const struct deploy_args *a, const gnutls_datum_t *cd,
 	}
 	rc = 0;
 out:
+	if (cfd != -1)
+		close(cfd);
+	if (kfd != -1)
+		close(kfd);
+	free(cb);
+	free(kb);
 	free(acert);
 	free(akey);
 	return rc;

@@ -208,9 +208,11 @@ fsutil_open(const char *path, int policy, struct stat *st,
 	int	 dfd, fd = -1, e;
 
 	dir = fsutil_split(path, &base);
-	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if (policy & FSUTIL_WALK_DIRS)
+		dfd = fsutil_walk(dir, FSUTIL_WALK_ROOT_LINKS, 0, err);
+	else if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		fsutil_errno(err, NULL);
-	else
+	if (dfd != -1)
 		fd = fsutil_open_at(dfd, base, policy, st, err);
 	e = errno;
 	if (dfd != -1)
@@ -794,4 +796,114 @@ fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *err)
 out:
 	free(copy);
 	return rc;
+}
+
+/* ---- walking a directory tree a less-trusted user owns ------------------ */
+
+/* Whether the link name in dfd is root's alone: root owns the link and
+ * the directory, and nobody else may write in it. */
+static int
+fsutil_root_link(int dfd, const struct stat *lst)
+{
+	struct stat	dst;
+
+	return lst->st_uid == 0 && fstat(dfd, &dst) == 0 &&
+	    dst.st_uid == 0 && (dst.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* One component of fsutil_walk_at: name in dfd opened as a directory,
+ * made first if missing and FSUTIL_WALK_CREATE.  err has no path. */
+static int
+fsutil_walk_step(int dfd, const char *name, int flags, mode_t mode,
+    struct cv_err *err)
+{
+	const int	 of = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	struct stat	 lst;
+	int		 fd, made = 0;
+
+	if (strcmp(name, "..") == 0)
+		return fsutil_refuse(err, "\"..\": not followed");
+	fd = openat(dfd, name, of | O_NOFOLLOW);
+	if (fd == -1 && errno == ENOENT && (flags & FSUTIL_WALK_CREATE)) {
+		if (mkdirat(dfd, name, 0700) == 0)
+			made = 1;
+		else if (errno != EEXIST)
+			return fsutil_errno(err, "create directory");
+		/* What is there now, made by us or planted meanwhile, is
+		 * judged by the same O_NOFOLLOW open. */
+		fd = openat(dfd, name, of | O_NOFOLLOW);
+	}
+	if (fd != -1) {
+		if (made && fchmod(fd, mode) == -1) {
+			fsutil_errno(err, "chmod");
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	if (errno != ELOOP && errno != ENOTDIR)
+		return fsutil_errno(err, NULL);
+	if (fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) == -1)
+		return fsutil_errno(err, NULL);
+	if (!S_ISLNK(lst.st_mode))
+		return fsutil_refuse(err, "not a directory");
+	if (!(flags & FSUTIL_WALK_ROOT_LINKS) || !fsutil_root_link(dfd, &lst))
+		return fsutil_refuse(err, "a symlink (owned by uid %lu): not "
+		    "followed", (unsigned long)lst.st_uid);
+	if ((fd = openat(dfd, name, of)) == -1)
+		return fsutil_errno(err, NULL);
+	return fd;
+}
+
+int
+fsutil_walk_at(int dfd, const char *shown, const char *rel, int flags,
+    mode_t mode, struct cv_err *err)
+{
+	char	*copy = xstrdup(rel), *p, *end;
+	int	 cur, next, e;
+
+	if ((cur = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		fsutil_errno(err, shown);
+		goto out;
+	}
+	for (p = copy; *p != '\0'; p = end) {
+		if ((end = strchr(p, '/')) != NULL)
+			*end++ = '\0';
+		else
+			end = p + strlen(p);
+		if (*p == '\0' || strcmp(p, ".") == 0)
+			continue;
+		next = fsutil_walk_step(cur, p, flags, mode, err);
+		e = errno;
+		close(cur);
+		cur = next;
+		if (cur == -1) {
+			/* The path so far: shown and rel up to this name. */
+			cv_err_prefix(err, "%s%s%.*s", shown,
+			    *shown != '\0' && shown[strlen(shown) - 1] != '/' ?
+			    "/" : "", (int)(p - copy + strlen(p)), rel);
+			errno = e;
+			goto out;
+		}
+	}
+out:
+	free(copy);
+	return cur;
+}
+
+int
+fsutil_walk(const char *path, int flags, mode_t mode, struct cv_err *err)
+{
+	int	dfd, fd, e;
+
+	dfd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (dfd == -1)
+		return fsutil_errno(err, path[0] == '/' ? "/" : ".");
+	fd = fsutil_walk_at(dfd, path[0] == '/' ? "/" : "", path +
+	    (path[0] == '/'), flags, mode, err);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
 }

@@ -27,6 +27,10 @@
 #define FSUTIL_PROTECTED	0x0	/* symlinks by the rule above */
 #define FSUTIL_NOFOLLOW		0x1	/* no symlink in the last component */
 #define FSUTIL_ONE_LINK		0x2	/* st_nlink == 1 (no hard link) */
+/* fsutil_open only: the directories above the file too are walked by
+ * fsutil_walk (FSUTIL_WALK_ROOT_LINKS): a symlink among them is followed
+ * only where only root can have put it; err then names the directory. */
+#define FSUTIL_WALK_DIRS	0x4
 
 struct stat;
 int	fsutil_open(const char *path, int policy, struct stat *st,
@@ -137,7 +141,36 @@ int	fsutil_read_password(const char *path, char **pw, struct cv_err *);
 int	fsutil_read_password_arg(const char *path, char **pw,
 	    struct cv_err *);
 
-/* mkdir -p with mode for each created component. */
+/*
+ * mkdir -p with mode for each created component.  Every component is
+ * looked up by path, symlinks followed: only for paths root alone
+ * controls (the state and socket directories, the store).
+ */
 int	fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *);
+
+/*
+ * The directories of rel ("a/b/c", relative) below the directory dfd,
+ * opened one component at a time with openat(O_DIRECTORY|O_NOFOLLOW),
+ * so that a symlink anywhere in rel is refused: for a tree a less-trusted
+ * user owns below a point root chose (an ACME webroot's
+ * .well-known/acme-challenge).  With FSUTIL_WALK_CREATE a missing
+ * component is made with mkdirat and set to mode exactly (fchmod, not
+ * the umask); an existing one is reused as it is.  A symlink, "..", or a
+ * non-directory is refused with errno EPERM; err then names the path
+ * (shown/ and the components so far) and the reason, one line.  Returns
+ * the last directory's descriptor (O_RDONLY|O_DIRECTORY; the caller
+ * closes it) or -1.
+ */
+#define FSUTIL_WALK_CREATE	0x1
+/* A symlink is followed where only root can have put it: root owns it
+ * and the directory holding it, which nobody else may write. */
+#define FSUTIL_WALK_ROOT_LINKS	0x2
+int	fsutil_walk_at(int dfd, const char *shown, const char *rel, int flags,
+	    mode_t mode, struct cv_err *);
+/* The same for a whole path from / (or from the working directory for
+ * a relative one): for a path root names whose ancestors a less-trusted
+ * user may own (deploy-client's directories); FSUTIL_WALK_ROOT_LINKS
+ * keeps root's own links (/var/run -> /run) working. */
+int	fsutil_walk(const char *path, int flags, mode_t mode, struct cv_err *);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -239,6 +240,201 @@ START_TEST(test_agentcfg_temp_symlink)
 }
 END_TEST
 
+/* How many entries dir holds (not . and ..); -1 if it cannot be read. */
+static int
+entries(const char *path)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* fsutil_walk_at(rel) from dir/web, as acme_order does from its
+ * webroot: the descriptor, or -1 and err. */
+static int
+walk(const char *rel, int flags, struct cv_err *err)
+{
+	char	*w;
+	int	 wfd, fd;
+
+	xasprintf(&w, "%s/web", dir);
+	wfd = open(w, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ne(wfd, -1);
+	fd = fsutil_walk_at(wfd, w, rel, flags, 0755, err);
+	close(wfd);
+	free(w);
+	return fd;
+}
+
+static void
+same_dir(int fd, const char *rel)
+{
+	struct stat	a, b;
+	char		*p;
+
+	xasprintf(&p, "%s/%s", dir, rel);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat(p, &b), 0);
+	ck_assert(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	free(p);
+}
+
+/* Missing directories made with the mode asked (not the umask's),
+ * existing ones reused untouched. */
+START_TEST(test_walk_create_reuse)
+{
+	struct cv_err	 err;
+	struct stat	 st;
+	char		*p;
+	mode_t		 old;
+	int		 fd;
+
+	xasprintf(&p, "%s/web", dir);
+	ck_assert_int_eq(mkdir(p, 0750), 0);
+	free(p);
+	old = umask(077);
+	fd = walk(".well-known/acme-challenge", FSUTIL_WALK_CREATE, &err);
+	umask(old);
+	ck_assert_msg(fd != -1, "%s", err.msg);
+	same_dir(fd, "web/.well-known/acme-challenge");
+	close(fd);
+	xasprintf(&p, "%s/web/.well-known", dir);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0755);
+	/* Reused: its mode is the owner's business, not reset. */
+	ck_assert_int_eq(chmod(p, 0711), 0);
+	fd = walk(".well-known/acme-challenge", FSUTIL_WALK_CREATE, &err);
+	ck_assert_msg(fd != -1, "%s", err.msg);
+	same_dir(fd, "web/.well-known/acme-challenge");
+	close(fd);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0711);
+	free(p);
+	/* Without FSUTIL_WALK_CREATE nothing is made. */
+	ck_assert_int_eq(walk("other/x", 0, &err), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	xasprintf(&p, "%s/web", dir);
+	ck_assert_int_eq(entries(p), 1);
+	free(p);
+}
+END_TEST
+
+/* A symlink at any component (to a directory root owns) is refused:
+ * nothing made or opened at its target, the error names the path. */
+START_TEST(test_walk_symlink_refused)
+{
+	static const char *const at[] = { ".well-known",
+	    ".well-known/acme-challenge" };
+	struct cv_err	 err;
+	char		*p, *target, *want;
+	size_t		 i;
+
+	xasprintf(&target, "%s/etc", dir);
+	ck_assert_int_eq(mkdir(target, 0755), 0);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		xasprintf(&p, "rm -rf '%s/web' && mkdir -p '%s/web/.well-known'",
+		    dir, dir);
+		ck_assert_int_eq(system(p), 0);
+		free(p);
+		xasprintf(&p, "%s/web/%s", dir, at[i]);
+		(void)rmdir(p);
+		ck_assert_int_eq(symlink(target, p), 0);
+		errno = 0;
+		ck_assert_int_eq(walk(".well-known/acme-challenge/x",
+		    FSUTIL_WALK_CREATE, &err), -1);
+		ck_assert_int_eq(errno, EPERM);
+		xasprintf(&want, "%s: a symlink (owned by uid %lu): not "
+		    "followed", p, (unsigned long)geteuid());
+		ck_assert_str_eq(err.msg, want);
+		ck_assert_int_eq(entries(target), 0);
+		free(want);
+		free(p);
+	}
+	free(target);
+}
+END_TEST
+
+/* "..", a file where a directory should be. */
+START_TEST(test_walk_dotdot_file)
+{
+	struct cv_err	 err;
+	char		*p;
+
+	xasprintf(&p, "%s/web", dir);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	free(p);
+	ck_assert_int_eq(walk("a/../../escape", FSUTIL_WALK_CREATE, &err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"..\": not followed"));
+	xasprintf(&p, "%s/escape", dir);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	free(p);
+	xasprintf(&p, "%s/web/f", dir);
+	put(p, "x\n");
+	free(p);
+	ck_assert_int_eq(walk("f/sub", FSUTIL_WALK_CREATE, &err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/web/f: not a directory"));
+}
+END_TEST
+
+/* fsutil_walk: root's link in root's 0755 directory is followed with
+ * FSUTIL_WALK_ROOT_LINKS, the same link in a directory others may
+ * write is not, nor is any link without the flag. */
+START_TEST(test_walk_root_links)
+{
+	struct cv_err	 err;
+	char		*real, *safe, *open_, *p;
+	int		 fd;
+
+	if (geteuid() != 0)
+		return;		/* the links must be root's */
+	xasprintf(&real, "%s/real", dir);
+	xasprintf(&safe, "%s/safe", dir);
+	xasprintf(&open_, "%s/open", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	ck_assert_int_eq(mkdir(safe, 0755), 0);
+	ck_assert_int_eq(mkdir(open_, 0777), 0);
+	ck_assert_int_eq(chmod(open_, 01777), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	xasprintf(&p, "%s/l", safe);
+	ck_assert_int_eq(symlink(real, p), 0);
+	free(p);
+	xasprintf(&p, "%s/l", open_);
+	ck_assert_int_eq(symlink(real, p), 0);
+	free(p);
+	xasprintf(&p, "%s/l/new", safe);
+	fd = fsutil_walk(p, FSUTIL_WALK_CREATE | FSUTIL_WALK_ROOT_LINKS, 0700,
+	    &err);
+	ck_assert_msg(fd != -1, "%s", err.msg);
+	close(fd);
+	ck_assert_int_eq(fsutil_walk(p, 0, 0700, &err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	free(p);
+	ck_assert_int_eq(entries(real), 1);
+	xasprintf(&p, "%s/l/other", open_);
+	ck_assert_int_eq(fsutil_walk(p, FSUTIL_WALK_CREATE |
+	    FSUTIL_WALK_ROOT_LINKS, 0700, &err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	free(p);
+	xasprintf(&p, "%s/l: a symlink (owned by uid 0): not followed", open_);
+	ck_assert_str_eq(err.msg, p);
+	free(p);
+	ck_assert_int_eq(entries(real), 1);
+	free(real);
+	free(safe);
+	free(open_);
+}
+END_TEST
+
 START_TEST(test_rfc3339_short_offset)
 {
 	time_t	t;
@@ -268,6 +464,10 @@ harden_suite(void)
 	tcase_add_test(tc, test_atomic_temp_all_taken);
 	tcase_add_test(tc, test_write_set_cleans_stale);
 	tcase_add_test(tc, test_agentcfg_temp_symlink);
+	tcase_add_test(tc, test_walk_create_reuse);
+	tcase_add_test(tc, test_walk_symlink_refused);
+	tcase_add_test(tc, test_walk_dotdot_file);
+	tcase_add_test(tc, test_walk_root_links);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_rfc3339_short_offset);

@@ -4,7 +4,8 @@
 # /etc/shadow).  Neither the daemon's [client] renewal nor deploy-client
 # may write through it: each refuses with a line naming the file, and the
 # target is unchanged.  deploy-client's private/ directory made a symlink
-# (to a root directory) is refused too, and nothing lands there.
+# (to a root directory) is refused too, and nothing lands there; so is
+# an ancestor of it the user swapped for one.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/tls-lib.sh"
 . "$top_srcdir/tests/renew-lib.sh"
@@ -75,4 +76,23 @@ assert_eq "private/ a symlink: nothing written through it" "" \
     "$(ls -A "$T/rootdir")"
 assert_match "private/ a symlink: refused, named" \
     "$T/ssl/client/private: a symlink" "$(cat "$T/err")"
+
+# An ancestor of private/ (client/, in a directory the user owns) a
+# symlink to a root directory that has a private/ of its own: nothing
+# may be made or written anywhere under it.
+mkdir -p "$T/ssl2" "$T/rootdir2/private"
+chown "$A:$A" "$T/ssl2"
+as "$A" ln -s "$T/rootdir2" "$T/ssl2/client"
+run_status st "$CERTVIGIL" deploy-client --cert "$T/dev/client.pem" \
+    --key "$T/dev/client.key" --cert-path "$T/out2/client.pem" \
+    --key-path "$T/ssl2/client/private/client.key" 2>"$T/err"
+[ "$st" != 0 ] || fail "deploy-client wrote through a symlinked client/"
+assert_eq "client/ a symlink: nothing written under it" "private" \
+    "$(ls -A "$T/rootdir2")"
+assert_eq "client/ a symlink: root's private/ left empty" "" \
+    "$(ls -A "$T/rootdir2/private")"
+assert_eq "client/ a symlink: one line" 1 "$(wc -l < "$T/err")"
+assert_match "client/ a symlink: refused, named" \
+    "$T/ssl2/client: a symlink \\(owned by uid $(id -u "$A")\\): not followed" \
+    "$(cat "$T/err")"
 echo "unpriv-agentcfg: $T_COUNT passed, 0 failed"
