@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -1201,6 +1202,21 @@ daemon_finish(struct daemon *d)
 	return rc == 0 ? d->exit_code : 1;
 }
 
+/*
+ * Fixed malloc thresholds (issue 16).  glibc raises both itself once a
+ * large block is freed (a list reply, the scan queue): blocks up to
+ * 32 MiB then come from the heap, and a thread's arena keeps up to 64 MiB
+ * free at its top -- malloc_trim trims the main arena's top only.  The
+ * scanner's writer thread freed its 9 MiB page cache there after a 100k
+ * scan and 11.8 MiB stayed resident (RSS 37 MiB instead of 30).
+ */
+static void
+daemon_malloc_tune(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1211,6 +1227,7 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.conf_path = CONF_DEFAULT_FILE;
 	d.ready_fd = -1;
+	daemon_malloc_tune();
 	if ((rc = daemon_args(&d, argc, argv)) != -1)
 		return rc;
 	if (conf_load(d.conf_path, d.conf_given, &d.cf, &err) == -1) {

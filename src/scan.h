@@ -56,6 +56,9 @@ int		 scan_missing(struct scan *, const char *path);
 int64_t		 scan_missing_generation(struct scan *);
 /* Whether work is in flight (shutdown waits for it). */
 int		 scan_busy(struct scan *);
+/* The calling thread (the pool's, the writer's) at the scan's lower
+ * priority, once per thread. */
+void		 scan_nice_thread(void);
 /* Closes watchers and timers; cb runs once everything is closed. */
 void		 scan_close(struct scan *, void (*cb)(void *), void *arg);
 

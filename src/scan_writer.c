@@ -7,6 +7,7 @@
 
 #include "cverr.h"
 #include "inventory.h"
+#include "scan.h"
 #include "scan_writer.h"
 #include "xmalloc.h"
 
@@ -96,6 +97,7 @@ scan_writer_main(void *arg)
 	struct scan_writer	*w = arg;
 	struct scan_writer_node	*batch, *n;
 
+	scan_nice_thread();
 	uv_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->in == NULL && !w->stop)
