@@ -187,10 +187,16 @@ static const char *inventory_sql[S__COUNT] = {
 	    " SET role = excluded.role WHERE role <> excluded.role",
 	[S_EVENT_INSERT] = "INSERT INTO events(time, kind, path, sha1,"
 	    " message) VALUES(?1, ?2, ?3, ?4, ?5)",
-	[S_MARK_SHA1] = "UPDATE certs SET next_alert = 0 WHERE sha1 = ?1",
-	[S_MARK_SUBJECT] = "UPDATE certs SET next_alert = 0 WHERE subject = ?1",
+	/* Rows already due are not written again: a certificate the scan
+	 * just inserted has next_alert 0, and rewriting it (row and index)
+	 * was a write per certificate of every first scan (issue 16). */
+	[S_MARK_SHA1] = "UPDATE certs SET next_alert = 0 WHERE sha1 = ?1"
+	    " AND next_alert IS NOT 0",
+	[S_MARK_SUBJECT] = "UPDATE certs SET next_alert = 0 WHERE subject = ?1"
+	    " AND next_alert IS NOT 0",
 	[S_MARK_NAMESAKES] = "UPDATE certs SET next_alert = 0 WHERE subject ="
-	    " (SELECT subject FROM certs WHERE sha1 = ?1)",
+	    " (SELECT subject FROM certs WHERE sha1 = ?1)"
+	    " AND next_alert IS NOT 0",
 	[S_FILE_DRIFT] = "UPDATE files SET drift = ?2 WHERE id = ?1",
 	/* The leaf as pki_file_leaf() picks it, if the row is current. */
 	[S_FILE_LEAF] = "SELECT c.sha1, c.not_before, c.not_after FROM files f"
@@ -1004,7 +1010,7 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	int64_t		 id;
 	char		*old = NULL, *new = NULL;
 	size_t		 i;
-	int		 had_error, gone, drift, rc = -1;
+	int		 had_error, gone, drift, known, rc = -1;
 
 	if (inventory_file_get(inv, path, &id, &had_error, &gone,
 	    &drift) == -1)
@@ -1019,9 +1025,13 @@ inventory_apply_file(struct inventory *inv, const char *path,
 		return inventory_file_error(inv, id, path, watch, st,
 		    error ? error : "no certificate found", had_error, now);
 	}
+	/* An unknown path has no crls rows (they go with its files row):
+	 * no DELETE to run unless it has CRLs. */
+	known = id != 0;
 	if (inventory_file_put(inv, &id, path, watch, st, f, now, &old) == -1 ||
 	    inventory_file_certs(inv, id, f, role, now) == -1 ||
-	    inventory_file_crls(inv, path, watch, f) == -1)
+	    ((known || f->ncrls > 0) &&
+	    inventory_file_crls(inv, path, watch, f) == -1))
 		goto out;
 	/*
 	 * A bad key, a missing password or junk after the blocks is the
