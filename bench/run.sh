@@ -385,6 +385,9 @@ find_show_req() {
 # change CORPUS: replaces one file of the corpus by another certificate
 # (rename, as deploy tools do) and measures until the socket shows it.
 change() {
+	# The alert engine's catch-up after a first scan is not the change's
+	# cost (at 100k it runs for tens of seconds on the loop).
+	settle "alert catch-up before the change ($1)"
 	dst=$(find "$T/$1" -name '*.pem' -type f | head -n 1)
 	[ -n "$dst" ] || die "no .pem in $T/$1"
 	rm -rf "$T/new"
@@ -429,7 +432,7 @@ change() {
 
 idle() {
 	# Let the change's tail (WAL checkpoint, events) finish first.
-	sleep 2
+	settle "before the idle window"
 	v0=$(vcsw)
 	sleep "$IDLE"
 	v1=$(vcsw)

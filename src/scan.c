@@ -87,8 +87,9 @@ struct scan_dirwatch {
 
 /*
  * A parse job: a batch of items for the thread pool, then for the writer
- * thread, which only reads the items (the loop frees them when the job
- * is back) and fills in the results below it.
+ * thread, which frees each item's x509_file once written, reads the rest
+ * (the loop frees it when the job is back) and fills in the results
+ * below it.
  */
 struct scan_job {
 	uv_work_t		 req;
@@ -779,6 +780,15 @@ scan_job_write(struct inventory *winv, void *job, size_t i)
 	else if (!it->is_dir && !it->skip)
 		inventory_apply_file(winv, it->path, cw->name, cw->role,
 		    &it->st, it->f, it->error, cw->expect_sha1, timeutil_now());
+	/*
+	 * What was read is freed here, not on the loop: its ~20 blocks a
+	 * file belong to the pool threads' malloc arenas, and a free on the
+	 * loop locks the arena a nice-10 pool thread may hold while it
+	 * waits for a CPU.  The loop reads only it->path (and it->error of
+	 * skipped items) until the job is back.
+	 */
+	x509_file_free(it->f);
+	it->f = NULL;
 	return 0;
 }
 

@@ -41,6 +41,19 @@ assert_eq "the parse error is still its own event" "$T/w/bad.pem" \
 assert_eq "every file is in the inventory" 1100 \
     "$(cv list --json | jq '[.[].paths | length] | add')"
 
+# The threads that read and write the scan run at nice 10 (the pool's
+# parse threads and the writer); the loop thread (the process's id) stays
+# at the daemon's own priority.
+nices() {
+	for t in /proc/"$D_PID"/task/*; do
+		echo "${t##*/} $(sed 's/^.*) //' "$t/stat" | cut -d' ' -f17)"
+	done
+}
+base=$(nices | awk -v p="$D_PID" '$1 == p { print $2 }')
+assert_eq "the loop thread keeps its priority" "$(sed 's/^.*) //' /proc/self/stat | cut -d' ' -f17)" "$base"
+assert_match "scan threads at nice 10" "^[2-9]|^[1-9][0-9]" \
+    "$(nices | awk '$2 == 10' | wc -l)"
+
 # After the first scan, a new file is discovered as before.
 follow_start
 cp "$T/fx/ca.pem" "$T/w/new.pem"
