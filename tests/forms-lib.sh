@@ -77,3 +77,40 @@ EOT
 	# renew-lib's EXIT trap runs $T/stop.sh.
 	ln -sf "$T/node-stop.sh" "$T/stop.sh"
 }
+
+# pfx_node_start NODE_PASS: web.pfx exported from live/web.{pem,key} with
+# the password in NODE_PASS, served by node on a free port (sets PORT).
+pfx_node_start() {
+	openssl pkcs12 -export -in "$T/live/web.pem" -inkey "$T/live/web.key" \
+	    -passout "file:$1" -out "$T/live/web.pfx"
+	PORT=$(free_port)
+	node_service "$PORT" "$T/live/web.pfx" "$1"
+	"$T/node-start.sh" || fail "node did not start"
+}
+
+# pfx_conf WATCH_PASS BINDING_PASS: $T/conf with the live watch and the
+# binding web (local issuer, PFX form, node stopped and started).
+pfx_conf() {
+	cat > "$T/conf" <<EOT
+[watch live]
+path = $T/live
+password_file = $1
+
+EOT
+	renew_issuer_conf >> "$T/conf"
+	cat >> "$T/conf" <<EOT
+
+[binding web]
+ipport = 127.0.0.1:$PORT
+issuer = local
+cert_file = $T/live/web.pem
+key_file = $T/live/web.key
+pfx_file = $T/live/web.pfx
+pfx_password_file = $2
+san = DNS:localhost,IP:127.0.0.1
+subject = CN=localhost
+stop = $T/node-stop.sh
+start = $T/node-start.sh
+verify_timeout = 30s
+EOT
+}

@@ -34,34 +34,9 @@ chown -R "$S:$S" "$T/svc"
 chmod 0750 "$T/svc" "$T/svc/conf"
 # node reads a copy of its own: it must start again after a rollback.
 cp "$T/svc/conf/pfx.pass" "$T/node.pass"
-openssl pkcs12 -export -in "$T/live/web.pem" -inkey "$T/live/web.key" \
-    -passout "file:$T/node.pass" -out "$T/live/web.pfx"
-PORT=$(free_port)
-node_service "$PORT" "$T/live/web.pfx" "$T/node.pass"
-"$T/node-start.sh" || fail "node did not start"
+pfx_node_start "$T/node.pass"
 
-cat > "$T/conf" <<EOT
-[watch live]
-path = $T/live
-password_file = $T/node.pass
-
-EOT
-renew_issuer_conf >> "$T/conf"
-cat >> "$T/conf" <<EOT
-
-[binding web]
-ipport = 127.0.0.1:$PORT
-issuer = local
-cert_file = $T/live/web.pem
-key_file = $T/live/web.key
-pfx_file = $T/live/web.pfx
-pfx_password_file = $T/svc/conf/pfx.pass
-san = DNS:localhost,IP:127.0.0.1
-subject = CN=localhost
-stop = $T/node-stop.sh
-start = $T/node-start.sh
-verify_timeout = 30s
-EOT
+pfx_conf "$T/node.pass" "$T/svc/conf/pfx.pass"
 daemon_start "$T/conf"
 follow_start
 

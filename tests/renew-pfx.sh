@@ -16,36 +16,11 @@ forms_setup
 umask 077
 printf 's3cret pass\n' > "$T/pfx.pass"
 chmod 0640 "$T/pfx.pass"
-openssl pkcs12 -export -in "$T/live/web.pem" -inkey "$T/live/web.key" \
-    -passout "file:$T/pfx.pass" -out "$T/live/web.pfx"
-PORT=$(free_port)
-node_service "$PORT" "$T/live/web.pfx" "$T/pfx.pass"
-"$T/node-start.sh" || fail "node did not start"
+pfx_node_start "$T/pfx.pass"
 old=$(file_sha1 "$T/live/web.pem")
 assert_eq "node serves the first PFX" "$old" "$(served_at "$PORT")"
 
-cat > "$T/conf" <<EOT
-[watch live]
-path = $T/live
-password_file = $T/pfx.pass
-
-EOT
-renew_issuer_conf >> "$T/conf"
-cat >> "$T/conf" <<EOT
-
-[binding web]
-ipport = 127.0.0.1:$PORT
-issuer = local
-cert_file = $T/live/web.pem
-key_file = $T/live/web.key
-pfx_file = $T/live/web.pfx
-pfx_password_file = $T/pfx.pass
-san = DNS:localhost,IP:127.0.0.1
-subject = CN=localhost
-stop = $T/node-stop.sh
-start = $T/node-start.sh
-verify_timeout = 30s
-EOT
+pfx_conf "$T/pfx.pass" "$T/pfx.pass"
 daemon_start "$T/conf"
 follow_start
 s=$(cv binding show --json)
