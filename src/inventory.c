@@ -230,6 +230,7 @@ struct inventory {
 	int		 quiet;
 	int64_t		 quiet_files;
 	int		 yields;	/* inventory_set_yields */
+	int64_t		 busy_since;	/* inventory_busy's first try */
 };
 
 static int
@@ -314,8 +315,15 @@ static int
 inventory_busy(void *arg, int n)
 {
 	struct inventory	*inv = arg;
+	struct timespec		 ts;
+	int64_t			 now;
 
-	if (n >= 50000)
+	/* 5 s of waiting, by the clock (each sleep lasts 100 us or more). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (n == 0)
+		inv->busy_since = now;
+	else if (now - inv->busy_since >= 5000000000LL)
 		return 0;
 	if (!inv->yields)
 		__atomic_store_n(&inventory_wanted, 1, __ATOMIC_RELEASE);
@@ -444,12 +452,6 @@ int64_t
 inventory_generation(struct inventory *inv)
 {
 	return inv->generation;
-}
-
-const char *
-inventory_path(struct inventory *inv)
-{
-	return inv->path;
 }
 
 void

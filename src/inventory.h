@@ -136,7 +136,6 @@ int	 inventory_file_leaf(struct inventory *, const struct inv_stat *st,
 /* The connection, for subsystems with tables of their own (alerts). */
 struct sqlite3	*inventory_db(struct inventory *);
 int64_t	 inventory_generation(struct inventory *);
-const char *inventory_path(struct inventory *);
 /* The inventory changed through another connection (caches go stale). */
 void	 inventory_touch(struct inventory *);
 /* An event another connection recorded, to this one's event callback. */

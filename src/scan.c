@@ -695,7 +695,7 @@ scan_strp_cmp(const void *a, const void *b)
 
 /*
  * A "skipped" event for a path the scan will not read, once per path (not
- * on every rescan).  Inside the caller's transaction.  Past
+ * on every rescan); in the caller's transaction if it has one.  Past
  * SCAN_MAX_SKIPPED remembered paths nothing more is reported: a directory
  * of a million FIFOs costs bounded memory.
  */
