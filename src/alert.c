@@ -138,19 +138,21 @@ alert_db(struct alert *a)
 	"EXISTS (SELECT 1 FROM renewals r WHERE substr(" f ".path,"	\
 	" -length('.certvigil-' || r.id)) = '.certvigil-' || r.id)"
 #define ALERT_SUPERSEDED						\
-	" (NOT EXISTS (SELECT 1 FROM bindings b WHERE b.certhash = c.sha1)"\
+	" (NOT EXISTS (SELECT 1 FROM bindings b"			\
+	"   WHERE b.certhash = lower(hex(c.sha1)))"			\
 	" AND ((EXISTS (SELECT 1 FROM sources s4 JOIN files f4"		\
-	"   ON f4.id = s4.file_id WHERE s4.sha1 = c.sha1 AND f4.gone = 0)"	\
+	"   ON f4.id = s4.file_id WHERE s4.cert = c.id AND f4.gone = 0)"	\
 	"   AND NOT EXISTS (SELECT 1 FROM sources s3 JOIN files f3"	\
-	"   ON f3.id = s3.file_id WHERE s3.sha1 = c.sha1 AND f3.gone = 0"	\
+	"   ON f3.id = s3.file_id WHERE s3.cert = c.id AND f3.gone = 0"	\
 	"   AND NOT " ALERT_ASIDE("f3") "))"				\
 	" OR EXISTS (SELECT 1 FROM certs c2 JOIN sources s2"		\
-	"   ON s2.sha1 = c2.sha1 JOIN files f2 ON f2.id = s2.file_id"	\
+	"   ON s2.cert = c2.id JOIN files f2 ON f2.id = s2.file_id"	\
 	"   WHERE c2.subject = c.subject AND c2.san = c.san"		\
-	"   AND c2.sha1 <> c.sha1 AND f2.gone = 0"			\
+	"   AND c2.id <> c.id AND f2.gone = 0"				\
 	"   AND NOT " ALERT_ASIDE("f2")					\
 	"   AND (EXISTS (SELECT 1 FROM bindings b2"			\
-	"     WHERE b2.certhash = c2.sha1) OR c2.not_before > c.not_before"	\
+	"     WHERE b2.certhash = lower(hex(c2.sha1)))"			\
+	"     OR c2.not_before > c.not_before"				\
 	"     OR (c2.not_before = c.not_before"				\
 	"     AND c2.not_after > c.not_after)))))"
 
@@ -419,26 +421,27 @@ static void	alert_deadline_fire(uv_timer_t *);
 static int
 alert_evaluate_due(struct alert *a, time_t now)
 {
-	static const char due[] = "SELECT c.sha1, c.subject, c.not_before,"
+	static const char due[] = "SELECT lower(hex(c.sha1)), c.subject,"
+	    " c.not_before,"
 	    " c.not_after,"
 	    " (SELECT group_concat(path, ':') FROM (SELECT f.path FROM sources s"
-	    "   JOIN files f ON f.id = s.file_id WHERE s.sha1 = c.sha1"
+	    "   JOIN files f ON f.id = s.file_id WHERE s.cert = c.id"
 	    "   AND f.gone = 0 ORDER BY f.path)),"
 	    " (SELECT max(f.error IS NOT NULL OR coalesce(s.key_matches, 1) = 0)"
 	    "   FROM sources s JOIN files f ON f.id = s.file_id"
-	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0),"
+	    "   WHERE s.cert = c.id AND f.gone = 0),"
 	    ALERT_SUPERSEDED ","
 	    " (SELECT f.watch FROM sources s JOIN files f ON f.id = s.file_id"
-	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 ORDER BY f.path LIMIT 1),"
+	    "   WHERE s.cert = c.id AND f.gone = 0 ORDER BY f.path LIMIT 1),"
 	    " (SELECT count(*) FROM sources s JOIN files f ON f.id = s.file_id"
-	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL),"
+	    "   WHERE s.cert = c.id AND f.gone = 0 AND f.drift IS NOT NULL),"
 	    " (SELECT f.path FROM sources s JOIN files f ON f.id = s.file_id"
-	    "   WHERE s.sha1 = c.sha1 AND f.gone = 0 AND f.drift IS NOT NULL"
-	    "   ORDER BY f.path LIMIT 1)"
+	    "   WHERE s.cert = c.id AND f.gone = 0 AND f.drift IS NOT NULL"
+	    "   ORDER BY f.path LIMIT 1), c.id"
 	    " FROM certs c WHERE c.next_alert IS NOT NULL AND c.next_alert <= ?1"
 	    " LIMIT ?2";
 	static const char upd[] = "UPDATE certs SET next_alert = ?2,"
-	    " superseded = ?3 WHERE sha1 = ?1";
+	    " superseded = ?3 WHERE id = ?1";
 	static const char drop[] = "DELETE FROM alert_queue WHERE"
 	    " json_extract(payload, '$.sha1') = ?1";
 	sqlite3_stmt	*st, *up, *dq;
@@ -478,7 +481,7 @@ alert_evaluate_due(struct alert *a, time_t now)
 			a->queued -= sqlite3_changes(alert_db(a));
 		}
 		sqlite3_reset(up);
-		sqlite3_bind_text(up, 1, c.sha1, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 10));
 		if (next > 0)
 			sqlite3_bind_int64(up, 2, next);
 		else

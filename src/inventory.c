@@ -129,6 +129,50 @@ static const char *inventory_migrations[] = {
 	"  window_start INTEGER, window_end INTEGER, explanation_url TEXT,"
 	"  next_poll INTEGER NOT NULL, last_error TEXT,"
 	"  polled INTEGER NOT NULL);",
+	/*
+	 * 8 -> 9, issue 16, database bytes: certificates get an integer id
+	 * and sources name it, and the thumbprints are stored as bytes
+	 * (cv_unhex, inventory_open's).  Their hex text was 160 bytes a
+	 * certificate, in four B-trees filled in random order (the certs
+	 * key, its row, sources' row and sources_sha1); now a 20-byte key
+	 * in one index, and sources, keyed by (file_id, idx) with no rowid,
+	 * grow in file order.  SQL that wants the text says
+	 * lower(hex(sha1)); the other tables keep their text thumbprints.
+	 */
+	"CREATE TABLE certs_v10("
+	"  id INTEGER PRIMARY KEY, sha1 BLOB NOT NULL UNIQUE,"
+	"  sha256 BLOB NOT NULL, subject TEXT NOT NULL,"
+	"  issuer TEXT NOT NULL, serial TEXT NOT NULL,"
+	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	"  key_type TEXT NOT NULL, key_bits INTEGER NOT NULL,"
+	"  sig_alg TEXT NOT NULL, san TEXT NOT NULL, eku TEXT NOT NULL,"
+	"  is_ca INTEGER NOT NULL, key_usage INTEGER NOT NULL,"
+	"  role TEXT NOT NULL, first_seen INTEGER NOT NULL,"
+	"  next_alert INTEGER DEFAULT 0, superseded INTEGER NOT NULL DEFAULT 0,"
+	"  warnings TEXT);"
+	"INSERT INTO certs_v10(sha1, sha256, subject, issuer, serial,"
+	"  not_before, not_after, key_type, key_bits, sig_alg, san, eku,"
+	"  is_ca, key_usage, role, first_seen, next_alert, superseded,"
+	"  warnings)"
+	"  SELECT cv_unhex(sha1), cv_unhex(sha256), subject, issuer, serial,"
+	"  not_before, not_after, key_type, key_bits, sig_alg, san, eku,"
+	"  is_ca, key_usage, role, first_seen, next_alert, superseded,"
+	"  warnings FROM certs ORDER BY first_seen, sha1;"
+	"CREATE TABLE sources_v10("
+	"  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL, cert INTEGER NOT NULL REFERENCES certs_v10(id),"
+	"  has_key INTEGER NOT NULL, key_matches INTEGER,"
+	"  PRIMARY KEY(file_id, idx)) WITHOUT ROWID;"
+	"INSERT INTO sources_v10 SELECT s.file_id, s.idx, c.id, s.has_key,"
+	"  s.key_matches FROM sources s"
+	"  JOIN certs_v10 c ON c.sha1 = cv_unhex(s.sha1);"
+	"DROP TABLE sources;"
+	"DROP TABLE certs;"
+	"ALTER TABLE certs_v10 RENAME TO certs;"
+	"ALTER TABLE sources_v10 RENAME TO sources;"
+	"CREATE INDEX certs_next_alert ON certs(next_alert);"
+	"CREATE INDEX certs_subject ON certs(subject);"
+	"CREATE INDEX sources_cert ON sources(cert);",
 };
 
 #define INV_SCHEMA_VERSION \
@@ -172,11 +216,13 @@ static const char *inventory_sql[S__COUNT] = {
 	[S_FILE_PROBLEM] = "UPDATE files SET error = ?2 WHERE id = ?1",
 	[S_FILE_GONE] = "UPDATE files SET gone = 1, last_change = ?2"
 	    " WHERE id = ?1",
-	[S_SOURCES_GET] = "SELECT sha1 FROM sources WHERE file_id = ?1"
-	    " ORDER BY idx",
+	[S_SOURCES_GET] = "SELECT lower(hex(c.sha1)) FROM sources s"
+	    " JOIN certs c ON c.id = s.cert WHERE s.file_id = ?1"
+	    " ORDER BY s.idx",
 	[S_SOURCES_DEL] = "DELETE FROM sources WHERE file_id = ?1",
-	[S_SOURCE_INSERT] = "INSERT INTO sources(file_id, idx, sha1, has_key,"
-	    " key_matches) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_SOURCE_INSERT] = "INSERT INTO sources(file_id, idx, cert, has_key,"
+	    " key_matches) VALUES(?1, ?2,"
+	    " (SELECT id FROM certs WHERE sha1 = ?3), ?4, ?5)",
 	/* Already known: the latest watch decides its role (one statement,
 	 * not a read then a write; issue 16). */
 	[S_CERT_INSERT] = "INSERT INTO certs(sha1, sha256, subject,"
@@ -199,8 +245,9 @@ static const char *inventory_sql[S__COUNT] = {
 	    " AND next_alert IS NOT 0",
 	[S_FILE_DRIFT] = "UPDATE files SET drift = ?2 WHERE id = ?1",
 	/* The leaf as pki_file_leaf() picks it, if the row is current. */
-	[S_FILE_LEAF] = "SELECT c.sha1, c.not_before, c.not_after FROM files f"
-	    " JOIN sources s ON s.file_id = f.id JOIN certs c ON c.sha1 = s.sha1"
+	[S_FILE_LEAF] = "SELECT lower(hex(c.sha1)), c.not_before, c.not_after"
+	    " FROM files f JOIN sources s ON s.file_id = f.id"
+	    " JOIN certs c ON c.id = s.cert"
 	    " WHERE f.path = ?1 AND f.gone = 0 AND f.error IS NULL"
 	    " AND f.inode = ?2 AND f.size = ?3 AND f.mtime_ns = ?4"
 	    " ORDER BY c.is_ca, s.has_key DESC, s.idx LIMIT 1",
@@ -348,6 +395,68 @@ inventory_yield(void)
 		usleep(300);
 }
 
+static int
+inventory_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Hex digits to bytes; -1 if s is not an even run of them or longer
+ * than max bytes. */
+static int
+inventory_unhex(const char *s, size_t len, unsigned char *out, size_t max)
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (len % 2 != 0 || len / 2 > max)
+		return -1;
+	for (i = 0; i < len; i += 2) {
+		if ((hi = inventory_hexval(s[i])) < 0 ||
+		    (lo = inventory_hexval(s[i + 1])) < 0)
+			return -1;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return (int)(len / 2);
+}
+
+/* SQL cv_unhex(text): its bytes, or NULL when it is not hex (a
+ * thumbprint as certs stores it; the 8 -> 9 migration's). */
+static void
+inventory_sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*s = (const char *)sqlite3_value_text(argv[0]);
+	unsigned char	 b[64];
+	int		 n;
+
+	(void)argc;
+	if (s == NULL || (n = inventory_unhex(s, strlen(s), b,
+	    sizeof(b))) < 0)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_blob(ctx, b, n, SQLITE_TRANSIENT);
+}
+
+/* Binds a hex thumbprint as the bytes certs stores (NULL: no match). */
+static void
+inventory_bind_hex(sqlite3_stmt *st, int i, const char *hex)
+{
+	unsigned char	b[64];
+	int		n;
+
+	if (hex == NULL || (n = inventory_unhex(hex, strlen(hex), b,
+	    sizeof(b))) < 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_blob(st, i, b, n, SQLITE_TRANSIENT);
+}
+
 int
 inventory_open(const char *path, struct inventory **out,
     struct cv_err *err)
@@ -365,6 +474,9 @@ inventory_open(const char *path, struct inventory **out,
 		goto fail;
 	}
 	sqlite3_busy_handler(inv->db, inventory_busy, inv);
+	sqlite3_create_function(inv->db, "cv_unhex", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	    inventory_sql_unhex, NULL, NULL);
 	/*
 	 * 8 MiB of page cache (issue 16): 32 MiB was a third of the RSS at
 	 * 100,000 certificates and bought nothing measurable -- the loop's
@@ -631,8 +743,8 @@ inventory_put_cert(struct inventory *inv, const struct x509_cert *c,
 	    inventory_strv_json(c->warn, c->nwarn) : NULL;
 	int		 rc;
 
-	sqlite3_bind_text(st, 1, c->sha1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->sha256, -1, SQLITE_STATIC);
+	inventory_bind_hex(st, 1, c->sha1);
+	inventory_bind_hex(st, 2, c->sha256);
 	sqlite3_bind_text(st, 3, c->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, c->serial, -1, SQLITE_STATIC);
@@ -674,7 +786,7 @@ inventory_mark(struct inventory *inv, const char *sha1s)
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		st = inventory_stmt(inv, S_MARK_SHA1);
-		sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+		inventory_bind_hex(st, 1, tok);
 		inventory_done(inv, st);
 	}
 	free(copy);
@@ -688,7 +800,7 @@ inventory_mark_namesakes(struct inventory *inv, const char *sha1)
 	if (sha1 == NULL || *sha1 == '\0')
 		return;
 	st = inventory_stmt(inv, S_MARK_NAMESAKES);
-	sqlite3_bind_text(st, 1, sha1, -1, SQLITE_STATIC);
+	inventory_bind_hex(st, 1, sha1);
 	inventory_done(inv, st);
 }
 
@@ -885,7 +997,7 @@ inventory_file_certs(struct inventory *inv, int64_t id,
 		q = inventory_stmt(inv, S_SOURCE_INSERT);
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int(q, 2, (int)i);
-		sqlite3_bind_text(q, 3, c->sha1, -1, SQLITE_STATIC);
+		inventory_bind_hex(q, 3, c->sha1);
 		sqlite3_bind_int(q, 4, c->has_private_key);
 		if (c->key_matches < 0)
 			sqlite3_bind_null(q, 5);
@@ -964,7 +1076,7 @@ inventory_file_crls(struct inventory *inv, const char *path,
 		q = inventory_stmt(inv, S_CRL_INSERT);
 		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
 		sqlite3_bind_int(q, 2, (int)i);
-		sqlite3_bind_text(q, 3, c->sha1, -1, SQLITE_STATIC);
+		inventory_bind_hex(q, 3, c->sha1);
 		sqlite3_bind_text(q, 4, c->issuer, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 5, (int64_t)c->this_update);
 		if (c->next_update == (time_t)-1)
@@ -1128,9 +1240,10 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
  * 26 superseded, 27 drift, 28 warnings.
  */
 #define INV_CERT_COLS \
-	"c.sha1, c.sha256, c.subject, c.issuer, c.serial, c.not_before," \
-	" c.not_after, c.key_type, c.key_bits, c.sig_alg, c.san, c.eku," \
-	" c.is_ca, c.key_usage, c.role, c.first_seen, f.path, f.format," \
+	"lower(hex(c.sha1)), lower(hex(c.sha256)), c.subject, c.issuer," \
+	" c.serial, c.not_before, c.not_after, c.key_type, c.key_bits," \
+	" c.sig_alg, c.san, c.eku, c.is_ca, c.key_usage, c.role," \
+	" c.first_seen, f.path, f.format," \
 	" s.idx, s.has_key, s.key_matches, f.error, f.gone, f.inode, f.size," \
 	" f.mtime_ns, c.superseded, f.drift, c.warnings"
 
@@ -1512,7 +1625,7 @@ inventory_list(struct inventory *inv, const struct inv_filter *filter,
     time_t now, int64_t expiring, size_t *len)
 {
 	static const char sql[] = "SELECT " INV_CERT_COLS " FROM certs c"
-	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
+	    " JOIN sources s ON s.cert = c.id JOIN files f ON f.id = s.file_id"
 	    " ORDER BY c.not_after, c.sha1, f.gone, f.path";
 	sqlite3_stmt	*st;
 	struct inv_walk	 w = { now, expiring, filter, 0 };
@@ -1615,7 +1728,8 @@ inventory_cert_events(struct inventory *inv, const char *sha1)
 {
 	static const char sql[] = "SELECT id, time, kind, path, sha1, message"
 	    " FROM events WHERE sha1 = ?1 OR path IN (SELECT f.path FROM"
-	    " sources s JOIN files f ON f.id = s.file_id WHERE s.sha1 = ?1)"
+	    " certs c JOIN sources s ON s.cert = c.id"
+	    " JOIN files f ON f.id = s.file_id WHERE c.sha1 = cv_unhex(?1))"
 	    " ORDER BY id";
 	sqlite3_stmt	*st;
 	json_t		*out = json_array();
@@ -1635,22 +1749,26 @@ json_t *
 inventory_show(struct inventory *inv, const char *key, time_t now,
     int64_t expiring, const char **code, struct cv_err *err)
 {
+	/* A prefix: the thumbprints from the prefix padded with 0s to
+	 * the prefix padded with fs (?1, ?2). */
 	static const char by_sha1[] = "SELECT " INV_CERT_COLS " FROM certs c"
-	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
-	    " WHERE c.sha1 >= lower(?1) AND c.sha1 < lower(?1) || 'g'"
+	    " JOIN sources s ON s.cert = c.id JOIN files f ON f.id = s.file_id"
+	    " WHERE c.sha1 BETWEEN ?1 AND ?2"
 	    " ORDER BY c.sha1, f.gone, f.path";
 	/* A path: the file's certificates, the leaf with a key first. */
 	static const char by_path[] = "SELECT " INV_CERT_COLS " FROM certs c"
-	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
-	    " WHERE c.sha1 = (SELECT s2.sha1 FROM sources s2 JOIN files f2"
-	    "  ON f2.id = s2.file_id JOIN certs c2 ON c2.sha1 = s2.sha1"
+	    " JOIN sources s ON s.cert = c.id JOIN files f ON f.id = s.file_id"
+	    " WHERE c.id = (SELECT s2.cert FROM sources s2 JOIN files f2"
+	    "  ON f2.id = s2.file_id JOIN certs c2 ON c2.id = s2.cert"
 	    "  WHERE f2.path = ?1 ORDER BY c2.is_ca, s2.has_key DESC, s2.idx"
 	    "  LIMIT 1) ORDER BY f.gone, f.path";
 	struct inv_walk	 w = { now, expiring, NULL, 1 };
 	sqlite3_stmt	*st;
 	json_t		*arr, *o = NULL, *mine;
 	const char	*sql;
-	char		 hex[41], *text;
+	static const char zeros[41] =
+	    "0000000000000000000000000000000000000000";
+	char		 hex[41], bound[41], *text;
 	size_t		 i, len;
 
 	if (key[0] != '/') {
@@ -1673,7 +1791,16 @@ inventory_show(struct inventory *inv, const char *key, time_t now,
 		cv_err_set(err, "%s", sqlite3_errmsg(inv->db));
 		return NULL;
 	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sql == by_sha1) {
+		/* key: 4 to 40 lowercase hex digits (checked above) */
+		memcpy(bound, zeros, sizeof(bound));
+		memcpy(bound, key, strlen(key));
+		inventory_bind_hex(st, 1, bound);
+		memset(bound, 'f', sizeof(bound) - 1);
+		memcpy(bound, key, strlen(key));
+		inventory_bind_hex(st, 2, bound);
+	} else
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	text = inventory_walk(inv, st, &w, &len);
 	sqlite3_finalize(st);
 	arr = json_loadb(text, len, 0, NULL);
@@ -1774,12 +1901,13 @@ inventory_prune(struct inventory *inv, time_t cutoff, int64_t max_rows,
 		" WHERE gone = 1 AND last_change < ?1 LIMIT ?2)",
 		/* certificates nothing names any more: no file, binding,
 		 * nor the store */
-		"DELETE FROM certs WHERE sha1 IN (SELECT c.sha1 FROM certs c"
+		"DELETE FROM certs WHERE id IN (SELECT c.id FROM certs c"
 		" WHERE c.first_seen < ?1"
-		" AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.sha1 = c.sha1)"
+		" AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.cert = c.id)"
 		" AND NOT EXISTS (SELECT 1 FROM bindings b"
-		"  WHERE b.certhash = c.sha1)"
-		" AND NOT EXISTS (SELECT 1 FROM store t WHERE t.sha1 = c.sha1)"
+		"  WHERE b.certhash = lower(hex(c.sha1)))"
+		" AND NOT EXISTS (SELECT 1 FROM store t"
+		"  WHERE t.sha1 = lower(hex(c.sha1)))"
 		" LIMIT ?2)",
 	};
 	int64_t	 n, total = 0;
@@ -1852,8 +1980,8 @@ inventory_count(struct inventory *inv, time_t now, int64_t expiring,
 	static const char certs_sql[] = "SELECT c.not_before, c.not_after,"
 	    " max(f.error IS NOT NULL OR s.key_matches = 0), c.superseded"
 	    " FROM certs c"
-	    " JOIN sources s ON s.sha1 = c.sha1 JOIN files f ON f.id = s.file_id"
-	    " WHERE f.gone = 0 GROUP BY c.sha1";
+	    " JOIN sources s ON s.cert = c.id JOIN files f ON f.id = s.file_id"
+	    " WHERE f.gone = 0 GROUP BY c.id";
 	static const char files_sql[] = "SELECT count(*),"
 	    " sum(error IS NOT NULL AND gone = 0), sum(gone) FROM files";
 	sqlite3_stmt	*st;

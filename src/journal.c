@@ -670,14 +670,15 @@ journal_cert_known(struct journal *j, const char *sha1, int *has_key)
 	int		 known = 0;
 
 	*has_key = 0;
-	st = journal_prep(j, "SELECT 1 FROM certs WHERE sha1 = ?1");
+	st = journal_prep(j, "SELECT 1 FROM certs WHERE sha1 = cv_unhex(?1)");
 	if (st == NULL)
 		return -1;
 	journal_text(st, 1, sha1);
 	known = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
-	st = journal_prep(j, "SELECT 1 FROM sources s JOIN files f ON"
-	    " f.id = s.file_id WHERE s.sha1 = ?1 AND f.gone = 0 AND"
+	st = journal_prep(j, "SELECT 1 FROM certs c JOIN sources s"
+	    " ON s.cert = c.id JOIN files f ON f.id = s.file_id"
+	    " WHERE c.sha1 = cv_unhex(?1) AND f.gone = 0 AND"
 	    " s.has_key = 1 AND s.key_matches = 1 UNION SELECT 1 FROM store"
 	    " WHERE sha1 = ?1");
 	if (st == NULL)

@@ -71,12 +71,12 @@ static const char *metrics_states[] = { "valid", "expiring", "expired",
 static void
 metrics_certs(struct buf *b, sqlite3 *db, const struct config *cf)
 {
-	static const char certs_sql[] = "SELECT c.sha1, c.subject, c.role,"
-	    " c.not_before, c.not_after, min(f.path),"
+	static const char certs_sql[] = "SELECT lower(hex(c.sha1)), c.subject,"
+	    " c.role, c.not_before, c.not_after, min(f.path),"
 	    " max(f.error IS NOT NULL OR coalesce(s.key_matches, 1) = 0),"
-	    " c.superseded FROM certs c JOIN sources s ON s.sha1 = c.sha1"
+	    " c.superseded FROM certs c JOIN sources s ON s.cert = c.id"
 	    " JOIN files f ON f.id = s.file_id WHERE f.gone = 0"
-	    " GROUP BY c.sha1 ORDER BY c.not_after, c.sha1";
+	    " GROUP BY c.id ORDER BY c.not_after, c.sha1";
 	static const char *const series[] = {
 	    "certvigil_cert_not_after_timestamp_seconds",
 	    "certvigil_cert_not_before_timestamp_seconds",
