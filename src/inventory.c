@@ -1076,7 +1076,7 @@ inventory_file_crls(struct inventory *inv, const char *path,
 		q = inventory_stmt(inv, S_CRL_INSERT);
 		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
 		sqlite3_bind_int(q, 2, (int)i);
-		inventory_bind_hex(q, 3, c->sha1);
+		sqlite3_bind_text(q, 3, c->sha1, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 4, c->issuer, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 5, (int64_t)c->this_update);
 		if (c->next_update == (time_t)-1)
