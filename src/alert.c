@@ -10,6 +10,7 @@
 
 #include "alert.h"
 #include "log.h"
+#include "proto.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -239,11 +240,12 @@ alert_enqueue(struct alert *a, const struct alert_cert *c, const char *event,
     const char *kind, const char *na, int64_t days, const char *msg,
     time_t now)
 {
-	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s,"
-	    " s:s}", "event", event, "threshold", kind, "sha1", c->sha1,
-	    "subject", c->subject, "not_after", na,
-	    "days_left", (json_int_t)days, "paths", c->paths,
-	    "message", msg), now);
+	/* subject, paths and msg are anyone's bytes (proto_string). */
+	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:o,"
+	    " s:o}", "event", event, "threshold", kind, "sha1", c->sha1,
+	    "subject", proto_string(c->subject), "not_after", na,
+	    "days_left", (json_int_t)days, "paths", proto_string(c->paths),
+	    "message", proto_string(msg)), now);
 }
 
 /*
@@ -1019,12 +1021,12 @@ alert_notify(struct alert *a, const char *event, const char *binding,
 	    sha1 ? sha1 : "-", endpoint, msg);
 	if (a->cf->alert_command == NULL)
 		return;
-	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s,"
-	    " s:s, s:s, s:s}", "event", event, "threshold", "", "sha1",
+	alert_enqueue_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o,"
+	    " s:o, s:s, s:s}", "event", event, "threshold", "", "sha1",
 	    sha1 ? sha1 : "", "subject", "", "not_after", na ?
 	    timeutil_rfc3339(na, nas, sizeof(nas)) : "", "days_left",
 	    (json_int_t)(na ? timeutil_days_left(na, now) : 0), "paths",
-	    paths ? paths : "", "message", msg, "binding", binding,
-	    "endpoint", endpoint), now);
+	    proto_string(paths ? paths : ""), "message", proto_string(msg),
+	    "binding", binding, "endpoint", endpoint), now);
 	alert_queue_run(a);
 }

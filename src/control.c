@@ -328,7 +328,7 @@ control_broadcast(struct control *c, const json_t *event)
 	size_t			 len = 0;
 	char			*s = NULL;
 
-	for (cl = c->clients; cl != NULL; cl = cl->next) {
+	for (cl = c->clients; event != NULL && cl != NULL; cl = cl->next) {
 		if (!cl->watching || cl->closing)
 			continue;
 		if (s == NULL) {

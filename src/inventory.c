@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "inventory.h"
 #include "log.h"
+#include "proto.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -647,11 +648,13 @@ inventory_add_event(struct inventory *inv, time_t t, const char *kind,
 		log_warn("event %s not recorded: %s%s%s", kind, path ? path :
 		    "", path ? ": " : "", msg);
 	if (inv->event_cb != NULL) {
-		ev = json_pack("{s:o, s:s, s:s, s:s?, s:s?, s:s}",
+		/* path and msg are anyone's bytes (proto_string). */
+		ev = json_pack("{s:o, s:s, s:s, s:o, s:s?, s:o}",
 		    "id", stored ? json_integer(sqlite3_last_insert_rowid(
 		    inv->db)) : json_null(),
 		    "time", timeutil_rfc3339(t, ts, sizeof(ts)), "kind", kind,
-		    "path", path, "sha1", sha1, "message", msg);
+		    "path", proto_string(path), "sha1", sha1,
+		    "message", proto_string(msg));
 		inv->event_cb(inv->event_arg, ev);
 		json_decref(ev);
 	}
@@ -707,7 +710,7 @@ inventory_strv_json(char **v, size_t n)
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, proto_string(v[i]));
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return s;
@@ -1253,28 +1256,6 @@ inventory_state(time_t now, int64_t nb, int64_t na, int64_t expiring,
  * five times the rest of the request.  SAN and EKU are stored as JSON
  * text (made by jansson) and are spliced in as they are.
  */
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t
-inv_json_utf8_len(const unsigned char *s)
-{
-	size_t	n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /* The inside of a JSON string; invalid UTF-8 becomes U+FFFD, so the
  * reply stays JSON. */
 static void
@@ -1289,7 +1270,7 @@ inv_json_str_body(struct buf *b, const char *s)
 			buf_add(b, (const char *)p++, 1);
 		} else if (*p < 0x20) {
 			buf_fmt(b, "\\u%04x", *p++);
-		} else if ((n = inv_json_utf8_len(p)) == 0) {
+		} else if ((n = proto_utf8_len(p)) == 0) {
 			buf_cat(b, "\\ufffd");
 			p++;
 		} else {
@@ -1664,11 +1645,12 @@ inventory_crls(struct inventory *inv, time_t now, int64_t expiring)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		timeutil_rfc3339((time_t)sqlite3_column_int64(st, 4), tu,
 		    sizeof(tu));
-		o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "path",
-		    sqlite3_column_text(st, 0), "index",
-		    sqlite3_column_int(st, 1), "sha1",
+		o = json_pack("{s:o, s:i, s:s, s:o, s:s}", "path",
+		    proto_string((const char *)sqlite3_column_text(st, 0)),
+		    "index", sqlite3_column_int(st, 1), "sha1",
 		    sqlite3_column_text(st, 2), "issuer",
-		    sqlite3_column_text(st, 3), "this_update", tu);
+		    proto_string((const char *)sqlite3_column_text(st, 3)),
+		    "this_update", tu);
 		if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
 			json_object_set_new(o, "next_update", json_null());
 			json_object_set_new(o, "days_left", json_null());
@@ -1712,14 +1694,15 @@ inventory_event_row(sqlite3_stmt *st)
 {
 	char	ts[TIMEUTIL_RFC3339_LEN];
 
-	return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:s?, s:o}",
 	    "id", (json_int_t)sqlite3_column_int64(st, 0),
 	    "time", timeutil_rfc3339((time_t)sqlite3_column_int64(st, 1), ts,
 	    sizeof(ts)),
 	    "kind", (const char *)sqlite3_column_text(st, 2),
-	    "path", (const char *)sqlite3_column_text(st, 3),
+	    "path", proto_string((const char *)sqlite3_column_text(st, 3)),
 	    "sha1", (const char *)sqlite3_column_text(st, 4),
-	    "message", (const char *)sqlite3_column_text(st, 5));
+	    "message", proto_string((const char *)sqlite3_column_text(st,
+	    5)));
 }
 
 /* A certificate's events: its own, and those at the paths holding it. */

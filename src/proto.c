@@ -61,6 +61,68 @@ fail:
 	return -1;
 }
 
+size_t
+proto_utf8_len(const unsigned char *s)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;	/* beyond U+10FFFF */
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+json_t *
+proto_string(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	json_t			*j;
+	char			*t, *q;
+	size_t			 n;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	/* Each byte that starts no valid sequence: U+FFFD (3 bytes). */
+	q = t = xmalloc(3 * strlen(s) + 1);
+	while (*p) {
+		if ((n = proto_utf8_len(p)) == 0) {
+			memcpy(q, "\xef\xbf\xbd", 3);
+			q += 3;
+			p++;
+		} else {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		}
+	}
+	j = json_stringn(t, (size_t)(q - t));
+	free(t);
+	return j;
+}
+
 json_t *
 proto_request(const char *cmd, json_t *args)
 {
@@ -84,8 +146,9 @@ proto_reply_err(const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:i, s:b, s:{s:s, s:s}}", "v", PROTO_VERSION, "ok",
-	    0, "error", "code", code, "message", msg);
+	/* msg may name a path that is not UTF-8 (proto_string). */
+	return json_pack("{s:i, s:b, s:{s:s, s:o}}", "v", PROTO_VERSION, "ok",
+	    0, "error", "code", code, "message", proto_string(msg));
 }
 
 json_t *

@@ -51,6 +51,18 @@
 #define PROTO_CMD_REVOKE	"revoke"	/* issue 17 */
 
 /*
+ * A JSON string of s (null for NULL), whatever its bytes: a file name, a
+ * certificate's subject or a message quoting them need not be UTF-8, and
+ * jansson refuses what is not -- json_string returns NULL and a json_pack
+ * holding it fails whole.  Each byte that starts no valid UTF-8 sequence
+ * becomes U+FFFD, as in list's and show's JSON.
+ */
+json_t	*proto_string(const char *s);
+/* Length of the valid UTF-8 sequence (RFC 3629, as jansson checks it:
+ * no overlong form, surrogate or code point past U+10FFFF) at s, or 0. */
+size_t	 proto_utf8_len(const unsigned char *s);
+
+/*
  * Parses one request line.  On success *cmd points into *req (which the
  * caller decrefs) and *args is the args object (borrowed, may be empty).
  * On failure returns -1 and sets *code and msg.

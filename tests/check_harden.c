@@ -19,6 +19,7 @@
 
 #include "agentcfg.h"
 #include "fsutil.h"
+#include "proto.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -452,6 +453,38 @@ START_TEST(test_rfc3339_short_offset)
 }
 END_TEST
 
+/* Bytes from a file name or a certificate: JSON whatever they are,
+ * strict as jansson (which the CLI parses the reply with) is. */
+START_TEST(test_proto_string_bytes)
+{
+	static const struct {
+		const char	*in, *out;
+	} c[] = {
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },		/* valid: kept */
+		{ "caf\xe9.pem", "caf\xef\xbf\xbd.pem" },	/* Latin-1 */
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+		{ "\xe0\x80\xaf", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xed\xa0\x80x", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx" },
+		{ "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd" },			/* > U+10FFFF */
+		{ "\xf0\x9f\x94\x92", "\xf0\x9f\x94\x92" },	/* U+1F512 */
+		{ "\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd" },	/* cut short */
+	};
+	json_t	*j;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		j = proto_string(c[i].in);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_str_eq(json_string_value(j), c[i].out);
+		json_decref(j);
+	}
+	j = proto_string(NULL);
+	ck_assert(json_is_null(j));
+	json_decref(j);
+}
+END_TEST
+
 static Suite *
 harden_suite(void)
 {
@@ -471,6 +504,9 @@ harden_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_rfc3339_short_offset);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("json");
+	tcase_add_test(tc, test_proto_string_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
