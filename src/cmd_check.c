@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "cmd_pki.h"
+#include "proto.h"
 #include "pki.h"
 #include "timeutil.h"
 #include "x509.h"
@@ -128,7 +129,7 @@ check_print(int json, const struct x509_file *f, const struct x509_cert *c,
 		return;
 	}
 	j = json_object();
-	json_object_set_new(j, "path", json_string(f->path));
+	json_object_set_new(j, "path", proto_string(f->path));
 	json_object_set_new(j, "sha1", json_string(c->sha1));
 	json_object_set_new(j, "subject", json_string(c->subject));
 	json_object_set_new(j, "ok", json_boolean(l->nfail == 0));

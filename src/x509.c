@@ -13,6 +13,7 @@
 #include <gnutls/crypto.h>
 
 #include "fsutil.h"
+#include "proto.h"
 #include "pvk.h"
 #include "p12raw.h"
 #include "timeutil.h"
@@ -1323,12 +1324,12 @@ x509_cert_json(const struct x509_cert *c, const char *path,
 
 	san = json_array();
 	for (i = 0; i < c->nsan; i++)
-		json_array_append_new(san, json_string(c->san[i]));
+		json_array_append_new(san, proto_string(c->san[i]));
 	eku = json_array();
 	for (i = 0; i < c->neku; i++)
 		json_array_append_new(eku, json_string(c->eku[i]));
 	o = json_object();
-	json_object_set_new(o, "path", json_string(path));
+	json_object_set_new(o, "path", proto_string(path));
 	json_object_set_new(o, "format", json_string(x509_format_name(fmt)));
 	json_object_set_new(o, "index", json_integer(c->index));
 	json_object_set_new(o, "sha1", json_string(c->sha1));

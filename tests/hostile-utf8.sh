@@ -47,6 +47,8 @@ assert_eq "list --json: the file" "$SHOWN" \
     "$(cv list --json | jq -r --arg s "$sha1" '.[] | select(.sha1 == $s) | .path')"
 assert_eq "show --json: the file" "$SHOWN" \
     "$(cv show --json "$sha1" | jq -r '.sources[0].path')"
+assert_eq "inspect --json: the file" "$SHOWN" \
+    "$(as "$U" "$CERTVIGIL" inspect --json "$W/$BAD" | jq -r '.[0].path')"
 # The file is the real one: the daemon reads it by its real name.
 as "$U" rm "$W/$BAD"
 wait_event "\"kind\":\"removed\",\"path\":\"$SHOWN\"" 30
