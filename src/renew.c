@@ -556,6 +556,11 @@ renew_issue_validate(struct renew *rw)
 
 	renew_issuer_job(rw, &job);
 	rw->op_rc = issuer_validate(&job, rw->new_sha1, &rw->op_err);
+	/* Before anything is stopped: a deploy directory swapped for a
+	 * link root would not follow fails the renewal here, with the
+	 * service still serving the old certificate. */
+	if (rw->op_rc == 0)
+		rw->op_rc = binding_check_dirs(rw->b, &rw->op_err);
 	/* A service tests its configuration: the files go in first. */
 	if (rw->op_rc == 0 && binding_has_config_test(rw->b))
 		rw->outcome = RO_TEST;
