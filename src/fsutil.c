@@ -897,15 +897,19 @@ out:
 
 /* ---- walking a directory tree a less-trusted user owns ------------------ */
 
-/* Whether the link name in dfd is root's alone: root owns the link and
- * the directory, and nobody else may write in it. */
+/* Whether only root, or the user running us, can have put the link in
+ * dfd: one of them owns the link and the directory, and nobody else may
+ * write in it.  For the daemon (root) that is root alone; a user running
+ * the CLI keeps its own links (~/tls -> ~/projects/tls). */
 static int
 fsutil_root_link(int dfd, const struct stat *lst)
 {
 	struct stat	dst;
+	uid_t		me = geteuid();
 
-	return lst->st_uid == 0 && fstat(dfd, &dst) == 0 &&
-	    dst.st_uid == 0 && (dst.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	return (lst->st_uid == 0 || lst->st_uid == me) &&
+	    fstat(dfd, &dst) == 0 && (dst.st_uid == 0 || dst.st_uid == me) &&
+	    (dst.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 /* One component of fsutil_walk_at: name in dfd opened as a directory,

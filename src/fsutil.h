@@ -180,7 +180,9 @@ int	fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *);
  */
 #define FSUTIL_WALK_CREATE	0x1
 /* A symlink is followed where only root can have put it: root owns it
- * and the directory holding it, which nobody else may write. */
+ * and the directory holding it, which nobody else may write.  (A process
+ * not run by root also follows its own user's links under the same rule:
+ * the CLI writing through a user's ~/tls link.) */
 #define FSUTIL_WALK_ROOT_LINKS	0x2
 int	fsutil_walk_at(int dfd, const char *shown, const char *rel, int flags,
 	    mode_t mode, struct cv_err *);

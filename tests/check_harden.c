@@ -556,6 +556,66 @@ START_TEST(test_write_set_second_dir_refused)
 }
 END_TEST
 
+/* The write set as uid/gid 65534 in a child: 0, or 1 with err on
+ * stderr. */
+static int
+write_set_as_nobody(const char *path)
+{
+	struct fsutil_file	 f;
+	struct cv_err		 err;
+	int			 st;
+	pid_t			 pid;
+
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(2);
+		set_file(&f, path, "CLI\n");
+		if (fsutil_write_set(&f, 1, &err) == -1) {
+			fprintf(stderr, "%s\n", err.msg);
+			_exit(errno == EPERM ? 1 : 3);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The CLI run by a user (convert's outputs): its own link in its own
+ * directory is followed; another user's link there is not. */
+START_TEST(test_write_set_own_link_cli)
+{
+	char	*home, *real, *p;
+
+	if (geteuid() != 0)
+		return;		/* needs two users */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	xasprintf(&home, "%s/home", dir);
+	xasprintf(&real, "%s/home/real", dir);
+	ck_assert_int_eq(mkdir(home, 0755), 0);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	ck_assert_int_eq(chown(home, 65534, 65534), 0);
+	ck_assert_int_eq(chown(real, 65534, 65534), 0);
+	xasprintf(&p, "%s/tls", home);
+	ck_assert_int_eq(symlink(real, p), 0);
+	ck_assert_int_eq(lchown(p, 65534, 65534), 0);
+	free(p);
+	xasprintf(&p, "%s/other", home);
+	ck_assert_int_eq(symlink(real, p), 0);
+	ck_assert_int_eq(lchown(p, 65533, 65533), 0);
+	free(p);
+	xasprintf(&p, "%s/tls/out.pem", home);
+	ck_assert_int_eq(write_set_as_nobody(p), 0);
+	free(p);
+	xasprintf(&p, "%s/other/out2.pem", home);
+	ck_assert_int_eq(write_set_as_nobody(p), 1);
+	free(p);
+	ck_assert_int_eq(entries(real), 1);
+	free(real);
+	free(home);
+}
+END_TEST
+
 START_TEST(test_rfc3339_short_offset)
 {
 	time_t	t;
@@ -592,6 +652,7 @@ harden_suite(void)
 	tcase_add_test(tc, test_write_set_user_link_refused);
 	tcase_add_test(tc, test_write_set_root_link);
 	tcase_add_test(tc, test_write_set_second_dir_refused);
+	tcase_add_test(tc, test_write_set_own_link_cli);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_rfc3339_short_offset);
