@@ -531,9 +531,14 @@ fsutil_set_stage(const struct fsutil_file *f, struct fsutil_set_ent *e,
 {
 	int	fd;
 
-	if ((fd = fsutil_tmp_openat(e->dfd, e->name, "cvtmp", &e->tmp)) == -1)
-		return cv_err_set(err, "%s: create temporary file: %s",
-		    f->path, strerror(errno));
+	if ((fd = fsutil_tmp_openat(e->dfd, e->name, "cvtmp", &e->tmp)) == -1) {
+		cv_err_set(err, "%s: create temporary file: %s", f->path,
+		    strerror(errno));
+		/* Not ours to unlink: the last name tried may be planted. */
+		free(e->tmp);
+		e->tmp = NULL;
+		return -1;
+	}
 	if (fchmod(fd, f->mode) == -1 || (f->own && fchown(fd, f->uid,
 	    f->gid) == -1) || fsutil_write_all(fd, f->data, f->len) == -1 ||
 	    fsync(fd) == -1) {
