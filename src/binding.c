@@ -944,34 +944,85 @@ binding_files(const struct binding *b, const char **v)
 	return n;
 }
 
+/*
+ * A deploy path's directory, walked once (fsutil_open_deploy_dir): the
+ * service user may own it or one above it, so moving aside, putting back
+ * and pruning go through the descriptor (*at calls), never by path.
+ * *base (caller frees) is the file's name in it.
+ */
+static int
+binding_dir(const char *live, char **base, struct cv_err *err)
+{
+	return fsutil_open_deploy_dir(live, base, err);
+}
+
+static int
+binding_dir_sync(int dfd, const char *live, struct cv_err *err)
+{
+	if (fsync(dfd) == -1 && errno != EINVAL)
+		return cv_err_set(err, "fsync directory of %s: %s", live,
+		    strerror(errno));
+	return 0;
+}
+
+int
+binding_check_dirs(const struct binding *b, struct cv_err *err)
+{
+	const char	*f[BINDING_MAX_FILES + 1];
+	char		*base;
+	size_t		 i, n = binding_files(b, f);
+	int		 dfd;
+
+	for (i = 0; i < n; i++) {
+		if ((dfd = binding_dir(f[i], &base, err)) == -1)
+			return -1;
+		close(dfd);
+		free(base);
+	}
+	return 0;
+}
+
+/* Moves one live file aside, in its directory dfd. */
+static int
+binding_unbind_file(const char *live, int64_t id, struct cv_err *err)
+{
+	struct stat	 st;
+	char		*base, *aside;
+	int		 dfd, rc = 0;
+
+	if ((dfd = binding_dir(live, &base, err)) == -1)
+		return -1;
+	aside = binding_aside_path(base, id);
+	/*
+	 * A live file is moved even over an existing aside name: a
+	 * second run (after a crash) finds the live file already
+	 * gone, so an aside copy beside a live file is not this
+	 * renewal's -- one left by a renewal of the same id in an
+	 * older inventory.db, or planted -- and restoring it would
+	 * put back the wrong certificate.
+	 */
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (renameat(dfd, base, dfd, aside) == -1)
+			rc = cv_err_set(err, "%s: cannot move aside: %s", live,
+			    strerror(errno));
+		else
+			rc = binding_dir_sync(dfd, live, err);
+	}
+	free(aside);
+	free(base);
+	close(dfd);
+	return rc;
+}
+
 int
 binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
 {
 	const char	*f[BINDING_MAX_FILES + 1];
-	struct stat	 st;
-	char		*aside;
 	size_t		 i, n = binding_files(b, f);
 	int		 rc = 0;
 
-	for (i = 0; i < n && rc == 0; i++) {
-		aside = binding_aside_path(f[i], id);
-		/*
-		 * A live file is moved even over an existing aside name: a
-		 * second run (after a crash) finds the live file already
-		 * gone, so an aside copy beside a live file is not this
-		 * renewal's -- one left by a renewal of the same id in an
-		 * older inventory.db, or planted -- and restoring it would
-		 * put back the wrong certificate.
-		 */
-		if (lstat(f[i], &st) == 0) {
-			if (rename(f[i], aside) == -1)
-				rc = cv_err_set(err, "%s: cannot move aside: "
-				    "%s", f[i], strerror(errno));
-			else
-				rc = fsutil_fsync_dir(f[i], err);
-		}
-		free(aside);
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = binding_unbind_file(f[i], id, err);
 	return rc;
 }
 
@@ -1045,27 +1096,40 @@ out:
 	return rc;
 }
 
+/* Puts one live file's aside copy back, in its directory dfd. */
+static int
+binding_restore_file(const char *live, int64_t id, struct cv_err *err)
+{
+	struct stat	 st;
+	char		*base, *aside;
+	int		 dfd, rc = 0;
+
+	if ((dfd = binding_dir(live, &base, err)) == -1)
+		return -1;
+	fsutil_clean_stale_at(dfd, base);
+	aside = binding_aside_path(base, id);
+	if (fstatat(dfd, aside, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (renameat(dfd, aside, dfd, base) == -1)
+			rc = cv_err_set(err, "%s: cannot put back %s: %s",
+			    live, aside, strerror(errno));
+		else
+			rc = binding_dir_sync(dfd, live, err);
+	}
+	free(aside);
+	free(base);
+	close(dfd);
+	return rc;
+}
+
 int
 binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 {
 	const char	*f[BINDING_MAX_FILES + 1];
-	struct stat	 st;
-	char		*aside;
 	size_t		 i, n = binding_files(b, f);
 	int		 rc = 0;
 
-	for (i = 0; i < n && rc == 0; i++) {
-		fsutil_clean_stale(f[i]);
-		aside = binding_aside_path(f[i], id);
-		if (lstat(aside, &st) == 0) {
-			if (rename(aside, f[i]) == -1)
-				rc = cv_err_set(err, "%s: cannot put back %s: "
-				    "%s", f[i], aside, strerror(errno));
-			else
-				rc = fsutil_fsync_dir(f[i], err);
-		}
-		free(aside);
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = binding_restore_file(f[i], id, err);
 	return rc;
 }
 
@@ -1092,27 +1156,27 @@ binding_aside_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
 }
 
-/* Deletes the FILE.certvigil-ID siblings of one live file but current's
- * and the keep - 1 newest others. */
-static void
-binding_prune_file(const char *live, int keep, int64_t current)
+/* The FILE.certvigil-ID siblings (prefix "FILE.certvigil-") in the
+ * directory dfd but current's, newest first; *n how many. */
+static struct binding_aside *
+binding_aside_list(int dfd, const char *prefix, int64_t current, size_t *n)
 {
-	const char		*slash = strrchr(live, '/');
-	char			*dir, *prefix, *p, *end;
+	struct binding_aside	*v = NULL;
 	struct dirent		*de;
 	struct stat		 st;
-	DIR			*d;
-	struct binding_aside	*v = NULL;
+	size_t			 plen = strlen(prefix);
 	int64_t			 id;
-	size_t			 n = 0, i, plen;
+	char			*end;
+	DIR			*d;
+	int			 fd;
 
-	if (slash == NULL)
-		return;
-	dir = xstrndup(live, slash == live ? 1 : (size_t)(slash - live));
-	xasprintf(&prefix, "%s.certvigil-", slash + 1);
-	plen = strlen(prefix);
-	if ((d = opendir(dir)) == NULL)
-		goto out;
+	*n = 0;
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, plen) != 0 ||
 		    !isdigit((unsigned char)de->d_name[plen]))
@@ -1120,26 +1184,43 @@ binding_prune_file(const char *live, int keep, int64_t current)
 		errno = 0;
 		id = strtoll(de->d_name + plen, &end, 10);
 		if (errno != 0 || *end != '\0' || id == current ||
-		    fstatat(dirfd(d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1)
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n].id = id;
-		v[n++].ctime = st.st_ctim;
+		v = xreallocarray(v, *n + 1, sizeof(*v));
+		v[*n].id = id;
+		v[(*n)++].ctime = st.st_ctim;
 	}
 	closedir(d);
-	if (n > 1)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
-		qsort(v, n, sizeof(*v), binding_aside_cmp);
+	if (*n > 1)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
+		qsort(v, *n, sizeof(*v), binding_aside_cmp);
+	return v;
+}
+
+/* Deletes the FILE.certvigil-ID siblings of one live file but current's
+ * and the keep - 1 newest others, through the directory's descriptor. */
+static void
+binding_prune_file(const char *live, int keep, int64_t current)
+{
+	struct binding_aside	*v;
+	struct cv_err		 err;
+	char			*base, *prefix, *p;
+	size_t			 n, i;
+	int			 dfd;
+
+	if ((dfd = binding_dir(live, &base, &err)) == -1)
+		return;		/* unbind refused it already */
+	xasprintf(&prefix, "%s.certvigil-", base);
+	v = binding_aside_list(dfd, prefix, current, &n);
 	/* current's set is never a candidate: its rollback needs it. */
 	for (i = keep > 0 ? (size_t)keep - 1 : 0; i < n; i++) {
-		p = binding_aside_path(live, v[i].id);
-		unlink(p);
+		p = binding_aside_path(base, v[i].id);
+		unlinkat(dfd, p, 0);
 		free(p);
 	}
-out:
 	free(v);
 	free(prefix);
-	free(dir);
+	free(base);
+	close(dfd);
 }
 
 void

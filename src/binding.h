@@ -225,6 +225,15 @@ int	 binding_form_sha1(const char *path, const char *password_file,
 
 /* The sibling a live file is moved to while renewal id runs. */
 char	*binding_aside_path(const char *live, int64_t id);
+/*
+ * Every file operation below on a binding's deploy paths goes through its
+ * directory, opened once per file by fsutil_open_deploy_dir: the service
+ * user may own it or one above it, so a symlink on the way is followed
+ * only where only root can have put it.  binding_check_dirs opens each
+ * now and says which is refused (one line naming it and the reason): a
+ * renewal asks before it stops anything.
+ */
+int	 binding_check_dirs(const struct binding *, struct cv_err *);
 /* Moves each live file aside (never deletes).  Doing it twice is a no-op. */
 int	 binding_unbind(const struct binding *, int64_t id, struct cv_err *);
 /* Writes cert, key and chain of the store's set sha1, and the combined

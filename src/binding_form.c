@@ -219,7 +219,8 @@ binding_form_sha1(const char *path, const char *password_file,
 			return -1;
 		o.password = pw;
 	}
-	if (x509_load_file(path, &o, &f, err) == -1)
+	/* A deploy path: its directory walked, as the writes do. */
+	if (x509_load_path(path, FSUTIL_WALK_DIRS, &o, &f, err) == -1)
 		goto out;
 	if ((leaf = pki_file_leaf(f)) == -1) {
 		cv_err_set(err, "%s: no certificate in the file", path);

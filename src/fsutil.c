@@ -402,12 +402,6 @@ fsutil_tmp_openat(int dfd, const char *name, const char *tag, char **tmp)
 	return fd;
 }
 
-static int
-fsutil_tmp_open(const char *path, const char *tag, char **tmp)
-{
-	return fsutil_tmp_openat(AT_FDCWD, path, tag, tmp);
-}
-
 /* Whether name (in a directory) is BASE.cvtmp.PID.* or BASE.cvold.PID.*
  * (base NULL: any BASE) of a writer that is gone or is us. */
 static int
@@ -444,21 +438,38 @@ fsutil_stale_name(const char *name, const char *base)
 	    errno == ESRCH);
 }
 
-/* Removes the stale temporaries (fsutil_stale_name) in dir. */
+/* Removes the stale temporaries (fsutil_stale_name) in the directory
+ * dfd (read through a descriptor of its own: dfd stays the caller's). */
 static int
-fsutil_clean_in(const char *dir, const char *base)
+fsutil_clean_fd(int dfd, const char *base)
 {
 	struct dirent	*de;
 	DIR		*d;
-	int		 n = 0;
+	int		 fd, n = 0;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
 	while ((de = readdir(d)) != NULL)
 		if (fsutil_stale_name(de->d_name, base) &&
-		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+		    unlinkat(dfd, de->d_name, 0) == 0)
 			n++;
 	closedir(d);
+	return n;
+}
+
+static int
+fsutil_clean_in(const char *dir, const char *base)
+{
+	int	dfd, n;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	n = fsutil_clean_fd(dfd, base);
+	close(dfd);
 	return n;
 }
 
@@ -476,113 +487,204 @@ fsutil_clean_stale(const char *path)
 }
 
 int
+fsutil_clean_stale_at(int dfd, const char *name)
+{
+	return fsutil_clean_fd(dfd, name);
+}
+
+int
 fsutil_clean_stale_dir(const char *dir)
 {
 	return fsutil_clean_in(dir, NULL);
 }
 
+int
+fsutil_open_deploy_dir(const char *path, char **base, struct cv_err *err)
+{
+	char	*dir;
+	int	 dfd;
+
+	dir = fsutil_split(path, base);
+	if ((dfd = fsutil_walk(dir, FSUTIL_WALK_ROOT_LINKS, 0, err)) == -1) {
+		cv_err_prefix(err, "%s", path);
+		free(*base);
+		*base = NULL;
+	}
+	free(dir);
+	return dfd;
+}
+
+/* One target of fsutil_write_set: its directory, opened once, and every
+ * name the set uses in it (relative to dfd). */
+struct fsutil_set_ent {
+	int	 dfd;
+	char	*name;
+	char	*tmp;
+	char	*bak;
+};
+
 /* fsutil_write_set's step 1 for one file: its new content in a
- * temporary beside it (*tmp), mode and owner set, fsynced. */
+ * temporary beside it (e->tmp), mode and owner set, fsynced. */
 static int
-fsutil_set_stage(const struct fsutil_file *f, char **tmp, struct cv_err *err)
+fsutil_set_stage(const struct fsutil_file *f, struct fsutil_set_ent *e,
+    struct cv_err *err)
 {
 	int	fd;
 
-	if ((fd = fsutil_tmp_open(f->path, "cvtmp", tmp)) == -1)
-		return cv_err_set(err, "%s: create temporary file: %s",
-		    f->path, strerror(errno));
+	if ((fd = fsutil_tmp_openat(e->dfd, e->name, "cvtmp", &e->tmp)) == -1) {
+		cv_err_set(err, "%s: create temporary file: %s", f->path,
+		    strerror(errno));
+		/* Not ours to unlink: the last name tried may be planted. */
+		free(e->tmp);
+		e->tmp = NULL;
+		return -1;
+	}
 	if (fchmod(fd, f->mode) == -1 || (f->own && fchown(fd, f->uid,
 	    f->gid) == -1) || fsutil_write_all(fd, f->data, f->len) == -1 ||
 	    fsync(fd) == -1) {
-		cv_err_set(err, "%s: %s", *tmp, strerror(errno));
+		cv_err_set(err, "%s: temporary %s: %s", f->path, e->tmp,
+		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (close(fd) == -1)
-		return cv_err_set(err, "%s: close: %s", *tmp, strerror(errno));
+		return cv_err_set(err, "%s: temporary %s: close: %s", f->path,
+		    e->tmp, strerror(errno));
 	return 0;
 }
 
-/* Step 2: the old file, if any, kept as a hard link (*bak) to undo with. */
+/* Step 2: the old file, if any, kept as a hard link (e->bak) to undo
+ * with.  The name is taken by an O_EXCL create first, so that it is one
+ * nobody planted; then the link replaces that placeholder. */
 static int
-fsutil_set_keep(const char *path, char **bak, struct cv_err *err)
+fsutil_set_keep(const char *path, struct fsutil_set_ent *e,
+    struct cv_err *err)
 {
 	char	*b;
+	int	 fd;
 
-	if (fsutil_tmp_open(path, "cvold", &b) == -1) {
+	if ((fd = fsutil_tmp_openat(e->dfd, e->name, "cvold", &b)) == -1) {
+		cv_err_set(err, "%s: keep the old file: %s", path,
+		    strerror(errno));
 		free(b);
-		return 0;	/* no old file to keep */
+		return -1;
 	}
-	unlink(b);
-	if (link(path, b) == 0) {
-		*bak = b;
+	close(fd);
+	unlinkat(e->dfd, b, 0);
+	/* flags 0: a symlink at the target is kept as itself. */
+	if (linkat(e->dfd, e->name, e->dfd, b, 0) == 0) {
+		e->bak = b;
 		return 0;
 	}
 	free(b);
 	if (errno == ENOENT)
-		return 0;
+		return 0;	/* no old file to keep */
 	return cv_err_set(err, "%s: keep the old file: %s", path,
 	    strerror(errno));
+}
+
+/* Step 0: every target's directory opened (fsutil_open_deploy_dir)
+ * before anything is written, so a refused one stops the whole set. */
+static int
+fsutil_set_open(const struct fsutil_file *f, size_t n,
+    struct fsutil_set_ent *e, struct cv_err *err)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((e[i].dfd = fsutil_open_deploy_dir(f[i].path, &e[i].name,
+		    err)) == -1)
+			return -1;
+	return 0;
+}
+
+/* Undoes the first done renames: old content back, or a new file gone. */
+static void
+fsutil_set_undo(struct fsutil_set_ent *e, size_t n, size_t done)
+{
+	size_t	i;
+
+	for (i = 0; i < done; i++) {
+		if (e[i].bak != NULL) {
+			if (renameat(e[i].dfd, e[i].bak, e[i].dfd,
+			    e[i].name) == 0) {
+				free(e[i].bak);
+				e[i].bak = NULL;
+			}
+		} else
+			unlinkat(e[i].dfd, e[i].name, 0);
+	}
+	for (i = 0; i < n; i++)
+		if (e[i].dfd != -1)
+			(void)fsync(e[i].dfd);
+}
+
+static void
+fsutil_set_free(struct fsutil_set_ent *e, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].dfd != -1 && e[i].tmp != NULL)
+			unlinkat(e[i].dfd, e[i].tmp, 0);
+		if (e[i].dfd != -1 && e[i].bak != NULL)
+			unlinkat(e[i].dfd, e[i].bak, 0);
+		if (e[i].dfd != -1)
+			close(e[i].dfd);
+		free(e[i].name);
+		free(e[i].tmp);
+		free(e[i].bak);
+	}
+	free(e);
 }
 
 int
 fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
 {
-	char	**tmp = xcalloc(n, sizeof(*tmp)), **bak = xcalloc(n,
-		    sizeof(*bak));
-	size_t	  i, done = 0;
-	int	  rc = -1;
+	struct fsutil_set_ent	*e = xcalloc(n, sizeof(*e));
+	size_t			 i, done = 0;
+	int			 rc = -1;
 
-	/* 0. What a writer that died mid-way left next to the targets. */
 	for (i = 0; i < n; i++)
-		fsutil_clean_stale(f[i].path);
+		e[i].dfd = -1;
+	/* 0. Each directory resolved once; every later step goes through
+	 * its descriptor, never by path again. */
+	if (fsutil_set_open(f, n, e, err) == -1)
+		goto out;
+	/* What a writer that died mid-way left next to the targets. */
+	for (i = 0; i < n; i++)
+		fsutil_clean_fd(e[i].dfd, e[i].name);
 	/* 1. Every new file complete and on disk before any target moves. */
 	for (i = 0; i < n; i++)
-		if (fsutil_set_stage(&f[i], &tmp[i], err) == -1)
+		if (fsutil_set_stage(&f[i], &e[i], err) == -1)
 			goto undo;
 	/* 2. The old files kept under a second name, to undo with. */
 	for (i = 0; i < n; i++)
-		if (fsutil_set_keep(f[i].path, &bak[i], err) == -1)
+		if (fsutil_set_keep(f[i].path, &e[i], err) == -1)
 			goto undo;
 	/* 3. The switch. */
 	for (done = 0; done < n; done++) {
-		if (rename(tmp[done], f[done].path) == -1) {
+		if (renameat(e[done].dfd, e[done].tmp, e[done].dfd,
+		    e[done].name) == -1) {
 			cv_err_set(err, "%s: rename: %s", f[done].path,
 			    strerror(errno));
 			goto undo;
 		}
-		free(tmp[done]);
-		tmp[done] = NULL;
+		free(e[done].tmp);
+		e[done].tmp = NULL;
 	}
 	for (i = 0; i < n; i++)
-		if (fsutil_fsync_dir(f[i].path, err) == -1)
+		if (fsync(e[i].dfd) == -1 && errno != EINVAL) {
+			cv_err_set(err, "fsync directory of %s: %s",
+			    f[i].path, strerror(errno));
 			goto out;
+		}
 	rc = 0;
 	goto out;
 undo:
-	/* Renamed ones back to their old content (or gone if new). */
-	for (i = 0; i < done; i++) {
-		if (bak[i] != NULL) {
-			if (rename(bak[i], f[i].path) == 0) {
-				free(bak[i]);
-				bak[i] = NULL;
-			}
-		} else
-			unlink(f[i].path);
-	}
-	for (i = 0; i < n; i++)
-		fsutil_fsync_dir(f[i].path, NULL);
+	fsutil_set_undo(e, n, done);
 out:
-	for (i = 0; i < n; i++) {
-		if (tmp[i] != NULL)
-			unlink(tmp[i]);
-		if (bak[i] != NULL)
-			unlink(bak[i]);
-		free(tmp[i]);
-		free(bak[i]);
-	}
-	free(tmp);
-	free(bak);
+	fsutil_set_free(e, n);
 	return rc;
 }
 
@@ -800,15 +902,19 @@ out:
 
 /* ---- walking a directory tree a less-trusted user owns ------------------ */
 
-/* Whether the link name in dfd is root's alone: root owns the link and
- * the directory, and nobody else may write in it. */
+/* Whether only root, or the user running us, can have put the link in
+ * dfd: one of them owns the link and the directory, and nobody else may
+ * write in it.  For the daemon (root) that is root alone; a user running
+ * the CLI keeps its own links (~/tls -> ~/projects/tls). */
 static int
 fsutil_root_link(int dfd, const struct stat *lst)
 {
 	struct stat	dst;
+	uid_t		me = geteuid();
 
-	return lst->st_uid == 0 && fstat(dfd, &dst) == 0 &&
-	    dst.st_uid == 0 && (dst.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	return (lst->st_uid == 0 || lst->st_uid == me) &&
+	    fstat(dfd, &dst) == 0 && (dst.st_uid == 0 || dst.st_uid == me) &&
+	    (dst.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 /* One component of fsutil_walk_at: name in dfd opened as a directory,

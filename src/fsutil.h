@@ -84,14 +84,6 @@ int	fsutil_write_atomic_at(int dfd, const char *name, const char *path,
 	    struct cv_err *);
 
 /*
- * Writes several files as one change (a certificate and its key): every
- * temp file is written and fsynced first, each existing target is kept as
- * a hard-linked backup, then the temps are renamed over the targets.  If
- * a rename fails, the ones already done are undone from the backups, so
- * the set is all old or all new.  Nothing is touched when a temp file
- * cannot be written.
- */
-/*
  * The random part of temporary names (getrandom()).  Tests replace it
  * with a seeded one to plant links at the names an attacker would have
  * to guess.
@@ -108,7 +100,30 @@ struct fsutil_file {
 	gid_t		 gid;
 };
 
+/*
+ * Writes several files as one change (a certificate and its key): every
+ * target's directory is opened once first (fsutil_open_deploy_dir: a
+ * symlink on the way followed only where only root can have put it);
+ * then, all through those descriptors (*at calls), every temp file is
+ * written and fsynced, each existing target is kept as a hard-linked
+ * backup, the temps are renamed over the targets in order, and the
+ * directories fsynced.  If a rename fails, the ones already done are
+ * undone from the backups, so the set is all old or all new.  Nothing is
+ * touched when a directory is refused or a temp file cannot be written.
+ */
 int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);
+
+/*
+ * The directory holding path, for a file root writes where a less-trusted
+ * user may own the directory or one above it (a binding's deploy paths):
+ * walked by fsutil_walk(FSUTIL_WALK_ROOT_LINKS), so a symlink anywhere on
+ * the way is followed only where only root can have put it (root owns it
+ * and its directory, which nobody else may write); anything else is
+ * refused with errno EPERM and err "PATH: DIR-SO-FAR: reason", one line.
+ * *base (caller frees) is path's last component, for the *at() calls.
+ * A relative path is walked from the working directory.
+ */
+int	fsutil_open_deploy_dir(const char *path, char **base, struct cv_err *);
 
 /*
  * Removes PATH.cvtmp.PID.* and PATH.cvold.PID.* that a writer which died
@@ -116,6 +131,8 @@ int	fsutil_write_set(const struct fsutil_file *, size_t n, struct cv_err *);
  * fsutil_write_set does it first.  Returns how many it removed.
  */
 int	fsutil_clean_stale(const char *path);
+/* The same for name in the directory dfd. */
+int	fsutil_clean_stale_at(int dfd, const char *name);
 /* The same for every file in dir (a directory only certvigil writes in,
  * at start-up: the store). */
 int	fsutil_clean_stale_dir(const char *dir);
@@ -163,7 +180,9 @@ int	fsutil_mkdirs(const char *path, mode_t mode, struct cv_err *);
  */
 #define FSUTIL_WALK_CREATE	0x1
 /* A symlink is followed where only root can have put it: root owns it
- * and the directory holding it, which nobody else may write. */
+ * and the directory holding it, which nobody else may write.  (A process
+ * not run by root also follows its own user's links under the same rule:
+ * the CLI writing through a user's ~/tls link.) */
 #define FSUTIL_WALK_ROOT_LINKS	0x2
 int	fsutil_walk_at(int dfd, const char *shown, const char *rel, int flags,
 	    mode_t mode, struct cv_err *);

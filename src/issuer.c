@@ -382,8 +382,10 @@ issuer_reuse_key_file(const struct binding *b, gnutls_x509_privkey_t *key,
 	int			 leaf, rc = -1;
 
 	memset(&o, 0, sizeof(o));
-	if (fsutil_read(b->key_file, FSUTIL_NOFOLLOW | FSUTIL_ONE_LINK,
-	    FSUTIL_MAX_FILE, &data, &len, err) == -1 ||
+	/* Deploy paths: a directory on the way swapped for a link to
+	 * another service's would hand that service's key to this one. */
+	if (fsutil_read(b->key_file, FSUTIL_NOFOLLOW | FSUTIL_ONE_LINK |
+	    FSUTIL_WALK_DIRS, FSUTIL_MAX_FILE, &data, &len, err) == -1 ||
 	    x509_load_mem(b->key_file, data, len, &o, &kf, err) == -1) {
 		cv_err_prefix(err, "%s", b->key_file);
 		goto out;
@@ -392,7 +394,8 @@ issuer_reuse_key_file(const struct binding *b, gnutls_x509_privkey_t *key,
 		cv_err_set(err, "%s: no private key", b->key_file);
 		goto out;
 	}
-	if (x509_load_file(b->cert_file, &o, &cf, err) == -1 ||
+	if (x509_load_path(b->cert_file, FSUTIL_WALK_DIRS, &o, &cf,
+	    err) == -1 ||
 	    (leaf = pki_file_leaf(cf)) == -1) {
 		cv_err_set(err, "%s: no certificate to match the key with",
 		    b->cert_file);

@@ -556,6 +556,11 @@ renew_issue_validate(struct renew *rw)
 
 	renew_issuer_job(rw, &job);
 	rw->op_rc = issuer_validate(&job, rw->new_sha1, &rw->op_err);
+	/* Before anything is stopped: a deploy directory swapped for a
+	 * link root would not follow fails the renewal here, with the
+	 * service still serving the old certificate. */
+	if (rw->op_rc == 0)
+		rw->op_rc = binding_check_dirs(rw->b, &rw->op_err);
 	/* A service tests its configuration: the files go in first. */
 	if (rw->op_rc == 0 && binding_has_config_test(rw->b))
 		rw->outcome = RO_TEST;
@@ -563,7 +568,8 @@ renew_issue_validate(struct renew *rw)
 
 /* ---- thread-pool work ------------------------------------------------ */
 
-/* Thumbprint of the leaf in path ("" if none can be read). */
+/* Thumbprint of the leaf in path ("" if none can be read); a deploy
+ * path, so its directory is walked (fsutil_open_deploy_dir's rule). */
 static void
 renew_file_sha1(const char *path, char sha1[41])
 {
@@ -574,7 +580,8 @@ renew_file_sha1(const char *path, char sha1[41])
 
 	sha1[0] = '\0';
 	memset(&o, 0, sizeof(o));
-	if (path != NULL && x509_load_file(path, &o, &f, &e) == 0 &&
+	if (path != NULL && x509_load_path(path, FSUTIL_WALK_DIRS, &o, &f,
+	    &e) == 0 &&
 	    (leaf = pki_file_leaf(f)) != -1)
 		memcpy(sha1, f->certs[leaf].sha1, 41);
 	x509_file_free(f);

@@ -1271,12 +1271,19 @@ int
 x509_load_file(const char *path, const struct x509_load_opts *o,
     struct x509_file **out, struct cv_err *err)
 {
+	return x509_load_path(path, FSUTIL_PROTECTED, o, out, err);
+}
+
+int
+x509_load_path(const char *path, int policy, const struct x509_load_opts *o,
+    struct x509_file **out, struct cv_err *err)
+{
 	unsigned char	*data;
 	size_t		 len;
 	int		 rc;
 
 	*out = NULL;
-	if (fsutil_read_file(path, FSUTIL_MAX_FILE, &data, &len, err) == -1)
+	if (fsutil_read(path, policy, FSUTIL_MAX_FILE, &data, &len, err) == -1)
 		return -1;
 	rc = x509_load_mem(path, data, len, o, out, err);
 	/* The buffer may hold a private key. */

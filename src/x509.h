@@ -104,6 +104,11 @@ struct x509_load_opts {
  */
 int	 x509_load_file(const char *path, const struct x509_load_opts *,
 	    struct x509_file **out, struct cv_err *);
+/* The same, the file opened by fsutil_open(policy): FSUTIL_WALK_DIRS for
+ * a file in a directory a less-trusted user may own (a deploy path). */
+int	 x509_load_path(const char *path, int policy,
+	    const struct x509_load_opts *, struct x509_file **out,
+	    struct cv_err *);
 int	 x509_load_mem(const char *name, const unsigned char *data, size_t len,
 	    const struct x509_load_opts *, struct x509_file **out,
 	    struct cv_err *);

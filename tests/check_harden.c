@@ -436,6 +436,187 @@ START_TEST(test_walk_root_links)
 }
 END_TEST
 
+/* A service user's link: dir/NAME -> target, owned by uid 65534. */
+static char *
+user_link(const char *name, const char *target)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	ck_assert_int_eq(symlink(target, p), 0);
+	ck_assert_int_eq(lchown(p, 65534, 65534), 0);
+	return p;
+}
+
+static void
+set_file(struct fsutil_file *f, const char *path, const char *data)
+{
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->data = data;
+	f->len = strlen(data);
+	f->mode = 0600;
+}
+
+/*
+ * fsutil_write_set into a directory reached through a symlink a service
+ * user owns (it swapped its deploy directory for a link to root's): the
+ * set is refused, naming the file, the link and the reason, and nothing
+ * lands in root's directory.
+ */
+START_TEST(test_write_set_user_link_refused)
+{
+	struct fsutil_file	 f;
+	struct cv_err		 err;
+	char			*real, *link, *target, *want;
+
+	if (geteuid() != 0)
+		return;		/* the link must be another user's */
+	xasprintf(&real, "%s/rootdir", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	link = user_link("tls", real);
+	xasprintf(&target, "%s/key.pem", link);
+	set_file(&f, target, "KEY\n");
+	ck_assert_int_eq(fsutil_write_set(&f, 1, &err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	xasprintf(&want, "%s: %s: a symlink (owned by uid 65534): not followed",
+	    target, link);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_int_eq(entries(real), 0);
+	free(want);
+	free(target);
+	free(link);
+	free(real);
+}
+END_TEST
+
+/* Root's own link (root owns it and its directory, which nobody else may
+ * write) is followed: /etc/ssl -> /usr/local/ssl keeps working. */
+START_TEST(test_write_set_root_link)
+{
+	struct fsutil_file	 f;
+	struct cv_err		 err;
+	struct stat		 st;
+	char			*real, *link, *target, *s;
+
+	if (geteuid() != 0)
+		return;		/* the link must be root's */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	xasprintf(&real, "%s/real", dir);
+	xasprintf(&link, "%s/tls", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	ck_assert_int_eq(symlink(real, link), 0);
+	xasprintf(&target, "%s/key.pem", link);
+	set_file(&f, target, "KEY\n");
+	ck_assert_msg(fsutil_write_set(&f, 1, &err) == 0, "%s", err.msg);
+	free(target);
+	xasprintf(&target, "%s/key.pem", real);
+	ck_assert_str_eq(s = slurp(target), "KEY\n");
+	free(s);
+	ck_assert_int_eq(lstat(target, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(entries(real), 1);
+	free(target);
+	free(link);
+	free(real);
+}
+END_TEST
+
+/* All or nothing: the second file's directory refused, the first file
+ * (in a good directory) keeps its old content and no temporary is left
+ * beside it; the refused directory's target gets nothing. */
+START_TEST(test_write_set_second_dir_refused)
+{
+	struct fsutil_file	 f[2];
+	struct cv_err		 err;
+	char			*good, *key, *real, *link, *cert, *s;
+
+	if (geteuid() != 0)
+		return;
+	xasprintf(&good, "%s/good", dir);
+	xasprintf(&real, "%s/rootdir", dir);
+	ck_assert_int_eq(mkdir(good, 0755), 0);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	xasprintf(&key, "%s/key.pem", good);
+	put(key, "OLD KEY\n");
+	link = user_link("tls", real);
+	xasprintf(&cert, "%s/cert.pem", link);
+	set_file(&f[0], key, "NEW KEY\n");
+	set_file(&f[1], cert, "NEW CERT\n");
+	ck_assert_int_eq(fsutil_write_set(f, 2, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "a symlink (owned by uid 65534)"));
+	ck_assert_str_eq(s = slurp(key), "OLD KEY\n");
+	free(s);
+	ck_assert_int_eq(entries(good), 1);
+	ck_assert_int_eq(entries(real), 0);
+	free(cert);
+	free(link);
+	free(key);
+	free(real);
+	free(good);
+}
+END_TEST
+
+/* The write set as uid/gid 65534 in a child: 0, or 1 with err on
+ * stderr. */
+static int
+write_set_as_nobody(const char *path)
+{
+	struct fsutil_file	 f;
+	struct cv_err		 err;
+	int			 st;
+	pid_t			 pid;
+
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(2);
+		set_file(&f, path, "CLI\n");
+		if (fsutil_write_set(&f, 1, &err) == -1) {
+			fprintf(stderr, "%s\n", err.msg);
+			_exit(errno == EPERM ? 1 : 3);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The CLI run by a user (convert's outputs): its own link in its own
+ * directory is followed; another user's link there is not. */
+START_TEST(test_write_set_own_link_cli)
+{
+	char	*home, *real, *p;
+
+	if (geteuid() != 0)
+		return;		/* needs two users */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	xasprintf(&home, "%s/home", dir);
+	xasprintf(&real, "%s/home/real", dir);
+	ck_assert_int_eq(mkdir(home, 0755), 0);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	ck_assert_int_eq(chown(home, 65534, 65534), 0);
+	ck_assert_int_eq(chown(real, 65534, 65534), 0);
+	xasprintf(&p, "%s/tls", home);
+	ck_assert_int_eq(symlink(real, p), 0);
+	ck_assert_int_eq(lchown(p, 65534, 65534), 0);
+	free(p);
+	xasprintf(&p, "%s/other", home);
+	ck_assert_int_eq(symlink(real, p), 0);
+	ck_assert_int_eq(lchown(p, 65533, 65533), 0);
+	free(p);
+	xasprintf(&p, "%s/tls/out.pem", home);
+	ck_assert_int_eq(write_set_as_nobody(p), 0);
+	free(p);
+	xasprintf(&p, "%s/other/out2.pem", home);
+	ck_assert_int_eq(write_set_as_nobody(p), 1);
+	free(p);
+	ck_assert_int_eq(entries(real), 1);
+	free(real);
+	free(home);
+}
+END_TEST
+
 START_TEST(test_rfc3339_short_offset)
 {
 	time_t	t;
@@ -501,6 +682,10 @@ harden_suite(void)
 	tcase_add_test(tc, test_walk_symlink_refused);
 	tcase_add_test(tc, test_walk_dotdot_file);
 	tcase_add_test(tc, test_walk_root_links);
+	tcase_add_test(tc, test_write_set_user_link_refused);
+	tcase_add_test(tc, test_write_set_root_link);
+	tcase_add_test(tc, test_write_set_second_dir_refused);
+	tcase_add_test(tc, test_write_set_own_link_cli);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_rfc3339_short_offset);
