@@ -561,6 +561,8 @@ daemon_binding(void *arg, struct control_client *cl,
 	/* Issue 15: each binding's last probe per endpoint. */
 	if (r != NULL && strcmp(op, "show") == 0 && d->served != NULL)
 		served_annotate(d->served, r);
+	else if (r != NULL && d->served != NULL)
+		served_bindings_changed(d->served);
 	return r ? proto_reply_ok(r) : proto_reply_err(code, "%s", err.msg);
 }
 

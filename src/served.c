@@ -17,7 +17,10 @@
 #include "xmalloc.h"
 
 #define SERVED_TIMEOUT_MS	5000	/* per connection */
-#define SERVED_SYNC_MS		30000	/* new bindings seen within */
+/* The targets are rebuilt when bindings change (served_bindings_changed,
+ * SIGHUP, a renewal's end); this is only a backstop.  At 30 s it was the
+ * idle daemon's one wake-up in two (issue 16's make bench). */
+#define SERVED_SYNC_MS		(3600 * 1000)
 #define SERVED_FIRST_MAX	30	/* first probe after start, s */
 #define SERVED_BUSY_MS		2000	/* a renewal is under way: again */
 
@@ -752,6 +755,15 @@ served_set_config(struct served *s, struct config *cf)
 {
 	conf_unref(s->cf);
 	s->cf = conf_ref(cf);
+	s->dirty = 1;
+	served_arm(s);
+}
+
+void
+served_bindings_changed(struct served *s)
+{
+	if (s->stopping)
+		return;
 	s->dirty = 1;
 	served_arm(s);
 }

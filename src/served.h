@@ -30,6 +30,8 @@ void		 served_set_config(struct served *, struct config *);
 /* A renewal of the binding deploying path ended (done or rolled back):
  * its endpoints are probed again now. */
 void		 served_renewal_ended(struct served *, const char *path);
+/* A binding was added, changed or deleted (the "binding" request). */
+void		 served_bindings_changed(struct served *);
 /* Adds "last_probe" (one object per endpoint) to each binding of a
  * binding show result. */
 void		 served_annotate(struct served *, json_t *bindings);
