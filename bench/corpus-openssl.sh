@@ -332,6 +332,7 @@ worker() {
 	while IFS='	' read -r dir name fmt key iss serial subj san eku days \
 	    start end; do
 		if [ "$dir" != "$last" ]; then
+			umask 022
 			mkdir -p "$DIR/$dir"
 			last=$dir
 		fi
@@ -348,6 +349,12 @@ worker() {
 		case $fmt in
 		pfx) out=$tmp ;;
 		der) [ "$days" = - ] && out=$tmp || form=DER ;;
+		esac
+		# Files with a private key are the owner's alone, as
+		# deployments keep them (a builtin: no chmod a file).
+		case $fmt in
+		key | chainkey | pfx) umask 077 ;;
+		*) umask 022 ;;
 		esac
 		if [ "$days" != - ]; then
 			ossl req -config "$CNF" -new -x509 -CA "$W/$iss.pem" \
