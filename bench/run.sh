@@ -40,8 +40,9 @@
 #   BENCH_RSS_IDLE         seconds after the big scan before its RSS (600)
 #   BENCH_LISTS            full lists before the RSS after lists (1000)
 #   BENCH_1M=1             also the million (BENCH_1M_N; 4 GB of corpus)
-#   BENCH_OPENSSL=0        skip scenario 1b (about 2 minutes at 10k, most
-#                          of it openssl making the corpus)
+#   BENCH_OPENSSL=0        skip scenario 1b (40 s at 10k on two idle
+#                          cores, 70-85 s loaded: nearly all of it openssl
+#                          making the corpus)
 #   BENCH_JOBS             corpus-gen and corpus-openssl processes (2)
 #   BENCH_SEED             corpus seed (1)
 #   BENCH_TMPDIR           where the corpora go (TMPDIR or /tmp); the big
