@@ -1,7 +1,7 @@
 /*
  * parse-limit: the single-thread parse limit of a corpus (issue 16).
  *
- *   parse-limit DIR [PASSWORD_FILE]
+ *   parse-limit [-f] DIR [PASSWORD_FILE]
  *
  * Does exactly what a scan's pool thread does for each file -- the
  * loader's work: fsutil_open (the symlink rule), fsutil_read_fd,
@@ -11,6 +11,12 @@
  * the daemon's) is done first and not timed: the limit is the parse.
  * Prints NAME=VALUE lines for bench/run.sh: files, certs, errors, the
  * wall and CPU seconds of the loop and the files per second.
+ *
+ * -f adds the CPU per file by the loader's format, split by whether the
+ * file also holds a private key (limit_fmt_pem_key_files=...,
+ * limit_fmt_pem_key_cpu_us=...): which files a corpus's limit is made
+ * of.  It reads the CPU clock around each file (two system calls), so
+ * the totals are taken without it.
  */
 #include "config.h"
 
@@ -18,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +83,17 @@ pl_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* -f: per format (enum x509_format), without and with a private key. */
+#define PL_FMTS	8
+static const char *const pl_fmt_names[PL_FMTS] = {
+	"pem", "der", "pkcs12", "pvk", "pkcs7", "f5", "f6", "f7"
+};
+
+struct pl_fmt {
+	size_t	files;
+	double	cpu_s;
+};
+
 static double
 pl_now(clockid_t clk)
 {
@@ -93,16 +111,28 @@ main(int argc, char **argv)
 	struct x509_file	*f;
 	struct cv_err		 err;
 	struct stat		 sb;
+	struct pl_fmt		 fmts[PL_FMTS][2];
 	unsigned char		*data;
 	char			*pw = NULL;
 	size_t			 i, len, certs = 0, errors = 0;
 	double			 w0, c0, w1, c1;
-	int			 fd;
+	double			 fc0 = 0;
+	int			 fd, ch, byfmt = 0, k;
+	unsigned		 fi;
 
+	while ((ch = getopt(argc, argv, "f")) != -1) {
+		if (ch != 'f')
+			goto usage;
+		byfmt = 1;
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: parse-limit DIR [PASSWORD_FILE]\n");
+usage:
+		fprintf(stderr, "usage: parse-limit [-f] DIR [PASSWORD_FILE]\n");
 		return 2;
 	}
+	memset(fmts, 0, sizeof(fmts));
 	if (argc == 3 && fsutil_read_password(argv[2], &pw, &err) == -1) {
 		fprintf(stderr, "parse-limit: %s\n", err.msg);
 		return 1;
@@ -120,6 +150,8 @@ main(int argc, char **argv)
 		f = NULL;
 		data = NULL;
 		len = 0;
+		if (byfmt)
+			fc0 = pl_now(CLOCK_PROCESS_CPUTIME_ID);
 		if ((fd = fsutil_open(l.v[i], FSUTIL_PROTECTED, &sb,
 		    &err)) == -1) {
 			errors++;
@@ -132,6 +164,17 @@ main(int argc, char **argv)
 		close(fd);
 		if (f != NULL)
 			certs += f->ncerts;
+		if (byfmt && f != NULL) {
+			fi = (unsigned)f->format < PL_FMTS ?
+			    (unsigned)f->format : PL_FMTS - 1;
+			k = f->nkeys > 0;
+			fmts[fi][k].files++;
+			/* The free is the loader's cost too. */
+			x509_file_free(f);
+			f = NULL;
+			fmts[fi][k].cpu_s += pl_now(CLOCK_PROCESS_CPUTIME_ID) -
+			    fc0;
+		}
 		x509_file_free(f);
 		if (data != NULL) {
 			explicit_bzero(data, len);
@@ -145,6 +188,17 @@ main(int argc, char **argv)
 	    "limit_cpu_rate=%.0f\n", l.n, certs, errors, w1 - w0, c1 - c0,
 	    w1 > w0 ? (double)l.n / (w1 - w0) : 0,
 	    c1 > c0 ? (double)l.n / (c1 - c0) : 0);
+	for (fi = 0; byfmt && fi < PL_FMTS; fi++) {
+		for (k = 0; k < 2; k++) {
+			if (fmts[fi][k].files == 0)
+				continue;
+			printf("limit_fmt_%s%s_files=%zu\n"
+			    "limit_fmt_%s%s_cpu_us=%.1f\n", pl_fmt_names[fi],
+			    k ? "_key" : "", fmts[fi][k].files,
+			    pl_fmt_names[fi], k ? "_key" : "",
+			    fmts[fi][k].cpu_s * 1e6 / (double)fmts[fi][k].files);
+		}
+	}
 	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
 	free(l.v);

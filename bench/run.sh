@@ -14,6 +14,10 @@
 #      (bench/parse-limit on the same corpus, in the same run); then
 #      status round trips and full lists over one persistent connection
 #      (bench/bench-client)
+#  1b. (BENCH_OPENSSL=1, the default) the same against a corpus of N that
+#      our code did not shape: bench/corpus-openssl.sh, made by the openssl
+#      command line (60% RSA leaves, chains, keys, PKCS#12 by openssl) ->
+#      its parse limit, scan rate and ratios, rows named "N openssl"
 #   2. restart on the unchanged tree -> time to ready
 #   3. initial scan of BIG_N (100,000) -> certificates/s, against the
 #      limit, the per-certificate cost against scenario 1, status round
@@ -36,12 +40,16 @@
 #   BENCH_RSS_IDLE         seconds after the big scan before its RSS (600)
 #   BENCH_LISTS            full lists before the RSS after lists (1000)
 #   BENCH_1M=1             also the million (BENCH_1M_N; 4 GB of corpus)
-#   BENCH_JOBS             corpus-gen worker processes (2)
+#   BENCH_OPENSSL=0        skip scenario 1b (40 s at 10k on two idle
+#                          cores, 70-85 s loaded: nearly all of it openssl
+#                          making the corpus)
+#   BENCH_JOBS             corpus-gen and corpus-openssl processes (2)
 #   BENCH_SEED             corpus seed (1)
 #   BENCH_TMPDIR           where the corpora go (TMPDIR or /tmp); the big
 #                          one takes about 400 MB
 #   BENCH_KEEP=1           keep the temporary directory and daemon logs
 #   CERTVIGILD, CERTVIGIL  the programs (top_builddir/src/...)
+#   CORPUS_OPENSSL         bench/corpus-openssl.sh (next to this script)
 set -eu
 
 top_builddir=${top_builddir:-$(pwd)}
@@ -50,6 +58,7 @@ CERTVIGIL=${CERTVIGIL:-$top_builddir/src/certvigil}
 CORPUS_GEN=${CORPUS_GEN:-$top_builddir/bench/corpus-gen}
 CLIENT=${BENCH_CLIENT:-$top_builddir/bench/bench-client}
 LIMIT=${BENCH_LIMIT:-$top_builddir/bench/parse-limit}
+CORPUS_OPENSSL=${CORPUS_OPENSSL:-$(dirname "$0")/corpus-openssl.sh}
 SMALL_N=${BENCH_SMALL_N:-1000}
 N=${BENCH_N:-10000}
 BIG_N=${BENCH_BIG_N:-100000}
@@ -60,6 +69,7 @@ LISTS=${BENCH_LISTS:-1000}
 JOBS=${BENCH_JOBS:-2}
 SEED=${BENCH_SEED:-1}
 BIG=${BENCH_BIG:-1}
+OSSL=${BENCH_OPENSSL:-1}
 [ "${BENCH_QUICK:-0}" = 1 ] && BIG=0
 
 # Targets from issue 3, and issue 16 where it is stricter.
@@ -106,6 +116,11 @@ for p in "$CERTVIGILD" "$CERTVIGIL" "$CORPUS_GEN" "$CLIENT" "$LIMIT"; do
 	[ -x "$p" ] || die "$p: not built (run make bench)"
 done
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
+if [ "$OSSL" = 1 ]; then
+	[ -r "$CORPUS_OPENSSL" ] || die "$CORPUS_OPENSSL: missing"
+	command -v openssl >/dev/null ||
+		die "openssl is needed for scenario 1b (BENCH_OPENSSL=0 skips it)"
+fi
 [ -r /proc/self/schedstat ] ||
 	die "/proc/PID/schedstat is missing (kernel without schedstats)"
 
@@ -151,6 +166,19 @@ gen() {
 		die "corpus-gen failed"
 	t1=$(now_ns)
 	row "corpus-gen $2 ($JOBS jobs)" "$(div $((t1 - t0)) 1000000000)" s - -
+}
+
+# gen_openssl NAME COUNT: the same with bench/corpus-openssl.sh.  Made
+# afresh each run, not cached: a kept corpus would need its own checks
+# (who could write it since, which script and openssl made it), and its
+# certificates' dates move with the day it was made.
+gen_openssl() {
+	t0=$(now_ns)
+	BENCH_JOBS=$JOBS sh "$CORPUS_OPENSSL" "$T/$1" "$2" "$SEED" \
+	    >"$T/$1.gen" || die "corpus-openssl failed"
+	t1=$(now_ns)
+	row "corpus-openssl $2 ($JOBS jobs)" "$(div $((t1 - t0)) 1000000000)" \
+	    s - -
 }
 
 # conf NAME CORPUS: the config of scenario NAME watching CORPUS.
@@ -247,30 +275,31 @@ limit() {
 	row "parse limit $2 (1 thread): CPU per file" "$LIMIT_CPU_US" us - -
 }
 
-# scan_rows COUNT: the figures of an initial scan that took READY_NS and
-# SCAN_CPU_NS (all the daemon's threads); with a limit measured (LIMIT_*)
-# its ratios to it.
+# scan_rows COUNT [LABEL]: the figures of an initial scan that took
+# READY_NS and SCAN_CPU_NS (all the daemon's threads); with a limit
+# measured (LIMIT_*) its ratios to it.  LABEL (COUNT) names the rows.
 scan_rows() {
+	l=${2:-$1}
 	wall=$(div "$READY_NS" 1000000000)
 	rate=$(awk -v n="$1" -v t="$READY_NS" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
 	cpu_us=$(awk -v c="$SCAN_CPU_NS" -v n="$1" 'BEGIN { printf "%.1f", c / 1e3 / n }')
-	row "initial scan $1: time to ready" "$wall" s - -
-	row "initial scan $1: rate" "$rate" certs/s ge "$T_SCAN_RATE"
-	row "initial scan $1: cost per certificate" \
+	row "initial scan $l: time to ready" "$wall" s - -
+	row "initial scan $l: rate" "$rate" certs/s ge "$T_SCAN_RATE"
+	row "initial scan $l: cost per certificate" \
 	    "$(div "$READY_NS" $(($1 * 1000)))" us - -
-	row "initial scan $1: daemon CPU per file" "$cpu_us" us - -
-	row "initial scan $1: daemon CPU / wall" \
+	row "initial scan $l: daemon CPU per file" "$cpu_us" us - -
+	row "initial scan $l: daemon CPU / wall" \
 	    "$(div "$SCAN_CPU_NS" "$READY_NS")" cores - -
 	[ -n "${LIMIT_RATE:-}" ] || return 0
-	row "initial scan $1: rate / parse limit (wall)" \
+	row "initial scan $l: rate / parse limit (wall)" \
 	    "$(div "$rate" "$LIMIT_RATE")" x ge "$T_RATIO"
-	row "initial scan $1: 2 x limit CPU / daemon CPU" \
+	row "initial scan $l: 2 x limit CPU / daemon CPU" \
 	    "$(div "$(awk -v l="$LIMIT_CPU_US" 'BEGIN { print 2 * l }')" \
 	    "$cpu_us")" x - -
 	LIMIT_RATE=
 }
 
-# scan NAME CORPUS COUNT: an initial scan into an empty inventory.
+# scan NAME CORPUS COUNT [LABEL]: an initial scan into an empty inventory.
 # settle: waits until the daemon's CPU stops growing (under 1 ms in each
 # of three 100 ms windows; 60 s at most) -- after a first scan the alert
 # engine evaluates every new certificate, in batches on the loop thread --
@@ -297,7 +326,7 @@ scan() {
 	rm -rf "$T/$1/state"
 	start "$1"
 	SCAN_CPU_NS=$(cpu_ns)
-	scan_rows "$3"
+	scan_rows "$3" "${4:-$3}"
 	counts
 }
 
@@ -487,6 +516,19 @@ row "certvigil list --json (whole CLI run)" "$(div $((t1 - t0)) 1000000)" \
     ms le "$T_LIST_CLI"
 stop "scenario 1"
 
+if [ "$OSSL" = 1 ]; then
+	echo "== 1b. initial scan of $N, a corpus made by openssl"
+	gen_openssl ossl "$N"
+	limit ossl "$N openssl"
+	scan s1b ossl "$N" "$N openssl"
+	stop "scenario 1b"
+	rm -rf "$T/s1b"
+	# Removed now, or after scenario 3 when it runs: like the small
+	# corpus (see there), deleting 10,000 files just before writing
+	# 100,000 slows ext4's inode allocation down.
+	[ "$BIG" = 1 ] || rm -rf "$T/ossl"
+fi
+
 echo "== 2. restart on the unchanged tree of $N"
 start s1
 row "restart with $N unchanged: time to ready" \
@@ -514,6 +556,7 @@ if [ "$BIG" = 1 ]; then
 	idle
 	rss_after_idle_lists "$BIG_N" "$scanned_ns"
 	stop "scenario 3"
+	rm -rf "$T/ossl"
 	# The big corpus goes before the million is written.
 	[ "${BENCH_1M:-0}" = 1 ] && rm -rf "$T/big" "$T/s3"
 fi
