@@ -1161,8 +1161,11 @@ inventory_apply_file(struct inventory *inv, const char *path,
 	inv->generation++;
 	new = inventory_x509_sha1s(f);
 	inventory_mark(inv, old);
-	for (i = 0; i < f->ncerts; i++) {
-		/* A newer certificate for the same name supersedes others. */
+	/* A newer certificate for the same name supersedes others.  Not
+	 * in a first scan into an empty inventory: every row is this
+	 * scan's, due already (next_alert 0), and the alert engine waits
+	 * for the scan's end -- an index probe a certificate (issue 16). */
+	for (i = 0; inv->quiet != INV_QUIET_FRESH && i < f->ncerts; i++) {
 		q = inventory_stmt(inv, S_MARK_SUBJECT);
 		sqlite3_bind_text(q, 1, f->certs[i].subject, -1,
 		    SQLITE_STATIC);
@@ -1177,6 +1180,21 @@ out:
 	free(old);
 	free(new);
 	return rc;
+}
+
+int
+inventory_has_certs(struct inventory *inv)
+{
+	sqlite3_stmt	*st;
+	int		 has = 1;	/* on error: as before, mark */
+
+	if (sqlite3_prepare_v2(inv->db, "SELECT EXISTS(SELECT 1 FROM certs)",
+	    -1, &st, NULL) != SQLITE_OK)
+		return 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		has = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return has;
 }
 
 void

@@ -87,9 +87,15 @@ void	 inventory_counts_install(struct inventory *,
  * Quiet (on = 1): files discovered are counted instead of recorded one
  * "discovered" event each -- a large first scan records one scan_finished
  * summary instead (scan.c; issue 16).  Each call returns the count so far
- * (files, may be NULL) and clears it.
+ * (files, may be NULL) and clears it.  on = INV_QUIET_FRESH: the certs
+ * table was empty when the scan began, so every row is the scan's own
+ * and already due: namesakes are not marked (inventory_apply_file).
  */
+#define INV_QUIET_FRESH	2
 void	 inventory_quiet(struct inventory *, int on, int64_t *files);
+/* Whether the inventory holds any certificate (gone files' and the
+ * store's included). */
+int	 inventory_has_certs(struct inventory *);
 int	 inventory_add_event(struct inventory *, time_t, const char *kind,
 	    const char *path, const char *sha1, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));

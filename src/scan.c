@@ -1294,7 +1294,8 @@ scan_walk_done(uv_work_t *req, int status)
 	 */
 	if (w->full && !s->first_done && nc == 0 &&
 	    s->qlen - s->qhead > SCAN_QUIET_FIRST)
-		s->quiet_first = 1;
+		s->quiet_first = inventory_has_certs(s->inv) ? 1 :
+		    INV_QUIET_FRESH;
 	if (w->full)
 		scan_set_missing(s, w);
 	scan_sync_watchers(s, w);
