@@ -20,8 +20,10 @@
 #      its parse limit, scan rate and ratios, rows named "N openssl"
 #   2. restart on the unchanged tree -> time to ready
 #   3. initial scan of BIG_N (100,000) -> certificates/s, against the
-#      limit, the per-certificate cost against scenario 1, status round
-#      trips while it scans; one file replaced -> delay until the socket
+#      limit, the per-certificate cost against scenario 1; then a second
+#      initial scan of the same corpus with status round trips while it
+#      scans (one a millisecond: that load is not in the rate above);
+#      one file replaced -> delay until the socket
 #      shows it and the daemon's CPU for it; idle wake-ups; RSS after
 #      RSS_IDLE seconds and after LISTS full lists.  Without the big run
 #      the change, RSS and wake-ups are measured in scenario 2.
@@ -370,7 +372,7 @@ scan_status() {
 		die "$1: the daemon did not become ready"
 	READY_NS=$((t1 - t0))
 	SCAN_CPU_NS=$(cpu_ns)
-	scan_rows "$3"
+	scan_rows "$3" "${4:-$3}"
 	. "$T/$1.status"
 	row "status p99 during the scan of $3 ($status_n)" "$status_p99_us" \
 	    us le "$T_STATUS_P99"
@@ -547,18 +549,24 @@ if [ "$BIG" = 1 ]; then
 	# 100,000 makes ext4's inode allocation several times slower.
 	gen big "$BIG_N"
 	limit big "$BIG_N"
-	scan_status s3 big "$BIG_N"
-	scanned_ns=$(now_ns)
+	# The rate against the limit, as scenario 1's: nobody asking.
+	scan s3 big "$BIG_N"
 	row "per-certificate cost $BIG_N / $N" \
 	    "$(awk -v b="$READY_NS" -v bn="$BIG_N" -v s="$small_ns" -v sn="$N" \
 	    'BEGIN { printf "%.2f", (b / bn) / (s / sn) }')" "" le "$T_FLAT"
+	stop "scenario 3 (the rate)"
+	# Status while the same corpus is scanned again into an empty
+	# inventory: a request a millisecond costs the scan ~5% of its
+	# time, so this scan's rate is shown but not held to the limit.
+	scan_status s3p big "$BIG_N" "$BIG_N, status polled"
+	scanned_ns=$(now_ns)
 	change big
 	idle
 	rss_after_idle_lists "$BIG_N" "$scanned_ns"
 	stop "scenario 3"
 	rm -rf "$T/ossl"
 	# The big corpus goes before the million is written.
-	[ "${BENCH_1M:-0}" = 1 ] && rm -rf "$T/big" "$T/s3"
+	[ "${BENCH_1M:-0}" = 1 ] && rm -rf "$T/big" "$T/s3" "$T/s3p"
 fi
 
 if [ "${BENCH_1M:-0}" = 1 ]; then
