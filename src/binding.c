@@ -982,29 +982,37 @@ binding_check_dirs(const struct binding *b, struct cv_err *err)
 	return 0;
 }
 
-/* Moves one live file aside, in its directory dfd. */
+/*
+ * Moves one live file aside (back 0), or its aside copy back over it
+ * (back 1), through its directory's descriptor (binding_dir).
+ *
+ * A live file is moved even over an existing aside name: a second run
+ * (after a crash) finds the live file already gone, so an aside copy
+ * beside a live file is not this renewal's -- one left by a renewal of
+ * the same id in an older inventory.db, or planted -- and restoring it
+ * would put back the wrong certificate.
+ */
 static int
-binding_unbind_file(const char *live, int64_t id, struct cv_err *err)
+binding_move_file(const char *live, int64_t id, int back,
+    struct cv_err *err)
 {
 	struct stat	 st;
 	char		*base, *aside;
+	const char	*from, *to;
 	int		 dfd, rc = 0;
 
 	if ((dfd = binding_dir(live, &base, err)) == -1)
 		return -1;
+	if (back)
+		fsutil_clean_stale_at(dfd, base);
 	aside = binding_aside_path(base, id);
-	/*
-	 * A live file is moved even over an existing aside name: a
-	 * second run (after a crash) finds the live file already
-	 * gone, so an aside copy beside a live file is not this
-	 * renewal's -- one left by a renewal of the same id in an
-	 * older inventory.db, or planted -- and restoring it would
-	 * put back the wrong certificate.
-	 */
-	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (renameat(dfd, base, dfd, aside) == -1)
-			rc = cv_err_set(err, "%s: cannot move aside: %s", live,
-			    strerror(errno));
+	from = back ? aside : base;
+	to = back ? base : aside;
+	if (fstatat(dfd, from, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (renameat(dfd, from, dfd, to) == -1)
+			rc = back ? cv_err_set(err, "%s: cannot put back %s: %s",
+			    live, aside, strerror(errno)) : cv_err_set(err,
+			    "%s: cannot move aside: %s", live, strerror(errno));
 		else
 			rc = binding_dir_sync(dfd, live, err);
 	}
@@ -1022,7 +1030,7 @@ binding_unbind(const struct binding *b, int64_t id, struct cv_err *err)
 	int		 rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++)
-		rc = binding_unbind_file(f[i], id, err);
+		rc = binding_move_file(f[i], id, 0, err);
 	return rc;
 }
 
@@ -1096,31 +1104,6 @@ out:
 	return rc;
 }
 
-/* Puts one live file's aside copy back, in its directory dfd. */
-static int
-binding_restore_file(const char *live, int64_t id, struct cv_err *err)
-{
-	struct stat	 st;
-	char		*base, *aside;
-	int		 dfd, rc = 0;
-
-	if ((dfd = binding_dir(live, &base, err)) == -1)
-		return -1;
-	fsutil_clean_stale_at(dfd, base);
-	aside = binding_aside_path(base, id);
-	if (fstatat(dfd, aside, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (renameat(dfd, aside, dfd, base) == -1)
-			rc = cv_err_set(err, "%s: cannot put back %s: %s",
-			    live, aside, strerror(errno));
-		else
-			rc = binding_dir_sync(dfd, live, err);
-	}
-	free(aside);
-	free(base);
-	close(dfd);
-	return rc;
-}
-
 int
 binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 {
@@ -1129,7 +1112,7 @@ binding_restore(const struct binding *b, int64_t id, struct cv_err *err)
 	int		 rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++)
-		rc = binding_restore_file(f[i], id, err);
+		rc = binding_move_file(f[i], id, 1, err);
 	return rc;
 }
 
