@@ -226,6 +226,18 @@ until_ok 30 grep -q "^served_drift_resolved|web|" "$T/hook.log" ||
     fail "alert_command got no served_drift_resolved"
 ok "alert_command: served_drift_resolved"
 
+# A binding added at run time is probed at once: the targets are rebuilt
+# when a "binding" request changes the bindings, not by polling (the
+# backstop is hourly).
+cv binding add name=web3 ipport=0.0.0.0:"$(free_port)" \
+    probe=127.0.0.1:$WEB_PORT certhash="$WEB" cert_file="$T/live/web.pem" \
+    key_file="$T/live/web.key" \
+    appid='{4dc3e181-e14b-4a21-b022-59fc669b0914}' probe_interval=1s \
+    >"$T/add.out" 2>&1 || { cat "$T/add.out" >&2; fail "binding add web3"; }
+until_ok 15 has_match web3 true ||
+    fail "web3, added at run time: no matching probe within $(slow 15)s"
+ok "a binding added at run time is probed"
+
 # nginx restarted without ssl_verify_client on the require_client_cert port.
 ngx_stop
 ngx_conf "$T/live/web" no
