@@ -944,27 +944,6 @@ binding_files(const struct binding *b, const char **v)
 	return n;
 }
 
-/*
- * A deploy path's directory, walked once (fsutil_open_deploy_dir): the
- * service user may own it or one above it, so moving aside, putting back
- * and pruning go through the descriptor (*at calls), never by path.
- * *base (caller frees) is the file's name in it.
- */
-static int
-binding_dir(const char *live, char **base, struct cv_err *err)
-{
-	return fsutil_open_deploy_dir(live, base, err);
-}
-
-static int
-binding_dir_sync(int dfd, const char *live, struct cv_err *err)
-{
-	if (fsync(dfd) == -1 && errno != EINVAL)
-		return cv_err_set(err, "fsync directory of %s: %s", live,
-		    strerror(errno));
-	return 0;
-}
-
 int
 binding_check_dirs(const struct binding *b, struct cv_err *err)
 {
@@ -974,7 +953,7 @@ binding_check_dirs(const struct binding *b, struct cv_err *err)
 	int		 dfd;
 
 	for (i = 0; i < n; i++) {
-		if ((dfd = binding_dir(f[i], &base, err)) == -1)
+		if ((dfd = fsutil_open_deploy_dir(f[i], &base, err)) == -1)
 			return -1;
 		close(dfd);
 		free(base);
@@ -984,7 +963,9 @@ binding_check_dirs(const struct binding *b, struct cv_err *err)
 
 /*
  * Moves one live file aside (back 0), or its aside copy back over it
- * (back 1), through its directory's descriptor (binding_dir).
+ * (back 1), through its directory's descriptor: the service user may own
+ * that directory or one above it, so moving aside, putting back and
+ * pruning go through fsutil_open_deploy_dir's descriptor, never by path.
  *
  * A live file is moved even over an existing aside name: a second run
  * (after a crash) finds the live file already gone, so an aside copy
@@ -1001,7 +982,7 @@ binding_move_file(const char *live, int64_t id, int back,
 	const char	*from, *to;
 	int		 dfd, rc = 0;
 
-	if ((dfd = binding_dir(live, &base, err)) == -1)
+	if ((dfd = fsutil_open_deploy_dir(live, &base, err)) == -1)
 		return -1;
 	if (back)
 		fsutil_clean_stale_at(dfd, base);
@@ -1014,7 +995,7 @@ binding_move_file(const char *live, int64_t id, int back,
 			    live, aside, strerror(errno)) : cv_err_set(err,
 			    "%s: cannot move aside: %s", live, strerror(errno));
 		else
-			rc = binding_dir_sync(dfd, live, err);
+			rc = fsutil_fsync_dirfd(dfd, live, err);
 	}
 	free(aside);
 	free(base);
@@ -1151,15 +1132,10 @@ binding_aside_list(int dfd, const char *prefix, int64_t current, size_t *n)
 	int64_t			 id;
 	char			*end;
 	DIR			*d;
-	int			 fd;
 
 	*n = 0;
-	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((d = fsutil_opendir_at(dfd)) == NULL)
 		return NULL;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return NULL;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, plen) != 0 ||
 		    !isdigit((unsigned char)de->d_name[plen]))
@@ -1190,7 +1166,7 @@ binding_prune_file(const char *live, int keep, int64_t current)
 	size_t			 n, i;
 	int			 dfd;
 
-	if ((dfd = binding_dir(live, &base, &err)) == -1)
+	if ((dfd = fsutil_open_deploy_dir(live, &base, &err)) == -1)
 		return;		/* unbind refused it already */
 	xasprintf(&prefix, "%s.certvigil-", base);
 	v = binding_aside_list(dfd, prefix, current, &n);

@@ -337,17 +337,35 @@ fsutil_fsync_dir(const char *path, struct cv_err *err)
 		    strerror(errno));
 		goto out;
 	}
-	if (fsync(fd) == -1 && errno != EINVAL) {
-		cv_err_set(err, "fsync directory of %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	rc = fsutil_fsync_dirfd(fd, path, err);
 out:
 	if (fd != -1)
 		close(fd);
 	free(copy);
 	return rc;
+}
+
+int
+fsutil_fsync_dirfd(int dfd, const char *path, struct cv_err *err)
+{
+	/* EINVAL: a file system that cannot sync directories. */
+	if (fsync(dfd) == -1 && errno != EINVAL)
+		return cv_err_set(err, "fsync directory of %s: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+DIR *
+fsutil_opendir_at(int dfd)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
 }
 
 static int
@@ -445,14 +463,10 @@ fsutil_clean_fd(int dfd, const char *base)
 {
 	struct dirent	*de;
 	DIR		*d;
-	int		 fd, n = 0;
+	int		 n = 0;
 
-	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((d = fsutil_opendir_at(dfd)) == NULL)
 		return 0;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (fsutil_stale_name(de->d_name, base) &&
 		    unlinkat(dfd, de->d_name, 0) == 0)
@@ -674,11 +688,8 @@ fsutil_write_set(const struct fsutil_file *f, size_t n, struct cv_err *err)
 		e[done].tmp = NULL;
 	}
 	for (i = 0; i < n; i++)
-		if (fsync(e[i].dfd) == -1 && errno != EINVAL) {
-			cv_err_set(err, "fsync directory of %s: %s",
-			    f[i].path, strerror(errno));
+		if (fsutil_fsync_dirfd(e[i].dfd, f[i].path, err) == -1)
 			goto out;
-		}
 	rc = 0;
 	goto out;
 undo:
@@ -729,12 +740,7 @@ fsutil_write_atomic_at(int dfd, const char *name, const char *path,
 		cv_err_set(err, "%s: rename: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fsync(dfd) == -1 && errno != EINVAL) {
-		cv_err_set(err, "fsync directory of %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	rc = fsutil_fsync_dirfd(dfd, path, err);
 	goto out;
 fail:
 	if (fd != -1)

@@ -2,6 +2,7 @@
 #ifndef CV_FSUTIL_H
 #define CV_FSUTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -139,6 +140,11 @@ int	fsutil_clean_stale_dir(const char *dir);
 
 /* fsyncs the directory holding path (after a rename or unlink). */
 int	fsutil_fsync_dir(const char *path, struct cv_err *);
+/* The same for the directory dfd, which holds path (named in err). */
+int	fsutil_fsync_dirfd(int dfd, const char *path, struct cv_err *);
+/* The directory dfd for readdir, through a descriptor of its own (dfd
+ * stays the caller's); NULL on error.  closedir() it. */
+DIR	*fsutil_opendir_at(int dfd);
 
 /*
  * Reads a password: the first line of the file (trailing CR/LF removed), or

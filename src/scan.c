@@ -601,8 +601,8 @@ scan_parse_work(uv_work_t *req)
 		 * the woken loop waited up to 5.6 ms in the run queue
 		 * (perf sched timehist of a 100k scan, kernel 6.18 EEVDF):
 		 * status p99 during the scan 6.2-7.8 ms.  A yield a file
-		 * (~100 us of work) bounds that wait: p99 0.35-0.68 ms, for
-		 * 1-3% of the scan's time (bench/README, session 6).
+		 * (~100 us of work) bounds that wait: p99 0.35-0.72 ms, for
+		 * 1-6% of the scan's time (bench/README, session 6).
 		 */
 		sched_yield();
 	}

@@ -755,17 +755,14 @@ served_set_config(struct served *s, struct config *cf)
 {
 	conf_unref(s->cf);
 	s->cf = conf_ref(cf);
-	s->dirty = 1;
-	served_arm(s);
+	served_bindings_changed(s);
 }
 
 void
 served_bindings_changed(struct served *s)
 {
-	if (s->stopping)
-		return;
 	s->dirty = 1;
-	served_arm(s);
+	served_arm(s);	/* not once stopping */
 }
 
 void
